@@ -1,0 +1,52 @@
+# Two commands: `make run` and `make test`. Everything else is a helper for those two.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+AXE := tests/e2e/vendor/axe-core/axe.min.js
+AXE_VERSION := 4.10.3
+
+.PHONY: run test lint format bench bench-search bench-rush bench-purchase browser clean-db
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m app.launcher run
+
+# Debian's chromium drives the end-to-end tests; playwright cannot download its own browser here.
+browser:
+	@command -v chromium >/dev/null 2>&1 || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium )
+	@command -v npm >/dev/null 2>&1 || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq npm )
+
+$(AXE):
+	@command -v npm >/dev/null 2>&1 || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq npm )
+	mkdir -p tests/e2e/vendor
+	cd tests/e2e/vendor && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && rm -rf axe-core && mkdir axe-core \
+		&& tar xzf axe-core-$(AXE_VERSION).tgz -C axe-core --strip-components=1 && rm axe-core-$(AXE_VERSION).tgz
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: $(STAMP) browser $(AXE) lint
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+bench: bench-search bench-rush bench-purchase
+
+bench-search: $(STAMP)
+	$(BIN)/python -m bench.search
+
+bench-rush: $(STAMP)
+	$(BIN)/python -m bench.rush
+
+bench-purchase: $(STAMP)
+	$(BIN)/python -m bench.purchase

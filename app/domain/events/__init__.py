@@ -1,0 +1,1 @@
+"""Events, their speakers and categories, moderation and abuse reports."""

@@ -1,0 +1,121 @@
+"""Event tables."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.domain.accounts.models import User
+from app.domain.base import Base, str_enum, utcnow
+
+
+class EventType(enum.StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+    HYBRID = "hybrid"
+
+
+class EventStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_events_status_starts_at", "status", "starts_at"),
+        Index("ix_events_search", "search_vector", postgresql_using="gin"),
+        Index("ix_events_tags", "tags", postgresql_using="gin"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(220))
+    description: Mapped[str] = mapped_column(Text, default="")  # Markdown source
+    event_type: Mapped[EventType] = mapped_column(str_enum(EventType, "event_type"))
+    venue_name: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    city: Mapped[str | None] = mapped_column(String(120))
+    online_url: Mapped[str | None] = mapped_column(String(500))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    timezone: Mapped[str] = mapped_column(String(64))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list, server_default="{}")
+    cover_image: Mapped[str | None] = mapped_column(String(300))  # storage key
+    status: Mapped[EventStatus] = mapped_column(
+        str_enum(EventStatus, "event_status"), default=EventStatus.DRAFT
+    )
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    is_seated: Mapped[bool] = mapped_column(default=False)
+    # Kept current by the ticketing services, for listing filters and sorts.
+    min_price_minor: Mapped[int | None]
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    sold_count: Mapped[int] = mapped_column(default=0)
+    # Weighted title (A) > tags (B) > description (C); maintained by a trigger.
+    search_vector: Mapped[str | None] = mapped_column(TSVECTOR)
+    submitted_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    organizer: Mapped[User] = relationship()
+    category: Mapped[Category | None] = relationship()
+    speakers: Mapped[list[Speaker]] = relationship(
+        back_populates="event", order_by="Speaker.position", cascade="all, delete-orphan"
+    )
+
+
+class Speaker(Base):
+    __tablename__ = "speakers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str | None] = mapped_column(String(200))
+    bio: Mapped[str | None] = mapped_column(Text)
+    photo: Mapped[str | None] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(default=0)
+
+    event: Mapped[Event] = relationship(back_populates="speakers")
+
+
+class ReportStatus(enum.StrEnum):
+    OPEN = "open"
+    DISMISSED = "dismissed"
+    ACTIONED = "actioned"
+
+
+class EventReport(Base):
+    __tablename__ = "event_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[ReportStatus] = mapped_column(
+        str_enum(ReportStatus, "report_status"), default=ReportStatus.OPEN
+    )
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[Event] = relationship()

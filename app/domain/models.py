@@ -1,0 +1,25 @@
+"""Import every model so `Base.metadata` is complete (Alembic and tests use this)."""
+
+from app.domain.accounts.models import (  # noqa: F401
+    LoginAttempt,
+    OAuthIdentity,
+    OrganizerApplication,
+    PasswordResetToken,
+    RecoveryCode,
+    User,
+    UserSession,
+)
+from app.domain.audit import AuditEntry  # noqa: F401
+from app.domain.base import Base
+from app.domain.events.models import Category, Event, EventReport, Speaker  # noqa: F401
+from app.domain.outbox import OutboxMessage  # noqa: F401
+from app.domain.ticketing.models import (  # noqa: F401
+    Booking,
+    Payment,
+    Ticket,
+    TicketTier,
+    Unit,
+    WaitlistEntry,
+)
+
+metadata = Base.metadata

@@ -1,0 +1,41 @@
+"""Transactional outbox: a message exists if and only if the transaction that wrote it committed.
+
+Services call `enqueue()` inside their transaction; the worker (jobs/) relays pending rows to
+their handlers and marks them done, so a retry never repeats a delivered side effect.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.domain.base import Base, utcnow
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_pending", "available_at", postgresql_where=text("processed_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSONB, default=dict)
+    available_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def enqueue(
+    session: Session, topic: str, payload: dict[str, Any], *, available_at: datetime | None = None
+) -> OutboxMessage:
+    """Queue a side effect (mail, notification, job) as part of the caller's transaction."""
+    message = OutboxMessage(topic=topic, payload=payload, available_at=available_at or utcnow())
+    session.add(message)
+    return message

@@ -1,0 +1,1 @@
+"""Tiers, sellable units (seats or general admission), bookings, tickets, waitlist."""

@@ -1,0 +1,231 @@
+"""Ticketing tables.
+
+Every sellable unit is a row in `units`: a seat, or one place of a general-admission tier.
+A unit belongs to at most one live booking (`units.booking_id`), and free units are found
+through a partial index that covers only them, so claiming stays fast as an event fills.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.domain.accounts.models import User
+from app.domain.base import Base, str_enum, utcnow
+from app.domain.events.models import Event
+
+
+class TierKind(enum.StrEnum):
+    FREE = "free"
+    PAID = "paid"
+    VIP = "vip"
+
+
+class TicketTier(Base):
+    __tablename__ = "ticket_tiers"
+    __table_args__ = (
+        CheckConstraint("price_minor >= 0", name="price_not_negative"),
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("min_per_order >= 1", name="min_per_order_positive"),
+        CheckConstraint("max_per_order >= min_per_order", name="max_at_least_min"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[TierKind] = mapped_column(str_enum(TierKind, "tier_kind"), default=TierKind.FREE)
+    description: Mapped[str] = mapped_column(Text, default="")
+    price_minor: Mapped[int] = mapped_column(default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    capacity: Mapped[int] = mapped_column(default=0)
+    sales_start: Mapped[datetime | None]
+    sales_end: Mapped[datetime | None]
+    min_per_order: Mapped[int] = mapped_column(default=1)
+    max_per_order: Mapped[int] = mapped_column(default=10)
+    per_user_limit: Mapped[int | None]
+    hidden: Mapped[bool] = mapped_column(default=False)
+    access_code: Mapped[str | None] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[Event] = relationship()
+
+
+class BookingStatus(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    EXPIRED = "expired"
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        Index("ix_bookings_user_event", "user_id", "event_id"),
+        Index(
+            "ix_bookings_pending_expiry",
+            "hold_expires_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    # Kept (anonymized) when the user deletes their account.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    status: Mapped[BookingStatus] = mapped_column(
+        str_enum(BookingStatus, "booking_status"), default=BookingStatus.PENDING
+    )
+    quantity: Mapped[int]
+    total_minor: Mapped[int] = mapped_column(default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    hold_expires_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+    event: Mapped[Event] = relationship()
+    tickets: Mapped[list[Ticket]] = relationship(back_populates="booking")
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    __table_args__ = (
+        # The claim index: only free, unblocked units, in the order they are handed out.
+        Index(
+            "ix_units_free",
+            "tier_id",
+            "seat_order",
+            postgresql_where=text("booking_id IS NULL AND NOT blocked"),
+        ),
+        Index("ix_units_event_seat_order", "event_id", "seat_order"),
+        Index("ix_units_booking", "booking_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # A seat outside every price zone has no tier and cannot be sold.
+    tier_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_tiers.id", ondelete="CASCADE"))
+    seat_order: Mapped[int] = mapped_column(default=0)
+    section: Mapped[str | None] = mapped_column(String(40))
+    row_label: Mapped[str | None] = mapped_column(String(10))
+    seat_number: Mapped[str | None] = mapped_column(String(10))
+    grid_x: Mapped[int | None]
+    grid_y: Mapped[int | None]
+    blocked: Mapped[bool] = mapped_column(default=False)
+    accessible: Mapped[bool] = mapped_column(default=False)
+    booking_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("bookings.id", ondelete="SET NULL")
+    )
+
+    @property
+    def is_seat(self) -> bool:
+        return self.seat_number is not None
+
+
+class TicketStatus(enum.StrEnum):
+    VALID = "valid"
+    USED = "used"
+    VOID = "void"
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        # The second line of defence against selling a unit twice.
+        Index(
+            "uq_tickets_live_unit",
+            "unit_id",
+            unique=True,
+            postgresql_where=text("status <> 'void'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("units.id"))
+    tier_id: Mapped[int] = mapped_column(ForeignKey("ticket_tiers.id"))
+    # Opaque secret in the QR code; check-in never looks tickets up by id.
+    secret: Mapped[str] = mapped_column(String(64), unique=True)
+    holder_name: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[TicketStatus] = mapped_column(
+        str_enum(TicketStatus, "ticket_status"), default=TicketStatus.VALID
+    )
+    checked_in_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    booking: Mapped[Booking] = relationship(back_populates="tickets")
+    unit: Mapped[Unit] = relationship()
+    tier: Mapped[TicketTier] = relationship()
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("bookings.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_ref: Mapped[str | None] = mapped_column(String(255), index=True)
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[PaymentStatus] = mapped_column(
+        str_enum(PaymentStatus, "payment_status"), default=PaymentStatus.PENDING
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WaitlistStatus(enum.StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"
+    CONVERTED = "converted"
+    EXPIRED = "expired"
+    LEFT = "left"
+
+
+class WaitlistEntry(Base):
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        Index(
+            "uq_waitlist_active_user",
+            "tier_id",
+            "user_id",
+            unique=True,
+            postgresql_where=text("status IN ('waiting', 'offered')"),
+        ),
+        Index("ix_waitlist_tier_queue", "tier_id", "created_at"),
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tier_id: Mapped[int] = mapped_column(ForeignKey("ticket_tiers.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    quantity: Mapped[int]
+    status: Mapped[WaitlistStatus] = mapped_column(
+        str_enum(WaitlistStatus, "waitlist_status"), default=WaitlistStatus.WAITING
+    )
+    # The held booking made for this entry when it is offered.
+    booking_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("bookings.id", ondelete="SET NULL")
+    )
+    offered_at: Mapped[datetime | None]
+    offer_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tier: Mapped[TicketTier] = relationship()
+    user: Mapped[User | None] = relationship()

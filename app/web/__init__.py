@@ -1,0 +1,58 @@
+"""Web layer: blueprints by audience over the domain core."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from flask import Flask, Response, request
+
+from app.web import errors, templating
+
+# Each module exposes `bp`; grouped by audience (DESIGN.md, "Shape of the code").
+BLUEPRINT_MODULES = (
+    "app.web.health",
+    "app.web.public.home",
+    "app.web.public.events",
+    "app.web.public.booking",
+    "app.web.public.live",
+    "app.web.account.auth",
+    "app.web.account.oauth",
+    "app.web.account.profile",
+    "app.web.account.bookings",
+    "app.web.account.dev_outbox",
+    "app.web.organizer.events",
+    "app.web.organizer.tiers",
+    "app.web.organizer.seatmap",
+    "app.web.admin.users",
+    "app.web.admin.moderation",
+)
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'"
+)
+
+
+def register_web(app: Flask) -> None:
+    for name in BLUEPRINT_MODULES:
+        app.register_blueprint(import_module(name).bp)
+    errors.register(app)
+    templating.register(app)
+    app.after_request(_headers)
+
+
+def _headers(response: Response) -> Response:
+    # The same URL answers a fragment to htmx and a page to everyone else.
+    response.vary.add("HX-Request")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    if (
+        request.endpoint
+        and request.endpoint != "static"
+        and "Cache-Control" not in response.headers
+    ):
+        response.headers["Cache-Control"] = "no-store" if request.cookies else "no-cache"
+    return response

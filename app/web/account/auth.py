@@ -1,0 +1,5 @@
+"""account_auth views."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)

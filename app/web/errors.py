@@ -1,0 +1,49 @@
+"""Error pages: a clear message, the right status, a fragment for htmx requests."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.domain.base import DomainError
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You do not have access to this page.",
+    404: "We could not find that page.",
+    405: "That action is not allowed here.",
+    409: "Someone else changed this at the same moment. Please try again.",
+    413: "That upload or form is too large.",
+    422: "Some of what you sent needs fixing.",
+    429: "Too many attempts. Please wait and try again.",
+    500: "Something went wrong on our side. Please try again.",
+}
+
+
+def render_error(status: int, message: str | None = None) -> tuple[str, int]:
+    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
+    text = message or MESSAGES.get(status, "Something went wrong.")
+    return render_template(template, status=status, message=text), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return render_error(
+            400, "Your form expired or was sent from elsewhere. Reload the page and try again."
+        )
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError) -> tuple[str, int]:
+        return render_error(error.status, error.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        status = error.code or 500
+        return render_error(status, MESSAGES.get(status) or error.description)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> tuple[str, int]:
+        app.logger.exception("unhandled error")
+        return render_error(500)

@@ -1,0 +1,5 @@
+"""organizer_events views."""
+
+from flask import Blueprint
+
+bp = Blueprint("organizer_events", __name__)

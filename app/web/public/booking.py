@@ -1,0 +1,5 @@
+"""public_booking views."""
+
+from flask import Blueprint
+
+bp = Blueprint("public_booking", __name__)

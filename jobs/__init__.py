@@ -1,0 +1,1 @@
+"""Background worker (pgqueuer): notifications, reminders, hold expiry, waitlist offers."""

@@ -1,0 +1,91 @@
+"""Browser fixtures: Debian's Chromium driven by playwright, with axe-core for accessibility."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+AXE = Path(__file__).resolve().parent / "e2e" / "vendor" / "axe-core" / "axe.min.js"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail(
+            "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def new_page(browser):  # noqa: ANN001, ANN201
+    """Factory: `new_page(viewport=PHONE, javascript=True)` opens a page in a fresh context."""
+    contexts = []
+
+    def open_page(viewport: dict[str, int] | None = None, javascript: bool = True):  # noqa: ANN202
+        context = browser.new_context(viewport=viewport or DESKTOP, java_script_enabled=javascript)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def check_accessibility(page) -> None:  # noqa: ANN001
+    """Run axe-core on the current page; fail on any serious or critical violation."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert not bad, json.dumps(
+        [
+            {"id": v["id"], "help": v["help"], "nodes": [n["html"] for n in v["nodes"][:3]]}
+            for v in bad
+        ],
+        indent=1,
+    )
+
+
+def screenshot(page, name: str) -> Path:  # noqa: ANN001
+    """Save a full-page screenshot under test-artifacts/ for a human to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def page_weight(page) -> int:  # noqa: ANN001
+    """Bytes transferred for the current page and its resources (from the Resource Timing API)."""
+    return int(
+        page.evaluate(
+            "() => performance.getEntriesByType('navigation')"
+            ".concat(performance.getEntriesByType('resource'))"
+            ".reduce((n, e) => n + (e.encodedBodySize || 0), 0)"
+        )
+    )

@@ -1,0 +1,151 @@
+"""Shared fixtures: a real PostgreSQL per test module, the app, a clock, browsers.
+
+Data isolation: each module gets its own database copied from a migrated template, and every
+table is truncated after each test, so tests that commit (concurrency tests do) stay isolated.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from tests import pg
+
+pytest_plugins = [
+    "tests.factories.accounts",
+    "tests.factories.events",
+    "tests.factories.ticketing",
+    "tests.browser",
+]
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def database_url() -> Iterator[str]:
+    url = pg.create_test_database()
+    yield url
+    pg.drop_test_database(url)
+
+
+def _test_config(database_url: str, tmp_path: Path, **overrides: object) -> dict[str, object]:
+    config: dict[str, object] = {
+        "APP_ENV": "test",
+        "TESTING": True,
+        "DEBUG": False,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "MAIL_BACKEND": "outbox",
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "INSTANCE_DIR": str(tmp_path),
+        "DB_POOL_SIZE": 20,
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="module")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    from app import create_app
+
+    application = create_app(_test_config(database_url, tmp_path_factory.mktemp("instance")))
+    yield application
+    application.extensions["db"].engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def csrf_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The app with CSRF protection on, as in production."""
+    from app import create_app
+
+    application = create_app(
+        _test_config(database_url, tmp_path_factory.mktemp("instance"), WTF_CSRF_ENABLED=True)
+    )
+    yield application
+    application.extensions["db"].engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """A session on the module's database; every table is emptied after the test."""
+    database = app.extensions["db"]
+    session = database.session()
+    yield session
+    session.rollback()
+    session.close()
+    truncate_all(database.engine)
+
+
+def truncate_all(engine) -> None:  # noqa: ANN001
+    with engine.begin() as conn:
+        tables = conn.execute(
+            text(
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables "
+                "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        ).scalars()
+        names = ", ".join(tables)
+        if names:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def now() -> datetime:
+    """A fixed 'now' for services that take the time as a parameter."""
+    return datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token of the first form (or meta tag) in a page."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'<meta name="csrf-token" content="([^"]+)"', html
+    )
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+class LiveServer:
+    def __init__(self, app: Flask) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def live_server(csrf_app: Flask) -> Iterator[LiveServer]:
+    """The app (CSRF on) served over real HTTP in a thread, for browser tests."""
+    with LiveServer(csrf_app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _artifacts_dir() -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    os.environ.setdefault("EH_ARTIFACTS", str(ARTIFACTS))

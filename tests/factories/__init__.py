@@ -1,0 +1,1 @@
+"""Factory fixtures by area; each returns a callable that creates and flushes objects."""

@@ -1,0 +1,1 @@
+"""Factories for ticketing tests."""
