@@ -1,0 +1,1 @@
+"""Notifications: mail (and later SMS, push, in-app) queued through the outbox."""
