@@ -48,6 +48,7 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "SMTP_HOST": env.get("SMTP_HOST", "localhost"),
         "SMTP_PORT": _int(env, "SMTP_PORT", 25),
         "SENDGRID_API_KEY": env.get("SENDGRID_API_KEY", ""),
+        "SENDGRID_API_HOST": env.get("SENDGRID_API_HOST", "https://api.sendgrid.com"),
         # Accounts and security
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -26,6 +26,8 @@ class OutboxMessage(Base):
     topic: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict] = mapped_column(JSONB, default=dict)
     available_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Handed to the job queue by the worker's relay (cleared again for a retry).
+    relayed_at: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""One module per outside party (mail, payment providers, SMS, storage)."""

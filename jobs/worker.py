@@ -1,0 +1,112 @@
+"""The background worker: `python -m jobs.worker` (the Procfile's `worker` process).
+
+pgqueuer runs the jobs. A relay task turns committed outbox rows into jobs every second,
+and cron schedules run the periodic sweeps (see jobs/schedules.py). Stops on SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+from pgqueuer import PgQueuer
+from pgqueuer.models import Job
+
+from app.db import Database, libpq_url, resolve_database_url
+from jobs.relay import OUTBOX_ENTRYPOINT, relay_to_queue, run_outbox_job
+from jobs.schedules import SCHEDULES
+
+log = logging.getLogger("jobs.worker")
+RELAY_INTERVAL_SECONDS = 1.0
+
+
+class Worker:
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+        self.url = resolve_database_url(dict(config))
+        self.database = Database(
+            self.url, pool_size=4, lock_timeout_ms=int(config["LOCK_TIMEOUT_MS"])
+        )
+
+    def run_outbox_message(self, message_id: int) -> None:
+        with self.database.session() as session:
+            run_outbox_job(session, self.config, message_id)
+            session.commit()
+
+    def run_schedule(self, name: str) -> None:
+        with self.database.session() as session:
+            count = SCHEDULES[name].task(session)
+            session.commit()
+        if count:
+            log.info("%s: %s", name, count)
+
+    def relay_once(self) -> int:
+        with psycopg.connect(libpq_url(self.url), autocommit=True) as conn:
+            return relay_to_queue(conn)
+
+    async def relay_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self.relay_once)
+            except Exception:  # noqa: BLE001 - keep relaying after a transient failure
+                log.exception("outbox relay failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), RELAY_INTERVAL_SECONDS)
+
+    async def build_queue(self) -> PgQueuer:
+        conn = await psycopg.AsyncConnection.connect(libpq_url(self.url), autocommit=True)
+        pgq = PgQueuer.from_psycopg_connection(conn)
+
+        @pgq.entrypoint(OUTBOX_ENTRYPOINT)
+        async def outbox(job: Job) -> None:
+            await asyncio.to_thread(self.run_outbox_message, int((job.payload or b"0").decode()))
+
+        for name, schedule in SCHEDULES.items():
+            pgq.schedule(name, schedule.cron)(self._scheduled(name))
+        return pgq
+
+    def _scheduled(self, name: str):  # noqa: ANN202 - a pgqueuer schedule handler
+        async def handler(_schedule: object) -> None:
+            await asyncio.to_thread(self.run_schedule, name)
+
+        return handler
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Run until SIGINT/SIGTERM, or until `stop` is set (tests run the worker in a thread)."""
+        pgq = await self.build_queue()
+        if stop is None:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, pgq.shutdown.set)
+        else:
+            pgq.shutdown = stop
+            pgq.qm.shutdown = stop
+            pgq.sm.shutdown = stop
+        relay = asyncio.create_task(self.relay_forever(pgq.shutdown))
+        log.info("worker started")
+        try:
+            await pgq.run(dequeue_timeout=timedelta(seconds=5))
+        finally:
+            pgq.shutdown.set()
+            await relay
+            self.database.engine.dispose()
+            log.info("worker stopped")
+
+
+def main() -> None:
+    from app.config import load_config
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(Worker(load_config()).run())
+
+
+if __name__ == "__main__":
+    main()
