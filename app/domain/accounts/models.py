@@ -37,7 +37,21 @@ class User(Base):
     # Attendee preferences: {"categories": [ids], "home_city": str, "mode": "online"|"in_person"}
     preferences: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+
+    # flask-login protocol. The cookie identifies a server-side UserSession (by its token),
+    # never the user id: the loader sets this on the instance it returns.
+    login_session_token = None
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str | None:
+        return self.login_session_token
+
+    @property
+    def is_active(self) -> bool:
+        return self.deleted_at is None
 
     @property
     def is_deleted(self) -> bool:
@@ -54,9 +68,11 @@ class User(Base):
 
 
 class UserSession(Base):
-    """A server-side login session; the cookie holds only its random id.
+    """A server-side login session; the cookie holds only its random token.
 
-    A new row at every login rotates the session id; logout and password change revoke rows.
+    The row's id is the SHA-256 of that token, so a copy of the table cannot be replayed as
+    cookies. A new row at every login rotates the session id; logout and password change
+    revoke rows.
     """
 
     __tablename__ = "user_sessions"
@@ -65,6 +81,8 @@ class UserSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    remember: Mapped[bool] = mapped_column(default=False)
     ip: Mapped[str | None] = mapped_column(INET)
     user_agent: Mapped[str | None] = mapped_column(String(300))
     # True once the second factor was checked in this session.
@@ -104,6 +122,15 @@ class ApplicationStatus(enum.StrEnum):
 
 class OrganizerApplication(Base):
     __tablename__ = "organizer_applications"
+    # One pending application per user at a time, enforced by the database.
+    __table_args__ = (
+        Index(
+            "uq_organizer_applications_one_pending",
+            "user_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

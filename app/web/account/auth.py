@@ -1,5 +1,300 @@
-"""account_auth views."""
+"""Register, verify email, log in (with a second factor), log out, forgot/reset password.
 
-from flask import Blueprint
+Two-factor enrolment pages live in two_factor.py and are routed here, under "auth".
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from app.db import get_session
+from app.domain.accounts import password_reset, registration
+from app.domain.accounts.errors import AccountError, InvalidCredentials, TooManyAttempts
+from app.domain.accounts.login import EmailNotVerified, authenticate
+from app.domain.accounts.models import User
+from app.domain.accounts.rate_limit import LoginLimits, check_login_allowed, record_attempt
+from app.domain.accounts.two_factor import check_code
+from app.domain.base import utcnow
+from app.web.account import mailer, session_login, two_factor
+from app.web.account.forms import (
+    CodeForm,
+    ForgotForm,
+    LoginForm,
+    RegisterForm,
+    ResetForm,
+    show_error,
+)
+from app.web.account.oauth import enabled_providers
+from app.web.account.session_login import client_ip, safe_next
 
 bp = Blueprint("auth", __name__)
+bp.record_once(lambda _state: session_login.configure_login_manager())
+
+
+def send_verification(user: User) -> None:
+    token = registration.verification_token(current_app.config["SECRET_KEY"], user, now=utcnow())
+    mailer.send(
+        user.email,
+        "verify_email",
+        "Confirm your email address",
+        name=user.name,
+        link=mailer.absolute_url("auth.verify_email", token=token),
+        hours=int(current_app.config["EMAIL_VERIFY_TTL_SECONDS"]) // 3600,
+    )
+
+
+@bp.get("/register")
+def register() -> ResponseReturnValue:
+    """The registration form."""
+    if current_user.is_authenticated:
+        return redirect(url_for("account_profile.profile"))
+    return render_template("account/register.html", form=RegisterForm())
+
+
+@bp.post("/register")
+def register_post() -> ResponseReturnValue:
+    """Create an attendee account and mail a verification link."""
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = registration.register_user(
+                get_session(),
+                name=form.name.data or "",
+                email=form.email.data or "",
+                password=form.password.data or "",
+                now=utcnow(),
+                ip=client_ip(),
+            )
+        except AccountError as error:
+            show_error(form, error)
+        else:
+            send_verification(user)
+            flash(f"We sent a confirmation link to {user.email}.", "success")
+            return redirect(url_for("auth.check_email"))
+    return render_template("account/register.html", form=form), 422
+
+
+@bp.get("/register/check-email")
+def check_email() -> ResponseReturnValue:
+    """Tells a new user to open the link in their mailbox."""
+    return render_template("account/check_email.html")
+
+
+@bp.get("/verify/<token>")
+def verify_email(token: str) -> ResponseReturnValue:
+    """Mark the email address in a signed link verified."""
+    registration.verify_email(
+        get_session(),
+        current_app.config["SECRET_KEY"],
+        token,
+        max_age=int(current_app.config["EMAIL_VERIFY_TTL_SECONDS"]),
+        now=utcnow(),
+    )
+    flash("Thank you: your email address is confirmed.", "success")
+    if current_user.is_authenticated:
+        return redirect(url_for("account_profile.profile"))
+    return redirect(url_for("auth.login"))
+
+
+def _login_page(form: LoginForm, status: int = 200) -> ResponseReturnValue:
+    return render_template("account/login.html", form=form, providers=enabled_providers()), status
+
+
+@bp.get("/login")
+def login() -> ResponseReturnValue:
+    """The login form (and sign-in provider buttons)."""
+    next_url = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url)
+    return _login_page(LoginForm(next=next_url))
+
+
+@bp.post("/login")
+def login_post() -> ResponseReturnValue:
+    """Check the password; continue to the code step when the account has 2FA."""
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return _login_page(form, 422)
+    email = form.email.data or ""
+    db = get_session()
+    try:
+        user = authenticate(
+            db,
+            email=email,
+            password=form.password.data or "",
+            ip=client_ip(),
+            limits=LoginLimits.from_config(current_app.config),
+            now=utcnow(),
+        )
+    except TooManyAttempts as error:
+        show_error(form, error)
+        return _login_page(form, 429)
+    except InvalidCredentials as error:
+        session_login.record_failure(email, "password")
+        show_error(form, error)
+        return _login_page(form, 422)
+    except EmailNotVerified as error:
+        # The password was right, so saying so leaks nothing. A fresh link goes out; the
+        # attempt counts against the rate limit, which also caps these emails.
+        record_attempt(db, email=email, ip=client_ip(), success=False, now=utcnow())
+        send_verification(error.user)
+        flash(f"{error.message} We sent a new link to {error.user.email}.", "warning")
+        return redirect(url_for("auth.check_email"))
+    next_url = safe_next(form.next.data)
+    remember = bool(form.remember.data)
+    if user.has_2fa:
+        session_login.begin_second_factor(
+            user, remember=remember, next_url=next_url, method="password"
+        )
+        return redirect(url_for("auth.login_code"))
+    session_login.finish_login(user, remember=remember, second_factor_done=False, method="password")
+    return redirect(next_url)
+
+
+def _pending_user() -> tuple[dict, User] | None:
+    pending = session_login.pending_second_factor()
+    if pending is None:
+        return None
+    user = get_session().get(User, pending["uid"])
+    if user is None or user.deleted_at is not None or not user.has_2fa:
+        return None
+    return pending, user
+
+
+@bp.get("/login/2fa")
+def login_code() -> ResponseReturnValue:
+    """The second login step: a code from the authenticator app or a recovery code."""
+    if _pending_user() is None:
+        flash("Your login timed out. Please start again.", "warning")
+        return redirect(url_for("auth.login"))
+    return render_template("account/login_2fa.html", form=CodeForm())
+
+
+@bp.post("/login/2fa")
+def login_code_post() -> ResponseReturnValue:
+    """Check the code, then start the session."""
+    found = _pending_user()
+    if found is None:
+        flash("Your login timed out. Please start again.", "warning")
+        return redirect(url_for("auth.login"))
+    pending, user = found
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return render_template("account/login_2fa.html", form=form), 422
+    db = get_session()
+    now = utcnow()
+    try:
+        check_login_allowed(
+            db,
+            email=user.email,
+            ip=client_ip(),
+            limits=LoginLimits.from_config(current_app.config),
+            now=now,
+        )
+        kind = check_code(db, user, form.code.data or "", now=now, ip=client_ip())
+    except TooManyAttempts as error:
+        show_error(form, error)
+        return render_template("account/login_2fa.html", form=form), 429
+    except AccountError as error:
+        session_login.record_failure(user.email, "2fa")
+        show_error(form, error)
+        return render_template("account/login_2fa.html", form=form), 422
+    session_login.finish_login(
+        user,
+        remember=bool(pending.get("remember")),
+        second_factor_done=True,
+        method=f"{pending['method']}+{kind}",
+    )
+    if kind == "recovery":
+        flash(
+            "You used a recovery code; each works only once. Make new ones when you are "
+            "running low.",
+            "warning",
+        )
+    return redirect(safe_next(pending.get("next")))
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """End the session on the server and in the browser."""
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    session_login.end_login(user)
+    flash("You are logged out.", "info")
+    return redirect("/")
+
+
+@bp.get("/forgot")
+def forgot() -> ResponseReturnValue:
+    """Ask for a password reset link."""
+    return render_template("account/forgot.html", form=ForgotForm())
+
+
+@bp.post("/forgot")
+def forgot_post() -> ResponseReturnValue:
+    """Mail a reset link if the account exists; the answer is the same either way."""
+    form = ForgotForm()
+    if not form.validate_on_submit():
+        return render_template("account/forgot.html", form=form), 422
+    ttl = int(current_app.config["PASSWORD_RESET_TTL_SECONDS"])
+    found = password_reset.request_reset(
+        get_session(), form.email.data or "", now=utcnow(), ttl=timedelta(seconds=ttl)
+    )
+    if found is not None:
+        user, token = found
+        mailer.send(
+            user.email,
+            "reset_password",
+            "Reset your password",
+            name=user.name,
+            link=mailer.absolute_url("auth.reset", token=token),
+            minutes=ttl // 60,
+        )
+    return render_template("account/forgot_sent.html")
+
+
+@bp.get("/reset/<token>")
+def reset(token: str) -> ResponseReturnValue:
+    """The new-password form, if the link is still usable."""
+    password_reset.check_reset_token(get_session(), token, now=utcnow())
+    return render_template("account/reset.html", form=ResetForm(), token=token)
+
+
+@bp.post("/reset/<token>")
+def reset_post(token: str) -> ResponseReturnValue:
+    """Set the new password; the link is spent and every session of the account ends."""
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            user = password_reset.reset_password(
+                get_session(), token, form.password.data or "", now=utcnow(), ip=client_ip()
+            )
+        except AccountError as error:
+            if error.field is None:
+                raise
+            show_error(form, error)
+        else:
+            mailer.send(
+                user.email,
+                "password_changed",
+                "Your password was changed",
+                name=user.name,
+                link=mailer.absolute_url("auth.forgot"),
+            )
+            flash("Your password is changed. Log in with the new one.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("account/reset.html", form=form, token=token), 422
+
+
+bp.add_url_rule("/account/2fa", "two_factor_setup", two_factor.setup, methods=["GET"])
+bp.add_url_rule("/account/2fa", "two_factor_enable", two_factor.enable, methods=["POST"])
+bp.add_url_rule(
+    "/account/2fa/recovery-codes",
+    "two_factor_recovery_codes",
+    two_factor.recovery_codes,
+    methods=["POST"],
+)
+bp.add_url_rule("/account/2fa/disable", "two_factor_disable", two_factor.disable, methods=["POST"])

@@ -1,5 +1,60 @@
-"""account_dev_outbox views."""
+"""/dev/outbox: read the mail the outbox backend wrote to disk (development only)."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, render_template
+from flask.typing import ResponseReturnValue
 
 bp = Blueprint("account_dev_outbox", __name__)
+_NAME = re.compile(r"[A-Za-z0-9_.-]+\.eml")
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+LISTED = 200
+
+
+@bp.before_request
+def _development_only() -> None:
+    if not (current_app.debug or current_app.config.get("APP_ENV") == "development"):
+        abort(404)
+
+
+def _folder() -> Path:
+    return Path(current_app.config["MAIL_OUTBOX_DIR"])
+
+
+def _read(path: Path) -> dict[str, object]:
+    message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    body = message.get_body(("plain",))
+    text = body.get_content() if body is not None else ""
+    return {
+        "name": path.name,
+        "to": message["To"],
+        "subject": message["Subject"],
+        "written_at": datetime.fromtimestamp(path.stat().st_mtime, UTC),
+        "text": text,
+        "links": _LINK.findall(text),
+    }
+
+
+@bp.get("/dev/outbox")
+def outbox() -> ResponseReturnValue:
+    """The newest messages first."""
+    folder = _folder()
+    paths = sorted(folder.glob("*.eml"), reverse=True)[:LISTED] if folder.is_dir() else []
+    return render_template(
+        "account/dev_outbox.html", messages=[_read(p) for p in paths], folder=folder
+    )
+
+
+@bp.get("/dev/outbox/<name>")
+def message(name: str) -> ResponseReturnValue:
+    """One message, with its links clickable."""
+    path = _folder() / name
+    if not _NAME.fullmatch(name) or not path.is_file():
+        abort(404)
+    return render_template("account/dev_outbox_message.html", message=_read(path))

@@ -1,5 +1,282 @@
-"""account_profile views."""
+"""The signed-in user's own account: details, email, password, preferences, organizer
+application, sessions, and deleting the account."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import session as cookie_session
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required, logout_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from app.db import get_session
+from app.domain.accounts import deletion, organizer_applications, profile, sessions
+from app.domain.accounts.errors import AccountError
+from app.domain.accounts.models import OAuthIdentity, Role
+from app.domain.base import utcnow
+from app.domain.events.models import Category
+from app.web.account import mailer
+from app.web.account.auth import send_verification
+from app.web.account.devices import describe_device
+from app.web.account.forms import (
+    DeleteAccountForm,
+    DetailsForm,
+    EmailChangeForm,
+    OrganizerApplicationForm,
+    PasswordChangeForm,
+    PreferencesForm,
+    show_error,
+)
+from app.web.account.session_login import client_ip, signed_in_user
 
 bp = Blueprint("account_profile", __name__)
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every page here is about the signed-in user's own account."""
+
+
+def _preferences_form(form: PreferencesForm | None = None) -> PreferencesForm:
+    if form is None:
+        prefs = current_user.preferences or {}
+        form = PreferencesForm(
+            categories=prefs.get("categories", []),
+            home_city=prefs.get("home_city", ""),
+            mode=prefs.get("mode", "any"),
+        )
+    categories = get_session().scalars(select(Category).order_by(Category.name)).all()
+    form.categories.choices = [SelectChoice(c.id, c.name) for c in categories]
+    return form
+
+
+def _profile_page(status: int = 200, **forms: Any) -> ResponseReturnValue:
+    db = get_session()
+    user = signed_in_user()
+    context = {
+        "details_form": forms.get("details_form")
+        or DetailsForm(name=user.name, phone=user.phone or ""),
+        "email_form": forms.get("email_form") or EmailChangeForm(),
+        "password_form": forms.get("password_form") or PasswordChangeForm(),
+        "preferences_form": _preferences_form(forms.get("preferences_form")),
+        "application_form": forms.get("application_form") or OrganizerApplicationForm(),
+        "application": organizer_applications.latest_application(db, user),
+        "identities": db.scalars(
+            select(OAuthIdentity).where(OAuthIdentity.user_id == user.id)
+        ).all(),
+        "sessions": sessions.active_sessions(db, user.id, now=utcnow()),
+        "current_session": sessions.token_digest(user.login_session_token or ""),
+        "describe_device": describe_device,
+        "can_apply": user.role == Role.ATTENDEE,
+    }
+    return render_template("account/profile.html", **context), status
+
+
+@bp.get("/account/profile", endpoint="profile")
+def profile_page() -> ResponseReturnValue:
+    """Everything about the user's own account on one page."""
+    return _profile_page()
+
+
+@bp.post("/account/profile")
+def details() -> ResponseReturnValue:
+    """Change name and phone number."""
+    form = DetailsForm()
+    if form.validate_on_submit():
+        try:
+            profile.update_details(
+                get_session(),
+                signed_in_user(),
+                name=form.name.data or "",
+                phone=form.phone.data or "",
+            )
+        except AccountError as error:
+            show_error(form, error)
+        else:
+            flash("Your details are saved.", "success")
+            return redirect(url_for("account_profile.profile"))
+    return _profile_page(422, details_form=form)
+
+
+@bp.post("/account/email")
+def change_email() -> ResponseReturnValue:
+    """Mail a confirmation link to the new address; nothing changes until it is opened."""
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        try:
+            new_email, token = profile.request_email_change(
+                get_session(),
+                signed_in_user(),
+                new_email=form.email.data or "",
+                password=form.password.data or "",
+                secret_key=current_app.config["SECRET_KEY"],
+                now=utcnow(),
+            )
+        except AccountError as error:
+            show_error(form, error)
+        else:
+            mailer.send(
+                new_email,
+                "change_email",
+                "Confirm your new email address",
+                name=current_user.name,
+                link=mailer.absolute_url("account_profile.confirm_email", token=token),
+            )
+            flash(f"We sent a link to {new_email}. Open it to finish the change.", "success")
+            return redirect(url_for("account_profile.profile"))
+    return _profile_page(422, email_form=form)
+
+
+@bp.get("/account/email/confirm/<token>")
+def confirm_email(token: str) -> ResponseReturnValue:
+    """Switch to the new address from the link mailed to it."""
+    user, old_email = profile.confirm_email_change(
+        get_session(),
+        current_app.config["SECRET_KEY"],
+        token,
+        max_age=int(current_app.config["EMAIL_VERIFY_TTL_SECONDS"]),
+        now=utcnow(),
+        ip=client_ip(),
+    )
+    mailer.send(
+        old_email,
+        "email_changed",
+        "Your email address was changed",
+        name=user.name,
+        new_email=user.email,
+        link=mailer.absolute_url("auth.forgot"),
+    )
+    flash(f"Your email address is now {user.email}.", "success")
+    return redirect(url_for("account_profile.profile"))
+
+
+@bp.post("/account/verify-email")
+def resend_verification() -> ResponseReturnValue:
+    """Send the confirmation link again."""
+    if current_user.email_verified_at is None:
+        send_verification(signed_in_user())
+        flash(f"We sent a new link to {current_user.email}.", "success")
+    return redirect(url_for("account_profile.profile"))
+
+
+@bp.post("/account/password")
+def change_password() -> ResponseReturnValue:
+    """Change (or, for sign-in-provider accounts, set) the password; other sessions end."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            profile.change_password(
+                get_session(),
+                signed_in_user(),
+                current_password=form.current_password.data or "",
+                new_password=form.new_password.data or "",
+                keep_session_token=current_user.login_session_token,
+                now=utcnow(),
+                ip=client_ip(),
+            )
+        except AccountError as error:
+            show_error(form, error, fields={"password": "new_password"})
+        else:
+            mailer.send(
+                current_user.email,
+                "password_changed",
+                "Your password was changed",
+                name=current_user.name,
+                link=mailer.absolute_url("auth.forgot"),
+            )
+            flash("Your password is changed. Other devices were logged out.", "success")
+            return redirect(url_for("account_profile.profile"))
+    return _profile_page(422, password_form=form)
+
+
+@bp.post("/account/preferences")
+def preferences() -> ResponseReturnValue:
+    """Favourite categories, home city, online or in person."""
+    form = _preferences_form(PreferencesForm())
+    if form.validate_on_submit():
+        try:
+            profile.update_preferences(
+                get_session(),
+                signed_in_user(),
+                category_ids=list(form.categories.data or []),
+                home_city=form.home_city.data or "",
+                mode=form.mode.data or "any",
+            )
+        except AccountError as error:
+            show_error(form, error)
+        else:
+            flash("Your preferences are saved.", "success")
+            return redirect(url_for("account_profile.profile"))
+    return _profile_page(422, preferences_form=form)
+
+
+@bp.post("/account/organizer-application")
+def apply_as_organizer() -> ResponseReturnValue:
+    """Ask to become an organizer; an admin reviews it."""
+    form = OrganizerApplicationForm()
+    if form.validate_on_submit():
+        try:
+            organizer_applications.apply(
+                get_session(),
+                signed_in_user(),
+                organization_name=form.organization_name.data or "",
+                details=form.details.data or "",
+                now=utcnow(),
+                ip=client_ip(),
+            )
+        except AccountError as error:
+            show_error(form, error)
+        else:
+            flash("Thank you! An admin will review your application.", "success")
+            return redirect(url_for("account_profile.profile"))
+    return _profile_page(422, application_form=form)
+
+
+@bp.post("/account/sessions/others")
+def end_other_sessions() -> ResponseReturnValue:
+    """Log out every other device."""
+    count = sessions.revoke_user_sessions(
+        get_session(),
+        signed_in_user().id,
+        now=utcnow(),
+        keep_token=current_user.login_session_token,
+    )
+    flash(f"Logged out {count} other session{'s' if count != 1 else ''}.", "success")
+    return redirect(url_for("account_profile.profile"))
+
+
+@bp.get("/account/delete")
+def delete_account() -> ResponseReturnValue:
+    """Confirm deleting the account."""
+    return render_template("account/delete.html", form=DeleteAccountForm())
+
+
+@bp.post("/account/delete")
+def delete_account_post() -> ResponseReturnValue:
+    """Erase the account's personal data and log out."""
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            deletion.delete_account(
+                db,
+                signed_in_user(),
+                password=form.password.data or "",
+                session_started_at=sessions.session_started_at(
+                    db, current_user.login_session_token or ""
+                ),
+                now=utcnow(),
+                ip=client_ip(),
+            )
+        except AccountError as error:
+            show_error(form, error)
+        else:
+            cookie_session.clear()
+            logout_user()
+            flash("Your account is deleted. Thank you for having been with us.", "info")
+            return redirect("/")
+    return render_template("account/delete.html", form=form), 422

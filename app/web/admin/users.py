@@ -1,5 +1,164 @@
-"""admin_users views."""
+"""Admin: the admin home, users and their roles, organizer applications, the audit log."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("admin_users", __name__)
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from app.db import get_session
+from app.domain.accounts import audit_log, organizer_applications, roles
+from app.domain.accounts.errors import AccountError
+from app.domain.accounts.models import OrganizerApplication, Role, User
+from app.domain.base import utcnow
+from app.web.account import mailer
+from app.web.account.session_login import client_ip, signed_in_user
+from app.web.authz import requires_role
+
+bp = Blueprint("admin_users", __name__, url_prefix="/admin")
+
+
+def _page_number() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+@bp.get("/")
+@requires_role(Role.ADMIN)
+def index() -> ResponseReturnValue:
+    """The admin home: what needs attention and where everything is."""
+    pending = organizer_applications.count_pending(get_session())
+    return render_template("admin/index.html", pending_applications=pending)
+
+
+@bp.get("/users")
+@requires_role(Role.ADMIN)
+def users() -> ResponseReturnValue:
+    """Find users by name or email, filter by role."""
+    query = request.args.get("q", "").strip()[:200]
+    role_filter = request.args.get("role", "")
+    role = Role(role_filter) if role_filter in set(Role) else None
+    page = _page_number()
+    found, more = roles.search_users(get_session(), query=query, role=role, page=page)
+    template = (
+        "admin/_users_table.html" if request.headers.get("HX-Request") else "admin/users.html"
+    )
+    return render_template(
+        template,
+        users=found,
+        more=more,
+        page=page,
+        q=query,
+        role=role.value if role else "",
+        roles=list(Role),
+    )
+
+
+@bp.post("/users/<int:user_id>/role")
+@requires_role(Role.ADMIN)
+def change_role(user_id: int) -> ResponseReturnValue:
+    """Give a user another role."""
+    value = request.form.get("role", "")
+    if value not in set(Role):
+        flash("Pick a role from the list.", "error")
+        return redirect(url_for("admin_users.users")), 303
+    try:
+        user = roles.change_role(
+            get_session(),
+            user_id,
+            Role(value),
+            admin=signed_in_user(),
+            now=utcnow(),
+            ip=client_ip(),
+        )
+    except AccountError as error:
+        flash(error.message, "error")
+        return redirect(url_for("admin_users.users", q=request.form.get("q", ""))), 303
+    flash(f"{user.name} is now {user.role.value}.", "success")
+    return redirect(url_for("admin_users.users", q=request.form.get("q", ""))), 303
+
+
+def _applications_page(
+    status: int = 200, errors: dict[int, str] | None = None
+) -> ResponseReturnValue:
+    db = get_session()
+    return render_template(
+        "admin/applications.html",
+        pending=organizer_applications.pending_applications(db),
+        decided=organizer_applications.recent_decisions(db),
+        errors=errors or {},
+        sent_reason=request.form.get("reason", ""),
+    ), status
+
+
+@bp.get("/applications")
+@requires_role(Role.ADMIN)
+def applications() -> ResponseReturnValue:
+    """Pending organizer applications, oldest first, and the latest decisions."""
+    return _applications_page()
+
+
+def _tell_applicant(application: OrganizerApplication) -> None:
+    applicant = get_session().get(User, application.user_id)
+    if applicant is None:
+        return
+    mailer.send(
+        applicant.email,
+        "application_decided",
+        "Your organizer application",
+        name=applicant.name,
+        application=application,
+        link=mailer.absolute_url("account_profile.profile"),
+    )
+
+
+@bp.post("/applications/<int:application_id>/approve")
+@requires_role(Role.ADMIN)
+def approve(application_id: int) -> ResponseReturnValue:
+    """The applicant becomes an organizer."""
+    try:
+        application = organizer_applications.approve(
+            get_session(), application_id, admin=signed_in_user(), now=utcnow(), ip=client_ip()
+        )
+    except AccountError as error:
+        flash(error.message, "error")
+        return redirect(url_for("admin_users.applications")), 303
+    _tell_applicant(application)
+    flash(f"Approved {application.organization_name}.", "success")
+    return redirect(url_for("admin_users.applications")), 303
+
+
+@bp.post("/applications/<int:application_id>/reject")
+@requires_role(Role.ADMIN)
+def reject(application_id: int) -> ResponseReturnValue:
+    """Refuse with a reason the applicant reads on their profile."""
+    try:
+        application = organizer_applications.reject(
+            get_session(),
+            application_id,
+            admin=signed_in_user(),
+            reason=request.form.get("reason", ""),
+            now=utcnow(),
+            ip=client_ip(),
+        )
+    except AccountError as error:
+        if error.field == "reason":
+            return _applications_page(422, {application_id: error.message})
+        flash(error.message, "error")
+        return redirect(url_for("admin_users.applications")), 303
+    _tell_applicant(application)
+    flash(f"Rejected {application.organization_name}.", "info")
+    return redirect(url_for("admin_users.applications")), 303
+
+
+@bp.get("/audit")
+@requires_role(Role.ADMIN)
+def audit() -> ResponseReturnValue:
+    """Security events and changes, newest first; filter by action prefix or user id."""
+    action = request.args.get("action", "").strip()[:64]
+    user_id = request.args.get("user", type=int)
+    page = audit_log.browse(
+        get_session(),
+        action_prefix=action,
+        user_id=user_id,
+        before=request.args.get("before", type=int),
+    )
+    return render_template("admin/audit.html", page=page, action=action, user_id=user_id or "")

@@ -1,0 +1,113 @@
+"""Deleting an account: personal data erased, the row kept so bookings stay consistent.
+
+Bookings keep pointing at the (now anonymous) user row, so an organizer's records and
+sales figures stay correct while nothing identifies the person any more.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.orm import Session
+
+from app.domain import audit
+from app.domain.accounts.errors import AccountError
+from app.domain.accounts.models import (
+    ApplicationStatus,
+    LoginAttempt,
+    OAuthIdentity,
+    OrganizerApplication,
+    PasswordResetToken,
+    RecoveryCode,
+    Role,
+    User,
+    UserSession,
+)
+from app.domain.accounts.passwords import verify_password
+from app.domain.events.models import Event, EventStatus
+from app.domain.ticketing.models import Booking, Ticket
+
+DELETED_NAME = "Deleted user"
+# Accounts without a password (sign-in provider only) confirm by having logged in lately.
+RECENT_LOGIN = timedelta(minutes=10)
+
+
+def _confirm(user: User, password: str, session_started_at: datetime | None, now: datetime) -> None:
+    if user.password_hash:
+        if not verify_password(user.password_hash, password):
+            raise AccountError(
+                "That password is not right.", code="password_wrong", field="password"
+            )
+        return
+    if session_started_at is None or now - session_started_at > RECENT_LOGIN:
+        raise AccountError(
+            "For your safety, log out, log in again, and delete your account within 10 minutes.",
+            code="login_not_recent",
+        )
+
+
+def _has_live_events(session: Session, user: User, now: datetime) -> bool:
+    live = (EventStatus.SUBMITTED, EventStatus.PUBLISHED)
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Event.organizer_id == user.id, Event.status.in_(live), Event.ends_at > now
+                )
+            )
+        )
+    )
+
+
+def delete_account(
+    session: Session,
+    user: User,
+    *,
+    password: str,
+    session_started_at: datetime | None,
+    now: datetime,
+    ip: str | None = None,
+) -> None:
+    """Erase the user's personal data and end every session. Raises AccountError when the
+    confirmation fails or the account still has duties (admin role, upcoming events)."""
+    _confirm(user, password, session_started_at, now)
+    if user.role == Role.ADMIN:
+        raise AccountError(
+            "Admins cannot delete their own account. Ask another admin to change your role.",
+            code="admin_cannot_delete",
+        )
+    if user.role == Role.ORGANIZER and _has_live_events(session, user, now):
+        raise AccountError(
+            "You have upcoming events. Cancel or finish them before deleting your account.",
+            code="has_live_events",
+        )
+    old_email = user.email
+    user_id = user.id
+    for model in (OAuthIdentity, UserSession, RecoveryCode, PasswordResetToken):
+        session.execute(delete(model).where(model.user_id == user_id))
+    session.execute(
+        delete(OrganizerApplication).where(
+            OrganizerApplication.user_id == user_id,
+            OrganizerApplication.status == ApplicationStatus.PENDING,
+        )
+    )
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == old_email.lower()))
+    session.execute(
+        update(Ticket)
+        .where(Ticket.booking_id.in_(select(Booking.id).where(Booking.user_id == user_id)))
+        .values(holder_name=None)
+    )
+    user.name = DELETED_NAME
+    user.email = f"deleted-{user_id}@invalid"
+    user.phone = None
+    user.password_hash = None
+    user.organization_name = None
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    user.email_verified_at = None
+    user.preferences = {}
+    user.deleted_at = now
+    audit.record(session, "account.deleted", actor_id=user_id, target=user, ip=ip, now=now)
+    session.flush()

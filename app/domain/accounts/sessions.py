@@ -1,0 +1,138 @@
+"""Server-side login sessions.
+
+The browser holds a random token; the database holds only its SHA-256 as the row id. Each
+login creates a new row (the session id rotates), logout revokes it, and a password change
+revokes every other row of the user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.domain import audit
+from app.domain.accounts.models import User, UserSession
+
+# last_seen_at is refreshed at most this often, so a busy session costs no write per request.
+LAST_SEEN_GRANULARITY = timedelta(minutes=5)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(
+    session: Session,
+    user: User,
+    *,
+    now: datetime,
+    lifetime: timedelta,
+    remember: bool = False,
+    second_factor_done: bool = False,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> str:
+    """Create a session row for `user` and return the token the browser must keep."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        UserSession(
+            id=token_digest(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + lifetime,
+            remember=remember,
+            second_factor_done=second_factor_done,
+            ip=ip,
+            user_agent=(user_agent or "")[:300] or None,
+        )
+    )
+    user.last_login_at = now
+    user.login_session_token = token
+    session.flush()
+    return token
+
+
+def load_session_user(session: Session, token: str, *, now: datetime) -> User | None:
+    """The live user behind a session token, or None (unknown, revoked, expired, deleted).
+
+    One indexed query joining the session row to its user: this runs on every request.
+    """
+    row = session.execute(
+        select(User, UserSession.last_seen_at)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            UserSession.id == token_digest(token),
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > now,
+            User.deleted_at.is_(None),
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    user, last_seen_at = row
+    if now - last_seen_at > LAST_SEEN_GRANULARITY:
+        session.execute(
+            update(UserSession)
+            .where(UserSession.id == token_digest(token))
+            .values(last_seen_at=now)
+        )
+    user.login_session_token = token
+    return user
+
+
+def end_session(
+    session: Session, token: str, *, user: User | None, now: datetime, ip: str | None = None
+) -> None:
+    """Log out: the session row is revoked, so its cookie (and remember cookie) stop working."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.id == token_digest(token), UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    if user is not None:
+        audit.record(session, "logout", actor_id=user.id, target=user, ip=ip, now=now)
+
+
+def mark_second_factor_done(session: Session, token: str) -> None:
+    session.execute(
+        update(UserSession)
+        .where(UserSession.id == token_digest(token))
+        .values(second_factor_done=True)
+    )
+
+
+def session_started_at(session: Session, token: str) -> datetime | None:
+    return session.scalar(
+        select(UserSession.created_at).where(UserSession.id == token_digest(token))
+    )
+
+
+def revoke_user_sessions(
+    session: Session, user_id: int, *, now: datetime, keep_token: str | None = None
+) -> int:
+    """Revoke every live session of the user except the one holding `keep_token`."""
+    statement = update(UserSession).where(
+        UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
+    )
+    if keep_token is not None:
+        statement = statement.where(UserSession.id != token_digest(keep_token))
+    return session.execute(statement.values(revoked_at=now)).rowcount
+
+
+def active_sessions(session: Session, user_id: int, *, now: datetime) -> list[UserSession]:
+    return list(
+        session.scalars(
+            select(UserSession)
+            .where(
+                UserSession.user_id == user_id,
+                UserSession.revoked_at.is_(None),
+                UserSession.expires_at > now,
+            )
+            .order_by(UserSession.last_seen_at.desc())
+        )
+    )

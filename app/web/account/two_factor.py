@@ -1,0 +1,127 @@
+"""Two-factor enrolment and management pages (routed by auth.py under the "auth" blueprint)."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import qrcode
+import qrcode.image.svg
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from app.db import get_session
+from app.domain.accounts import two_factor
+from app.domain.accounts.errors import AccountError
+from app.domain.base import utcnow
+from app.web.account.forms import CodeForm, DisableTwoFactorForm, show_error
+from app.web.account.session_login import client_ip, safe_next, signed_in_user
+
+
+def qr_data_uri(text: str) -> str:
+    """An SVG QR code as a data: URI (the CSP allows data: images; nothing leaves the site)."""
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _page(status: int = 200, **forms: object) -> ResponseReturnValue:
+    user = signed_in_user()
+    context: dict[str, object] = {"next_url": safe_next(request.values.get("next"), "")}
+    if user.has_2fa:
+        context["remaining"] = two_factor.remaining_recovery_codes(get_session(), user)
+        context["codes_form"] = forms.get("codes_form") or CodeForm(prefix="renew")
+        context["disable_form"] = forms.get("disable_form") or DisableTwoFactorForm()
+    else:
+        secret = two_factor.start_enrolment(get_session(), user)
+        uri = two_factor.provisioning_uri(
+            secret, email=user.email, issuer=current_app.config["SITE_NAME"]
+        )
+        context.update(
+            secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            qr=qr_data_uri(uri),
+            form=forms.get("form") or CodeForm(),
+        )
+    return render_template("account/two_factor.html", **context), status
+
+
+@login_required
+def setup() -> ResponseReturnValue:
+    """Enrol (QR code, secret, confirm with a code) or, once on, manage two-factor login."""
+    return _page()
+
+
+@login_required
+def enable() -> ResponseReturnValue:
+    """Turn 2FA on with a first code; show the recovery codes once."""
+    form = CodeForm()
+    if current_user.has_2fa:
+        return redirect(url_for("auth.two_factor_setup"))
+    if form.validate_on_submit():
+        try:
+            codes = two_factor.enable(
+                get_session(),
+                signed_in_user(),
+                code=form.code.data or "",
+                now=utcnow(),
+                session_token=current_user.login_session_token,
+                ip=client_ip(),
+            )
+        except AccountError as error:
+            show_error(form, error)
+        else:
+            flash("Two-factor authentication is on.", "success")
+            return render_template(
+                "account/recovery_codes.html",
+                codes=codes,
+                next_url=safe_next(request.values.get("next"), url_for("account_profile.profile")),
+            )
+    return _page(422, form=form)
+
+
+@login_required
+def recovery_codes() -> ResponseReturnValue:
+    """Replace the recovery codes (needs a current code); show the new ones once."""
+    form = CodeForm(prefix="renew")
+    if current_user.has_2fa and form.validate_on_submit():
+        try:
+            codes = two_factor.regenerate_recovery_codes(
+                get_session(),
+                signed_in_user(),
+                code=form.code.data or "",
+                now=utcnow(),
+                ip=client_ip(),
+            )
+        except AccountError as error:
+            show_error(form, error)
+        else:
+            return render_template(
+                "account/recovery_codes.html",
+                codes=codes,
+                next_url=url_for("auth.two_factor_setup"),
+            )
+    return _page(422, codes_form=form)
+
+
+@login_required
+def disable() -> ResponseReturnValue:
+    """Turn 2FA off with the password and a code (attendees only)."""
+    form = DisableTwoFactorForm()
+    if current_user.has_2fa and form.validate_on_submit():
+        try:
+            two_factor.disable(
+                get_session(),
+                signed_in_user(),
+                password=form.password.data or "",
+                code=form.code.data or "",
+                now=utcnow(),
+                ip=client_ip(),
+            )
+        except AccountError as error:
+            show_error(form, error)
+        else:
+            flash("Two-factor authentication is off.", "info")
+            return redirect(url_for("account_profile.profile"))
+    return _page(422, disable_form=form)
