@@ -28,6 +28,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind N reverse proxies, trust their X-Forwarded-* so per-IP limits see the client.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
     db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)

@@ -19,6 +19,7 @@ from pgqueuer import PgQueuer
 from pgqueuer.models import Job
 
 from app.db import Database, libpq_url, resolve_database_url
+from app.domain.base import utcnow
 from jobs.relay import OUTBOX_ENTRYPOINT, relay_to_queue, run_outbox_job
 from jobs.schedules import SCHEDULES
 
@@ -41,7 +42,7 @@ class Worker:
 
     def run_schedule(self, name: str) -> None:
         with self.database.session() as session:
-            count = SCHEDULES[name].task(session)
+            count = SCHEDULES[name].task(session, utcnow())
             session.commit()
         if count:
             log.info("%s: %s", name, count)

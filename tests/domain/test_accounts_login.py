@@ -162,3 +162,21 @@ def test_last_seen_is_written_at_most_every_five_minutes(db, now, make_user) -> 
     load_session_user(db, token, now=now + timedelta(minutes=6))
     db.refresh(row)
     assert row.last_seen_at == now + timedelta(minutes=6)
+
+
+def test_prune_login_attempts_keeps_recent_ones(db, now) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from app.domain.accounts.models import LoginAttempt
+    from app.domain.accounts.rate_limit import prune_login_attempts, record_attempt
+
+    record_attempt(
+        db, email="old@example.test", ip="10.0.0.1", success=False, now=now - timedelta(days=2)
+    )
+    record_attempt(
+        db, email="new@example.test", ip="10.0.0.1", success=False, now=now - timedelta(hours=1)
+    )
+    assert prune_login_attempts(db, now=now) == 1
+    assert db.scalar(select(func.count()).select_from(LoginAttempt)) == 1

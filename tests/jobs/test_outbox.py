@@ -83,3 +83,12 @@ def test_worker_relays_through_pgqueuer_and_delivers(app: Flask, db) -> None:  #
 
 async def _run(worker: Worker, stop: asyncio.Event) -> None:
     await worker.run(stop=stop)
+
+
+def test_every_schedule_runs_through_the_worker(app: Flask, db) -> None:  # noqa: ANN001
+    from jobs.schedules import SCHEDULES
+
+    worker = Worker(app.config)
+    for name in SCHEDULES:
+        worker.run_schedule(name)
+        worker.run_schedule(name)

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.accounts.errors import TooManyAttempts
@@ -83,3 +83,11 @@ def check_login_allowed(
     until = max((b for b in blocks if b is not None), default=None)
     if until is not None:
         raise TooManyAttempts(math.ceil((until - now).total_seconds()))
+
+
+def prune_login_attempts(
+    session: Session, *, now: datetime, keep: timedelta = timedelta(days=1)
+) -> int:
+    """Delete attempts older than `keep` (far beyond any window); return how many went."""
+    result = session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < now - keep))
+    return result.rowcount or 0
