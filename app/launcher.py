@@ -40,7 +40,13 @@ def prepare_database() -> str:
 
 def run() -> int:
     url = prepare_database()
-    env = {**os.environ, "DATABASE_URL": url}
+    # The Procfile names `gunicorn` and `python`: take them from this virtual environment.
+    bin_dir = os.path.dirname(sys.executable)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+    }
     env.setdefault("PORT", "5000")
     print(f"serving on http://127.0.0.1:{env['PORT']} (Ctrl-C stops everything)", flush=True)
     honcho = [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile")]
