@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,6 +28,9 @@ class EventStatus(enum.StrEnum):
     COMPLETED = "completed"
 
 
+PUBLISHED = "status = 'published'"
+
+
 class Category(Base):
     __tablename__ = "categories"
 
@@ -43,6 +46,41 @@ class Event(Base):
         Index("ix_events_status_starts_at", "status", "starts_at"),
         Index("ix_events_search", "search_vector", postgresql_using="gin"),
         Index("ix_events_tags", "tags", postgresql_using="gin"),
+        # Public listings read only published events: partial indexes per filter and sort.
+        Index(
+            "ix_events_published_category",
+            "category_id",
+            "starts_at",
+            postgresql_where=text(PUBLISHED),
+        ),
+        Index(
+            "ix_events_published_city",
+            text("lower(city)"),
+            "starts_at",
+            postgresql_where=text(PUBLISHED),
+        ),
+        Index(
+            "ix_events_published_price",
+            "min_price_minor",
+            "starts_at",
+            postgresql_where=text(PUBLISHED),
+        ),
+        Index(
+            "ix_events_published_popular",
+            text("sold_count DESC"),
+            "starts_at",
+            postgresql_where=text(PUBLISHED),
+        ),
+        Index(
+            "ix_events_published_newest",
+            text("published_at DESC"),
+            postgresql_where=text(PUBLISHED),
+        ),
+        Index(
+            "ix_events_moderation_queue",
+            "submitted_at",
+            postgresql_where=text("status = 'submitted'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -106,6 +144,17 @@ class ReportStatus(enum.StrEnum):
 
 class EventReport(Base):
     __tablename__ = "event_reports"
+    __table_args__ = (
+        Index("ix_event_reports_open", "created_at", postgresql_where=text("status = 'open'")),
+        # One open report per reporter and event.
+        Index(
+            "uq_event_reports_open_reporter",
+            "event_id",
+            "reporter_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
@@ -119,3 +168,4 @@ class EventReport(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     event: Mapped[Event] = relationship()
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])

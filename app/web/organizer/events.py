@@ -1,5 +1,186 @@
-"""organizer_events views."""
+"""The organizer dashboard: events by status; create, edit, duplicate, delete, submit, cancel."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("organizer_events", __name__)
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request
+from flask import url_for as flask_url_for
+
+from app.db import get_session
+from app.domain.accounts.models import Role, User
+from app.domain.base import utcnow
+from app.domain.events.categories import list_categories
+from app.domain.events.editing import (
+    create_event,
+    delete_event,
+    duplicate_event,
+    events_by_status,
+    get_organizer_event,
+    time_zone_names,
+    update_event,
+    validate_event_input,
+)
+from app.domain.events.errors import EventError, EventInvalid
+from app.domain.events.lifecycle import cancel_event, submit_event
+from app.domain.events.models import Event, EventStatus
+from app.web.authz import requires_role
+from app.web.organizer.event_form import EventForm, build_form, read_form, show_errors
+from app.web.public.events import current_storage, viewer
+
+bp = Blueprint("organizer_events", __name__, url_prefix="/organizer")
+
+DASHBOARD_ORDER = (
+    EventStatus.DRAFT,
+    EventStatus.REJECTED,
+    EventStatus.SUBMITTED,
+    EventStatus.PUBLISHED,
+    EventStatus.CANCELLED,
+    EventStatus.COMPLETED,
+)
+
+
+def _organizer() -> User:
+    user = viewer()
+    assert user is not None  # requires_role guarantees a signed-in user
+    return user
+
+
+def _own_event(event_id: int) -> Event:
+    return get_organizer_event(get_session(), event_id, _organizer().id)
+
+
+def _edit_url(event: Event) -> str:
+    return flask_url_for("organizer_events.edit", event_id=event.id)
+
+
+@bp.get("/")
+@requires_role(Role.ORGANIZER)
+def dashboard() -> str:
+    """The organizer's events, grouped by status."""
+    grouped = events_by_status(get_session(), _organizer().id)
+    return render_template(
+        "organizer/dashboard.html", grouped=grouped, order=DASHBOARD_ORDER, EventStatus=EventStatus
+    )
+
+
+def _render_form(form: EventForm, event: Event | None, status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "organizer/events_form.html",
+        form=form,
+        event=event,
+        zones=time_zone_names(),
+        EventStatus=EventStatus,
+    ), status
+
+
+def _save(form: EventForm, event: Event | None) -> Event | None:
+    """Validate and save; None when the form must be shown again with its errors."""
+    session = get_session()
+    parsed = form.validate_on_submit()
+    data, errors = read_form(form, current_storage())
+    user = _organizer()
+    try:
+        if not parsed or errors:
+            validate_event_input(session, data)  # collect the domain's errors too
+        elif event is None:
+            return create_event(session, user, data, now=utcnow())
+        else:
+            return update_event(session, event, data, actor=user, now=utcnow())
+    except EventInvalid as error:
+        errors = {**error.errors, **errors}
+    show_errors(form, errors)
+    return None
+
+
+@bp.get("/events/new")
+@requires_role(Role.ORGANIZER)
+def new() -> tuple[str, int]:
+    """An empty event form."""
+    categories = list_categories(get_session())
+    return _render_form(
+        build_form(categories, default_zone=current_app.config["EVENTS_DISPLAY_TZ"]), None
+    )
+
+
+@bp.post("/events/new")
+@requires_role(Role.ORGANIZER)
+def create() -> Response | tuple[str, int]:
+    """Create a draft."""
+    form = build_form(list_categories(get_session()))
+    event = _save(form, None)
+    if event is None:
+        return _render_form(form, None, 422)
+    flash("Draft saved. Submit it for review when it is ready.", "success")
+    return redirect(_edit_url(event), 303)
+
+
+@bp.get("/events/<int:event_id>/edit")
+@requires_role(Role.ORGANIZER)
+def edit(event_id: int) -> tuple[str, int]:
+    """The event form, filled in."""
+    event = _own_event(event_id)
+    return _render_form(build_form(list_categories(get_session()), event=event), event)
+
+
+@bp.post("/events/<int:event_id>/edit")
+@requires_role(Role.ORGANIZER)
+def update(event_id: int) -> Response | tuple[str, int]:
+    """Save changes."""
+    event = _own_event(event_id)
+    form = build_form(list_categories(get_session()), event=event)
+    if _save(form, event) is None:
+        return _render_form(form, event, 422)
+    flash("Changes saved.", "success")
+    return redirect(_edit_url(event), 303)
+
+
+def _act(event_id: int, action: str) -> Response:
+    """Run a lifecycle action; a refusal is shown as a message on the dashboard."""
+    session = get_session()
+    user = _organizer()
+    event = _own_event(event_id)
+    now = utcnow()
+    try:
+        if action == "submit":
+            submit_event(session, event, actor=user, now=now)
+            flash("Submitted for review. We will email you once an admin has looked.", "success")
+        elif action == "cancel":
+            cancel_event(session, event, actor=user, now=now, reason=request.form.get("reason", ""))
+            flash("Event cancelled. Ticket holders are being told.", "success")
+        elif action == "delete":
+            delete_event(session, event, actor=user, now=now)
+            flash("Draft deleted.", "success")
+        else:
+            copy = duplicate_event(session, event, actor=user, now=now)
+            flash("Copy created as a draft: adjust the dates and save.", "success")
+            return redirect(_edit_url(copy), 303)
+    except EventError as error:
+        flash(error.message, "error")
+    return redirect(flask_url_for("organizer_events.dashboard"), 303)
+
+
+@bp.post("/events/<int:event_id>/submit")
+@requires_role(Role.ORGANIZER)
+def submit(event_id: int) -> Response:
+    """Send the event to the moderation queue."""
+    return _act(event_id, "submit")
+
+
+@bp.post("/events/<int:event_id>/cancel")
+@requires_role(Role.ORGANIZER)
+def cancel(event_id: int) -> Response:
+    """Cancel a published event."""
+    return _act(event_id, "cancel")
+
+
+@bp.post("/events/<int:event_id>/delete")
+@requires_role(Role.ORGANIZER)
+def delete(event_id: int) -> Response:
+    """Delete a draft."""
+    return _act(event_id, "delete")
+
+
+@bp.post("/events/<int:event_id>/duplicate")
+@requires_role(Role.ORGANIZER)
+def duplicate(event_id: int) -> Response:
+    """Copy the event into a new draft."""
+    return _act(event_id, "duplicate")

@@ -1,5 +1,185 @@
-"""public_events views."""
+"""Public event pages: search with live results, the event page, its calendar file, reports,
+and the uploaded images they show."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from markupsafe import Markup
+
+from app.db import get_session
+from app.domain.accounts.models import Role, User
+from app.domain.base import utcnow
+from app.domain.events.calendar import event_to_ics
+from app.domain.events.categories import list_categories
+from app.domain.events.errors import EventError, EventInvalid
+from app.domain.events.markdown import plain_text, render_markdown
+from app.domain.events.models import Event, EventStatus
+from app.domain.events.reports import report_event
+from app.domain.events.search import PRICES, SORTS, WHEN, parse_search_args, search_events
+from app.domain.events.structured_data import event_json_ld, open_graph
+from app.domain.events.visibility import holds_ticket, visible_event
+from app.domain.ticketing.catalog import ticket_panel
+from app.integrations.storage import Storage, is_media_key, storage_from_config
+from app.web.authz import requires_role
+from app.web.templating import CURRENCY_EXPONENT
 
 bp = Blueprint("public_events", __name__)
+
+
+@bp.app_template_filter("markdown")
+def markdown_filter(source: str | None) -> Markup:
+    """Event Markdown as sanitized HTML (bleach allow-list, see domain/events/markdown.py)."""
+    return Markup(render_markdown(source))  # noqa: S704 - sanitized by render_markdown
+
+
+@bp.app_template_global("media_url")
+def media_url(key: str | None, *, external: bool = False) -> str | None:
+    return url_for("public_events.media", key=key, _external=external) if key else None
+
+
+def viewer() -> User | None:
+    """The signed-in user as an object of this request's session, or None."""
+    if not current_user.is_authenticated:
+        return None
+    return get_session().get(User, current_user.id)
+
+
+def event_url(event: Event, *, external: bool = False) -> str:
+    return url_for("public_events.show", event_id=event.id, slug=event.slug, _external=external)
+
+
+@bp.app_template_global("event_url")
+def event_url_global(event: Event) -> str:
+    return event_url(event)
+
+
+@bp.get("/events")
+def index() -> str:
+    """Search and browse published events; htmx gets just the results."""
+    params, notices = parse_search_args(request.args.to_dict(), tags=request.args.getlist("tag"))
+    session = get_session()
+    categories = list_categories(session)
+    page = search_events(
+        session,
+        params,
+        now=utcnow(),
+        zone=current_app.config["EVENTS_DISPLAY_TZ"],
+        notices=notices,
+    )
+    partial = request.headers.get("HX-Request") and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+    return render_template(
+        "public/_event_results.html" if partial else "public/events.html",
+        page=page,
+        params=page.params,
+        categories=categories,
+        sorts=SORTS,
+        quick_picks=WHEN,
+        prices=PRICES,
+        display_zone=current_app.config["EVENTS_DISPLAY_TZ"],
+    )
+
+
+@bp.get("/events/<int:event_id>")
+@bp.get("/events/<int:event_id>-<slug>")
+def show(event_id: int, slug: str | None = None) -> Response | str:
+    """The event page (drafts only for their organizer and admins)."""
+    session = get_session()
+    event = visible_event(session, event_id, viewer())
+    if slug != event.slug:
+        return redirect(event_url(event), 301)
+    return _render_event(event)
+
+
+def _render_event(event: Event, *, report_errors: list[str] | None = None) -> str:
+    session = get_session()
+    user = viewer()
+    now = utcnow()
+    url = event_url(event, external=True)
+    image = media_url(event.cover_image, external=True)
+    low_price = None
+    if event.min_price_minor is not None:
+        exponent = CURRENCY_EXPONENT.get(event.currency, 2)
+        low_price = f"{event.min_price_minor / 10**exponent:.{exponent}f}"
+    return render_template(
+        "public/event.html",
+        event=event,
+        panel=ticket_panel(session, event, now=now),
+        is_owner=user is not None and user.id == event.organizer_id,
+        show_join_url=holds_ticket(session, user.id if user else None, event.id),
+        canonical_url=url,
+        json_ld=event_json_ld(event, url=url, image_url=image, low_price=low_price),
+        open_graph=open_graph(event, url=url, image_url=image),
+        summary=plain_text(event.description, limit=160),
+        report_errors=report_errors or [],
+        report_reason=request.form.get("reason", "") if report_errors else "",
+        EventStatus=EventStatus,
+    )
+
+
+@bp.get("/events/<int:event_id>.ics")
+def calendar(event_id: int) -> Response:
+    """The event as an iCalendar file, for "add to calendar"."""
+    event = visible_event(get_session(), event_id, viewer())
+    url = event_url(event, external=True)
+    body = event_to_ics(event, url=url, domain=urlsplit(url).hostname or "localhost", now=utcnow())
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{event.slug}.ics"'},
+    )
+
+
+@bp.post("/events/<int:event_id>/report")
+@requires_role(Role.ATTENDEE, Role.ORGANIZER, Role.ADMIN)
+def report(event_id: int) -> Response | tuple[str, int]:
+    """Report abuse on a published event."""
+    session = get_session()
+    user = viewer()
+    event = visible_event(session, event_id, user)
+    try:
+        report_event(
+            session, event, reporter=user, reason=request.form.get("reason", ""), now=utcnow()
+        )
+    except EventInvalid as error:
+        return _render_event(event, report_errors=error.errors.get("reason", [])), 422
+    except EventError as error:
+        flash(error.message, "warning")
+        return redirect(event_url(event), 303)
+    flash("Thank you. An admin will look at your report.", "success")
+    return redirect(event_url(event))
+
+
+def current_storage() -> Storage:
+    """The app's image storage backend (built once per app from its config)."""
+    storage = current_app.extensions.get("storage")
+    if storage is None:
+        storage = current_app.extensions["storage"] = storage_from_config(current_app.config)
+    return storage
+
+
+@bp.get("/media/<path:key>")
+def media(key: str) -> Response:
+    """An uploaded image; keys are content hashes, so browsers may cache them for good."""
+    if not is_media_key(key):
+        abort(404)
+    data = current_storage().read(key)
+    if data is None:
+        abort(404)
+    response = Response(data, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

@@ -1,0 +1,64 @@
+"""An event as an iCalendar (RFC 5545) file for "add to calendar"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.domain.events.markdown import plain_text
+from app.domain.events.models import Event, EventStatus, EventType
+
+
+def _escape(value: str) -> str:
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+    )
+
+
+def _fold(line: str) -> str:
+    """Lines longer than 75 octets continue on the next line after a space."""
+    out, current = [], b""
+    for char in line:
+        encoded = char.encode()
+        if len(current) + len(encoded) > 75:
+            out.append(current.decode())
+            current = b" "
+        current += encoded
+    out.append(current.decode())
+    return "\r\n".join(out)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y%m%dT%H%M%SZ")
+
+
+def event_to_ics(event: Event, *, url: str, domain: str, now: datetime) -> str:
+    """A one-event calendar; times in UTC, which every calendar converts for its user."""
+    location = (
+        ", ".join(p for p in (event.venue_name, event.address, event.city) if p)
+        if event.event_type != EventType.ONLINE
+        else "Online"
+    )
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:-//{domain}//events//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:event-{event.id}@{domain}",
+        f"DTSTAMP:{_stamp(now)}",
+        f"DTSTART:{_stamp(event.starts_at)}",
+        f"DTEND:{_stamp(event.ends_at)}",
+        f"SUMMARY:{_escape(event.title)}",
+        f"DESCRIPTION:{_escape(plain_text(event.description, limit=1000) + ' ' + url)}",
+        f"LOCATION:{_escape(location)}",
+        f"URL:{url}",
+        "STATUS:" + ("CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED"),
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"

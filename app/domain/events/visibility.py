@@ -1,0 +1,48 @@
+"""Who may see an event page, and who may see its join link."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.domain.accounts.models import Role, User
+from app.domain.base import NotFound
+from app.domain.events.models import Event, EventStatus
+from app.domain.ticketing.models import Booking, BookingStatus
+
+# Once published, an event keeps its page (with a banner) when it is cancelled or over.
+PUBLIC_STATUSES = frozenset({EventStatus.PUBLISHED, EventStatus.CANCELLED, EventStatus.COMPLETED})
+
+
+def visible_event(session: Session, event_id: int, viewer: User | None) -> Event:
+    """The event if `viewer` may see it: public ones for all, the rest for their organizer
+    and admins. Anything else is NotFound (a draft's existence is not revealed)."""
+    event = session.scalar(
+        select(Event)
+        .where(Event.id == event_id)
+        .options(selectinload(Event.speakers), selectinload(Event.organizer))
+    )
+    if event is None:
+        raise NotFound("We could not find that event.")
+    if event.status in PUBLIC_STATUSES:
+        return event
+    if viewer is not None and (viewer.id == event.organizer_id or viewer.role == Role.ADMIN):
+        return event
+    raise NotFound("We could not find that event.")
+
+
+def holds_ticket(session: Session, user_id: int | None, event_id: int) -> bool:
+    """True when the user has a confirmed booking for the event."""
+    if user_id is None:
+        return False
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Booking.user_id == user_id,
+                    Booking.event_id == event_id,
+                    Booking.status == BookingStatus.CONFIRMED,
+                )
+            )
+        )
+    )
