@@ -64,6 +64,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
     application = create_app(_test_config(database_url, tmp_path_factory.mktemp("instance")))
     yield application
+    _stop_live_listener(application)
     application.extensions["db"].engine.dispose()
 
 
@@ -76,7 +77,15 @@ def csrf_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         _test_config(database_url, tmp_path_factory.mktemp("instance"), WTF_CSRF_ENABLED=True)
     )
     yield application
+    _stop_live_listener(application)
     application.extensions["db"].engine.dispose()
+
+
+def _stop_live_listener(application: Flask) -> None:
+    """Close the LISTEN connection a test's live streams opened (app/live.py), if any."""
+    hub = application.extensions.get("live_hub")
+    if hub is not None:
+        hub.stop()
 
 
 @pytest.fixture

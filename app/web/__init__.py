@@ -15,6 +15,7 @@ BLUEPRINT_MODULES = (
     "app.web.public.events",
     "app.web.public.booking",
     "app.web.public.live",
+    "app.web.public.seats",
     "app.web.account.auth",
     "app.web.account.oauth",
     "app.web.account.profile",

@@ -1,5 +1,83 @@
-"""public_live views."""
+"""Live availability for browsers: a server-sent-event stream per event, and the same fragment
+as a plain GET (for a re-read without the stream).
 
-from flask import Blueprint
+The stream holds no database connection while it waits: it is woken by the process's single
+LISTEN connection (app/live.py) and renders through the shared fragment cache, which borrows a
+pooled connection only for the moment it re-reads the event.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+
+from app.db import get_session
+from app.domain.base import NotFound, utcnow
+from app.domain.events.models import Event, EventStatus
+from app.domain.ticketing.seatmap_view import public_remaining, seat_map_view
+from app.live import hub_for
+from app.web.public.live_fragments import fragments_for
 
 bp = Blueprint("public_live", __name__)
+
+
+def _published_event_or_404(event_id: int) -> Event:
+    event = get_session().get(Event, event_id)
+    if event is None or event.status != EventStatus.PUBLISHED:
+        raise NotFound("We could not find that event.")
+    return event
+
+
+@bp.get("/events/<int:event_id>/live")
+def stream(event_id: int) -> ResponseReturnValue:
+    """`availability` events with the fresh counts (and seat rows, with `?seats=1`)."""
+    _published_event_or_404(event_id)
+    seats = request.args.get("seats") == "1"
+    section = request.args.get("section", type=int)
+    since = request.headers.get("Last-Event-ID")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    hub, fragments = hub_for(app), fragments_for(app)
+    keepalive = float(app.config["SSE_KEEPALIVE_SECONDS"])
+    ends = time.monotonic() + float(app.config["SSE_STREAM_SECONDS"])
+
+    def events() -> Iterator[str]:
+        last = since
+        with hub.subscribe(event_id) as subscription:
+            yield "retry: 3000\n\n"
+            while (left := ends - time.monotonic()) > 0:
+                # Woken by a change, or a quiet keep-alive interval passed: either way re-read
+                # (the fragment cache makes that cheap), which also heals changes that never
+                # notified; an empty answer becomes a comment line that finds browsers gone.
+                with app.app_context():
+                    message = fragments.message(event_id, seats=seats, section=section, since=last)
+                last = message.id
+                yield message.encode() if message.data else ": still here\n\n"
+                subscription.wait(min(keepalive, left))
+
+    # Not `stream_with_context`: the request (its session, its user) ends when this returns,
+    # so an open stream holds no transaction; renders run in a bare app context.
+    response = Response(events(), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"  # no proxy buffering of the stream
+    return response
+
+
+@bp.get("/events/<int:event_id>/availability")
+def availability(event_id: int) -> ResponseReturnValue:
+    """The stream's message as one fragment: counts (and the seat grid with `?seats=1`)."""
+    event = _published_event_or_404(event_id)
+    session = get_session()
+    html = render_template(
+        "public/_seatmap_counts.html", remaining=public_remaining(session, event_id)
+    )
+    if request.args.get("seats") == "1" and event.is_seated:
+        seatmap = seat_map_view(
+            session, event, now=utcnow(), section=request.args.get("section", type=int)
+        )
+        html += render_template(
+            "public/_seatmap_grid.html", seatmap=seatmap, organizer=False, oob=True
+        )
+    return html

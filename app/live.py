@@ -1,0 +1,221 @@
+"""Live availability: one LISTEN connection per process, fanned out to SSE subscribers.
+
+Booking code publishes `NOTIFY availability, '<event id>'` in the transaction that changed
+availability (app/domain/ticketing/availability.py). Here a single listener thread (a greenlet
+under gevent) holds the process's only LISTEN connection and wakes the subscribers of that
+event through small in-process queues, however many browsers are open.
+
+- Bursts are coalesced: an event's subscribers are woken at most once per `coalesce_seconds`
+  (the first change of a quiet period at once, later ones at the end of the window); a woken
+  subscriber re-reads the current state, so nothing is lost by folding wake-ups together.
+- `version(event_id)` moves on every notification, so cached renderings know when they are stale.
+  A reconnect (or a restart after idling) starts a new epoch: notifications may have been missed
+  meanwhile, so everything cached counts as stale and every subscriber is woken.
+- The listener starts with the first subscriber (tests and CLI commands never open it) and
+  stops after `idle_seconds` without subscribers, or on `stop()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+import psycopg
+from flask import Flask
+
+from app.db import libpq_url
+from app.domain.ticketing.availability import CHANNEL
+
+log = logging.getLogger(__name__)
+
+APPLICATION_NAME = "eventhall-live"
+
+
+class Subscription:
+    """One subscriber's wake-ups for one event; at most one is ever pending."""
+
+    def __init__(self, event_id: int) -> None:
+        self.event_id = event_id
+        self._wakeups: queue.Queue[bool] = queue.Queue(maxsize=1)
+
+    def wake(self) -> None:
+        # Already pending is fine: a woken subscriber re-reads everything anyway.
+        with suppress(queue.Full):
+            self._wakeups.put_nowait(True)
+
+    def wait(self, timeout: float) -> bool:
+        """True when the event changed since the last wait, False after `timeout` seconds."""
+        try:
+            return self._wakeups.get(timeout=timeout)
+        except queue.Empty:
+            return False
+
+
+class LiveHub:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        coalesce_seconds: float = 0.25,
+        idle_seconds: float = 30.0,
+        reconnect_seconds: float = 1.0,
+    ) -> None:
+        self.dsn = dsn
+        self.coalesce_seconds = coalesce_seconds
+        self.idle_seconds = idle_seconds
+        self.reconnect_seconds = reconnect_seconds
+        self._lock = threading.Lock()
+        self._subscribers: dict[int, set[Subscription]] = defaultdict(set)
+        self._versions: dict[int, int] = defaultdict(int)
+        self._epoch = 0
+        self._last_wake: dict[int, float] = {}
+        self._due: dict[int, float] = {}  # event id -> when its delayed wake-up is due
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()  # the running listener's; each start gets a new one
+        self._idle_since = time.monotonic()
+        self.listening = threading.Event()  # set while the LISTEN connection is up
+
+    # --- subscribers -------------------------------------------------------------------
+
+    @contextmanager
+    def subscribe(self, event_id: int) -> Iterator[Subscription]:
+        subscription = Subscription(event_id)
+        with self._lock:
+            self._subscribers[event_id].add(subscription)
+            self._start_locked()
+        try:
+            yield subscription
+        finally:
+            with self._lock:
+                self._subscribers[event_id].discard(subscription)
+                if not self._subscribers[event_id]:
+                    del self._subscribers[event_id]
+                if not self._subscribers:
+                    self._idle_since = time.monotonic()
+
+    def version(self, event_id: int) -> tuple[int, int]:
+        """Changes whenever `event_id`'s availability may have changed."""
+        with self._lock:
+            return (self._epoch, self._versions[event_id])
+
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return sum(len(subs) for subs in self._subscribers.values())
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the listener and close its connection (subscribers simply stop being woken)."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            self._stopping.set()
+        if thread is not None:
+            thread.join(timeout)
+
+    # --- the listener ------------------------------------------------------------------
+
+    def _start_locked(self) -> None:
+        if self._thread is not None:
+            return
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(self._stopping,), name="live-listener", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, stopping: threading.Event) -> None:
+        while not stopping.is_set():
+            try:
+                self._listen(stopping)
+            except psycopg.OperationalError as error:
+                self.listening.clear()
+                log.warning("live: LISTEN connection lost (%s); reconnecting", error)
+                stopping.wait(self.reconnect_seconds)
+                self._stop_if_idle(stopping)
+        self.listening.clear()
+        with self._lock:
+            if self._thread is threading.current_thread():
+                self._thread = None
+
+    def _listen(self, stopping: threading.Event) -> None:
+        with psycopg.connect(self.dsn, autocommit=True, application_name=APPLICATION_NAME) as conn:
+            conn.execute(f"LISTEN {CHANNEL}")
+            with self._lock:
+                self._epoch += 1
+                self._due.clear()
+                everyone = [s for subs in self._subscribers.values() for s in subs]
+            self.listening.set()
+            for subscription in everyone:  # changes made while nobody listened
+                subscription.wake()
+            while not stopping.is_set():
+                for note in conn.notifies(timeout=self._wait_seconds(), stop_after=1):
+                    self._changed(note.payload)
+                self._wake_due()
+                self._stop_if_idle(stopping)
+
+    def _changed(self, payload: str) -> None:
+        try:
+            event_id = int(payload)
+        except ValueError:
+            return
+        now = time.monotonic()
+        with self._lock:
+            self._versions[event_id] += 1
+            subscribers = list(self._subscribers.get(event_id, ()))
+            if not subscribers or event_id in self._due:
+                return
+            ready_at = self._last_wake.get(event_id, 0.0) + self.coalesce_seconds
+            if now < ready_at:
+                self._due[event_id] = ready_at
+                return
+            self._last_wake[event_id] = now
+        for subscription in subscribers:
+            subscription.wake()
+
+    def _wake_due(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            due = [event_id for event_id, at in self._due.items() if at <= now]
+            woken = []
+            for event_id in due:
+                del self._due[event_id]
+                self._last_wake[event_id] = now
+                woken.extend(self._subscribers.get(event_id, ()))
+        for subscription in woken:
+            subscription.wake()
+
+    def _wait_seconds(self) -> float:
+        with self._lock:
+            if self._due:
+                return max(0.0, min(self._due.values()) - time.monotonic())
+        return 0.5
+
+    def _stop_if_idle(self, stopping: threading.Event) -> None:
+        with self._lock:
+            if self._subscribers or time.monotonic() - self._idle_since < self.idle_seconds:
+                return
+            # Forget this listener now, under the lock: the next subscriber starts a fresh one.
+            stopping.set()
+            if self._thread is threading.current_thread():
+                self._thread = None
+
+
+_create_lock = threading.Lock()
+
+
+def hub_for(app: Flask) -> LiveHub:
+    """The app's hub, created on first use (its listener starts with the first subscriber)."""
+    hub = app.extensions.get("live_hub")
+    if hub is None:
+        with _create_lock:
+            hub = app.extensions.get("live_hub")
+            if hub is None:
+                hub = LiveHub(
+                    libpq_url(str(app.config["DATABASE_URL"])),
+                    coalesce_seconds=int(app.config["LIVE_COALESCE_MS"]) / 1000,
+                )
+                app.extensions["live_hub"] = hub
+    return hub

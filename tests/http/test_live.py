@@ -1,0 +1,311 @@
+"""Live availability end to end over real HTTP: LISTEN/NOTIFY, the fan-out, the SSE stream."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app.domain.ticketing.allocation import hold_units
+from app.domain.ticketing.availability import CHANNEL, publish_availability
+from app.domain.ticketing.models import Unit
+from app.domain.ticketing.seatmap import replace_layout
+from app.live import APPLICATION_NAME, LiveHub, hub_for
+
+
+class Stream:
+    """A minimal server-sent-event client: one connection, events read one at a time."""
+
+    def __init__(self, base_url: str, path: str, headers: dict[str, str] | None = None) -> None:
+        parts = urlsplit(base_url)
+        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+        self.conn.request("GET", path, headers=headers or {})
+        self.sock = self.conn.sock  # the response keeps it after the connection lets go
+        self.response = self.conn.getresponse()
+
+    def next_event(self, timeout: float = 3.0) -> dict[str, str]:
+        self.sock.settimeout(timeout)
+        fields: dict[str, str] = {}
+        while True:
+            line = self.response.readline().decode().rstrip("\n")
+            if not line:
+                if "event" in fields:
+                    return fields
+                fields = {}
+                continue
+            name, _, value = line.partition(":")
+            if name:  # ":" lines are comments
+                value = value[1:] if value.startswith(" ") else value
+                fields[name] = fields[name] + "\n" + value if name in fields else value
+
+    def next_event_with(self, text: str, timeout: float = 3.0) -> dict[str, str]:
+        """The first event whose data contains `text` (earlier ones may carry other news)."""
+        ends = time.monotonic() + timeout
+        while (left := ends - time.monotonic()) > 0:
+            event = self.next_event(left)
+            if text in event["data"]:
+                return event
+        raise AssertionError(f"no event with {text!r} within {timeout} s")
+
+    def close(self) -> None:
+        self.response.close()
+        self.conn.close()
+
+
+def listeners(db: Session) -> int:
+    db.execute(text("SELECT pg_stat_clear_snapshot()"))  # the view is cached per transaction
+    return db.scalar(
+        text(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
+            "AND datname = current_database()"
+        ),
+        {"name": APPLICATION_NAME},
+    )
+
+
+def backends(db: Session) -> int:
+    db.execute(text("SELECT pg_stat_clear_snapshot()"))
+    return db.scalar(
+        text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+    )
+
+
+def notify(app: Flask, event_id: int) -> None:
+    """A bare NOTIFY, as a committed change sends it (the publisher's own coalescing aside)."""
+    with app.extensions["db"].engine.begin() as conn:
+        conn.execute(
+            text("SELECT pg_notify(:channel, :payload)"),
+            {"channel": CHANNEL, "payload": str(event_id)},
+        )
+
+
+def wait_until(condition, timeout: float = 5.0) -> bool:  # noqa: ANN001
+    ends = time.monotonic() + timeout
+    while time.monotonic() < ends:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.fixture
+def hub(app: Flask) -> Iterator[LiveHub]:
+    from app.db import libpq_url
+
+    hub = LiveHub(
+        libpq_url(app.config["DATABASE_URL"]), coalesce_seconds=0.3, reconnect_seconds=0.1
+    )
+    yield hub
+    hub.stop()
+
+
+def test_the_listener_starts_with_the_first_subscriber(
+    app: Flask, db: Session, hub: LiveHub
+) -> None:
+    assert listeners(db) == 0
+    with hub.subscribe(41) as subscription:
+        assert hub.listening.wait(5)
+        assert listeners(db) == 1
+        subscription.wait(1)  # the wake-up every (re)connect gives
+        before = hub.version(41)
+        notify(app, 41)
+        assert subscription.wait(2)
+        assert hub.version(41) > before
+        notify(app, 42)  # another event: no wake-up
+        assert not subscription.wait(0.5)
+    hub.stop()
+    assert wait_until(lambda: listeners(db) == 0)
+
+
+def test_bursts_are_coalesced(app: Flask, hub: LiveHub) -> None:
+    with hub.subscribe(7) as subscription:
+        assert hub.listening.wait(5)
+        subscription.wait(1)
+        start = hub.version(7)
+        wakeups = 0
+        sender = threading.Thread(target=lambda: [notify(app, 7) for _ in range(30)])
+        sender.start()
+        ends = time.monotonic() + 2.0
+        while time.monotonic() < ends:
+            wakeups += subscription.wait(0.05)
+        sender.join()
+    assert hub.version(7)[1] - start[1] == 30  # every change counted...
+    sent_for = 2.0  # ...but the subscriber woken at most once per 0.3 s window (plus the first)
+    assert 1 <= wakeups <= sent_for / 0.3 + 2
+
+
+def test_a_lost_connection_is_reopened(app: Flask, db: Session, hub: LiveHub) -> None:
+    with hub.subscribe(5) as subscription:
+        assert hub.listening.wait(5)
+        subscription.wait(1)
+        epoch = hub.version(5)[0]
+        db.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :name AND datname = current_database()"
+            ),
+            {"name": APPLICATION_NAME},
+        )
+        db.commit()
+        assert wait_until(lambda: hub.version(5)[0] > epoch)  # reconnected: a new epoch
+        assert subscription.wait(2)  # everyone re-reads: changes may have been missed
+        notify(app, 5)
+        assert subscription.wait(2)
+    assert listeners(db) == 1
+
+
+def test_the_listener_stops_when_idle(app: Flask, db: Session) -> None:
+    from app.db import libpq_url
+
+    hub = LiveHub(libpq_url(app.config["DATABASE_URL"]), idle_seconds=0.2)
+    with hub.subscribe(1):
+        assert hub.listening.wait(5)
+    assert wait_until(lambda: listeners(db) == 0)
+    with hub.subscribe(1):  # and comes back for the next subscriber
+        assert wait_until(lambda: listeners(db) == 1)
+    hub.stop()
+
+
+# --- the SSE endpoint, served by the threaded test server -------------------------------------
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _quick_streams(csrf_app: Flask) -> Iterator[None]:
+    csrf_app.config["SSE_KEEPALIVE_SECONDS"] = 1  # closed test streams are noticed quickly
+    yield
+
+
+@pytest.fixture
+def theatre(db: Session, make_event, make_tier, now):  # noqa: ANN001, ANN201
+    event = make_event(is_seated=True)
+    tier = make_tier(event=event, name="Standard", price_minor=2500, capacity=0)
+    replace_layout(
+        db, event=event, text="Row A: 1-6\nRow B: 1-6", new_seat_tier=tier, actor_id=None, now=now
+    )
+    db.commit()
+    units = db.scalars(select(Unit).where(Unit.event_id == event.id)).all()
+    return event, tier, {f"{u.row_label}{u.seat_number}": u.id for u in units}
+
+
+def test_the_stream_sends_the_map_then_each_committed_change(
+    live_server, db: Session, theatre, make_user, now
+) -> None:
+    event, tier, seat = theatre
+    stream = Stream(live_server.url, f"/events/{event.id}/live?seats=1")
+    try:
+        assert stream.response.status == 200
+        assert stream.response.getheader("Content-Type").startswith("text/event-stream")
+        first = stream.next_event()
+        assert first["event"] == "availability"
+        assert f'id="seatmap-grid-{event.id}" hx-swap-oob="true"' in first["data"]
+        assert f"innerHTML:.remaining[data-tier='{tier.id}']\">12 left" in first["data"]
+
+        hold_units(
+            db,
+            user=make_user(),
+            event=event,
+            tier=None,
+            quantity=2,
+            seat_ids=[seat["B3"], seat["B4"]],
+            now=now,
+            hold_minutes=10,
+        )
+        db.commit()
+        started = time.monotonic()
+        change = stream.next_event(timeout=2)
+
+        assert time.monotonic() - started < 1.0
+        assert f'id="seatrow-{event.id}-s0r1" hx-swap-oob="true"' in change["data"]
+        assert f"seatrow-{event.id}-s0r0" not in change["data"]  # row A did not change
+        assert "seatmap-grid" not in change["data"]
+        assert 'aria-label="Row B seat 3, held"' in change["data"]
+        assert ">10 left<" in change["data"]
+    finally:
+        stream.close()
+
+    # A browser that reconnects with the last id it saw gets only what it missed.
+    db.execute(text("UPDATE units SET blocked = true WHERE id = :id"), {"id": seat["A1"]})
+    publish_availability(db, event.id)
+    db.commit()
+    again = Stream(
+        live_server.url, f"/events/{event.id}/live?seats=1", {"Last-Event-ID": change["id"]}
+    )
+    try:
+        missed = again.next_event()
+        assert "seatmap-grid" not in missed["data"]
+        assert 'aria-label="Row A seat 1, not available"' in missed["data"]
+        assert f"seatrow-{event.id}-s0r1" not in missed["data"]
+    finally:
+        again.close()
+
+
+def test_without_seats_the_stream_carries_only_counts(live_server, db: Session, theatre) -> None:
+    event, tier, _ = theatre
+    stream = Stream(live_server.url, f"/events/{event.id}/live")
+    try:
+        data = stream.next_event()["data"]
+        assert "seat" not in data and f"data-tier='{tier.id}'" in data
+    finally:
+        stream.close()
+
+
+def test_the_stream_is_only_for_published_events(live_server, db: Session, make_event) -> None:
+    from app.domain.events.models import EventStatus
+
+    draft = make_event(status=EventStatus.DRAFT)
+    db.commit()
+    for path in (f"/events/{draft.id}/live", "/events/999999/live"):
+        stream = Stream(live_server.url, path)
+        assert stream.response.status == 404
+        stream.close()
+
+
+def test_many_streams_share_one_database_connection(
+    live_server, csrf_app: Flask, db: Session, theatre
+) -> None:
+    event, _, _ = theatre
+    hub = hub_for(csrf_app)
+    streams = [Stream(live_server.url, f"/events/{event.id}/live?seats=1")]
+    try:
+        streams[0].next_event()
+        assert wait_until(lambda: hub.subscriber_count() >= 1)
+        with_one = backends(db)
+        streams += [Stream(live_server.url, f"/events/{event.id}/live?seats=1") for _ in range(29)]
+        for stream in streams[1:]:
+            stream.next_event()
+        assert wait_until(lambda: hub.subscriber_count() == 30)
+
+        assert listeners(db) == 1
+        assert backends(db) <= with_one + 1  # thirty open browsers, no new connections held
+
+        notify(csrf_app, event.id)
+        # Nothing visible changed, so nobody gets a message; a real change reaches all thirty.
+        db.execute(
+            text("UPDATE units SET blocked = true WHERE event_id = :e AND row_label = 'A'"),
+            {"e": event.id},
+        )
+        publish_availability(db, event.id)
+        db.commit()
+        for stream in streams:
+            stream.next_event_with("Row A seat 6, not available", timeout=3)
+        assert listeners(db) == 1
+    finally:
+        for stream in streams:
+            stream.close()
+    assert wait_until(lambda: hub.subscriber_count() == 0, timeout=5)
+
+
+def test_the_plain_fragment_for_a_reread(client, theatre) -> None:  # noqa: ANN001
+    event, tier, _ = theatre
+    counts = client.get(f"/events/{event.id}/availability").get_data(as_text=True)
+    assert f"data-tier='{tier.id}']\">12 left</span>" in counts and "seat-grid" not in counts
+    both = client.get(f"/events/{event.id}/availability?seats=1").get_data(as_text=True)
+    assert f'id="seatmap-grid-{event.id}" hx-swap-oob="true"' in both
+    assert client.get("/events/999999/availability").status_code == 404

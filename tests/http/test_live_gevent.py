@@ -1,0 +1,113 @@
+"""The production web server (gunicorn.conf.py: gevent workers): many open live streams do not
+starve ordinary requests, and the process's one LISTEN connection feeds them all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.config import ROOT
+from app.domain.ticketing.availability import publish_availability
+from app.domain.ticketing.seatmap import replace_layout
+from app.live import APPLICATION_NAME
+from tests.http.test_live import Stream
+
+STREAMS = 120
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def gunicorn(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "APP_ENV": "production",
+        "SECRET_KEY": "gevent-test",
+        "INSTANCE_DIR": str(tmp_path_factory.mktemp("gunicorn")),
+        "PORT": str(port),
+        "WEB_WORKERS": "1",
+        "SSE_KEEPALIVE_SECONDS": "1",
+    }
+    env.pop("WEB_WORKER_CLASS", None)  # the configured default is what is tested
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
+        server.wait(10)
+
+
+def test_open_streams_leave_room_for_ordinary_requests(
+    gunicorn: str, db: Session, make_event, make_tier, now
+) -> None:
+    event = make_event(is_seated=True)
+    tier = make_tier(event=event, price_minor=1000, capacity=0)
+    replace_layout(db, event=event, text="Row A: 1-10", new_seat_tier=tier, actor_id=None, now=now)
+    db.commit()
+    page = f"{gunicorn}/events/{event.id}/seats"
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        streams = list(
+            pool.map(lambda _: Stream(gunicorn, f"/events/{event.id}/live?seats=1"), range(STREAMS))
+        )
+        try:
+            assert all(
+                first["event"] == "availability"
+                for first in pool.map(lambda s: s.next_event(5), streams)
+            )
+
+            # One worker with 120 open streams (more than any thread pool here) still answers.
+            started = time.monotonic()
+            for _ in range(10):
+                with urllib.request.urlopen(page, timeout=5) as response:
+                    assert response.status == 200
+            assert (time.monotonic() - started) / 10 < 1.0
+
+            db.execute(text("SELECT pg_stat_clear_snapshot()"))
+            listening = db.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE application_name = :n AND datname = current_database()"
+                ),
+                {"n": APPLICATION_NAME},
+            )
+            assert listening == 1
+
+            db.execute(text("UPDATE units SET blocked = true WHERE event_id = :e"), {"e": event.id})
+            publish_availability(db, event.id)
+            db.commit()
+            changes = list(pool.map(lambda s: s.next_event(5)["data"], streams))
+            assert all("Row A seat 10, not available" in change for change in changes)
+        finally:
+            for stream in streams:
+                stream.close()
