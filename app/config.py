@@ -39,6 +39,7 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "DATABASE_URL": env.get("DATABASE_URL", ""),
         "PGDATA_DIR": env.get("PGDATA_DIR", str(instance / "pgdata")),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
+        "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
         "SITE_NAME": env.get("SITE_NAME", "Eventhall"),
         # Mail: "outbox" writes .eml files under instance/outbox (development);
         # "smtp" and "sendgrid" deliver for real.
@@ -61,6 +62,8 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
             env.get("SESSION_COOKIE_SECURE"), not debug and app_env != "test"
         ),
         "REMEMBER_COOKIE_DURATION": _int(env, "REMEMBER_DAYS", 30) * 86400,
+        # A login without "remember me" ends after this many hours (or when the browser closes).
+        "SESSION_TTL_HOURS": _int(env, "SESSION_TTL_HOURS", 12),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_BYTES", 6 * 1024 * 1024),
         "MAX_FORM_MEMORY_SIZE": _int(env, "MAX_FORM_BYTES", 64 * 1024),
@@ -87,11 +90,21 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL", ""),
         "S3_ACCESS_KEY_ID": env.get("S3_ACCESS_KEY_ID", ""),
         "S3_SECRET_ACCESS_KEY": env.get("S3_SECRET_ACCESS_KEY", ""),
+        # Event listings: the zone in which date filters ("today", "this weekend") are computed.
+        "EVENTS_DISPLAY_TZ": env.get("EVENTS_DISPLAY_TZ", "UTC"),
         # Booking
         "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 10),
         "WAITLIST_OFFER_MINUTES": _int(env, "WAITLIST_OFFER_MINUTES", 30),
+        # At most one availability NOTIFY per event and process per interval (0: every change).
+        "AVAILABILITY_NOTIFY_INTERVAL_MS": _int(env, "AVAILABILITY_NOTIFY_INTERVAL_MS", 250),
         "DB_POOL_SIZE": _int(env, "DB_POOL_SIZE", 10),
         "LOCK_TIMEOUT_MS": _int(env, "LOCK_TIMEOUT_MS", 2000),
+        # Live availability (server-sent events): at most one push per event per interval;
+        # a comment line keeps idle streams open; a stream ends (the browser reconnects) after
+        # SSE_STREAM_SECONDS so no connection lives forever.
+        "LIVE_COALESCE_MS": _int(env, "LIVE_COALESCE_MS", 250),
+        "SSE_KEEPALIVE_SECONDS": _int(env, "SSE_KEEPALIVE_SECONDS", 15),
+        "SSE_STREAM_SECONDS": _int(env, "SSE_STREAM_SECONDS", 600),
     }
 
 

@@ -6,9 +6,9 @@ changes nothing twice; the caller commits. The same work also happens lazily in 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.config import load_config
@@ -51,3 +51,23 @@ def advance_waitlists(
     ):
         expired += holds.expire_if_due(session, booking, now=now, offers=offers)
     return expired + waitlist.advance_all(session, now=now, settings=offers)
+
+
+_SOLD_COUNTS = text(
+    "WITH counts AS ("
+    " SELECT event_id, sum(quantity)::int AS n FROM bookings"
+    " WHERE status = 'confirmed' GROUP BY event_id"
+    ") UPDATE events e SET sold_count = coalesce(c.n, 0)"
+    " FROM events current LEFT JOIN counts c ON c.event_id = current.id"
+    " WHERE e.id = current.id AND current.ends_at > :since"
+    " AND e.sold_count IS DISTINCT FROM coalesce(c.n, 0)"
+)
+
+
+def refresh_sold_counts(session: Session, now: datetime) -> int:
+    """Copy confirmed ticket counts to `events.sold_count` (listing sorts by popularity).
+
+    Done in a sweep rather than per booking: updating the event's row in every booking
+    transaction would make all buyers of a hot event queue on that one row lock.
+    """
+    return session.execute(_SOLD_COUNTS, {"since": now - timedelta(days=1)}).rowcount

@@ -11,6 +11,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.accounts.models import User
@@ -92,6 +93,29 @@ class Booking(Base):
     user: Mapped[User | None] = relationship()
     event: Mapped[Event] = relationship()
     tickets: Mapped[list[Ticket]] = relationship(back_populates="booking")
+    lines: Mapped[list[BookingLine]] = relationship(
+        back_populates="booking", order_by="BookingLine.id"
+    )
+
+
+class BookingLine(Base):
+    """What a booking is for, per tier, kept after its units are released (history, re-claim)."""
+
+    __tablename__ = "booking_lines"
+    __table_args__ = (CheckConstraint("quantity >= 1", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    tier_id: Mapped[int] = mapped_column(ForeignKey("ticket_tiers.id"), index=True)
+    quantity: Mapped[int]
+    unit_price_minor: Mapped[int]
+    # The chosen seats (None for general admission, where any free unit will do).
+    seat_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
+
+    booking: Mapped[Booking] = relationship(back_populates="lines")
+    tier: Mapped[TicketTier] = relationship()
 
 
 class Unit(Base):
@@ -106,12 +130,24 @@ class Unit(Base):
         ),
         Index("ix_units_event_seat_order", "event_id", "seat_order"),
         Index("ix_units_booking", "booking_id"),
+        # A seat exists once per event (migration 0005).
+        Index(
+            "uq_units_seat",
+            "event_id",
+            text("COALESCE(section, '')"),
+            "row_label",
+            "seat_number",
+            unique=True,
+            postgresql_where=text("seat_number IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    # A seat outside every price zone has no tier and cannot be sold.
-    tier_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_tiers.id", ondelete="CASCADE"))
+    # A seat outside every price zone has no tier and cannot be sold. Deleting a tier leaves
+    # its seats in the layout, outside any zone (migration 0005); its general-admission units
+    # are deleted by the tier service itself.
+    tier_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_tiers.id", ondelete="SET NULL"))
     seat_order: Mapped[int] = mapped_column(default=0)
     section: Mapped[str | None] = mapped_column(String(40))
     row_label: Mapped[str | None] = mapped_column(String(10))
@@ -209,6 +245,13 @@ class WaitlistEntry(Base):
             postgresql_where=text("status IN ('waiting', 'offered')"),
         ),
         Index("ix_waitlist_tier_queue", "tier_id", "created_at"),
+        Index(
+            "ix_waitlist_waiting",
+            "tier_id",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'waiting'"),
+        ),
         CheckConstraint("quantity >= 1", name="quantity_positive"),
     )
 

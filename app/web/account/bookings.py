@@ -1,5 +1,114 @@
-"""account_bookings views."""
+"""The buyer's bookings: history, a booking's page (with its hold countdown), cancel, claim,
+and leaving a waitlist."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("account_bookings", __name__)
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from app.db import get_session
+from app.domain.base import utcnow
+from app.domain.ticketing import bookings, holds
+from app.domain.ticketing.errors import BookingError
+from app.domain.ticketing.models import Booking
+from app.domain.ticketing.waitlist import leave_waitlist
+from app.web.public.booking import offer_settings
+
+bp = Blueprint("account_bookings", __name__, url_prefix="/account")
+
+
+@bp.get("/bookings")
+@login_required
+def index() -> ResponseReturnValue:
+    """Upcoming and past bookings, and the waitlists one is in."""
+    now = utcnow()
+    history = bookings.booking_history(get_session(), user_id=current_user.id, now=now)
+    return render_template(
+        "account/bookings.html",
+        history=history,
+        now=now,
+        status_of=bookings.display_status,
+    )
+
+
+def _render_detail(
+    booking: Booking, *, status: int = 200, error: str | None = None
+) -> ResponseReturnValue:
+    now = utcnow()
+    remaining = holds.hold_remaining(booking, now)
+    template = (
+        "account/_booking_detail.html"
+        if request.headers.get("HX-Request")
+        else "account/booking_detail.html"
+    )
+    return render_template(
+        template,
+        booking=booking,
+        status=bookings.display_status(booking, now),
+        remaining_seconds=int(remaining.total_seconds()) if remaining else None,
+        now_utc=now,
+        error=error,
+    ), status
+
+
+@bp.get("/bookings/<reference>")
+@login_required
+def detail(reference: str) -> ResponseReturnValue:
+    """One booking: what it is for, its status and, while held, the time left."""
+    booking = bookings.open_booking(
+        get_session(),
+        user_id=current_user.id,
+        reference=reference,
+        now=utcnow(),
+        offers=offer_settings(),
+    )
+    return _render_detail(booking)
+
+
+def _act(reference: str, action: str) -> ResponseReturnValue:
+    session = get_session()
+    booking = bookings.user_booking(session, user_id=current_user.id, reference=reference)
+    try:
+        if action == "cancel":
+            bookings.cancel_booking(
+                session, booking, actor_id=current_user.id, now=utcnow(), offers=offer_settings()
+            )
+            flash(f"Booking {booking.reference} is cancelled.", "success")
+        else:
+            bookings.claim_free_booking(session, booking, now=utcnow())
+            flash(f"Booking {booking.reference} is confirmed. Enjoy the event!", "success")
+    except BookingError as error:
+        session.rollback()
+        return _render_detail(
+            bookings.user_booking(session, user_id=current_user.id, reference=reference),
+            status=error.status,
+            error=error.message,
+        )
+    return redirect(url_for(".detail", reference=booking.reference), 303)
+
+
+@bp.post("/bookings/<reference>/cancel")
+@login_required
+def cancel(reference: str) -> ResponseReturnValue:
+    """Cancel a hold, or a free booking before the event."""
+    return _act(reference, "cancel")
+
+
+@bp.post("/bookings/<reference>/claim")
+@login_required
+def claim(reference: str) -> ResponseReturnValue:
+    """Confirm a free booking held for you (a waitlist offer)."""
+    return _act(reference, "claim")
+
+
+@bp.post("/waitlist/<int:entry_id>/leave")
+@login_required
+def leave(entry_id: int) -> ResponseReturnValue:
+    """Leave a waitlist (the global CSRF check guards every POST)."""
+    try:
+        leave_waitlist(get_session(), user=current_user, entry_id=entry_id)
+        flash("You left the waitlist.", "success")
+    except BookingError as error:
+        flash(error.message, "error")
+    return redirect(url_for(".index") + "#waitlist", 303)

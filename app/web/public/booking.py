@@ -1,5 +1,195 @@
-"""public_booking views."""
+"""Buying from the event page's ticket panel: hold tickets, join a waitlist, unlock hidden tiers.
 
-from flask import Blueprint
+The panel (`public/_ticket_panel.html`) is part of the event page; `/events/<id>/tickets` shows
+it on its own page, which is also where a plain (no-JS) form POST lands when it needs an
+answer other than success. htmx requests get the panel fragment back.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import HiddenField, IntegerField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.db import get_session
+from app.domain.base import NotFound, utcnow
+from app.domain.events.models import Event, EventStatus
+from app.domain.ticketing import allocation, availability, catalog
+from app.domain.ticketing.errors import BookingError
+from app.domain.ticketing.models import TicketTier
+from app.domain.ticketing.waitlist import OfferSettings, join_waitlist_by_id
 
 bp = Blueprint("public_booking", __name__)
+
+
+@bp.record_once
+def _configure_notifications(state: BlueprintSetupState) -> None:
+    interval_ms = int(state.app.config["AVAILABILITY_NOTIFY_INTERVAL_MS"])
+    availability.configure(interval_seconds=interval_ms / 1000)
+
+
+class BookingForm(FlaskForm):
+    tier_id = IntegerField("Ticket type", validators=[InputRequired()])
+    quantity = IntegerField("Quantity", validators=[InputRequired(), NumberRange(min=1, max=100)])
+    access_code = HiddenField("Access code", validators=[Optional(), Length(max=64)])
+
+
+class AccessCodeForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that only reveals tiers; it changes nothing
+
+    code = StringField("Access code", validators=[DataRequired(), Length(max=64)])
+
+
+def offer_settings() -> OfferSettings:
+    return OfferSettings(
+        minutes=int(current_app.config["WAITLIST_OFFER_MINUTES"]),
+        base_url=str(current_app.config["BASE_URL"]),
+    )
+
+
+def _event_or_404(event_id: int) -> Event:
+    event = get_session().get(Event, event_id)
+    if event is None or event.status != EventStatus.PUBLISHED:
+        raise NotFound("We could not find that event.")
+    return event
+
+
+def _unlocked(event: Event, code: str | None) -> frozenset[int]:
+    """Hidden tiers of the event that `code` unlocks."""
+    if not code:
+        return frozenset()
+    ids = get_session().scalars(
+        select(TicketTier.id).where(
+            TicketTier.event_id == event.id,
+            TicketTier.hidden.is_(True),
+            TicketTier.access_code == code.strip(),
+        )
+    )
+    return frozenset(ids)
+
+
+def _panel_response(
+    event: Event,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    error_tier_id: int | None = None,
+    code: str | None = None,
+) -> ResponseReturnValue:
+    unlocked = _unlocked(event, code)
+    panel = catalog.ticket_panel(get_session(), event, now=utcnow(), unlocked_tier_ids=unlocked)
+    context = {
+        "event": event,
+        "panel": panel,
+        "panel_error": error,
+        "panel_error_tier_id": error_tier_id,
+        "access_code": code if unlocked else None,
+        "code_rejected": bool(code) and not unlocked,
+    }
+    template = "public/_ticket_panel.html" if request.headers.get("HX-Request") else None
+    return render_template(template or "public/booking_tickets.html", **context), status
+
+
+@bp.get("/events/<int:event_id>/tickets")
+def tickets(event_id: int) -> ResponseReturnValue:
+    """The ticket panel on its own page; `?code=` reveals hidden tiers."""
+    event = _event_or_404(event_id)
+    form = AccessCodeForm(request.args)
+    code = form.code.data if form.validate() else None
+    return _panel_response(event, code=code)
+
+
+def _form_problem(form: BookingForm) -> str:
+    if form.quantity.errors:
+        return "Please choose a whole number of tickets, between 1 and 100."
+    if form.tier_id.errors:
+        return BookingError("invalid_tier").message
+    return "Please check your choice and try again."
+
+
+def _redirect(target: str) -> ResponseReturnValue:
+    if request.headers.get("HX-Request"):
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, 303)
+
+
+def _login_first(event_id: int) -> ResponseReturnValue:
+    """Anonymous buyers log in and come back to the tickets (a POST cannot be replayed)."""
+    flash("Please log in to book tickets.", "info")
+    return _redirect(url_for("auth.login", next=url_for(".tickets", event_id=event_id)))
+
+
+@bp.post("/events/<int:event_id>/book")
+def book(event_id: int) -> ResponseReturnValue:
+    """Hold tickets of one tier; success goes to the booking page."""
+    if not current_user.is_authenticated:
+        return _login_first(event_id)
+    form = BookingForm()
+    if not form.validate():
+        return _panel_response(_event_or_404(event_id), status=422, error=_form_problem(form))
+    code = form.access_code.data or None
+    try:
+        booking = allocation.hold_tier(
+            get_session(),
+            user=current_user,
+            event_id=event_id,
+            tier_id=form.tier_id.data,
+            quantity=form.quantity.data,
+            access_code=code,
+            now=utcnow(),
+            hold_minutes=int(current_app.config["HOLD_MINUTES"]),
+            offers=offer_settings(),
+        )
+    except BookingError as error:
+        get_session().rollback()
+        event = _event_or_404(event_id)
+        return _panel_response(
+            event,
+            status=error.status,
+            error=error.message,
+            error_tier_id=form.tier_id.data,
+            code=code,
+        )
+    return _redirect(url_for("account_bookings.detail", reference=booking.reference))
+
+
+@bp.post("/events/<int:event_id>/waitlist")
+def join(event_id: int) -> ResponseReturnValue:
+    """Join a sold-out tier's waitlist."""
+    if not current_user.is_authenticated:
+        return _login_first(event_id)
+    form = BookingForm()
+    event = _event_or_404(event_id)
+    if not form.validate():
+        return _panel_response(event, status=422, error=_form_problem(form))
+    code = form.access_code.data or None
+    try:
+        entry = join_waitlist_by_id(
+            get_session(),
+            user=current_user,
+            event_id=event_id,
+            tier_id=form.tier_id.data,
+            quantity=form.quantity.data,
+            now=utcnow(),
+            access_code=code,
+        )
+    except BookingError as error:
+        get_session().rollback()
+        return _panel_response(
+            event,
+            status=error.status,
+            error=error.message,
+            error_tier_id=form.tier_id.data,
+            code=code,
+        )
+    flash(
+        f"You are on the waitlist for {entry.tier.name}. We will email you when tickets free up.",
+        "success",
+    )
+    return _redirect(url_for("account_bookings.index") + "#waitlist")

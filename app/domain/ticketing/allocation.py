@@ -1,0 +1,248 @@
+"""Holding units for a buyer: general admission by tier, or chosen seats.
+
+Everything happens in the caller's transaction: the checks, the per-user limit under its lock,
+the claim, and the availability notification. Any refusal raises a `BookingError` and leaves
+nothing claimed. Free bookings confirm at once (tickets issued); paid ones stay pending with
+a hold until the payment confirms them (`bookings.confirm_booking`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.accounts.models import User
+from app.domain.events.models import EventStatus
+from app.domain.ticketing import claims, holds
+from app.domain.ticketing.availability import publish_availability
+from app.domain.ticketing.errors import BookingError
+from app.domain.ticketing.limits import busy_on_lock_timeout, check_order_size, with_user_limits
+from app.domain.ticketing.models import Booking, TicketTier, Unit
+from app.domain.ticketing.on_sale import SaleEvent, SaleTier, load_tier_on_sale
+from app.domain.ticketing.waitlist import OfferSettings
+
+MAX_SEATS_PER_ORDER = 20
+
+
+def check_event_on_sale(event: SaleEvent, now: datetime) -> None:
+    if event.status != EventStatus.PUBLISHED or event.ends_at <= now:
+        raise BookingError("event_not_on_sale")
+
+
+def check_tier_on_sale(
+    tier: SaleTier, event: SaleEvent, *, now: datetime, access_code: str | None
+) -> None:
+    """The tier belongs to the event, is unlocked if hidden, and is inside its sales window."""
+    if tier.event_id != event.id:
+        raise BookingError("invalid_tier")
+    if tier.hidden and (not access_code or access_code.strip() != tier.access_code):
+        raise BookingError("hidden_tier")
+    if tier.sales_start and now < tier.sales_start:
+        raise BookingError("sales_closed", f"{tier.name}: sales have not opened yet.")
+    if tier.sales_end and now >= tier.sales_end:
+        raise BookingError("sales_closed", f"{tier.name}: sales have ended.")
+
+
+def hold_units(
+    session: Session,
+    *,
+    user: User,
+    event: SaleEvent,
+    tier: SaleTier | None,
+    quantity: int,
+    seat_ids: Sequence[int] | None = None,
+    access_code: str | None = None,
+    now: datetime,
+    hold_minutes: int,
+    offers: OfferSettings | None = None,
+) -> Booking:
+    """Claim units for `user`: `quantity` of `tier` (general admission) or exactly `seat_ids`.
+
+    Returns the booking: confirmed with tickets when it costs nothing, else pending with a
+    hold of `hold_minutes`. `offers` configures waitlist offers for units freed on the way.
+    """
+    check_event_on_sale(event, now)
+    offers = offers or OfferSettings()
+    with busy_on_lock_timeout():
+        if seat_ids:
+            booking = _hold_seats(
+                session,
+                user=user,
+                event=event,
+                seat_ids=seat_ids,
+                access_code=access_code,
+                now=now,
+                hold_minutes=hold_minutes,
+                offers=offers,
+            )
+        elif tier is None:
+            raise BookingError("invalid_tier")
+        else:
+            booking = _hold_general_admission(
+                session,
+                user=user,
+                event=event,
+                tier=tier,
+                quantity=quantity,
+                access_code=access_code,
+                now=now,
+                hold_minutes=hold_minutes,
+                offers=offers,
+            )
+    publish_availability(session, event.id)
+    return booking
+
+
+def hold_tier(
+    session: Session,
+    *,
+    user: User,
+    event_id: int,
+    tier_id: int,
+    quantity: int,
+    access_code: str | None = None,
+    now: datetime,
+    hold_minutes: int,
+    offers: OfferSettings | None = None,
+) -> Booking:
+    """`hold_units` for a tier named by id, as a form sends it: a tier that does not exist or
+    belongs to another event is refused with the same message (nothing tells them apart)."""
+    found = load_tier_on_sale(session, tier_id)
+    if found is None or found[0].event_id != event_id:
+        raise BookingError("invalid_tier")
+    tier, event = found
+    return hold_units(
+        session,
+        user=user,
+        event=event,
+        tier=tier,
+        quantity=quantity,
+        access_code=access_code,
+        now=now,
+        hold_minutes=hold_minutes,
+        offers=offers,
+    )
+
+
+def _hold_general_admission(
+    session: Session,
+    *,
+    user: User,
+    event: SaleEvent,
+    tier: SaleTier,
+    quantity: int,
+    access_code: str | None,
+    now: datetime,
+    hold_minutes: int,
+    offers: OfferSettings,
+) -> Booking:
+    check_tier_on_sale(tier, event, now=now, access_code=access_code)
+    check_order_size(tier, quantity)
+    hold_expires_at = None if tier.price_minor == 0 else now + timedelta(minutes=hold_minutes)
+
+    def claim() -> Booking | None:
+        return claims.claim_general_admission(
+            session,
+            user_id=user.id,
+            event_id=event.id,
+            tier_id=tier.id,
+            quantity=quantity,
+            unit_price_minor=tier.price_minor,
+            currency=tier.currency,
+            now=now,
+            hold_expires_at=hold_expires_at,
+        )
+
+    def claim_or_release_expired() -> Booking:
+        booking = claim()
+        # The lazy expiry check: expired holds go back (to the waitlist first), then retry.
+        if booking is None and holds.expire_due_holds(
+            session, now=now, offers=offers, event_id=event.id
+        ):
+            booking = claim()
+        if booking is None:
+            raise BookingError("sold_out")
+        return booking
+
+    return with_user_limits(
+        session,
+        user_id=user.id,
+        event_id=event.id,
+        wanted={tier: quantity},
+        now=now,
+        then=claim_or_release_expired,
+    )
+
+
+def _hold_seats(
+    session: Session,
+    *,
+    user: User,
+    event: SaleEvent,
+    seat_ids: Sequence[int],
+    access_code: str | None,
+    now: datetime,
+    hold_minutes: int,
+    offers: OfferSettings,
+) -> Booking:
+    ids = sorted(set(seat_ids))
+    if len(ids) != len(seat_ids):
+        raise BookingError("invalid_seats", "Each seat can be chosen only once.")
+    if len(ids) > MAX_SEATS_PER_ORDER:
+        raise BookingError(
+            "invalid_quantity", f"Please choose at most {MAX_SEATS_PER_ORDER} seats per order."
+        )
+    seats = session.execute(
+        select(Unit.id, Unit.tier_id).where(
+            Unit.id.in_(ids), Unit.event_id == event.id, Unit.blocked.is_(False)
+        )
+    ).all()
+    tier_of = {seat_id: tier_id for seat_id, tier_id in seats if tier_id is not None}
+    if len(tier_of) != len(ids):
+        raise BookingError("invalid_seats")
+    tiers = {
+        tier.id: tier
+        for tier in session.scalars(
+            select(TicketTier).where(TicketTier.id.in_(set(tier_of.values())))
+        )
+    }
+    seats_by_tier: dict[int, list[int]] = defaultdict(list)
+    for seat_id in ids:
+        seats_by_tier[tier_of[seat_id]].append(seat_id)
+    for tier_id, tier_seats in seats_by_tier.items():
+        check_tier_on_sale(tiers[tier_id], event, now=now, access_code=access_code)
+        check_order_size(tiers[tier_id], len(tier_seats))
+    total = sum(tiers[t].price_minor * len(s) for t, s in seats_by_tier.items())
+    hold_expires_at = None if total == 0 else now + timedelta(minutes=hold_minutes)
+
+    def claim() -> Booking:
+        locked = claims.lock_free_seats(session, event_id=event.id, seat_ids=ids)
+        if len(locked) != len(ids) and holds.expire_due_holds(
+            session, now=now, offers=offers, event_id=event.id
+        ):
+            locked = claims.lock_free_seats(session, event_id=event.id, seat_ids=ids)
+        if len(locked) != len(ids):
+            raise BookingError("seats_taken")
+        return claims.book_locked_seats(
+            session,
+            user_id=user.id,
+            event_id=event.id,
+            seats_by_tier=dict(seats_by_tier),
+            prices={tier_id: tier.price_minor for tier_id, tier in tiers.items()},
+            currency=next(iter(tiers.values())).currency,
+            now=now,
+            hold_expires_at=hold_expires_at,
+        )
+
+    return with_user_limits(
+        session,
+        user_id=user.id,
+        event_id=event.id,
+        wanted={tiers[t]: len(s) for t, s in seats_by_tier.items()},
+        now=now,
+        then=claim,
+    )

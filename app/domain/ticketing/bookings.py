@@ -1,0 +1,243 @@
+"""A booking's life after the hold: confirmation, cancellation, and the buyer's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from app.domain import audit
+from app.domain.base import NotFound
+from app.domain.events.models import Event
+from app.domain.ticketing import claims, holds
+from app.domain.ticketing.availability import publish_availability
+from app.domain.ticketing.errors import BookingError
+from app.domain.ticketing.limits import busy_on_lock_timeout
+from app.domain.ticketing.models import (
+    Booking,
+    BookingLine,
+    BookingStatus,
+    Ticket,
+    TicketStatus,
+    TicketTier,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from app.domain.ticketing.waitlist import OfferSettings
+
+
+def _lock(session: Session, booking: Booking) -> Booking:
+    """Re-read the booking under a row lock (waiting for a transaction working on it)."""
+    with busy_on_lock_timeout():
+        locked = session.scalars(
+            select(Booking)
+            .where(Booking.id == booking.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+    return locked
+
+
+def confirm_booking(
+    session: Session, booking: Booking, *, now: datetime, reclaim: bool = True
+) -> Booking:
+    """Confirm a held booking and issue its tickets (payment received, or a free offer claimed).
+
+    A hold that has run out but was not released yet still owns its units, so it confirms.
+    One already released is re-claimed: the same seats, or any free units of its tiers; when
+    that is impossible, `hold_expired` is raised and the caller rolls back (and refunds).
+    Confirming a confirmed booking again changes nothing. With `reclaim` False an expired
+    booking is refused instead.
+    """
+    locked = _lock(session, booking)
+    if locked.status == BookingStatus.CONFIRMED:
+        return locked
+    if locked.status in (BookingStatus.CANCELLED, BookingStatus.REFUNDED):
+        raise BookingError("booking_closed", "This booking was cancelled and cannot be confirmed.")
+    if locked.status == BookingStatus.EXPIRED:
+        if not reclaim:
+            raise BookingError("hold_expired")
+        _reclaim(session, locked)
+    locked.status = BookingStatus.CONFIRMED
+    locked.confirmed_at = now
+    locked.hold_expires_at = None
+    session.flush()
+    claims.issue_tickets(session, locked.id, now=now)
+    session.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.booking_id == locked.id, WaitlistEntry.status.in_(_OFFER_STATES))
+        .values(status=WaitlistStatus.CONVERTED)
+    )
+    audit.record(session, "booking.confirmed", actor_id=locked.user_id, target=locked, now=now)
+    publish_availability(session, locked.event_id)
+    return locked
+
+
+# An offer that expired but is confirmed by a late payment still counts as converted.
+_OFFER_STATES = (WaitlistStatus.OFFERED, WaitlistStatus.EXPIRED)
+
+
+def _reclaim(session: Session, booking: Booking) -> None:
+    """Take units for an expired booking again, all lines or none."""
+    unit_ids: list[int] = []
+    for line in session.scalars(select(BookingLine).where(BookingLine.booking_id == booking.id)):
+        if line.seat_ids:
+            got = claims.lock_free_seats(
+                session, event_id=booking.event_id, seat_ids=sorted(line.seat_ids)
+            )
+            if len(got) != len(line.seat_ids):
+                raise BookingError("hold_expired", "Your hold expired and the seats were taken.")
+        else:
+            got = claims.claim_units_of_tier(session, tier_id=line.tier_id, quantity=line.quantity)
+            if not got:
+                raise BookingError("hold_expired", "Your hold expired and the tickets sold out.")
+        unit_ids.extend(got)
+    claims.link_units(session, booking.id, unit_ids)
+
+
+def cancel_booking(
+    session: Session,
+    booking: Booking,
+    *,
+    actor_id: int | None,
+    now: datetime,
+    offers: OfferSettings | None = None,
+) -> Booking:
+    """Cancel a hold, or a free confirmed booking before its event starts; units go back.
+
+    Paid confirmed bookings are cancelled through a refund (payments), not here.
+    """
+    locked = _lock(session, booking)
+    if locked.status == BookingStatus.PENDING:
+        pass
+    elif locked.status == BookingStatus.CONFIRMED:
+        if locked.total_minor:
+            raise BookingError(
+                "not_cancellable", "Paid bookings are cancelled by asking the organizer a refund."
+            )
+        if locked.event.starts_at <= now:
+            raise BookingError("not_cancellable", "The event has started: it is too late.")
+        used = session.scalar(
+            select(Ticket.id).where(
+                Ticket.booking_id == locked.id, Ticket.status == TicketStatus.USED
+            )
+        )
+        if used:
+            raise BookingError("not_cancellable", "A ticket of this booking was already used.")
+    else:
+        raise BookingError("booking_closed", "This booking is already closed.")
+    locked.status = BookingStatus.CANCELLED
+    locked.cancelled_at = now
+    locked.hold_expires_at = None
+    session.execute(
+        update(Ticket)
+        .where(Ticket.booking_id == locked.id, Ticket.status == TicketStatus.VALID)
+        .values(status=TicketStatus.VOID)
+    )
+    session.execute(
+        update(WaitlistEntry)
+        .where(
+            WaitlistEntry.booking_id == locked.id, WaitlistEntry.status == WaitlistStatus.OFFERED
+        )
+        .values(status=WaitlistStatus.LEFT)
+    )
+    audit.record(session, "booking.cancelled", actor_id=actor_id, target=locked, now=now)
+    session.flush()
+    freed = holds.release_units(session, [locked.id])
+    holds.after_release(
+        session, freed, now=now, offers=offers or OfferSettings(), changed_events=[locked.event_id]
+    )
+    return locked
+
+
+def claim_free_booking(session: Session, booking: Booking, *, now: datetime) -> Booking:
+    """The buyer claims a held booking that costs nothing (a waitlist offer of a free tier).
+
+    Unlike a payment, a claim after the hold ran out is refused: the units belong to the
+    next in line by then.
+    """
+    if booking.total_minor:
+        raise BookingError("booking_closed", "This booking is confirmed by paying for it.")
+    if holds.is_expired(booking, now):
+        raise BookingError("hold_expired")
+    return confirm_booking(session, booking, now=now, reclaim=False)
+
+
+def display_status(booking: Booking, now: datetime) -> str:
+    """The status a buyer should see: a hold that ran out shows as expired at once."""
+    if holds.is_expired(booking, now):
+        return BookingStatus.EXPIRED.value
+    return booking.status.value
+
+
+_BOOKING_PAGE = (
+    select(Booking)
+    .where(Booking.reference == bindparam("reference"), Booking.user_id == bindparam("user_id"))
+    .options(
+        joinedload(Booking.event).load_only(
+            Event.id,
+            Event.title,
+            Event.slug,
+            Event.starts_at,
+            Event.ends_at,
+            Event.timezone,
+            Event.venue_name,
+            Event.city,
+            Event.status,
+        ),
+        joinedload(Booking.lines).joinedload(BookingLine.tier).load_only(TicketTier.name),
+    )
+)
+
+
+def user_booking(session: Session, *, user_id: int, reference: str) -> Booking:
+    """The user's booking with that reference (one query); anyone else's answers NotFound."""
+    booking = (
+        session.scalars(_BOOKING_PAGE, {"reference": reference.upper(), "user_id": user_id})
+        .unique()
+        .first()
+    )
+    if booking is None:
+        raise NotFound("We could not find that booking.")
+    return booking
+
+
+def open_booking(
+    session: Session, *, user_id: int, reference: str, now: datetime, offers: OfferSettings
+) -> Booking:
+    """The user's booking for its page; a hold that ran out is released on the way (lazily)."""
+    booking = user_booking(session, user_id=user_id, reference=reference)
+    holds.expire_if_due(session, booking, now=now, offers=offers)
+    return booking
+
+
+@dataclass(frozen=True)
+class History:
+    upcoming: list[Booking]
+    past: list[Booking]
+    waiting: list[WaitlistEntry]
+
+
+def booking_history(session: Session, *, user_id: int, now: datetime) -> History:
+    """The user's bookings split by whether the event has ended, and their active queues."""
+    bookings = session.scalars(
+        select(Booking)
+        .where(Booking.user_id == user_id)
+        .options(
+            joinedload(Booking.event), selectinload(Booking.lines).joinedload(BookingLine.tier)
+        )
+        .order_by(Booking.created_at.desc(), Booking.id.desc())
+    ).all()
+    upcoming = sorted(
+        (b for b in bookings if b.event.ends_at > now), key=lambda b: b.event.starts_at
+    )
+    past = [b for b in bookings if b.event.ends_at <= now]
+    waiting = session.scalars(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.user_id == user_id, WaitlistEntry.status == WaitlistStatus.WAITING)
+        .options(joinedload(WaitlistEntry.tier))
+        .order_by(WaitlistEntry.created_at)
+    ).all()
+    return History(upcoming=upcoming, past=past, waiting=list(waiting))

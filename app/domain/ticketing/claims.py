@@ -1,0 +1,206 @@
+"""The claim statements: the only code that hands units to bookings.
+
+A general-admission claim is ONE statement: it picks free units through the partial index on
+free units (`ix_units_free`, ordered by `seat_order`) with `FOR UPDATE SKIP LOCKED`, and only
+when it got all of them inserts the booking and its line, links the units and, for a booking
+that confirms at once, issues its tickets. Fewer free units than wanted writes nothing.
+Rules (sales windows, limits) are checked by the callers; these functions only claim.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.types import BigInteger
+
+from app.domain.ticketing.models import Booking, BookingLine, BookingStatus
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+REFERENCE_LENGTH = 8
+# Ticket secrets are 64 hex characters (244 random bits) from PostgreSQL's strong random
+# source: `replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')`.
+CLAIM_GENERAL_ADMISSION = text(
+    """
+    WITH picked AS (
+        SELECT id FROM units
+        WHERE tier_id = :tier_id AND booking_id IS NULL AND NOT blocked
+        ORDER BY seat_order
+        LIMIT :quantity
+        FOR UPDATE SKIP LOCKED
+    ), booking AS (
+        INSERT INTO bookings (reference, user_id, event_id, status, quantity, total_minor,
+                              currency, hold_expires_at, confirmed_at, created_at)
+        SELECT :reference, :user_id, :event_id, :status, :quantity, :total_minor,
+               :currency, :hold_expires_at, :confirmed_at, :now
+        WHERE (SELECT count(*) FROM picked) = :quantity
+        RETURNING id
+    ), line AS (
+        INSERT INTO booking_lines (booking_id, tier_id, quantity, unit_price_minor)
+        SELECT id, :tier_id, :quantity, :unit_price_minor FROM booking
+    ), claimed AS (
+        UPDATE units SET booking_id = booking.id FROM booking, picked
+        WHERE units.id = picked.id
+        RETURNING units.id AS unit_id, units.tier_id, booking.id AS booking_id
+    ), ticket AS (
+        INSERT INTO tickets (booking_id, unit_id, tier_id, secret, status, created_at)
+        SELECT booking_id, unit_id, tier_id,
+               replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''),
+               'valid', :now
+        FROM claimed WHERE :confirm
+    )
+    SELECT id FROM booking
+    """
+)
+
+# Locks exactly the seats asked for (in id order); a seat locked by another buyer is skipped,
+# so the caller sees fewer rows than it asked for and answers "seats taken" without waiting.
+_LOCK_FREE_SEATS = text(
+    "SELECT id FROM units WHERE id = ANY(:ids) AND event_id = :event_id "
+    "AND booking_id IS NULL AND NOT blocked AND tier_id IS NOT NULL "
+    "ORDER BY id FOR UPDATE SKIP LOCKED"
+).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
+
+_LINK_UNITS = text("UPDATE units SET booking_id = :booking_id WHERE id = ANY(:ids)").bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger))
+)
+
+_ISSUE_TICKETS = text(
+    "INSERT INTO tickets (booking_id, unit_id, tier_id, secret, status, created_at) "
+    "SELECT booking_id, id, tier_id, "
+    "replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'valid', :now "
+    "FROM units WHERE booking_id = :booking_id"
+)
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def claim_general_admission(
+    session: Session,
+    *,
+    user_id: int,
+    event_id: int,
+    tier_id: int,
+    quantity: int,
+    unit_price_minor: int,
+    currency: str,
+    now: datetime,
+    hold_expires_at: datetime | None,
+) -> Booking | None:
+    """Claim `quantity` free units of the tier into a new booking, or nothing (None).
+
+    With `hold_expires_at` None the booking is confirmed at once and its tickets are issued.
+    """
+    confirm = hold_expires_at is None
+    values = {
+        "reference": new_reference(),
+        "user_id": user_id,
+        "event_id": event_id,
+        "status": BookingStatus.CONFIRMED if confirm else BookingStatus.PENDING,
+        "quantity": quantity,
+        "total_minor": unit_price_minor * quantity,
+        "currency": currency,
+        "hold_expires_at": hold_expires_at,
+        "confirmed_at": now if confirm else None,
+        "cancelled_at": None,
+        "created_at": now,
+    }
+    booking_id = (
+        session.connection()
+        .execute(
+            CLAIM_GENERAL_ADMISSION,
+            {
+                **values,
+                "status": values["status"].value,
+                "now": now,
+                "tier_id": tier_id,
+                "unit_price_minor": unit_price_minor,
+                "confirm": confirm,
+            },
+        )
+        .scalar()
+    )
+    if booking_id is None:
+        return None
+    # Every column is known here, so the booking joins the session as a loaded, persistent
+    # object without reading back the row the statement just wrote.
+    booking = Booking(id=booking_id, **values)
+    make_transient_to_detached(booking)
+    session.add(booking)
+    return booking
+
+
+def lock_free_seats(session: Session, *, event_id: int, seat_ids: Sequence[int]) -> list[int]:
+    """Lock those of `seat_ids` that are free right now; returns the ids it locked."""
+    return list(session.scalars(_LOCK_FREE_SEATS, {"ids": list(seat_ids), "event_id": event_id}))
+
+
+def book_locked_seats(
+    session: Session,
+    *,
+    user_id: int,
+    event_id: int,
+    seats_by_tier: dict[int, list[int]],
+    prices: dict[int, int],
+    currency: str,
+    now: datetime,
+    hold_expires_at: datetime | None,
+) -> Booking:
+    """A booking for seats already locked by `lock_free_seats` (tier id -> seat ids)."""
+    confirm = hold_expires_at is None
+    quantity = sum(len(ids) for ids in seats_by_tier.values())
+    booking = Booking(
+        reference=new_reference(),
+        user_id=user_id,
+        event_id=event_id,
+        status=BookingStatus.CONFIRMED if confirm else BookingStatus.PENDING,
+        quantity=quantity,
+        total_minor=sum(prices[tier_id] * len(ids) for tier_id, ids in seats_by_tier.items()),
+        currency=currency,
+        hold_expires_at=hold_expires_at,
+        confirmed_at=now if confirm else None,
+        created_at=now,
+    )
+    booking.lines = [
+        BookingLine(
+            tier_id=tier_id, quantity=len(ids), unit_price_minor=prices[tier_id], seat_ids=ids
+        )
+        for tier_id, ids in sorted(seats_by_tier.items())
+    ]
+    session.add(booking)
+    session.flush()
+    all_ids = sorted(unit_id for ids in seats_by_tier.values() for unit_id in ids)
+    session.execute(_LINK_UNITS, {"booking_id": booking.id, "ids": all_ids})
+    if confirm:
+        issue_tickets(session, booking.id, now=now)
+    return booking
+
+
+def link_units(session: Session, booking_id: int, unit_ids: Sequence[int]) -> None:
+    """Give units already locked by this transaction to `booking_id`."""
+    session.execute(_LINK_UNITS, {"booking_id": booking_id, "ids": list(unit_ids)})
+
+
+def claim_units_of_tier(session: Session, *, tier_id: int, quantity: int) -> list[int]:
+    """Lock `quantity` free units of a tier (all or nothing: [] when there are too few)."""
+    ids = list(
+        session.scalars(
+            text(
+                "SELECT id FROM units WHERE tier_id = :tier_id AND booking_id IS NULL "
+                "AND NOT blocked ORDER BY seat_order LIMIT :quantity FOR UPDATE SKIP LOCKED"
+            ),
+            {"tier_id": tier_id, "quantity": quantity},
+        )
+    )
+    return ids if len(ids) == quantity else []
+
+
+def issue_tickets(session: Session, booking_id: int, *, now: datetime) -> None:
+    """One ticket, with a random opaque secret, for every unit of the booking."""
+    session.execute(_ISSUE_TICKETS, {"booking_id": booking_id, "now": now})

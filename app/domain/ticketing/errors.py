@@ -1,0 +1,35 @@
+"""The ticketing error family: one code per reason, each with a message safe to show a buyer."""
+
+from __future__ import annotations
+
+from app.domain.base import DomainError
+
+# code -> (message, HTTP status the web layer answers with)
+MESSAGES: dict[str, tuple[str, int]] = {
+    "sold_out": ("Sorry, there are not enough tickets left for that.", 409),
+    "seats_taken": ("These seats were just taken. Please pick others.", 409),
+    "invalid_seats": ("Some of those seats cannot be booked. Please pick others.", 422),
+    "limit_exceeded": ("That is more tickets than one person may book for this event.", 422),
+    "sales_closed": ("Tickets of this type are not on sale right now.", 422),
+    "hidden_tier": ("That ticket type needs a valid access code.", 422),
+    "invalid_quantity": ("Please choose a valid number of tickets.", 422),
+    "invalid_tier": ("That ticket type is not available for this event.", 422),
+    "event_not_on_sale": ("This event is not selling tickets.", 422),
+    "hold_expired": ("Your hold has expired and the tickets went back on sale.", 409),
+    "booking_closed": ("This booking can no longer be changed.", 409),
+    "not_cancellable": ("This booking cannot be cancelled here.", 422),
+    "not_sold_out": ("Tickets are still available: book them directly.", 422),
+    "already_waiting": ("You are already on the waitlist for these tickets.", 409),
+    "capacity_too_low": ("Capacity cannot go below what is sold or held.", 422),
+    "tier_in_use": ("This ticket type has bookings and cannot be deleted.", 409),
+    "invalid_tier_settings": ("Please check the ticket type's settings.", 422),
+}
+
+
+class BookingError(DomainError):
+    """A booking, tier or waitlist request that cannot be carried out; nothing was changed."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        default, status = MESSAGES[code]
+        super().__init__(message or default, code=code)
+        self.status = status

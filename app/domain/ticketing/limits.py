@@ -1,0 +1,109 @@
+"""Per-order and per-user ticket limits.
+
+The per-user limit counts everything the user holds or owns for the event, so it must be read
+under a lock: `lock_user_event` serializes one user's bookings for one event (a transaction-
+scoped advisory lock, taken BEFORE counting), and other users are never blocked by it.
+A lock that cannot be had within `lock_timeout` ends in `Busy` rather than a hang.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from app.domain.base import Busy
+from app.domain.ticketing.errors import BookingError
+from app.domain.ticketing.on_sale import SaleTier
+
+T = TypeVar("T")
+LOCK_NOT_AVAILABLE = "55P03"
+
+_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+_LIVE_UNITS_BY_TIER = text(
+    "SELECT u.tier_id, count(*) FROM bookings b JOIN units u ON u.booking_id = b.id "
+    "WHERE b.user_id = :user_id AND b.event_id = :event_id AND u.tier_id = ANY(:tier_ids) "
+    "AND (b.status = 'confirmed' OR (b.status = 'pending' AND b.hold_expires_at > :now)) "
+    "GROUP BY u.tier_id"
+)
+
+
+@contextmanager
+def busy_on_lock_timeout() -> Iterator[None]:
+    """Turn a `lock_timeout` into the polite "busy, try again" error."""
+    try:
+        yield
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise Busy("Many people are booking right now. Please try again.") from exc
+        raise
+
+
+def lock_user_event(session: Session, user_id: int, event_id: int) -> None:
+    """Serialize this user's bookings for this event until the transaction ends."""
+    with busy_on_lock_timeout():
+        session.connection().execute(_LOCK, {"key": f"booking-limit:{user_id}:{event_id}"})
+
+
+def live_units_by_tier(
+    session: Session, *, user_id: int, event_id: int, tier_ids: list[int], now: datetime
+) -> dict[int, int]:
+    """Units of `tier_ids` that the user holds (unexpired) or owns for the event."""
+    rows = session.connection().execute(
+        _LIVE_UNITS_BY_TIER,
+        {"user_id": user_id, "event_id": event_id, "tier_ids": tier_ids, "now": now},
+    )
+    return {tier_id: count for tier_id, count in rows}
+
+
+def check_order_size(tier: SaleTier, quantity: int) -> None:
+    if quantity < 1:
+        raise BookingError("invalid_quantity", "Please choose at least one ticket.")
+    if quantity < tier.min_per_order or quantity > tier.max_per_order:
+        if tier.min_per_order == tier.max_per_order:
+            span = f"exactly {tier.min_per_order}"
+        else:
+            span = f"between {tier.min_per_order} and {tier.max_per_order}"
+        raise BookingError(
+            "invalid_quantity", f"{tier.name}: please choose {span} tickets per order."
+        )
+
+
+def with_user_limits(
+    session: Session,
+    *,
+    user_id: int,
+    event_id: int,
+    wanted: Mapping[SaleTier, int],
+    now: datetime,
+    then: Callable[[], T],
+) -> T:
+    """Check the per-user limits of `wanted` (tier -> quantity) under the user/event lock, then
+    run `then` (the claim) while the lock is still held, so parallel requests cannot all pass."""
+    limited = {tier: n for tier, n in wanted.items() if tier.per_user_limit is not None}
+    if not limited:
+        return then()
+    lock_user_event(session, user_id, event_id)
+    owned = live_units_by_tier(
+        session,
+        user_id=user_id,
+        event_id=event_id,
+        tier_ids=[tier.id for tier in limited],
+        now=now,
+    )
+    for tier, quantity in limited.items():
+        already = owned.get(tier.id, 0)
+        limit = tier.per_user_limit or 0
+        if already + quantity > limit:
+            left = max(0, limit - already)
+            raise BookingError(
+                "limit_exceeded",
+                f"{tier.name}: at most {limit} per person"
+                + (f"; you can book {left} more." if left else "; you already have them all."),
+            )
+    return then()

@@ -1,0 +1,81 @@
+"""What a hold needs to know about a tier and its event, and a lean way to read it.
+
+`hold_units` works with anything shaped like `SaleTier` / `SaleEvent`: the ORM objects, or
+the frozen rows `load_tier_on_sale` reads in one plain statement. The booking endpoint is the
+hot path of a ticket rush, and building ORM objects for a read-only check costs it more CPU
+than the claim itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+class SaleEvent(Protocol):
+    id: int
+    status: str
+    ends_at: datetime
+
+
+class SaleTier(Protocol):
+    id: int
+    event_id: int
+    name: str
+    price_minor: int
+    currency: str
+    sales_start: datetime | None
+    sales_end: datetime | None
+    min_per_order: int
+    max_per_order: int
+    per_user_limit: int | None
+    hidden: bool
+    access_code: str | None
+
+
+@dataclass(frozen=True)
+class EventOnSale:
+    id: int
+    status: str
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class TierOnSale:
+    id: int
+    event_id: int
+    name: str
+    price_minor: int
+    currency: str
+    sales_start: datetime | None
+    sales_end: datetime | None
+    min_per_order: int
+    max_per_order: int
+    per_user_limit: int | None
+    hidden: bool
+    access_code: str | None
+
+
+_TIER_ON_SALE = text(
+    "SELECT t.id, t.event_id, t.name, t.price_minor, t.currency, t.sales_start, t.sales_end,"
+    " t.min_per_order, t.max_per_order, t.per_user_limit, t.hidden, t.access_code,"
+    " e.status AS event_status, e.ends_at AS event_ends_at"
+    " FROM ticket_tiers t JOIN events e ON e.id = t.event_id WHERE t.id = :tier_id"
+)
+
+
+def load_tier_on_sale(session: Session, tier_id: int) -> tuple[TierOnSale, EventOnSale] | None:
+    row = session.connection().execute(_TIER_ON_SALE, {"tier_id": tier_id}).mappings().first()
+    if row is None:
+        return None
+    values = dict(row)
+    event = EventOnSale(
+        id=values["event_id"],
+        status=values.pop("event_status"),
+        ends_at=values.pop("event_ends_at"),
+    )
+    return TierOnSale(**values), event
