@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from app.domain.accounts.models import Role
 from app.domain.events.calendar import event_to_ics
@@ -50,6 +50,7 @@ def test_json_ld_and_open_graph(make_event) -> None:  # noqa: ANN001
         online_url="https://secret.example/join",
         timezone="America/New_York",
         description="About </script> things",
+        starts_at=datetime(2027, 1, 15, 23, 0, tzinfo=UTC),  # winter: New York is UTC-5
     )
     data = event_json_ld(event, url="http://x.test/e", image_url=None, low_price="12.50")
     assert data["@type"] == "Event"
