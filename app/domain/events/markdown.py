@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import unescape
 
 import bleach
@@ -33,6 +34,9 @@ def _external_link(attrs: dict, new: bool = False) -> dict:
 _linker = Linker(callbacks=[_external_link])
 
 
+# Pure functions of the text: cached, since an event page needs the same description several
+# times (body, meta description, JSON-LD) and popular pages are read far more than edited.
+@lru_cache(maxsize=512)
 def render_markdown(source: str | None) -> str:
     """Markdown to HTML restricted to a safe subset (raw HTML and scripts come out as text)."""
     if not source:
@@ -51,11 +55,16 @@ def render_markdown(source: str | None) -> str:
 
 def plain_text(source: str | None, *, limit: int | None = None) -> str:
     """The words of a Markdown text on one line (for meta descriptions, JSON-LD, calendars)."""
-    if not source:
-        return ""
-    html = md.markdown(source, extensions=["fenced_code", "sane_lists"])
-    text = _SPACE.sub(" ", unescape(_TAG.sub(" ", html))).strip()
+    text = _words(source or "")
     if limit is not None and len(text) > limit:
         cut = text[:limit]
         text = (cut.rsplit(" ", 1)[0] if " " in cut else cut[: limit - 1]) + "…"
     return text
+
+
+@lru_cache(maxsize=512)
+def _words(source: str) -> str:
+    if not source:
+        return ""
+    html = md.markdown(source, extensions=["fenced_code", "sane_lists"])
+    return _SPACE.sub(" ", unescape(_TAG.sub(" ", html))).strip()
