@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
@@ -105,6 +107,19 @@ def db(app: Flask) -> Iterator[Session]:
 
 
 def truncate_all(engine) -> None:  # noqa: ANN001
+    """Empty every table. A request still finishing in a server thread (an SSE stream, say) can
+    hold a lock that deadlocks with TRUNCATE: PostgreSQL then aborts one side, so try again."""
+    for attempt in range(5):
+        try:
+            _truncate(engine)
+            return
+        except OperationalError:
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+def _truncate(engine) -> None:  # noqa: ANN001
     with engine.begin() as conn:
         tables = conn.execute(
             text(
