@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, g
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 EMBEDDED_DB_NAME = "eventhall"
@@ -152,8 +152,3 @@ def _close_session(_exc: BaseException | None) -> None:
     if session is not None:
         session.rollback()
         session.close()
-
-
-def database_is_reachable(engine: Engine) -> bool:
-    with engine.connect() as conn:
-        return conn.execute(text("SELECT 1")).scalar() == 1

@@ -42,3 +42,18 @@ def test_sales_notes_and_quantities(db, now, make_tier, make_user):
     sold_out = {o.tier.id: o for o in ticket_panel(db, later.event, now=now).offers}[limited.id]
     assert sold_out.remaining == 1 and sold_out.sold_out
     assert list(sold_out.quantities) == [2]  # what one may wait for on the waitlist
+
+
+def test_live_counts_agree_with_the_panel_on_expired_holds(db, now, make_tier, make_user):
+    from app.domain.ticketing.seatmap_view import public_remaining
+
+    tier = make_tier(capacity=5, price_minor=700)
+    hold_units(
+        db, user=make_user(), event=tier.event, tier=tier, quantity=2, now=now, hold_minutes=10
+    )
+    later = now + timedelta(minutes=10)
+    assert public_remaining(db, tier.event_id, now=now) == {tier.id: 3}
+    assert public_remaining(db, tier.event_id, now=later) == remaining_by_tier(
+        db, tier.event_id, now=later
+    )
+    assert public_remaining(db, tier.event_id, now=later) == {tier.id: 5}

@@ -61,10 +61,6 @@ class TicketPanel:
     has_hidden: bool = False  # some tier needs an access code (offer the code field)
 
     @property
-    def total_remaining(self) -> int:
-        return sum(offer.remaining for offer in self.offers)
-
-    @property
     def on_sale(self) -> bool:
         return self.event.status == EventStatus.PUBLISHED
 

@@ -173,12 +173,17 @@ def seat_map_view(
     return SeatMapView(event.id, view_sections, list(zones.values()), shown)
 
 
-def public_remaining(session: Session, event_id: int) -> dict[int, int]:
-    """Units left per tier that buyers can see (hidden tiers never appear in live updates)."""
-    left = remaining_by_tier(session, event_id)
-    visible = session.scalars(
-        select(TicketTier.id).where(TicketTier.event_id == event_id, TicketTier.hidden.is_(False))
+def public_remaining(session: Session, event_id: int, *, now: datetime) -> dict[int, int]:
+    """Units left per tier that buyers can see (hidden tiers never appear in live updates),
+    counting expired holds as free, as the ticket panel and the seat map do."""
+    visible = list(
+        session.scalars(
+            select(TicketTier.id).where(
+                TicketTier.event_id == event_id, TicketTier.hidden.is_(False)
+            )
+        )
     )
+    left = remaining_by_tier(session, event_id, now=now, tier_ids=visible)
     return {tier_id: left.get(tier_id, 0) for tier_id in visible}
 
 

@@ -71,7 +71,7 @@ def availability(event_id: int) -> ResponseReturnValue:
     event = _published_event_or_404(event_id)
     session = get_session()
     html = render_template(
-        "public/_seatmap_counts.html", remaining=public_remaining(session, event_id)
+        "public/_seatmap_counts.html", remaining=public_remaining(session, event_id, now=utcnow())
     )
     if request.args.get("seats") == "1" and event.is_seated:
         seatmap = seat_map_view(

@@ -133,7 +133,7 @@ class LiveFragments:
             # One snapshot for counts and seats, so a message never shows them disagreeing.
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             counts = templates.get_template("public/_seatmap_counts.html").render(
-                remaining=public_remaining(session, event_id)
+                remaining=public_remaining(session, event_id, now=utcnow())
             )
             event = session.get(Event, event_id)
             if not seats or event is None:

@@ -75,7 +75,7 @@ def seat_page(
     context = {
         "event": event,
         "seatmap": seatmap,
-        "remaining": public_remaining(session, event.id),
+        "remaining": public_remaining(session, event.id, now=utcnow()),
         "pick_form": SeatPickForm(formdata=None),
         "best_form": best_form,
         "seat_error": error,
