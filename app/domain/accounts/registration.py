@@ -38,6 +38,36 @@ def insert_user(session: Session, user: User) -> User:
     return user
 
 
+def _new_password_user(
+    session: Session,
+    *,
+    name: str,
+    email: str,
+    password: str,
+    role: Role,
+    now: datetime,
+    verified: bool = False,
+) -> User:
+    """Validate name, email and password, then insert the user (unique email enforced)."""
+    name = clean_name(name)
+    email = normalize_email(email)
+    check_password(password, email=email, name=name)
+    if email_taken(session, email):
+        raise AccountError(EMAIL_TAKEN, code="email_taken", field="email")
+    return insert_user(
+        session,
+        User(
+            name=name,
+            email=email,
+            password_hash=hash_password(password),
+            role=role,
+            email_verified_at=now if verified else None,
+            created_at=now,
+            preferences={},
+        ),
+    )
+
+
 def register_user(
     session: Session,
     *,
@@ -48,21 +78,8 @@ def register_user(
     ip: str | None = None,
 ) -> User:
     """A new, unverified attendee. Raises AccountError naming the field at fault."""
-    name = clean_name(name)
-    email = normalize_email(email)
-    check_password(password, email=email, name=name)
-    if email_taken(session, email):
-        raise AccountError(EMAIL_TAKEN, code="email_taken", field="email")
-    user = insert_user(
-        session,
-        User(
-            name=name,
-            email=email,
-            password_hash=hash_password(password),
-            role=Role.ATTENDEE,
-            created_at=now,
-            preferences={},
-        ),
+    user = _new_password_user(
+        session, name=name, email=email, password=password, role=Role.ATTENDEE, now=now
     )
     audit.record(session, "account.registered", actor_id=user.id, target=user, ip=ip, now=now)
     return user
@@ -71,22 +88,8 @@ def register_user(
 def create_admin(session: Session, *, name: str, email: str, password: str, now: datetime) -> User:
     """An admin with a verified email (the operator vouches for it); 2FA is enrolled at the
     first visit to the admin pages."""
-    name = clean_name(name)
-    email = normalize_email(email)
-    check_password(password, email=email, name=name)
-    if email_taken(session, email):
-        raise AccountError(EMAIL_TAKEN, code="email_taken", field="email")
-    user = insert_user(
-        session,
-        User(
-            name=name,
-            email=email,
-            password_hash=hash_password(password),
-            role=Role.ADMIN,
-            email_verified_at=now,
-            created_at=now,
-            preferences={},
-        ),
+    user = _new_password_user(
+        session, name=name, email=email, password=password, role=Role.ADMIN, now=now, verified=True
     )
     audit.record(
         session,
