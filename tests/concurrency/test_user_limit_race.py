@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.domain.accounts.models import User
 from app.domain.events.models import Event
-from app.domain.ticketing import limits
+from app.domain.ticketing import allocation, claims
 from app.domain.ticketing.allocation import hold_units
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.models import Booking, TicketTier
@@ -60,18 +60,18 @@ def test_parallel_requests_never_exceed_the_limit(db, now, parallel, greedy):
 
 
 def test_control_without_the_lock_the_limit_is_exceeded(db, now, parallel, greedy, monkeypatch):
-    """Proves the race is real: with the lock off, every request counts before any claims
-    (a barrier makes that deterministic) and all of them pass the check."""
-    counted = threading.Barrier(REQUESTS)
-    real_count = limits.live_units_by_tier
+    """Proves the race is real: with the lock off, every request counts and claims before any
+    commits (a barrier makes that deterministic) and all of them pass the check."""
+    claimed = threading.Barrier(REQUESTS)
+    real_claim = claims.claim_general_admission
 
-    def count_then_wait(*args, **kwargs):
-        result = real_count(*args, **kwargs)
-        counted.wait(timeout=30)
+    def claim_then_wait(*args, **kwargs):
+        result = real_claim(*args, **kwargs)
+        claimed.wait(timeout=30)
         return result
 
-    monkeypatch.setattr(limits, "lock_user_event", lambda *args, **kwargs: None)
-    monkeypatch.setattr(limits, "live_units_by_tier", count_then_wait)
+    monkeypatch.setattr(allocation, "lock_user_event", lambda *args, **kwargs: None)
+    monkeypatch.setattr(claims, "claim_general_admission", claim_then_wait)
     results = fire(parallel, now, greedy)
     assert not [r for r in results if isinstance(r, Exception)], results
     assert booked(db, greedy[0]) == REQUESTS > LIMIT

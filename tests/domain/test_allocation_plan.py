@@ -45,6 +45,7 @@ def test_claim_uses_the_free_units_index_at_realistic_fill(db, now, make_tier, m
         "confirmed_at": None,
         "now": now,
         "confirm": False,
+        "per_user_limit": 4,  # the limit's count runs too
     }
     plan = "\n".join(
         db.scalars(

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.domain import audit
@@ -57,21 +57,26 @@ def start_session(
     return token
 
 
+# Built once: this runs on every request, and a prebuilt statement skips building it and
+# computing its cache key each time.
+_SESSION_USER = (
+    select(User, UserSession.last_seen_at)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        UserSession.id == bindparam("digest"),
+        UserSession.revoked_at.is_(None),
+        UserSession.expires_at > bindparam("now"),
+        User.deleted_at.is_(None),
+    )
+)
+
+
 def load_session_user(session: Session, token: str, *, now: datetime) -> User | None:
     """The live user behind a session token, or None (unknown, revoked, expired, deleted).
 
     One indexed query joining the session row to its user: this runs on every request.
     """
-    row = session.execute(
-        select(User, UserSession.last_seen_at)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            UserSession.id == token_digest(token),
-            UserSession.revoked_at.is_(None),
-            UserSession.expires_at > now,
-            User.deleted_at.is_(None),
-        )
-    ).one_or_none()
+    row = session.execute(_SESSION_USER, {"digest": token_digest(token), "now": now}).one_or_none()
     if row is None:
         return None
     user, last_seen_at = row

@@ -20,7 +20,13 @@ from app.domain.events.models import EventStatus
 from app.domain.ticketing import claims, holds
 from app.domain.ticketing.availability import publish_availability
 from app.domain.ticketing.errors import BookingError
-from app.domain.ticketing.limits import busy_on_lock_timeout, check_order_size, with_user_limits
+from app.domain.ticketing.limits import (
+    busy_on_lock_timeout,
+    check_order_size,
+    limit_exceeded,
+    lock_user_event,
+    with_user_limits,
+)
 from app.domain.ticketing.models import Booking, TicketTier, Unit
 from app.domain.ticketing.on_sale import SaleEvent, SaleTier, load_tier_on_sale
 from app.domain.ticketing.waitlist import OfferSettings
@@ -59,11 +65,13 @@ def hold_units(
     now: datetime,
     hold_minutes: int,
     offers: OfferSettings | None = None,
+    limit_locked: bool = False,
 ) -> Booking:
     """Claim units for `user`: `quantity` of `tier` (general admission) or exactly `seat_ids`.
 
     Returns the booking: confirmed with tickets when it costs nothing, else pending with a
     hold of `hold_minutes`. `offers` configures waitlist offers for units freed on the way.
+    `limit_locked`: this transaction already holds the user's limit lock for the event.
     """
     check_event_on_sale(event, now)
     offers = offers or OfferSettings()
@@ -92,6 +100,7 @@ def hold_units(
                 now=now,
                 hold_minutes=hold_minutes,
                 offers=offers,
+                limit_locked=limit_locked,
             )
     publish_availability(session, event.id)
     return booking
@@ -111,7 +120,8 @@ def hold_tier(
 ) -> Booking:
     """`hold_units` for a tier named by id, as a form sends it: a tier that does not exist or
     belongs to another event is refused with the same message (nothing tells them apart)."""
-    found = load_tier_on_sale(session, tier_id)
+    with busy_on_lock_timeout():
+        found = load_tier_on_sale(session, tier_id, buyer_id=user.id)
     if found is None or found[0].event_id != event_id:
         raise BookingError("invalid_tier")
     tier, event = found
@@ -125,6 +135,7 @@ def hold_tier(
         now=now,
         hold_minutes=hold_minutes,
         offers=offers,
+        limit_locked=True,
     )
 
 
@@ -139,43 +150,40 @@ def _hold_general_admission(
     now: datetime,
     hold_minutes: int,
     offers: OfferSettings,
+    limit_locked: bool,
 ) -> Booking:
     check_tier_on_sale(tier, event, now=now, access_code=access_code)
     check_order_size(tier, quantity)
     hold_expires_at = None if tier.price_minor == 0 else now + timedelta(minutes=hold_minutes)
+    if tier.per_user_limit is not None and not limit_locked:
+        lock_user_event(session, user.id, event.id)
 
     def claim() -> Booking | None:
-        return claims.claim_general_admission(
-            session,
-            user_id=user.id,
-            event_id=event.id,
-            tier_id=tier.id,
-            quantity=quantity,
-            unit_price_minor=tier.price_minor,
-            currency=tier.currency,
-            now=now,
-            hold_expires_at=hold_expires_at,
-        )
+        try:
+            return claims.claim_general_admission(
+                session,
+                user_id=user.id,
+                event_id=event.id,
+                tier_id=tier.id,
+                quantity=quantity,
+                unit_price_minor=tier.price_minor,
+                currency=tier.currency,
+                now=now,
+                hold_expires_at=hold_expires_at,
+                per_user_limit=tier.per_user_limit,
+            )
+        except claims.UserLimitReached as reached:
+            raise limit_exceeded(tier, reached.owned) from None
 
-    def claim_or_release_expired() -> Booking:
+    booking = claim()
+    # The lazy expiry check: expired holds go back (to the waitlist first), then retry.
+    if booking is None and holds.expire_due_holds(
+        session, now=now, offers=offers, event_id=event.id
+    ):
         booking = claim()
-        # The lazy expiry check: expired holds go back (to the waitlist first), then retry.
-        if booking is None and holds.expire_due_holds(
-            session, now=now, offers=offers, event_id=event.id
-        ):
-            booking = claim()
-        if booking is None:
-            raise BookingError("sold_out")
-        return booking
-
-    return with_user_limits(
-        session,
-        user_id=user.id,
-        event_id=event.id,
-        wanted={tier: quantity},
-        now=now,
-        then=claim_or_release_expired,
-    )
+    if booking is None:
+        raise BookingError("sold_out")
+    return booking
 
 
 def _hold_seats(

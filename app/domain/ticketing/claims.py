@@ -4,7 +4,10 @@ A general-admission claim is ONE statement: it picks free units through the part
 free units (`ix_units_free`, ordered by `seat_order`) with `FOR UPDATE SKIP LOCKED`, and only
 when it got all of them inserts the booking and its line, links the units and, for a booking
 that confirms at once, issues its tickets. Fewer free units than wanted writes nothing.
-Rules (sales windows, limits) are checked by the callers; these functions only claim.
+Given a per-user limit, the same statement first counts what the user already holds or owns
+of the tier and claims nothing when the limit would be passed: the caller must hold the user's
+limit lock (`limits.lock_user_event`, taken in an earlier statement) so that count is current.
+Other rules (sales windows, order sizes) are checked by the callers; these functions only claim.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.types import BigInteger
 
+from app.domain.ticketing.limits import LIVE_BOOKING
 from app.domain.ticketing.models import Booking, BookingLine, BookingStatus
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
@@ -25,10 +29,17 @@ REFERENCE_LENGTH = 8
 # Ticket secrets are 64 hex characters (244 random bits) from PostgreSQL's strong random
 # source: `replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')`.
 CLAIM_GENERAL_ADMISSION = text(
-    """
-    WITH picked AS (
+    f"""
+    WITH owned AS (
+        SELECT count(*) AS units FROM bookings b JOIN units u ON u.booking_id = b.id
+        WHERE CAST(:per_user_limit AS integer) IS NOT NULL
+          AND b.user_id = :user_id AND b.event_id = :event_id AND u.tier_id = :tier_id
+          AND {LIVE_BOOKING}
+    ), picked AS (
         SELECT id FROM units
         WHERE tier_id = :tier_id AND booking_id IS NULL AND NOT blocked
+          AND (CAST(:per_user_limit AS integer) IS NULL
+               OR (SELECT units FROM owned) + :quantity <= :per_user_limit)
         ORDER BY seat_order
         LIMIT :quantity
         FOR UPDATE SKIP LOCKED
@@ -53,9 +64,18 @@ CLAIM_GENERAL_ADMISSION = text(
                'valid', :now
         FROM claimed WHERE :confirm
     )
-    SELECT id FROM booking
-    """
+    SELECT (SELECT id FROM booking) AS booking_id, (SELECT units FROM owned) AS owned
+    """  # noqa: S608 - composed of constants only
 )
+
+
+class UserLimitReached(Exception):
+    """The claim refused: the user already holds or owns `owned` units of the tier."""
+
+    def __init__(self, owned: int) -> None:
+        super().__init__(owned)
+        self.owned = owned
+
 
 # Locks exactly the seats asked for (in id order); a seat locked by another buyer is skipped,
 # so the caller sees fewer rows than it asked for and answers "seats taken" without waiting.
@@ -78,7 +98,8 @@ _ISSUE_TICKETS = text(
 
 
 def new_reference() -> str:
-    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    # 256 is a multiple of the alphabet's 32 letters, so `byte % 32` is uniform.
+    return "".join(REFERENCE_ALPHABET[b % 32] for b in secrets.token_bytes(REFERENCE_LENGTH))
 
 
 def claim_general_admission(
@@ -92,11 +113,12 @@ def claim_general_admission(
     currency: str,
     now: datetime,
     hold_expires_at: datetime | None,
+    per_user_limit: int | None = None,
 ) -> Booking | None:
-    """Claim `quantity` free units of the tier into a new booking, or nothing (None).
-
-    With `hold_expires_at` None the booking is confirmed at once and its tickets are issued.
-    """
+    """Claim `quantity` free units of the tier into a new booking, or nothing (None) when too
+    few are free. With `hold_expires_at` None the booking is confirmed at once and its tickets
+    are issued. With `per_user_limit`, raises `UserLimitReached` instead of passing it (the
+    caller holds the user's limit lock)."""
     confirm = hold_expires_at is None
     values = {
         "reference": new_reference(),
@@ -111,7 +133,7 @@ def claim_general_admission(
         "cancelled_at": None,
         "created_at": now,
     }
-    booking_id = (
+    booking_id, owned = (
         session.connection()
         .execute(
             CLAIM_GENERAL_ADMISSION,
@@ -122,11 +144,14 @@ def claim_general_admission(
                 "tier_id": tier_id,
                 "unit_price_minor": unit_price_minor,
                 "confirm": confirm,
+                "per_user_limit": per_user_limit,
             },
         )
-        .scalar()
+        .one()
     )
     if booking_id is None:
+        if per_user_limit is not None and owned + quantity > per_user_limit:
+            raise UserLimitReached(owned)
         return None
     # Every column is known here, so the booking joins the session as a loaded, persistent
     # object without reading back the row the statement just wrote.

@@ -2,8 +2,14 @@
 
 The per-user limit counts everything the user holds or owns for the event, so it must be read
 under a lock: `lock_user_event` serializes one user's bookings for one event (a transaction-
-scoped advisory lock, taken BEFORE counting), and other users are never blocked by it.
+scoped advisory lock, taken BEFORE counting, in an earlier statement: a READ COMMITTED
+statement sees only what was committed when it began), and other users are never blocked by it.
 A lock that cannot be had within `lock_timeout` ends in `Busy` rather than a hang.
+
+Chosen seats are counted here (`with_user_limits`). A general-admission claim counts inside
+its own claim statement (`claims.CLAIM_GENERAL_ADMISSION`), after the same lock, which saves
+the ticket rush two round trips; both count with `LIVE_BOOKING` and refuse with
+`limit_exceeded`.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
@@ -19,17 +25,26 @@ from sqlalchemy.orm import Session
 
 from app.domain.base import Busy
 from app.domain.ticketing.errors import BookingError
-from app.domain.ticketing.on_sale import SaleTier
+
+if TYPE_CHECKING:
+    from app.domain.ticketing.on_sale import SaleTier
 
 T = TypeVar("T")
 LOCK_NOT_AVAILABLE = "55P03"
 
-_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+# The user/event lock, as an SQL expression over two integer expressions.
+USER_EVENT_LOCK = (
+    "pg_advisory_xact_lock(hashtextextended('booking-limit:' || {user_id} || ':' || {event_id}, 0))"
+)
+# A booking `b` that counts against the limit: confirmed, or a hold that has not run out.
+LIVE_BOOKING = "(b.status = 'confirmed' OR (b.status = 'pending' AND b.hold_expires_at > :now))"
+
+_LOCK = text("SELECT " + USER_EVENT_LOCK.format(user_id=":user_id", event_id=":event_id"))
 _LIVE_UNITS_BY_TIER = text(
-    "SELECT u.tier_id, count(*) FROM bookings b JOIN units u ON u.booking_id = b.id "
+    "SELECT u.tier_id, count(*) FROM bookings b JOIN units u ON u.booking_id = b.id "  # noqa: S608 - constants only
     "WHERE b.user_id = :user_id AND b.event_id = :event_id AND u.tier_id = ANY(:tier_ids) "
-    "AND (b.status = 'confirmed' OR (b.status = 'pending' AND b.hold_expires_at > :now)) "
-    "GROUP BY u.tier_id"
+    f"AND {LIVE_BOOKING} GROUP BY u.tier_id"
 )
 
 
@@ -47,7 +62,7 @@ def busy_on_lock_timeout() -> Iterator[None]:
 def lock_user_event(session: Session, user_id: int, event_id: int) -> None:
     """Serialize this user's bookings for this event until the transaction ends."""
     with busy_on_lock_timeout():
-        session.connection().execute(_LOCK, {"key": f"booking-limit:{user_id}:{event_id}"})
+        session.connection().execute(_LOCK, {"user_id": user_id, "event_id": event_id})
 
 
 def live_units_by_tier(
@@ -98,12 +113,17 @@ def with_user_limits(
     )
     for tier, quantity in limited.items():
         already = owned.get(tier.id, 0)
-        limit = tier.per_user_limit or 0
-        if already + quantity > limit:
-            left = max(0, limit - already)
-            raise BookingError(
-                "limit_exceeded",
-                f"{tier.name}: at most {limit} per person"
-                + (f"; you can book {left} more." if left else "; you already have them all."),
-            )
+        if already + quantity > (tier.per_user_limit or 0):
+            raise limit_exceeded(tier, already)
     return then()
+
+
+def limit_exceeded(tier: SaleTier, already: int) -> BookingError:
+    """The refusal for a user who holds or owns `already` units of `tier` and asked for more."""
+    limit = tier.per_user_limit or 0
+    left = max(0, limit - already)
+    return BookingError(
+        "limit_exceeded",
+        f"{tier.name}: at most {limit} per person"
+        + (f"; you can book {left} more." if left else "; you already have them all."),
+    )

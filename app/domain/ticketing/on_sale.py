@@ -15,6 +15,8 @@ from typing import Protocol
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.domain.ticketing.limits import USER_EVENT_LOCK
+
 
 class SaleEvent(Protocol):
     id: int
@@ -60,19 +62,35 @@ class TierOnSale:
     access_code: str | None
 
 
+# For a tier with a per-user limit, the buyer's limit lock (void, hence the cast).
+_BUYER_LIMIT_LOCK = (
+    "CASE WHEN t.per_user_limit IS NOT NULL THEN "
+    + USER_EVENT_LOCK.format(user_id=":buyer_id", event_id="t.event_id")
+    + "::text END"
+)
 _TIER_ON_SALE = text(
-    "SELECT t.id, t.event_id, t.name, t.price_minor, t.currency, t.sales_start, t.sales_end,"
+    "SELECT t.id, t.event_id, t.name, t.price_minor, t.currency, t.sales_start, t.sales_end,"  # noqa: S608
     " t.min_per_order, t.max_per_order, t.per_user_limit, t.hidden, t.access_code,"
-    " e.status AS event_status, e.ends_at AS event_ends_at"
+    f" e.status AS event_status, e.ends_at AS event_ends_at, {_BUYER_LIMIT_LOCK} AS limit_lock"
     " FROM ticket_tiers t JOIN events e ON e.id = t.event_id WHERE t.id = :tier_id"
 )
 
 
-def load_tier_on_sale(session: Session, tier_id: int) -> tuple[TierOnSale, EventOnSale] | None:
-    row = session.connection().execute(_TIER_ON_SALE, {"tier_id": tier_id}).mappings().first()
+def load_tier_on_sale(
+    session: Session, tier_id: int, *, buyer_id: int
+) -> tuple[TierOnSale, EventOnSale] | None:
+    """The tier and its event; for a tier with a per-user limit, the same statement also takes
+    `buyer_id`'s limit lock for the event (`limits.lock_user_event`), saving a round trip."""
+    row = (
+        session.connection()
+        .execute(_TIER_ON_SALE, {"tier_id": tier_id, "buyer_id": buyer_id})
+        .mappings()
+        .first()
+    )
     if row is None:
         return None
     values = dict(row)
+    del values["limit_lock"]
     event = EventOnSale(
         id=values["event_id"],
         status=values.pop("event_status"),

@@ -34,6 +34,11 @@ def _configure_notifications(state: BlueprintSetupState) -> None:
 
 
 class BookingForm(FlaskForm):
+    class Meta:
+        # CSRFProtect has checked the token before any view runs; a second check here would
+        # cost the ticket rush a token signature per request for nothing.
+        csrf = False
+
     tier_id = IntegerField("Ticket type", validators=[InputRequired()])
     quantity = IntegerField("Quantity", validators=[InputRequired(), NumberRange(min=1, max=100)])
     access_code = HiddenField("Access code", validators=[Optional(), Length(max=64)])
