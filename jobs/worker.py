@@ -1,7 +1,8 @@
 """The background worker: `python -m jobs.worker` (the Procfile's `worker` process).
 
 pgqueuer runs the jobs. A relay task turns committed outbox rows into jobs every second,
-and cron schedules run the periodic sweeps (see jobs/schedules.py). Stops on SIGINT/SIGTERM.
+hold expiry runs every second, and cron schedules run the other periodic sweeps (see
+jobs/schedules.py). Stops on SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -10,21 +11,23 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 from pgqueuer import PgQueuer
 from pgqueuer.models import Job
+from sqlalchemy.orm import Session
 
 from app.db import Database, libpq_url, resolve_database_url
 from app.domain.base import utcnow
 from jobs.relay import OUTBOX_ENTRYPOINT, relay_to_queue, run_outbox_job
-from jobs.schedules import SCHEDULES
+from jobs.schedules import EVERY_SECOND, SCHEDULES
 
 log = logging.getLogger("jobs.worker")
 RELAY_INTERVAL_SECONDS = 1.0
+SWEEP_INTERVAL_SECONDS = 1.0
 
 
 class Worker:
@@ -41,8 +44,15 @@ class Worker:
             session.commit()
 
     def run_schedule(self, name: str) -> None:
+        self._run_task(name, SCHEDULES[name].task)
+
+    def run_sweeps(self) -> None:
+        for name, task in EVERY_SECOND.items():
+            self._run_task(name, task)
+
+    def _run_task(self, name: str, task: Callable[[Session, datetime], int]) -> None:
         with self.database.session() as session:
-            count = SCHEDULES[name].task(session, utcnow())
+            count = task(session, utcnow())
             session.commit()
         if count:
             log.info("%s: %s", name, count)
@@ -51,14 +61,17 @@ class Worker:
         with psycopg.connect(libpq_url(self.url), autocommit=True) as conn:
             return relay_to_queue(conn)
 
-    async def relay_forever(self, stop: asyncio.Event) -> None:
+    async def repeat(
+        self, what: str, step: Callable[[], object], interval: float, stop: asyncio.Event
+    ) -> None:
+        """Run `step` in a thread every `interval` seconds until `stop` is set."""
         while not stop.is_set():
             try:
-                await asyncio.to_thread(self.relay_once)
-            except Exception:  # noqa: BLE001 - keep relaying after a transient failure
-                log.exception("outbox relay failed")
+                await asyncio.to_thread(step)
+            except Exception:  # noqa: BLE001 - keep going after a transient failure
+                log.exception("%s failed", what)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), RELAY_INTERVAL_SECONDS)
+                await asyncio.wait_for(stop.wait(), interval)
 
     async def build_queue(self) -> PgQueuer:
         conn = await psycopg.AsyncConnection.connect(libpq_url(self.url), autocommit=True)
@@ -89,13 +102,20 @@ class Worker:
             pgq.shutdown = stop
             pgq.qm.shutdown = stop
             pgq.sm.shutdown = stop
-        relay = asyncio.create_task(self.relay_forever(pgq.shutdown))
+        loops = [
+            asyncio.create_task(
+                self.repeat("outbox relay", self.relay_once, RELAY_INTERVAL_SECONDS, pgq.shutdown)
+            ),
+            asyncio.create_task(
+                self.repeat("sweeps", self.run_sweeps, SWEEP_INTERVAL_SECONDS, pgq.shutdown)
+            ),
+        ]
         log.info("worker started")
         try:
             await pgq.run(dequeue_timeout=timedelta(seconds=5))
         finally:
             pgq.shutdown.set()
-            await relay
+            await asyncio.gather(*loops)
             self.database.engine.dispose()
             log.info("worker stopped")
 
