@@ -45,7 +45,9 @@ bench: bench-search bench-rush bench-purchase
 bench-search: $(STAMP)
 	$(BIN)/python -m bench.search
 
+# Debian's wrk generates the rush's load (bench/rush.lua): far lighter than a Python client.
 bench-rush: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk )
 	$(BIN)/python -m bench.rush
 
 bench-purchase: $(STAMP)
