@@ -9,6 +9,7 @@ from flask import Flask
 
 from app import db
 from app.config import ROOT, load_config
+from app.domain.ticketing import availability
 from app.extensions import csrf, htmx, login_manager
 
 
@@ -36,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
+    availability.configure_from(app.config)
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database, libpq_url, resolve_database_url
 from app.domain.base import utcnow
+from app.domain.ticketing import availability
 from jobs.relay import OUTBOX_ENTRYPOINT, relay_to_queue, run_outbox_job
 from jobs.schedules import EVERY_SECOND, SCHEDULES
 
@@ -33,6 +34,7 @@ SWEEP_INTERVAL_SECONDS = 1.0
 class Worker:
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
+        availability.configure_from(config)
         self.url = resolve_database_url(dict(config))
         self.database = Database(
             self.url, pool_size=4, lock_timeout_ms=int(config["LOCK_TIMEOUT_MS"])

@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from app.domain.base import utcnow
 from app.domain.ticketing.allocation import hold_units
 from app.domain.ticketing.availability import CHANNEL, publish_availability
 from app.domain.ticketing.models import Unit
@@ -214,7 +215,7 @@ def test_the_stream_sends_the_map_then_each_committed_change(
             tier=None,
             quantity=2,
             seat_ids=[seat["B3"], seat["B4"]],
-            now=now,
+            now=utcnow(),  # the stream renders at the real time: the hold must not have run out
             hold_minutes=10,
         )
         db.commit()

@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
@@ -73,6 +75,11 @@ _coalescer = _Coalescer(interval=0.25)
 def configure(*, interval_seconds: float) -> None:
     """Set the coalescing window of this process (0 notifies in every transaction)."""
     _coalescer.interval = interval_seconds
+
+
+def configure_from(config: Mapping[str, Any]) -> None:
+    """The window from the settings (`AVAILABILITY_NOTIFY_INTERVAL_MS`): web and worker both."""
+    configure(interval_seconds=int(config["AVAILABILITY_NOTIFY_INTERVAL_MS"]) / 1000)
 
 
 def publish_availability(session: Session, event_id: int) -> None:

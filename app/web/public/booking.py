@@ -8,7 +8,6 @@ answer other than success. htmx requests get the panel fragment back.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -19,18 +18,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app.db import get_session
 from app.domain.base import NotFound, utcnow
 from app.domain.events.models import Event, EventStatus
-from app.domain.ticketing import allocation, availability, catalog
+from app.domain.ticketing import allocation, catalog
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.models import TicketTier
 from app.domain.ticketing.waitlist import OfferSettings, join_waitlist_by_id
 
 bp = Blueprint("public_booking", __name__)
-
-
-@bp.record_once
-def _configure_notifications(state: BlueprintSetupState) -> None:
-    interval_ms = int(state.app.config["AVAILABILITY_NOTIFY_INTERVAL_MS"])
-    availability.configure(interval_seconds=interval_ms / 1000)
 
 
 class BookingForm(FlaskForm):
