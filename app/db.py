@@ -16,6 +16,8 @@ from flask import Flask, Response, current_app, g
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.db_pool import FairQueuePool
+
 EMBEDDED_DB_NAME = "eventhall"
 _embedded_servers: dict[str, Any] = {}
 
@@ -79,8 +81,8 @@ def make_engine(url: str, *, pool_size: int = 10, lock_timeout_ms: int = 2000) -
     """An engine whose connections give up on a lock after `lock_timeout_ms`."""
     return create_engine(
         sqlalchemy_url(url),
+        poolclass=FairQueuePool,
         pool_size=pool_size,
-        max_overflow=pool_size,
         # No ping per checkout: it cost a round trip on every request (the rush benchmark went
         # from 279 to 346 holds/s without it, one run each). A connection the server dropped
         # fails one request and is replaced; recycling keeps idle ones from going stale.
