@@ -5,27 +5,40 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.types import Integer
 
 from app.domain.events.models import Event, EventStatus
-from app.domain.ticketing.models import TicketTier
+from app.domain.ticketing.models import Booking, TicketTier, Unit
 
-# Free units (from the partial index on free units) plus units of holds that ran out but were
-# not released yet: the lazy expiry check on read, so counts never wait for the worker.
-_REMAINING = text(
-    "SELECT tier_id, sum(n)::int FROM ("
-    " SELECT tier_id, count(*) AS n FROM units"
-    " WHERE tier_id = ANY(:tier_ids) AND booking_id IS NULL AND NOT blocked GROUP BY tier_id"
-    " UNION ALL"
-    " SELECT u.tier_id, count(*) FROM bookings b JOIN units u ON u.booking_id = b.id"
-    " WHERE b.event_id = :event_id AND b.status = 'pending' AND b.hold_expires_at <= :now"
-    " AND u.tier_id IS NOT NULL GROUP BY u.tier_id"
-    ") AS counts GROUP BY tier_id"
-).bindparams(bindparam("tier_ids", type_=ARRAY(Integer)))
+# Units left per tier, as a column beside the tier: its free units (from the partial index on
+# free units, hence `NOT blocked` and not `blocked IS false`) plus units of holds that ran out
+# but were not released yet: the lazy expiry check on read, so counts never wait for the worker.
+_FREE_UNITS = (
+    select(func.count())
+    .where(Unit.tier_id == TicketTier.id, Unit.booking_id.is_(None), ~Unit.blocked)
+    .scalar_subquery()
+)
+_EXPIRED_HOLD_UNITS = (
+    select(func.count())
+    .select_from(Booking)
+    .join(Unit, Unit.booking_id == Booking.id)
+    .where(
+        Booking.event_id == TicketTier.event_id,
+        text("bookings.status = 'pending'"),  # a literal, as in the partial index on holds
+        Booking.hold_expires_at <= bindparam("now"),
+        Unit.tier_id == TicketTier.id,
+    )
+    .scalar_subquery()
+)
+_REMAINING = _FREE_UNITS + _EXPIRED_HOLD_UNITS
 
+# The whole ticket panel in one query: every tier of the event with what is left of it.
+_TIERS_WITH_REMAINING = (
+    select(TicketTier, _REMAINING)
+    .where(TicketTier.event_id == bindparam("event_id"))
+    .order_by(TicketTier.position, TicketTier.id)
+)
 
 _LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -72,18 +85,15 @@ def remaining_by_tier(
     now: datetime | None = None,
     tier_ids: list[int] | None = None,
 ) -> dict[int, int]:
-    """Units still for sale per tier: free ones, plus expired holds (when `now` is given)."""
-    if tier_ids is None:
-        tier_ids = list(
-            session.scalars(select(TicketTier.id).where(TicketTier.event_id == event_id))
-        )
-    if not tier_ids:
-        return {}
-    rows = session.execute(
-        _REMAINING,
-        # With no `now`, a moment before any hold: expired holds are not counted.
-        {"tier_ids": tier_ids, "event_id": event_id, "now": now or _LONG_AGO},
-    )
+    """Units still for sale per tier (of `tier_ids`, else of every tier of the event): free
+    ones, plus expired holds (when `now` is given)."""
+    query = select(TicketTier.id, _REMAINING).where(TicketTier.event_id == event_id)
+    if tier_ids is not None:
+        if not tier_ids:
+            return {}
+        query = query.where(TicketTier.id.in_(tier_ids))
+    # With no `now`, a moment before any hold: expired holds are not counted.
+    rows = session.execute(query, {"now": now or _LONG_AGO})
     return {tier_id: count for tier_id, count in rows}
 
 
@@ -95,19 +105,15 @@ def ticket_panel(
     unlocked_tier_ids: frozenset[int] = frozenset(),
 ) -> TicketPanel:
     """Visible tiers (hidden ones only when unlocked by their access code) with remaining units."""
-    tiers = session.scalars(
-        select(TicketTier)
-        .where(TicketTier.event_id == event.id)
-        .order_by(TicketTier.position, TicketTier.id)
-    ).all()
-    shown = [tier for tier in tiers if not tier.hidden or tier.id in unlocked_tier_ids]
-    remaining = remaining_by_tier(session, event.id, now=now, tier_ids=[tier.id for tier in shown])
+    rows = session.execute(_TIERS_WITH_REMAINING, {"event_id": event.id, "now": now}).all()
     offers = []
-    for tier in shown:
+    for tier, remaining in rows:
+        if tier.hidden and tier.id not in unlocked_tier_ids:
+            continue
         note = ""
         if tier.sales_start and now < tier.sales_start:
             note = "Sales open later"
         elif tier.sales_end and now >= tier.sales_end:
             note = "Sales ended"
-        offers.append(TierOffer(tier, remaining.get(tier.id, 0), on_sale=not note, sale_note=note))
-    return TicketPanel(event=event, offers=offers, has_hidden=any(tier.hidden for tier in tiers))
+        offers.append(TierOffer(tier, remaining, on_sale=not note, sale_note=note))
+    return TicketPanel(event=event, offers=offers, has_hidden=any(tier.hidden for tier, _ in rows))

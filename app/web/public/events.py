@@ -98,17 +98,25 @@ def index() -> str:
 @bp.get("/events/<int:event_id>-<slug>")
 def show(event_id: int, slug: str | None = None) -> Response | str:
     """The event page (drafts only for their organizer and admins)."""
-    session = get_session()
-    event = visible_event(session, event_id, viewer())
+    user = viewer()
+    event = visible_event(get_session(), event_id, user)
     if slug != event.slug:
         return redirect(event_url(event), 301)
-    return _render_event(event)
+    return _render_event(event, user)
 
 
-def _render_event(event: Event, *, report_errors: list[str] | None = None) -> str:
+def _render_event(
+    event: Event, user: User | None, *, report_errors: list[str] | None = None
+) -> str:
     session = get_session()
-    user = viewer()
     now = utcnow()
+    is_owner = user is not None and user.id == event.organizer_id
+    # Only ticket holders (and the owner) see the join link: ask only when there is one.
+    show_join_url = (
+        bool(event.online_url)
+        and not is_owner
+        and holds_ticket(session, user.id if user else None, event.id)
+    )
     url = event_url(event, external=True)
     image = media_url(event.cover_image, external=True)
     low_price = None
@@ -119,8 +127,8 @@ def _render_event(event: Event, *, report_errors: list[str] | None = None) -> st
         "public/event.html",
         event=event,
         panel=ticket_panel(session, event, now=now),
-        is_owner=user is not None and user.id == event.organizer_id,
-        show_join_url=holds_ticket(session, user.id if user else None, event.id),
+        is_owner=is_owner,
+        show_join_url=show_join_url,
         canonical_url=url,
         json_ld=event_json_ld(event, url=url, image_url=image, low_price=low_price),
         open_graph=open_graph(event, url=url, image_url=image),
@@ -156,7 +164,7 @@ def report(event_id: int) -> Response | tuple[str, int]:
             session, event, reporter=user, reason=request.form.get("reason", ""), now=utcnow()
         )
     except EventInvalid as error:
-        return _render_event(event, report_errors=error.errors.get("reason", [])), 422
+        return _render_event(event, user, report_errors=error.errors.get("reason", [])), 422
     except EventError as error:
         flash(error.message, "warning")
         return redirect(event_url(event), 303)

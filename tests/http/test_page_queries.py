@@ -1,0 +1,88 @@
+"""Statements per page on the buyer's path (event page, booking page): a guard against a
+change that quietly adds a query per speaker, tier or request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from flask import Flask
+from sqlalchemy import event
+
+from app.domain.events.models import EventType, Speaker
+
+# The signed-in user (1), the event with organizer, category and speakers (1), the ticket
+# panel with what is left per tier (1).
+EVENT_PAGE_STATEMENTS = 3
+# The signed-in user (1), the booking with its event, lines and tiers (1).
+BOOKING_PAGE_STATEMENTS = 2
+
+
+@contextmanager
+def counted_statements(app: Flask) -> Iterator[list[str]]:
+    engine = app.extensions["db"].engine
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
+def buyer(db, client, make_user, login_as):  # noqa: ANN001, ANN201
+    user = make_user()
+    login_as(client, user)
+    return user
+
+
+@pytest.fixture
+def full_tier(db, make_event, make_tier, make_category):  # noqa: ANN001, ANN201
+    """A tier of an event with everything its page shows: category, speakers, more tiers."""
+    shown = make_event(category=make_category())
+    shown.speakers.extend([Speaker(name="Ada", position=1), Speaker(name="Grace", position=2)])
+    tiers = [make_tier(event=shown, capacity=5, name=f"Tier {n}") for n in range(3)]
+    make_tier(event=shown, capacity=5, hidden=True, access_code="SECRET1")
+    db.commit()
+    return tiers[0]
+
+
+def test_event_page_statements(app, client, buyer, full_tier) -> None:  # noqa: ANN001
+    shown = full_tier.event
+    url = f"/events/{shown.id}-{shown.slug}"
+    client.get(url)  # first use of the connection (type lookups) is not what we count
+    with counted_statements(app) as statements:
+        page = client.get(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Tier 2" in html
+    assert html.index("Ada") < html.index("Grace")  # speakers in their order
+    assert len(statements) <= EVENT_PAGE_STATEMENTS, statements
+
+
+def test_online_event_page_adds_only_the_ticket_holder_check(
+    app, client, buyer, make_event, make_tier, db
+) -> None:  # noqa: ANN001
+    online = make_event(event_type=EventType.ONLINE, online_url="https://meet.example/room")
+    make_tier(event=online, capacity=5)
+    db.commit()
+    url = f"/events/{online.id}-{online.slug}"
+    client.get(url)
+    with counted_statements(app) as statements:
+        assert client.get(url).status_code == 200
+    assert len(statements) <= EVENT_PAGE_STATEMENTS + 1, statements
+
+
+def test_booking_page_statements(app, client, buyer, full_tier) -> None:  # noqa: ANN001
+    booked = client.post(
+        f"/events/{full_tier.event_id}/book", data={"tier_id": full_tier.id, "quantity": 2}
+    )
+    assert booked.status_code == 303
+    with counted_statements(app) as statements:
+        page = client.get(booked.headers["Location"])
+    assert page.status_code == 200 and "Confirmed" in page.get_data(as_text=True)
+    assert len(statements) <= BOOKING_PAGE_STATEMENTS, statements
