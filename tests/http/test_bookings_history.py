@@ -126,3 +126,37 @@ def test_leave_a_waitlist(db, client, buyer, make_tier, make_user):
     db.expire_all()
     assert db.get(type(entry), entry.id).status == WaitlistStatus.LEFT
     assert db.get(type(other), other.id).status == WaitlistStatus.WAITING  # not theirs to leave
+
+
+def test_past_bookings_come_a_page_at_a_time(db, client, buyer, make_tier, make_event):
+    from app.domain.ticketing.bookings import PAST_PAGE_SIZE
+
+    now = utcnow()
+    ended = make_event(title="Old Show", starts_at=now - timedelta(days=40))
+    tier = make_tier(event=ended, capacity=PAST_PAGE_SIZE + 5)
+    for n in range(PAST_PAGE_SIZE + 5):
+        hold(db, buyer, tier, now=now - timedelta(days=60, minutes=n))
+    db.commit()
+
+    def past_of(page: str) -> str:
+        html = client.get(f"/account/bookings{page}").get_data(as_text=True)
+        return html.split('id="past-heading"')[1]
+
+    first = past_of("")
+    assert first.count('class="card booking-item"') == PAST_PAGE_SIZE
+    assert 'rel="next"' in first and 'rel="prev"' not in first
+    second = past_of("?page=2")
+    assert second.count('class="card booking-item"') == 5
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    # The newest come first: together the pages hold every booking once.
+    refs = db.scalars(
+        select(Booking.reference)
+        .where(Booking.user_id == buyer.id)
+        .order_by(Booking.created_at.desc())
+    ).all()
+    assert all(ref in first for ref in refs[:PAST_PAGE_SIZE])
+    assert all(ref in second for ref in refs[PAST_PAGE_SIZE:])
+    # Bad page numbers answer the first page; one past the end says there is nothing more.
+    assert past_of("?page=abc") == first
+    assert past_of("?page=-3") == first
+    assert "No more past bookings." in past_of("?page=9")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from app.domain import audit
 from app.domain.base import NotFound
@@ -213,31 +213,52 @@ def open_booking(
     return booking
 
 
+PAST_PAGE_SIZE = 20
+
+
 @dataclass(frozen=True)
 class History:
     upcoming: list[Booking]
-    past: list[Booking]
+    past: list[Booking]  # one page of them, newest first
     waiting: list[WaitlistEntry]
+    past_page: int = 1
+    more_past: bool = False  # older bookings follow on the next page
 
 
-def booking_history(session: Session, *, user_id: int, now: datetime) -> History:
-    """The user's bookings split by whether the event has ended, and their active queues."""
-    bookings = session.scalars(
+def booking_history(
+    session: Session, *, user_id: int, now: datetime, past_page: int = 1
+) -> History:
+    """The user's bookings for events still to come (soonest first), page `past_page` of those
+    for events that have ended (`PAST_PAGE_SIZE` a page, newest first), and their queues."""
+    past_page = max(1, past_page)
+    mine = (
         select(Booking)
+        .join(Booking.event)
         .where(Booking.user_id == user_id)
         .options(
-            joinedload(Booking.event), selectinload(Booking.lines).joinedload(BookingLine.tier)
+            contains_eager(Booking.event),
+            selectinload(Booking.lines).joinedload(BookingLine.tier),
         )
-        .order_by(Booking.created_at.desc(), Booking.id.desc())
-    ).all()
-    upcoming = sorted(
-        (b for b in bookings if b.event.ends_at > now), key=lambda b: b.event.starts_at
     )
-    past = [b for b in bookings if b.event.ends_at <= now]
+    upcoming = session.scalars(
+        mine.where(Event.ends_at > now).order_by(Event.starts_at, Booking.id)
+    ).all()
+    past = session.scalars(
+        mine.where(Event.ends_at <= now)
+        .order_by(Booking.created_at.desc(), Booking.id.desc())
+        .offset((past_page - 1) * PAST_PAGE_SIZE)
+        .limit(PAST_PAGE_SIZE + 1)
+    ).all()
     waiting = session.scalars(
         select(WaitlistEntry)
         .where(WaitlistEntry.user_id == user_id, WaitlistEntry.status == WaitlistStatus.WAITING)
         .options(joinedload(WaitlistEntry.tier))
         .order_by(WaitlistEntry.created_at)
     ).all()
-    return History(upcoming=upcoming, past=past, waiting=list(waiting))
+    return History(
+        upcoming=list(upcoming),
+        past=list(past[:PAST_PAGE_SIZE]),
+        waiting=list(waiting),
+        past_page=past_page,
+        more_past=len(past) > PAST_PAGE_SIZE,
+    )

@@ -21,9 +21,14 @@ bp = Blueprint("account_bookings", __name__, url_prefix="/account")
 @bp.get("/bookings")
 @login_required
 def index() -> ResponseReturnValue:
-    """Upcoming and past bookings, and the waitlists one is in."""
+    """Upcoming and past bookings (`?page=` pages through the past), and one's waitlists."""
     now = utcnow()
-    history = bookings.booking_history(get_session(), user_id=current_user.id, now=now)
+    history = bookings.booking_history(
+        get_session(),
+        user_id=current_user.id,
+        now=now,
+        past_page=request.args.get("page", 1, type=int),
+    )
     return render_template(
         "account/bookings.html",
         history=history,
