@@ -20,7 +20,10 @@ import gc
 import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
-workers = int(os.environ.get("WEB_WORKERS", "3"))
+# One gevent worker per core (at least two): each already serves many requests at once, and
+# more processes than cores only contend. `make bench-rush` here (2 cores), two runs each:
+# 2 workers 604 and 609 holds/s (p99 450 and 403 ms), 3 workers 526 and 529 (p99 680, 712 ms).
+workers = int(os.environ.get("WEB_WORKERS", str(max(2, os.cpu_count() or 1))))
 worker_class = os.environ.get("WEB_WORKER_CLASS", "gevent")
 # gevent: concurrent connections per worker (open SSE streams included).
 worker_connections = int(os.environ.get("WEB_WORKER_CONNECTIONS", "1000"))
@@ -35,8 +38,9 @@ accesslog = os.environ.get("ACCESS_LOG") or None
 def post_worker_init(worker: object) -> None:
     """Garbage collection tuned for request work: the app's long-lived objects (loaded once per
     worker) are frozen out of every collection, and the young generation is collected every
-    50,000 allocations instead of 700, so a request rarely pays for a collection. Measured with
-    `make bench-rush`: see README, "Performance"."""
+    50,000 allocations instead of 700, so a request rarely pays for a collection. `make
+    bench-rush`, two runs each: 629 and 580 holds/s with this, 513 and 596 without (noisy, but
+    the web workers' CPU per hold fell with it: 2.3-2.5 ms against 2.5-2.9 ms)."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
