@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
 AXE = Path(__file__).resolve().parent / "e2e" / "vendor" / "axe-core" / "axe.min.js"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -90,3 +91,11 @@ def page_weight(page) -> int:  # noqa: ANN001
             ".reduce((n, e) => n + (e.encodedBodySize || 0), 0)"
         )
     )
+
+
+def log_in(page, live_server, csrf_app: Flask, user, login_as) -> None:  # noqa: ANN001
+    """Sign the browser in with the session cookie a completed login leaves behind."""
+    client = csrf_app.test_client()
+    login_as(client, user)
+    cookie = client.get_cookie("session")
+    page.context.add_cookies([{"name": "session", "value": cookie.value, "url": live_server.url}])

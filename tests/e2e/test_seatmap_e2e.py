@@ -6,14 +6,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.ticketing.models import Unit
 from app.domain.ticketing.seatmap import SeatAction, change_seats, replace_layout
-from tests.browser import DESKTOP, PHONE, check_accessibility, screenshot
+from tests.browser import DESKTOP, PHONE, check_accessibility, log_in, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -54,14 +53,6 @@ def theatre(db: Session, make_event, make_tier, now):  # noqa: ANN001, ANN201
         )
     db.commit()
     return event
-
-
-def log_in(page, live_server, csrf_app: Flask, user, login_as) -> None:  # noqa: ANN001
-    """Sign the browser in with the session cookie a completed login leaves behind."""
-    client = csrf_app.test_client()
-    login_as(client, user)
-    cookie = client.get_cookie("session")
-    page.context.add_cookies([{"name": "session", "value": cookie.value, "url": live_server.url}])
 
 
 COUNT_SSE_MESSAGES = """
