@@ -1,8 +1,9 @@
 """Shared pieces of the ticket benchmarks: the hot event, buyers with logged-in HTTP sessions,
 timing statistics and CPU accounting.
 
-The load generator is one asyncio process with aiohttp: each buyer has its own client
-session (its own cookies, so its own login and CSRF token), as separate browsers would.
+Buyers log in with aiohttp, each with its own client session (its own cookies, so its own
+login and CSRF token), as separate browsers would. bench/purchase.py then shops with those
+sessions; bench/rush.py hands their cookies and tokens to wrk (bench/rush.lua).
 """
 
 from __future__ import annotations
