@@ -22,12 +22,17 @@ def test_a_released_permit_goes_to_the_longest_waiter_not_to_a_newcomer() -> Non
         served.append(name)
         gate.release()
 
+    def queued(count: int) -> None:
+        deadline = time.monotonic() + 10
+        while len(gate._waiters) < count and time.monotonic() < deadline:
+            time.sleep(0.005)
+
     first = threading.Thread(target=wait_then_record, args=("first",))
     second = threading.Thread(target=wait_then_record, args=("second",))
     first.start()
-    time.sleep(0.05)
+    queued(1)
     second.start()
-    time.sleep(0.05)
+    queued(2)
     gate.release()
     # A newcomer arriving right after the release queues behind both waiters.
     wait_then_record("newcomer")

@@ -62,5 +62,6 @@ def test_the_worker_releases_a_hold_within_seconds_of_its_expiry(
         thread.join(15)
         listener.close()
     assert released_at is not None, "the hold was never released"
-    assert released_at - expires_at < timedelta(seconds=2.5)
+    # A sweep a second, plus slack for a busy test machine.
+    assert released_at - expires_at < timedelta(seconds=3)
     assert heard == [str(tier.event_id)]
