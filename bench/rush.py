@@ -44,7 +44,6 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
-import psutil
 from yarl import URL
 
 from app.domain.ticketing.claims import CLAIM_GENERAL_ADMISSION
@@ -79,16 +78,6 @@ class Rush:
     errors: str  # wrk's socket errors and statuses > 399
     p50_ms: float
     p99_ms: float
-
-
-class RushCpuMeter(CpuMeter):
-    """CpuMeter whose `client` also counts wrk: children this process waited for meanwhile."""
-
-    def _sample(self) -> dict[str, float]:
-        totals = super()._sample()
-        me = psutil.Process().cpu_times()
-        totals["client"] += me.children_user + me.children_system
-        return totals
 
 
 async def buyer_credentials(site: BenchSite, hot: HotEvent, emails: list[str]) -> list[str]:
@@ -131,7 +120,7 @@ def run_rush(site: BenchSite, hot: HotEvent, emails: list[str]) -> tuple[Rush, C
     ]
     if PROFILE:
         profile_web_worker(site, PROFILE)
-    with RushCpuMeter(site) as cpu:
+    with CpuMeter(site) as cpu:
         started_at = time.time()
         out = subprocess.run(command, capture_output=True, text=True, check=False)
     match = re.search(
