@@ -98,8 +98,9 @@ _ISSUE_TICKETS = text(
 
 
 def new_reference() -> str:
-    # 256 is a multiple of the alphabet's 32 letters, so `byte % 32` is uniform.
-    return "".join(REFERENCE_ALPHABET[b % 32] for b in secrets.token_bytes(REFERENCE_LENGTH))
+    # 256 is a multiple of the alphabet's 32 letters, so each letter is equally likely.
+    letters = len(REFERENCE_ALPHABET)
+    return "".join(REFERENCE_ALPHABET[b % letters] for b in secrets.token_bytes(REFERENCE_LENGTH))
 
 
 def claim_general_admission(
