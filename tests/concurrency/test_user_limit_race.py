@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.domain.accounts.models import User
 from app.domain.events.models import Event
 from app.domain.ticketing import allocation, claims
-from app.domain.ticketing.allocation import hold_units
+from app.domain.ticketing.allocation import hold_tier, hold_units
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.models import Booking, TicketTier
 
@@ -57,6 +57,28 @@ def test_parallel_requests_never_exceed_the_limit(db, now, parallel, greedy):
     assert len(refused) == REQUESTS - LIMIT, results
     assert {e.code for e in refused} == {"limit_exceeded"}
     assert booked(db, greedy[0]) == LIMIT
+
+
+def test_parallel_form_posts_never_exceed_the_limit(db, now, parallel, greedy):
+    """The booking form's path: the limit lock rides on the tier read (`hold_tier`)."""
+    user_id, tier_id, event_id = greedy
+
+    def post_one(_index, session):
+        return hold_tier(
+            session,
+            user=session.get(User, user_id),
+            event_id=event_id,
+            tier_id=tier_id,
+            quantity=1,
+            now=now,
+            hold_minutes=10,
+        )
+
+    results = parallel.run(REQUESTS, post_one)
+    refused = [r for r in results if isinstance(r, BookingError)]
+    assert len(refused) == REQUESTS - LIMIT, results
+    assert {e.code for e in refused} == {"limit_exceeded"}
+    assert booked(db, user_id) == LIMIT
 
 
 def test_control_without_the_lock_the_limit_is_exceeded(db, now, parallel, greedy, monkeypatch):
