@@ -98,6 +98,14 @@ class LiveHub:
                 if not self._subscribers:
                     self._idle_since = time.monotonic()
 
+    def keep_listening(self) -> None:
+        """Start the listener if needed and keep it through another idle period: renderings
+        cached by `version` (the seat page's) need it to follow changes without subscribers."""
+        with self._lock:
+            self._start_locked()
+            if not self._subscribers:
+                self._idle_since = time.monotonic()
+
     def version(self, event_id: int) -> tuple[int, int]:
         """Changes whenever `event_id`'s availability may have changed."""
         with self._lock:

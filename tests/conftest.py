@@ -104,6 +104,9 @@ def db(app: Flask) -> Iterator[Session]:
     session.rollback()
     session.close()
     truncate_all(database.engine)
+    fragments = app.extensions.get("live_fragments")
+    if fragments is not None:
+        fragments.forget()  # its renderings are keyed by event ids, which start over
 
 
 def truncate_all(engine) -> None:  # noqa: ANN001

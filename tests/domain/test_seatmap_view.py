@@ -108,7 +108,7 @@ def test_rows_sections_and_aisles(db: Session, make_event, make_tier, now) -> No
     assert view.shown is None and view.seats == 4
 
 
-def test_a_large_venue_shows_one_section_at_a_time(
+def test_a_large_venue_shows_an_overview_then_one_part_at_a_time(
     db: Session, make_event, make_tier, now, monkeypatch
 ) -> None:
     monkeypatch.setattr(seatmap_view, "PAGE_SEATS", 3)
@@ -116,11 +116,41 @@ def test_a_large_venue_shows_one_section_at_a_time(
         db, make_event, make_tier, now, "Section Stalls\nRow A: 1-3\nSection Circle\nRow A: 1-2"
     )
 
-    first = seat_map_view(db, event, now=now)
+    overview = seat_map_view(db, event, now=now)
+    first = seat_map_view(db, event, now=now, section=0)
     second = seat_map_view(db, event, now=now, section=1)
     beyond = seat_map_view(db, event, now=now, section=9)
 
+    assert overview.paged and overview.shown is None and overview.rows == []
+    assert [(s.name, s.seats, s.free) for s in overview.sections] == [
+        ("Stalls", 3, 3),
+        ("Circle", 2, 2),
+    ]
     assert first.shown == 0 and [len(s.rows) for s in first.sections] == [1, 0]
     assert second.shown == 1 and [len(s.rows) for s in second.sections] == [0, 1]
     assert second.rows[0].key == "s1r0"
     assert beyond.shown == 1
+
+
+def test_a_section_larger_than_a_page_is_cut_into_runs_of_rows(
+    db: Session, make_event, make_tier, now, monkeypatch
+) -> None:
+    monkeypatch.setattr(seatmap_view, "PAGE_SEATS", 5)
+    event, _, seat = build(
+        db,
+        make_event,
+        make_tier,
+        now,
+        "Section Floor\nRow A: 1-2\nRow B: 1-2\nRow C: 1-2\nRow D: 1-6",
+    )
+    book(db, event, [seat["A1"]], BookingStatus.CONFIRMED)
+
+    view = seat_map_view(db, event, now=now, section=0)
+
+    assert [(s.name, s.seats, s.free) for s in view.sections] == [
+        ("Floor, rows A–B", 4, 3),
+        ("Floor, row C", 2, 2),
+        ("Floor, row D", 6, 6),
+    ]
+    assert [row.label for row in view.rows] == ["A", "B"]
+    assert [row.label for row in seat_map_view(db, event, now=now, section=2).rows] == ["D"]

@@ -92,6 +92,54 @@ def test_a_second_browser_sees_seats_turn_held_without_reloading(
     expect(watcher.locator(".remaining").first).to_have_text("52 left")
 
 
+def test_seats_taken_meanwhile_turn_grey_and_the_nearest_pair_is_offered(
+    live_server, csrf_app, theatre, new_page, make_user, login_as
+) -> None:
+    """On a phone whose live stream is down (a flaky network), the buyer picks two seats that
+    another browser has just taken: the answer greys them out in place and offers the nearest
+    free pair, which one tap holds."""
+    seats_url = f"{live_server.url}/events/{theatre.id}/seats"
+    buyer = new_page(viewport=PHONE)
+    buyer.route("**/live?*", lambda route: route.abort())
+    log_in(buyer, live_server, csrf_app, make_user(), login_as)
+    buyer.goto(seats_url)
+    buyer.evaluate("window.__sameDocument = true")
+    for number in (11, 12):
+        buyer.get_by_role(
+            "checkbox", name=f"Stalls, Row B seat {number}, Stalls, USD 25.00"
+        ).check()
+
+    rival = new_page(viewport=DESKTOP)
+    log_in(rival, live_server, csrf_app, make_user(), login_as)
+    rival.goto(seats_url)
+    for number in (11, 12):
+        rival.get_by_role(
+            "checkbox", name=f"Stalls, Row B seat {number}, Stalls, USD 25.00"
+        ).check()
+    rival.get_by_role("button", name="Hold the chosen seats").click()
+    expect(rival).to_have_url(re.compile(r"/account/bookings/[A-Z0-9]+$"))
+
+    buyer.get_by_role("button", name="Hold the chosen seats").click()
+    answer = buyer.get_by_role("alert")
+    expect(answer).to_contain_text(
+        "Sorry, Stalls, Row B seat 11 and Stalls, Row B seat 12 were just taken."
+    )
+    for number in (11, 12):
+        taken = buyer.get_by_role("checkbox", name=f"Stalls, Row B seat {number}, held")
+        expect(taken).to_be_disabled()
+        expect(taken).not_to_be_checked()
+    offer = buyer.get_by_role("button", name=re.compile(r"^Hold Stalls, Row B seat \d+ and"))
+    expect(offer).to_be_visible()
+    assert buyer.evaluate("window.__sameDocument") is True  # answered in place, no reload
+    check_accessibility(buyer)
+    offer.scroll_into_view_if_needed()
+    screenshot(buyer, "seatmap-taken-phone")
+
+    offer.click()
+    expect(buyer).to_have_url(re.compile(r"/account/bookings/[A-Z0-9]+$"))
+    expect(buyer.get_by_text("Stalls, Row B seat", exact=False).first).to_be_visible()
+
+
 def test_the_seat_map_works_without_javascript(
     live_server, csrf_app, theatre, new_page, make_user, login_as
 ) -> None:

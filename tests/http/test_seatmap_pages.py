@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
@@ -9,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.events.models import EventStatus
 from app.domain.ticketing.models import Booking, BookingStatus, Unit
-from app.domain.ticketing.seatmap import replace_layout
+from app.domain.ticketing.seatmap import SeatAction, change_seats, replace_layout
 
 
 @pytest.fixture
@@ -97,29 +99,85 @@ def test_hold_the_chosen_seats(
     login_as(client, make_user())
 
     booking = booking_of(
-        db, client.post(f"/events/{event.id}/seats", data={"seat": [seat["A1"], seat["B2"]]})
+        db, client.post(f"/events/{event.id}/seats", data={"seat": [seat["A1"], seat["B1"]]})
     )
 
-    assert held_seats(db, booking, seat) == ["A1", "B2"]
+    assert held_seats(db, booking, seat) == ["A1", "B1"]
     assert booking.status == BookingStatus.PENDING and booking.total_minor == 6000 + 2500
 
 
-def test_seats_just_taken_answer_with_the_fresh_map(
+def test_seats_just_taken_answer_with_the_fresh_map_and_seats_nearby(
     client: FlaskClient, db: Session, seated, make_user, login_as
 ) -> None:
     event, _, _, seat = seated
     first, second = client, client.application.test_client()
     login_as(first, make_user())
     login_as(second, make_user())
-    booking_of(db, first.post(f"/events/{event.id}/seats", data={"seat": [seat["A2"]]}))
+    second.get(f"/events/{event.id}/seats")  # the map as the second buyer saw it
+    booking_of(db, first.post(f"/events/{event.id}/seats", data={"seat": [seat["A1"]]}))
 
-    response = second.post(f"/events/{event.id}/seats", data={"seat": [seat["A2"], seat["A3"]]})
+    response = second.post(f"/events/{event.id}/seats", data={"seat": [seat["A1"], seat["A2"]]})
 
     html = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert "These seats were just taken" in html
-    assert f'value="{seat["A2"]}" disabled aria-label="Stalls, Row A seat 2, held"' in html
-    assert db.scalar(select(Unit.booking_id).where(Unit.id == seat["A3"])) is None
+    assert "Sorry, Stalls, Row A seat 1 was just taken. These are free nearby:" in html
+    assert f'value="{seat["A1"]}" disabled aria-label="Stalls, Row A seat 1, held"' in html
+    assert (
+        'class="seat-offer"' in html
+        and ">Hold Stalls, Row A seat 2 and Stalls, Row A seat 3<" in html
+    )
+    assert db.scalar(select(Unit.booking_id).where(Unit.id == seat["A2"])) is None
+
+    # The offer is a form that holds exactly those seats.
+    offer = {"seat": [seat["A2"], seat["A3"]], "allow_single": "y"}
+    assert held_seats(
+        db, booking_of(db, second.post(f"/events/{event.id}/seats", data=offer)), seat
+    ) == ["A2", "A3"]
+
+
+def test_htmx_gets_only_the_answer_and_the_taken_seats(
+    client: FlaskClient, db: Session, seated, make_user, login_as
+) -> None:
+    event, _, _, seat = seated
+    first, second = client, client.application.test_client()
+    login_as(first, make_user())
+    login_as(second, make_user())
+    booking_of(db, first.post(f"/events/{event.id}/seats", data={"seat": [seat["B5"], seat["B6"]]}))
+
+    response = second.post(
+        f"/events/{event.id}/seats",
+        data={"seat": [seat["B5"], seat["B6"]]},
+        headers={"HX-Request": "true"},
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "<html" not in html and "seat-grid" not in html and "seatrow" not in html
+    assert 'class="seat-answer" role="alert"' in html
+    for name in ("B5", "B6"):  # greyed out in place, one seat at a time
+        assert f'<label id="seat-{seat[name]}" class="seat held z1" hx-swap-oob="true">' in html
+    assert ">Hold Stalls, Row B seat 3 and Stalls, Row B seat 4<" in html
+    assert html.count('name="seat"') == 2 + 2  # the two taken seats, the two offered
+
+
+def test_a_choice_that_leaves_a_single_seat_gets_a_gentle_warning(
+    client: FlaskClient, db: Session, seated, make_user, login_as
+) -> None:
+    event, _, _, seat = seated
+    login_as(client, make_user())
+    chosen = {"seat": [seat["B2"], seat["B3"]]}
+
+    response = client.post(f"/events/{event.id}/seats", data=chosen)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Stalls, Row B seat 1 would be left on its own" in html
+    assert ">Hold my choice anyway<" in html
+    assert db.scalar(select(Unit.id).where(Unit.booking_id.is_not(None))) is None
+    booking = booking_of(
+        db, client.post(f"/events/{event.id}/seats", data={**chosen, "allow_single": "y"})
+    )
+    assert held_seats(db, booking, seat) == ["B2", "B3"]
 
 
 @pytest.mark.parametrize(
@@ -173,7 +231,37 @@ def test_best_available_holds_seats_side_by_side(
     response = client.post(
         f"/events/{event.id}/seats/best", data={"tier_id": standard.id, "quantity": 3}
     )
-    assert held_seats(db, booking_of(db, response), seat) == ["B2", "B3", "B4"]
+    # Three of six: the row's end, so that no single seat is left alone.
+    assert held_seats(db, booking_of(db, response), seat) == ["B1", "B2", "B3"]
+
+
+def test_best_available_offers_seats_not_together_and_holds_them_with_consent(
+    client: FlaskClient, db: Session, seated, make_user, login_as
+) -> None:
+    event, standard, _, seat = seated
+    taker = client.application.test_client()
+    login_as(taker, make_user())
+    for pick in (["B1"], ["B3"], ["B5", "B6"]):
+        data = {"seat": [seat[name] for name in pick], "allow_single": "y"}
+        booking_of(db, taker.post(f"/events/{event.id}/seats", data=data))
+    login_as(client, make_user())
+
+    response = client.post(
+        f"/events/{event.id}/seats/best",
+        data={"tier_id": standard.id, "quantity": 2},
+        headers={"HX-Request": "true"},
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "<html" not in html
+    assert "Standard: no 2 seats together are left." in html
+    assert "2 seats, not together: Stalls, Row B seat 2 and Stalls, Row B seat 4." in html
+    offer = {"seat": [seat["B2"], seat["B4"]], "allow_single": "y"}
+    assert (
+        f'name="seat" value="{seat["B2"]}"' in html and f'name="seat" value="{seat["B4"]}"' in html
+    )
+    booking = booking_of(db, client.post(f"/events/{event.id}/seats", data=offer))
+    assert held_seats(db, booking, seat) == ["B2", "B4"]
 
 
 @pytest.mark.parametrize(
@@ -182,7 +270,7 @@ def test_best_available_holds_seats_side_by_side(
         ("0", "standard", 422, "Choose between 1 and 20 seats."),
         ("x", "standard", 422, "Not a valid integer value."),
         ("", "standard", 422, "Say how many seats you need."),
-        ("7", "standard", 409, "Standard: fewer than 7 seats are left."),
+        ("7", "standard", 409, "Standard: only 6 seats are left, fewer than the 7 you asked for."),
         ("2", "foreign", 422, "That ticket type is not available for this event."),
         ("2", "missing", 422, "That ticket type is not available for this event."),
     ],
@@ -236,3 +324,41 @@ def test_the_largest_page_of_seats_stays_under_300_kb(
     ]
     weight = len(html) + sum((ROOT / "static" / asset).stat().st_size for asset in assets)
     assert weight < 300_000, weight
+
+
+def test_a_large_venue_opens_on_an_overview_of_its_parts(
+    client: FlaskClient, db: Session, make_event, make_tier, make_user, now, monkeypatch
+) -> None:
+    from app.domain.ticketing import seatmap_view
+
+    monkeypatch.setattr(seatmap_view, "PAGE_SEATS", 8)
+    event = make_event(is_seated=True)
+    tier = make_tier(event=event, name="Standard", price_minor=2500, capacity=0)
+    layout = "Section Floor\nRow A: 1-4\nRow B: 1-4\nRow C: 1-4\nSection Balcony\nRow D: 1-6"
+    replace_layout(db, event=event, text=layout, new_seat_tier=tier, actor_id=None, now=now)
+    db.commit()
+
+    overview = client.get(f"/events/{event.id}/seats").get_data(as_text=True)
+    assert 'name="seat"' not in overview  # no seats until a part is opened
+    assert "Floor, rows A–B" in overview and "Floor, row C" in overview
+    assert '<span class="part-free" data-part="2">6 free</span> of 6' in overview
+    assert "Find best seats" in overview  # best available works from the overview
+
+    part = client.get(f"/events/{event.id}/seats?section=1").get_data(as_text=True)
+    assert part.count('name="seat"') == 4 and "Floor, Row C seat 1" in part
+    assert 'aria-current="page">Floor, row C<' in part
+
+    # The parts' free counts follow changes live (overview included), once the change is
+    # announced (NOTIFY) and the shared rendering is renewed.
+    seats_d = list(db.scalars(select(Unit.id).where(Unit.row_label == "D")))
+    change_seats(
+        db, event=event, action=SeatAction.BLOCK, seat_ids=seats_d[:2], actor_id=None, now=now
+    )
+    db.commit()
+    expected = "innerHTML:.part-free[data-part='2']\">4 free</span>"
+    ends = time.monotonic() + 5
+    while expected not in (
+        counts := client.get(f"/events/{event.id}/availability?seats=1").get_data(as_text=True)
+    ):
+        assert time.monotonic() < ends, counts
+        time.sleep(0.02)

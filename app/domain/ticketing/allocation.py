@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.accounts.models import User
-from app.domain.events.models import EventStatus
 from app.domain.ticketing import claims, holds
 from app.domain.ticketing.availability import publish_availability
-from app.domain.ticketing.errors import BookingError
+from app.domain.ticketing.best_seats import stranded_seats
+from app.domain.ticketing.errors import BookingError, LeavesSingleSeats, SeatsTaken
 from app.domain.ticketing.limits import (
     busy_on_lock_timeout,
     check_order_size,
@@ -28,29 +28,16 @@ from app.domain.ticketing.limits import (
     with_user_limits,
 )
 from app.domain.ticketing.models import Booking, TicketTier, Unit
-from app.domain.ticketing.on_sale import SaleEvent, SaleTier, load_tier_on_sale
+from app.domain.ticketing.on_sale import (
+    SaleEvent,
+    SaleTier,
+    check_event_on_sale,
+    check_tier_on_sale,
+    load_tier_on_sale,
+)
 from app.domain.ticketing.waitlist import OfferSettings
 
 MAX_SEATS_PER_ORDER = 20
-
-
-def check_event_on_sale(event: SaleEvent, now: datetime) -> None:
-    if event.status != EventStatus.PUBLISHED or event.ends_at <= now:
-        raise BookingError("event_not_on_sale")
-
-
-def check_tier_on_sale(
-    tier: SaleTier, event: SaleEvent, *, now: datetime, access_code: str | None
-) -> None:
-    """The tier belongs to the event, is unlocked if hidden, and is inside its sales window."""
-    if tier.event_id != event.id:
-        raise BookingError("invalid_tier")
-    if tier.hidden and (not access_code or access_code.strip() != tier.access_code):
-        raise BookingError("hidden_tier")
-    if tier.sales_start and now < tier.sales_start:
-        raise BookingError("sales_closed", f"{tier.name}: sales have not opened yet.")
-    if tier.sales_end and now >= tier.sales_end:
-        raise BookingError("sales_closed", f"{tier.name}: sales have ended.")
 
 
 def hold_units(
@@ -66,12 +53,15 @@ def hold_units(
     hold_minutes: int,
     offers: OfferSettings | None = None,
     limit_locked: bool = False,
+    allow_single_seats: bool = True,
 ) -> Booking:
     """Claim units for `user`: `quantity` of `tier` (general admission) or exactly `seat_ids`.
 
     Returns the booking: confirmed with tickets when it costs nothing, else pending with a
     hold of `hold_minutes`. `offers` configures waitlist offers for units freed on the way.
     `limit_locked`: this transaction already holds the user's limit lock for the event.
+    Without `allow_single_seats`, chosen seats that would leave a free seat alone in its row
+    are refused with `LeavesSingleSeats` (the buyer may then insist).
     """
     check_event_on_sale(event, now)
     offers = offers or OfferSettings()
@@ -86,6 +76,7 @@ def hold_units(
                 now=now,
                 hold_minutes=hold_minutes,
                 offers=offers,
+                allow_single_seats=allow_single_seats,
             )
         elif tier is None:
             raise BookingError("invalid_tier")
@@ -196,6 +187,7 @@ def _hold_seats(
     now: datetime,
     hold_minutes: int,
     offers: OfferSettings,
+    allow_single_seats: bool,
 ) -> Booking:
     ids = sorted(set(seat_ids))
     if len(ids) != len(seat_ids):
@@ -224,6 +216,10 @@ def _hold_seats(
     for tier_id, tier_seats in seats_by_tier.items():
         check_tier_on_sale(tiers[tier_id], event, now=now, access_code=access_code)
         check_order_size(tiers[tier_id], len(tier_seats))
+    if not allow_single_seats:
+        lone = stranded_seats(session, event_id=event.id, seat_ids=ids)
+        if lone:
+            raise LeavesSingleSeats(lone)
     total = sum(tiers[t].price_minor * len(s) for t, s in seats_by_tier.items())
     hold_expires_at = None if total == 0 else now + timedelta(minutes=hold_minutes)
 
@@ -234,7 +230,7 @@ def _hold_seats(
         ):
             locked = claims.lock_free_seats(session, event_id=event.id, seat_ids=ids)
         if len(locked) != len(ids):
-            raise BookingError("seats_taken")
+            raise SeatsTaken(set(ids) - set(locked))
         return claims.book_locked_seats(
             session,
             user_id=user.id,

@@ -22,9 +22,11 @@ from app.domain.ticketing.models import (
     Ticket,
     TicketStatus,
     TicketTier,
+    Unit,
     WaitlistEntry,
     WaitlistStatus,
 )
+from app.domain.ticketing.seatmap_view import seat_label
 from app.domain.ticketing.waitlist import OfferSettings
 
 
@@ -211,6 +213,22 @@ def open_booking(
     booking = user_booking(session, user_id=user_id, reference=reference)
     holds.expire_if_due(session, booking, now=now, offers=offers)
     return booking
+
+
+def seat_labels(session: Session, booking: Booking) -> dict[int, list[str]]:
+    """The seats each line of the booking is for ("Stalls, Row B seat 9"), by line id; lines
+    without chosen seats (general admission) are left out."""
+    wanted = {seat_id: line.id for line in booking.lines for seat_id in line.seat_ids or ()}
+    if not wanted:
+        return {}
+    labels: dict[int, list[str]] = {}
+    for seat_id, section, row_label, number in session.execute(
+        select(Unit.id, Unit.section, Unit.row_label, Unit.seat_number)
+        .where(Unit.id.in_(list(wanted)))
+        .order_by(Unit.seat_order, Unit.id)
+    ):
+        labels.setdefault(wanted[seat_id], []).append(seat_label(section, row_label, number))
+    return labels
 
 
 PAST_PAGE_SIZE = 20

@@ -7,7 +7,9 @@ that confirms at once, issues its tickets. Fewer free units than wanted writes n
 Given a per-user limit, the same statement first counts what the user already holds or owns
 of the tier and claims nothing when the limit would be passed: the caller must hold the user's
 limit lock (`limits.lock_user_event`, taken in an earlier statement) so that count is current.
-Other rules (sales windows, order sizes) are checked by the callers; these functions only claim.
+Best available claims the seats it chose in one tier row with the same statement around a
+different pick (`CLAIM_ROW_SEATS`). Other rules (sales windows, order sizes) are checked by
+the callers; these functions only claim.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.types import BigInteger
+from sqlalchemy.types import BigInteger, Integer
 
 from app.domain.ticketing.limits import LIVE_BOOKING
 from app.domain.ticketing.models import Booking, BookingLine, BookingStatus
@@ -28,21 +30,17 @@ REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read ove
 REFERENCE_LENGTH = 8
 # Ticket secrets are 64 hex characters (244 random bits) from PostgreSQL's strong random
 # source: `replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')`.
-CLAIM_GENERAL_ADMISSION = text(
-    f"""
+# The claim, around a `picked` query that locks the units to claim (SKIP LOCKED) and claims
+# nothing when the per-user limit would be passed. The booking is written only when `picked`
+# got exactly :quantity units.
+_CLAIM = """
     WITH owned AS (
         SELECT count(*) AS units FROM bookings b JOIN units u ON u.booking_id = b.id
         WHERE CAST(:per_user_limit AS integer) IS NOT NULL
           AND b.user_id = :user_id AND b.event_id = :event_id AND u.tier_id = :tier_id
-          AND {LIVE_BOOKING}
+          AND {live_booking}
     ), picked AS (
-        SELECT id FROM units
-        WHERE tier_id = :tier_id AND booking_id IS NULL AND NOT blocked
-          AND (CAST(:per_user_limit AS integer) IS NULL
-               OR (SELECT units FROM owned) + :quantity <= :per_user_limit)
-        ORDER BY seat_order
-        LIMIT :quantity
-        FOR UPDATE SKIP LOCKED
+        {picked}
     ), booking AS (
         INSERT INTO bookings (reference, user_id, event_id, status, quantity, total_minor,
                               currency, hold_expires_at, confirmed_at, created_at)
@@ -51,8 +49,8 @@ CLAIM_GENERAL_ADMISSION = text(
         WHERE (SELECT count(*) FROM picked) = :quantity
         RETURNING id
     ), line AS (
-        INSERT INTO booking_lines (booking_id, tier_id, quantity, unit_price_minor)
-        SELECT id, :tier_id, :quantity, :unit_price_minor FROM booking
+        INSERT INTO booking_lines (booking_id, tier_id, quantity, unit_price_minor, seat_ids)
+        SELECT id, :tier_id, :quantity, :unit_price_minor, {line_seat_ids} FROM booking
     ), claimed AS (
         UPDATE units SET booking_id = booking.id FROM booking, picked
         WHERE units.id = picked.id
@@ -65,8 +63,36 @@ CLAIM_GENERAL_ADMISSION = text(
         FROM claimed WHERE :confirm
     )
     SELECT (SELECT id FROM booking) AS booking_id, (SELECT units FROM owned) AS owned
-    """  # noqa: S608 - composed of constants only
+"""
+_WITHIN_LIMIT = (
+    "(CAST(:per_user_limit AS integer) IS NULL"
+    " OR (SELECT units FROM owned) + :quantity <= :per_user_limit)"
 )
+CLAIM_GENERAL_ADMISSION = text(
+    _CLAIM.format(
+        live_booking=LIVE_BOOKING,
+        picked=f"""SELECT id FROM units
+        WHERE tier_id = :tier_id AND booking_id IS NULL AND NOT blocked AND {_WITHIN_LIMIT}
+        ORDER BY seat_order
+        LIMIT :quantity
+        FOR UPDATE SKIP LOCKED""",  # noqa: S608 - constants only
+        line_seat_ids="NULL",
+    )
+)
+# Seats of one tier row at the given positions, as best available chose them. The scan runs
+# on the seat index (`uq_units_seat`) over one row; wheelchair spaces are never handed out.
+CLAIM_ROW_SEATS = text(
+    _CLAIM.format(
+        live_booking=LIVE_BOOKING,
+        picked=f"""SELECT id FROM units
+        WHERE event_id = :event_id AND COALESCE(section, '') = :section
+          AND row_label = :row_label AND grid_x = ANY(:positions) AND tier_id = :tier_id
+          AND booking_id IS NULL AND NOT blocked AND NOT accessible AND {_WITHIN_LIMIT}
+        ORDER BY id
+        FOR UPDATE SKIP LOCKED""",  # noqa: S608 - constants only
+        line_seat_ids="(SELECT array_agg(id ORDER BY id) FROM picked)",
+    )
+).bindparams(bindparam("positions", type_=ARRAY(Integer)))
 
 
 class UserLimitReached(Exception):
@@ -120,6 +146,70 @@ def claim_general_admission(
     few are free. With `hold_expires_at` None the booking is confirmed at once and its tickets
     are issued. With `per_user_limit`, raises `UserLimitReached` instead of passing it (the
     caller holds the user's limit lock)."""
+    return _claim(
+        session,
+        CLAIM_GENERAL_ADMISSION,
+        {},
+        user_id=user_id,
+        event_id=event_id,
+        tier_id=tier_id,
+        quantity=quantity,
+        unit_price_minor=unit_price_minor,
+        currency=currency,
+        now=now,
+        hold_expires_at=hold_expires_at,
+        per_user_limit=per_user_limit,
+    )
+
+
+def claim_row_seats(
+    session: Session,
+    *,
+    user_id: int,
+    event_id: int,
+    tier_id: int,
+    section: str,
+    row_label: str,
+    positions: Sequence[int],
+    unit_price_minor: int,
+    currency: str,
+    now: datetime,
+    hold_expires_at: datetime | None,
+    per_user_limit: int | None = None,
+) -> Booking | None:
+    """`claim_general_admission` for the seats at `positions` (grid_x) of one tier row: all of
+    them into a new booking, or nothing (None) when any is taken or being claimed."""
+    return _claim(
+        session,
+        CLAIM_ROW_SEATS,
+        {"section": section, "row_label": row_label, "positions": list(positions)},
+        user_id=user_id,
+        event_id=event_id,
+        tier_id=tier_id,
+        quantity=len(positions),
+        unit_price_minor=unit_price_minor,
+        currency=currency,
+        now=now,
+        hold_expires_at=hold_expires_at,
+        per_user_limit=per_user_limit,
+    )
+
+
+def _claim(
+    session: Session,
+    statement: TextClause,
+    where: dict[str, object],
+    *,
+    user_id: int,
+    event_id: int,
+    tier_id: int,
+    quantity: int,
+    unit_price_minor: int,
+    currency: str,
+    now: datetime,
+    hold_expires_at: datetime | None,
+    per_user_limit: int | None,
+) -> Booking | None:
     confirm = hold_expires_at is None
     values = {
         "reference": new_reference(),
@@ -137,9 +227,10 @@ def claim_general_admission(
     booking_id, owned = (
         session.connection()
         .execute(
-            CLAIM_GENERAL_ADMISSION,
+            statement,
             {
                 **values,
+                **where,
                 "status": values["status"].value,
                 "now": now,
                 "tier_id": tier_id,

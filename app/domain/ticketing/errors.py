@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
+
 from app.domain.base import DomainError
 
 # code -> (message, HTTP status the web layer answers with)
 MESSAGES: dict[str, tuple[str, int]] = {
     "sold_out": ("Sorry, there are not enough tickets left for that.", 409),
     "seats_taken": ("These seats were just taken. Please pick others.", 409),
+    "not_together": ("There are not that many seats together any more.", 409),
+    "single_seats": ("Your choice would leave a single seat on its own.", 409),
     "invalid_seats": ("Some of those seats cannot be booked. Please pick others.", 422),
     "limit_exceeded": ("That is more tickets than one person may book for this event.", 422),
     "sales_closed": ("Tickets of this type are not on sale right now.", 422),
@@ -33,3 +38,46 @@ class BookingError(DomainError):
         default, status = MESSAGES[code]
         super().__init__(message or default, code=code)
         self.status = status
+
+
+@dataclass(frozen=True)
+class OfferedSeat:
+    """A seat suggested to a buyer, who may hold it (nothing is held yet)."""
+
+    id: int
+    label: str  # "Stalls, Row F seat 12"
+
+
+class SeatsTaken(BookingError):
+    """Some chosen seats were taken (or are being claimed) by someone else: `seat_ids`."""
+
+    def __init__(self, seat_ids: Collection[int]) -> None:
+        super().__init__("seats_taken")
+        self.seat_ids = sorted(seat_ids)
+
+
+class SeatsNotTogether(BookingError):
+    """Enough seats are left, but not `quantity` together: `seats` is what we suggest instead."""
+
+    def __init__(self, tier_name: str, quantity: int, seats: list[OfferedSeat]) -> None:
+        shown = " and ".join(seat.label for seat in seats)
+        super().__init__(
+            "not_together",
+            f"{tier_name}: no {quantity} seats together are left. "
+            f"{quantity} seats, not together: {shown}.",
+        )
+        self.seats = seats
+
+
+class LeavesSingleSeats(BookingError):
+    """Holding the chosen seats would leave `seats` alone in their rows; the buyer may go on."""
+
+    def __init__(self, seats: list[OfferedSeat]) -> None:
+        shown = " and ".join(seat.label for seat in seats)
+        verb = "would be left on its own" if len(seats) == 1 else "would each be left on their own"
+        super().__init__(
+            "single_seats",
+            f"{shown} {verb}, which makes {'it' if len(seats) == 1 else 'them'} hard to sell. "
+            "Could you move along by a seat?",
+        )
+        self.seats = seats

@@ -10,7 +10,18 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Computed,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -163,6 +174,32 @@ class Unit(Base):
     @property
     def is_seat(self) -> bool:
         return self.seat_number is not None
+
+
+class TierRow(Base):
+    """The free seats of one tier (price zone) in one row, kept current by a trigger on `units`
+    (migration 0007): the grain at which best-available buyers skip each other."""
+
+    __tablename__ = "tier_rows"
+    __table_args__ = (
+        UniqueConstraint("tier_id", "section", "row_label"),
+        Index(
+            "ix_tier_rows_claim", "tier_id", "grid_y", "id", postgresql_where=text("max_run > 0")
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    tier_id: Mapped[int] = mapped_column(ForeignKey("ticket_tiers.id", ondelete="CASCADE"))
+    section: Mapped[str] = mapped_column(String(40), default="")  # "" outside any section
+    row_label: Mapped[str] = mapped_column(String(10))
+    grid_y: Mapped[int]
+    # Twice the section's middle `grid_x` (an integer): best available aims there.
+    centre_x2: Mapped[int] = mapped_column(default=0)
+    # Sorted positions (`grid_x`) of the seats best available may hand out.
+    free_x: Mapped[list[int]] = mapped_column(ARRAY(Integer), default=list)
+    free: Mapped[int] = mapped_column(Computed("cardinality(free_x)"))
+    max_run: Mapped[int] = mapped_column(Computed("longest_run(free_x)"))
 
 
 class TicketStatus(enum.StrEnum):

@@ -15,6 +15,8 @@ from typing import Protocol
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.domain.events.models import EventStatus
+from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.limits import USER_EVENT_LOCK
 
 
@@ -22,6 +24,7 @@ class SaleEvent(Protocol):
     id: int
     status: str
     ends_at: datetime
+    is_seated: bool
 
 
 class SaleTier(Protocol):
@@ -44,6 +47,7 @@ class EventOnSale:
     id: int
     status: str
     ends_at: datetime
+    is_seated: bool
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,8 @@ _BUYER_LIMIT_LOCK = (
 _TIER_ON_SALE = text(
     "SELECT t.id, t.event_id, t.name, t.price_minor, t.currency, t.sales_start, t.sales_end,"  # noqa: S608
     " t.min_per_order, t.max_per_order, t.per_user_limit, t.hidden, t.access_code,"
-    f" e.status AS event_status, e.ends_at AS event_ends_at, {_BUYER_LIMIT_LOCK} AS limit_lock"
+    " e.status AS event_status, e.ends_at AS event_ends_at,"
+    f" e.is_seated AS event_is_seated, {_BUYER_LIMIT_LOCK} AS limit_lock"
     " FROM ticket_tiers t JOIN events e ON e.id = t.event_id WHERE t.id = :tier_id"
 )
 
@@ -95,5 +100,25 @@ def load_tier_on_sale(
         id=values["event_id"],
         status=values.pop("event_status"),
         ends_at=values.pop("event_ends_at"),
+        is_seated=values.pop("event_is_seated"),
     )
     return TierOnSale(**values), event
+
+
+def check_event_on_sale(event: SaleEvent, now: datetime) -> None:
+    if event.status != EventStatus.PUBLISHED or event.ends_at <= now:
+        raise BookingError("event_not_on_sale")
+
+
+def check_tier_on_sale(
+    tier: SaleTier, event: SaleEvent, *, now: datetime, access_code: str | None
+) -> None:
+    """The tier belongs to the event, is unlocked if hidden, and is inside its sales window."""
+    if tier.event_id != event.id:
+        raise BookingError("invalid_tier")
+    if tier.hidden and (not access_code or access_code.strip() != tier.access_code):
+        raise BookingError("hidden_tier")
+    if tier.sales_start and now < tier.sales_start:
+        raise BookingError("sales_closed", f"{tier.name}: sales have not opened yet.")
+    if tier.sales_end and now >= tier.sales_end:
+        raise BookingError("sales_closed", f"{tier.name}: sales have ended.")

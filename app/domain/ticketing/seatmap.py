@@ -9,7 +9,6 @@ here: the organizer's edit locks the seats it touches (`FOR UPDATE`), so a buyer
 from __future__ import annotations
 
 import enum
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,19 +17,14 @@ from sqlalchemy import delete, exists, func, insert, or_, select, text, tuple_, 
 from sqlalchemy.orm import Session
 
 from app.domain import audit
-from app.domain.accounts.models import User
 from app.domain.base import DomainError, NotFound
 from app.domain.events.models import Event
-from app.domain.ticketing.allocation import hold_units
 from app.domain.ticketing.availability import publish_availability
-from app.domain.ticketing.errors import BookingError
-from app.domain.ticketing.limits import busy_on_lock_timeout, check_order_size
-from app.domain.ticketing.models import Booking, Ticket, TicketTier, Unit
+from app.domain.ticketing.limits import busy_on_lock_timeout
+from app.domain.ticketing.models import Ticket, TicketTier, Unit
 from app.domain.ticketing.seat_layout import SeatSpec, format_layout, parse_layout
 from app.domain.ticketing.seatmap_view import seat_label
 from app.domain.ticketing.waitlist import OfferSettings, make_offers
-
-BEST_AVAILABLE_ATTEMPTS = 3
 
 
 class SeatAction(enum.StrEnum):
@@ -130,6 +124,7 @@ def replace_layout(
     event.is_seated = True
     session.flush()
     grown = _sync_zone_capacity(session, event)
+    _centre_tier_rows(session, event)
     if added and new_seat_tier is not None:
         grown.add(new_seat_tier.id)
     _after_change(session, event, grown, now=now, offers=offers)
@@ -194,6 +189,8 @@ def change_seats(
         _apply(unit, action, tier)
     session.flush()
     grown = _sync_zone_capacity(session, event)
+    if action == SeatAction.ZONE:
+        _centre_tier_rows(session, event)
     if action in (SeatAction.UNBLOCK, SeatAction.ZONE):
         grown |= {u.tier_id for u in units if u.tier_id is not None}
     _after_change(session, event, grown, now=now, offers=offers)
@@ -208,133 +205,6 @@ def change_seats(
         previous_tiers=sorted(t for t in before if t is not None),
     )
     return len(units)
-
-
-def best_available(
-    session: Session,
-    *,
-    event: Event,
-    tier: TicketTier,
-    quantity: int,
-    exclude: Sequence[int] = (),
-) -> list[int]:
-    """Seat ids for `quantity` free seats of `tier`: adjacent in one row when possible (front
-    rows first, then nearest the middle), else the tightest group in one row, else the fewest
-    neighbouring rows, else the front-most seats. Empty when fewer seats are free.
-    Wheelchair spaces are never handed out here: they are for the people who pick them."""
-    if quantity < 1:
-        return []
-    query = select(Unit.id, Unit.section, Unit.row_label, Unit.grid_x).where(
-        Unit.event_id == event.id,
-        Unit.tier_id == tier.id,
-        Unit.seat_number.is_not(None),
-        Unit.booking_id.is_(None),
-        Unit.blocked.is_(False),
-        Unit.accessible.is_(False),
-    )
-    if exclude:
-        query = query.where(Unit.id.not_in(exclude))
-    free = session.execute(query.order_by(Unit.seat_order)).all()
-    if len(free) < quantity:
-        return []
-    middle = _section_middles(session, event)
-    rows: dict[tuple[str | None, str | None], list] = defaultdict(list)
-    for seat in free:
-        rows[(seat.section, seat.row_label)].append(seat)
-    ordered = list(rows.values())  # front rows first: `free` is in seat order
-
-    def off_centre(seats: Sequence) -> float:
-        centre = (seats[0].grid_x + seats[-1].grid_x) / 2
-        return abs(centre - middle[seats[0].section])
-
-    def groups(row: list) -> list[list]:
-        """Every `quantity` free seats that follow each other in the row (gaps allowed)."""
-        return [row[i : i + quantity] for i in range(len(row) - quantity + 1)]
-
-    def width(seats: Sequence) -> int:
-        return seats[-1].grid_x - seats[0].grid_x
-
-    for row in ordered:
-        together = [g for g in groups(row) if width(g) == quantity - 1]
-        if together:
-            return [s.id for s in min(together, key=off_centre)]
-    for row in ordered:
-        if len(row) >= quantity:
-            tightest = min(groups(row), key=lambda g: (width(g), off_centre(g)))
-            return [s.id for s in tightest]
-    return [s.id for s in _fewest_rows(ordered, quantity, middle)]
-
-
-def hold_best_available(
-    session: Session,
-    *,
-    user: User,
-    event: Event,
-    tier: TicketTier,
-    quantity: int,
-    access_code: str | None = None,
-    now: datetime,
-    hold_minutes: int,
-    offers: OfferSettings | None = None,
-) -> Booking:
-    """Hold the best `quantity` free seats of `tier`; when another buyer takes some of them
-    first, the next best are tried (a few times) before answering "sold out"."""
-    if tier.event_id != event.id:
-        raise BookingError("invalid_tier")
-    check_order_size(tier, quantity)
-    taken: list[int] = []
-    for _ in range(BEST_AVAILABLE_ATTEMPTS):
-        seat_ids = best_available(session, event=event, tier=tier, quantity=quantity, exclude=taken)
-        if not seat_ids:
-            break
-        try:
-            with session.begin_nested():
-                return hold_units(
-                    session,
-                    user=user,
-                    event=event,
-                    tier=tier,
-                    quantity=quantity,
-                    seat_ids=seat_ids,
-                    access_code=access_code,
-                    now=now,
-                    hold_minutes=hold_minutes,
-                    offers=offers,
-                )
-        except BookingError as error:
-            if error.code != "seats_taken":
-                raise
-            taken.extend(seat_ids)
-    raise BookingError("sold_out", f"{tier.name}: fewer than {quantity} seats are left.")
-
-
-def _fewest_rows(rows: list[list], quantity: int, middle: dict) -> list:
-    """Seats from the smallest run of neighbouring rows of one section holding `quantity`."""
-    best: tuple[int, int] | None = None
-    for start in range(len(rows)):
-        count = 0
-        for end in range(start, len(rows)):
-            if rows[end][0].section != rows[start][0].section:
-                break
-            count += len(rows[end])
-            if count >= quantity:
-                if best is None or end - start < best[1] - best[0]:
-                    best = (start, end)
-                break
-    if best is None:
-        return [seat for row in rows for seat in row][:quantity]
-    picked = [seat for row in rows[best[0] : best[1]] for seat in row]
-    last = sorted(rows[best[1]], key=lambda s: abs(s.grid_x - middle[s.section]))
-    return picked + last[: quantity - len(picked)]
-
-
-def _section_middles(session: Session, event: Event) -> dict[str | None, float]:
-    rows = session.execute(
-        select(Unit.section, func.min(Unit.grid_x), func.max(Unit.grid_x))
-        .where(Unit.event_id == event.id, Unit.seat_number.is_not(None))
-        .group_by(Unit.section)
-    )
-    return {section: (low + high) / 2 for section, low, high in rows}
 
 
 def _lock_seat_map(session: Session, event: Event) -> None:
@@ -401,6 +271,20 @@ def _sync_zone_capacity(session: Session, event: Event) -> set[int]:
         tier.capacity = capacity
     session.flush()
     return grown
+
+
+def _centre_tier_rows(session: Session, event: Event) -> None:
+    """Aim best available at the middle of each section (tier rows keep it, doubled)."""
+    session.execute(
+        text(
+            "UPDATE tier_rows t SET centre_x2 = s.centre_x2"
+            " FROM (SELECT coalesce(section, '') AS section, min(grid_x) + max(grid_x) AS centre_x2"
+            "       FROM units WHERE event_id = :event_id AND seat_number IS NOT NULL GROUP BY 1) s"
+            " WHERE t.event_id = :event_id AND t.section = s.section"
+            " AND t.centre_x2 <> s.centre_x2"
+        ),
+        {"event_id": event.id},
+    )
 
 
 def _after_change(

@@ -5,17 +5,19 @@ every price zone, in a hidden zone they have not unlocked, or outside its sales 
 expired hold that nobody released yet already counts as free, as the booking service will
 release it on the spot. Organizers see the raw flags.
 
-A large venue is shown one section at a time (`PAGE_SEATS`) so a page stays light on a phone.
+A large venue is shown one part at a time so a page stays light on a phone: a part is a section,
+or, for a section of more than `PAGE_SEATS` seats, a run of its rows; buyers first see an
+overview of the parts with their free seats.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.events.models import Event
@@ -52,6 +54,9 @@ class SeatCell:
     zone: Zone | None
     gap: int  # empty grid places (aisles) before this seat
 
+    def with_state(self, state: SeatState) -> SeatCell:
+        return replace(self, state=state)
+
 
 @dataclass(frozen=True)
 class SeatRow:
@@ -63,11 +68,15 @@ class SeatRow:
 
 @dataclass(frozen=True)
 class SeatSection:
+    """A part of the venue as pages show it: a section, or some rows of a large section."""
+
     index: int
-    name: str | None
+    name: str | None  # the section's name; "Floor, rows A-M" for a slice of a large one
     seats: int
     free: int
     rows: list[SeatRow] = field(default_factory=list)  # empty when not shown
+    first_order: int = 0  # the part's seats, by `seat_order`
+    last_order: int = 0
 
 
 @dataclass(frozen=True)
@@ -75,7 +84,10 @@ class SeatMapView:
     event_id: int
     sections: list[SeatSection]
     zones: list[Zone]
-    shown: int | None  # the one section shown, when the venue is shown a section at a time
+    # The part shown when the venue is shown a part at a time (`paged`); None with `paged`
+    # means the overview of the parts.
+    shown: int | None
+    paged: bool = False
 
     @property
     def seats(self) -> int:
@@ -96,13 +108,63 @@ def seat_map_view(
     section: int | None = None,
 ) -> SeatMapView:
     """The event's seat map for a buyer (or, with `organizer`, for its organizer). `section`
-    picks the section shown when the venue is too large to show at once."""
+    picks the part shown when the venue is too large to show at once; None is the overview."""
+    zones = _zones(session, event, now=now, organizer=organizer, unlocked=unlocked_tier_ids)
+    parts = seat_parts(session, event.id)
+    paged = sum(part.seats for part in parts) > PAGE_SEATS
+    shown = None
+    if paged and section is not None:
+        shown = min(max(section, 0), len(parts) - 1)
+    if paged and shown is None:
+        return SeatMapView(event.id, parts, list(zones.values()), None, paged=True)
+    query = _seats(event)
+    if shown is not None:
+        part = parts[shown]
+        query = query.where(Unit.seat_order.between(part.first_order, part.last_order))
+        parts_shown = [part]
+    else:
+        parts_shown = parts
+    rows_by_part: dict[int, list[SeatRow]] = {}
+    previous_x = -1
+    ends = iter(parts_shown)
+    part = next(ends, None)
+    for seat in session.execute(query):
+        while part is not None and seat.seat_order > part.last_order:
+            part = next(ends, None)
+        if part is None:
+            break
+        rows = rows_by_part.setdefault(part.index, [])
+        if not rows or rows[-1].label != seat.row_label:
+            key = f"s{part.index}r{len(rows)}"
+            name = (
+                f"{seat.section}, Row {seat.row_label}" if seat.section else f"Row {seat.row_label}"
+            )
+            rows.append(SeatRow(key=key, label=seat.row_label, name=name, cells=[]))
+            previous_x = -1
+        rows[-1].cells.append(_cell(seat, zones, previous_x, now=now, organizer=organizer))
+        previous_x = seat.grid_x
+    view_parts = [replace(part, rows=rows_by_part.get(part.index, [])) for part in parts]
+    return SeatMapView(event.id, view_parts, list(zones.values()), shown, paged=paged)
+
+
+def seat_cells(
+    session: Session, event: Event, seat_ids: Collection[int], *, now: datetime
+) -> list[SeatCell]:
+    """Some seats of the event as a buyer's map shows them, in seat order."""
+    zones = _zones(session, event, now=now, organizer=False, unlocked=())
+    seats = session.execute(_seats(event).where(Unit.id.in_(list(seat_ids))))
+    return [_cell(seat, zones, seat.grid_x - 1, now=now, organizer=False) for seat in seats]
+
+
+def _zones(
+    session: Session, event: Event, *, now: datetime, organizer: bool, unlocked: Collection[int]
+) -> dict[int, Zone]:
     tiers = session.scalars(
         select(TicketTier)
         .where(TicketTier.event_id == event.id)
         .order_by(TicketTier.position, TicketTier.id)
     ).all()
-    zones = {
+    return {
         tier.id: Zone(
             tier_id=tier.id,
             name=tier.name,
@@ -112,14 +174,12 @@ def seat_map_view(
             index=index,
         )
         for index, tier in enumerate(tiers, start=1)
-        if organizer or not tier.hidden or tier.id in unlocked_tier_ids
+        if organizer or not tier.hidden or tier.id in unlocked
     }
-    sections = _sections(session, event)
-    total = sum(seats for _, seats, _ in sections)
-    shown = None
-    if total > PAGE_SEATS and sections:
-        shown = min(max(section or 0, 0), len(sections) - 1)
-    query = (
+
+
+def _seats(event: Event) -> Select:
+    return (
         select(
             Unit.id,
             Unit.section,
@@ -129,6 +189,7 @@ def seat_map_view(
             Unit.blocked,
             Unit.accessible,
             Unit.tier_id,
+            Unit.seat_order,
             Booking.status,
             Booking.hold_expires_at,
         )
@@ -136,41 +197,21 @@ def seat_map_view(
         .where(Unit.event_id == event.id, Unit.seat_number.is_not(None))
         .order_by(Unit.seat_order, Unit.id)
     )
-    if shown is not None:
-        name = sections[shown][0]
-        query = query.where(
-            Unit.section.is_(None) if name is None else Unit.section == name  # type: ignore[arg-type]
-        )
-    names = [name for name, _, _ in sections]
-    rows_by_section: dict[str | None, list[SeatRow]] = {}
-    previous_x = -1
-    for seat in session.execute(query):
-        rows = rows_by_section.setdefault(seat.section, [])
-        if not rows or rows[-1].label != seat.row_label:
-            key = f"s{names.index(seat.section)}r{len(rows)}"
-            name = (
-                f"{seat.section}, Row {seat.row_label}" if seat.section else f"Row {seat.row_label}"
-            )
-            rows.append(SeatRow(key=key, label=seat.row_label, name=name, cells=[]))
-            previous_x = -1
-        zone = zones.get(seat.tier_id) if seat.tier_id is not None else None
-        rows[-1].cells.append(
-            SeatCell(
-                id=seat.id,
-                number=seat.seat_number,
-                name=seat_label(seat.section, seat.row_label, seat.seat_number),
-                state=_state(seat, zone, now=now, organizer=organizer),
-                accessible=seat.accessible,
-                zone=zone,
-                gap=seat.grid_x - previous_x - 1,
-            )
-        )
-        previous_x = seat.grid_x
-    view_sections = [
-        SeatSection(index, name, seats, free, rows_by_section.get(name, []))
-        for index, (name, seats, free) in enumerate(sections)
-    ]
-    return SeatMapView(event.id, view_sections, list(zones.values()), shown)
+
+
+def _cell(
+    seat, zones: dict[int, Zone], previous_x: int, *, now: datetime, organizer: bool
+) -> SeatCell:  # noqa: ANN001
+    zone = zones.get(seat.tier_id) if seat.tier_id is not None else None
+    return SeatCell(
+        id=seat.id,
+        number=seat.seat_number,
+        name=seat_label(seat.section, seat.row_label, seat.seat_number),
+        state=_state(seat, zone, now=now, organizer=organizer),
+        accessible=seat.accessible,
+        zone=zone,
+        gap=seat.grid_x - previous_x - 1,
+    )
 
 
 def public_remaining(session: Session, event_id: int, *, now: datetime) -> dict[int, int]:
@@ -193,16 +234,55 @@ def seat_label(section: str | None, row_label: str | None, seat_number: str | No
     return f"{section}, {seat}" if section else seat
 
 
-def _sections(session: Session, event: Event) -> list[tuple[str | None, int, int]]:
-    """(name, seats, free seats) per section, in layout order."""
+def seat_parts(session: Session, event_id: int) -> list[SeatSection]:
+    """The venue's parts in layout order, with seats and free seats (rows not loaded): each
+    section, or runs of rows of at most `PAGE_SEATS` seats for a larger section."""
     free = (Unit.booking_id.is_(None)) & Unit.blocked.is_(False) & Unit.tier_id.is_not(None)
     rows = session.execute(
-        select(Unit.section, func.count(), func.count().filter(free))
-        .where(Unit.event_id == event.id, Unit.seat_number.is_not(None))
-        .group_by(Unit.section)
+        select(
+            Unit.section,
+            Unit.row_label,
+            func.min(Unit.seat_order),
+            func.max(Unit.seat_order),
+            func.count(),
+            func.count().filter(free),
+        )
+        .where(Unit.event_id == event_id, Unit.seat_number.is_not(None))
+        .group_by(Unit.section, Unit.row_label)
         .order_by(func.min(Unit.seat_order))
-    )
-    return [(name, seats, free_seats) for name, seats, free_seats in rows]
+    ).all()
+    section_seats: dict[str | None, int] = {}
+    for row in rows:
+        section_seats[row[0]] = section_seats.get(row[0], 0) + row[4]
+    slices: list[list] = []
+    for row in rows:
+        current = slices[-1] if slices else None
+        if (
+            current is None
+            or current[0][0] != row[0]
+            or sum(r[4] for r in current) + row[4] > PAGE_SEATS
+        ):
+            slices.append([row])
+        else:
+            current.append(row)
+    parts = []
+    for index, part_rows in enumerate(slices):
+        name = part_rows[0][0]
+        if section_seats[name] > PAGE_SEATS:
+            first, last = part_rows[0][1], part_rows[-1][1]
+            span = f"row {first}" if first == last else f"rows {first}–{last}"
+            name = f"{name}, {span}" if name else span.capitalize()
+        parts.append(
+            SeatSection(
+                index=index,
+                name=name,
+                seats=sum(r[4] for r in part_rows),
+                free=sum(r[5] for r in part_rows),
+                first_order=part_rows[0][2],
+                last_order=part_rows[-1][3],
+            )
+        )
+    return parts
 
 
 def _on_sale(tier: TicketTier, now: datetime) -> bool:

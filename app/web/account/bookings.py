@@ -50,6 +50,7 @@ def _render_detail(
     return render_template(
         template,
         booking=booking,
+        seats=bookings.seat_labels(get_session(), booking),
         status=bookings.display_status(booking, now),
         remaining_seconds=int(remaining.total_seconds()) if remaining else None,
         now_utc=now,

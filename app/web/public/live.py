@@ -11,15 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
 from app.db import get_session
-from app.domain.base import NotFound, utcnow
+from app.domain.base import NotFound
 from app.domain.events.models import Event, EventStatus
-from app.domain.ticketing.seatmap_view import public_remaining, seat_map_view
 from app.live import hub_for
-from app.web.public.live_fragments import fragments_for
+from app.web.public.live_fragments import fragments_for, out_of_band
 
 bp = Blueprint("public_live", __name__)
 
@@ -68,16 +67,9 @@ def stream(event_id: int) -> ResponseReturnValue:
 @bp.get("/events/<int:event_id>/availability")
 def availability(event_id: int) -> ResponseReturnValue:
     """The stream's message as one fragment: counts (and the seat grid with `?seats=1`)."""
-    event = _published_event_or_404(event_id)
-    session = get_session()
-    html = render_template(
-        "public/_seatmap_counts.html", remaining=public_remaining(session, event_id, now=utcnow())
+    _published_event_or_404(event_id)
+    seats = request.args.get("seats") == "1"
+    snapshot = fragments_for(current_app).snapshot(
+        event_id, seats=seats, section=request.args.get("section", type=int)
     )
-    if request.args.get("seats") == "1" and event.is_seated:
-        seatmap = seat_map_view(
-            session, event, now=utcnow(), section=request.args.get("section", type=int)
-        )
-        html += render_template(
-            "public/_seatmap_grid.html", seatmap=seatmap, organizer=False, oob=True
-        )
-    return html
+    return snapshot.counts + (out_of_band(snapshot.grid) if snapshot.grid else "")

@@ -1,8 +1,16 @@
-"""What the live stream sends, rendered once per change per process and shared by every subscriber.
+"""The seat map and live counts, rendered once per change per process and shared by every
+page view and every live subscriber.
 
-A message is a list of htmx out-of-band swaps: the remaining count of each visible tier (into
-every `.remaining[data-tier=ID]` on the page) and, for a page showing the seat map, the seat rows
-that changed since the version this subscriber last received; the whole grid when it has none,
+A snapshot of a page (an event, with or without its seat map, and the part of a large venue
+shown) is re-rendered only when the process's LISTEN connection says the event changed
+(`LiveHub.version`), or after `MAX_AGE_SECONDS`; every seat page view and stream in between
+reuses it. Each seat row is rendered once, and both the page's grid and the live swaps are
+built from those strings.
+
+A live message is a list of htmx out-of-band swaps: the remaining count of each visible tier
+(into every `.remaining[data-tier=ID]` on the page), the free seats of each part of a large
+venue (into `.part-free[data-part=N]`) and, for a page showing seats, the seat rows that
+changed since the version this subscriber last received; the whole grid when it has none,
 fell too far behind, or the layout changed. Each message's id names its version, so a browser
 that reconnects (`Last-Event-ID`) gets only what it missed.
 """
@@ -17,22 +25,28 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
+from markupsafe import Markup
 
 from app.db import get_db
 from app.domain.base import utcnow
 from app.domain.events.models import Event
-from app.domain.ticketing.seatmap_view import public_remaining, seat_map_view
+from app.domain.ticketing.seatmap_view import SeatMapView, public_remaining, seat_map_view
 from app.live import LiveHub, hub_for
 
 HISTORY = 8  # renderings remembered per page, to answer subscribers a few changes behind
-MAX_PAGES = 64  # (event, seats, section) combinations cached per process
+MAX_PAGES = 64  # (event, seats, part) combinations cached per process
 # A rendering is reused while no NOTIFY said the event changed, but never for longer than this,
 # so a change that did not notify (a hold that merely ran out) still reaches new subscribers at
 # once and open streams at their next keep-alive.
 MAX_AGE_SECONDS = 1.0
 
 Version = tuple[int, int]
-PageKey = tuple[int, bool, int | None]  # event id, with seats, section shown
+PageKey = tuple[int, bool, int | None]  # event id, with seats, part shown
+
+
+def out_of_band(html: str) -> str:
+    """An element's markup as an htmx out-of-band swap (by its id)."""
+    return html.replace(">", ' hx-swap-oob="true">', 1)
 
 
 @dataclass(frozen=True)
@@ -42,9 +56,15 @@ class Snapshot:
     serial: int  # names the rendering in message ids
     version: Version  # the hub's version of the event when it was rendered
     rendered_at: float
-    counts: str
-    rows: dict[str, str]  # row key -> the row's out-of-band swap
-    grid: str  # the whole grid's out-of-band swap ("" without seats)
+    remaining: dict[int, int]  # visible tier id -> units left
+    counts: str  # the counts' out-of-band swaps
+    seatmap: SeatMapView | None  # None without seats
+    rows: dict[str, str]  # row key -> the row's markup
+    grid: str  # the whole grid's markup ("" without seats)
+
+    @property
+    def grid_html(self) -> Markup:
+        return Markup(self.grid)  # noqa: S704 - rendered by our autoescaping templates
 
 
 @dataclass(frozen=True)
@@ -86,33 +106,58 @@ class LiveFragments:
         self._lock = threading.Lock()
         self._pages: OrderedDict[PageKey, _Page] = OrderedDict()
 
+    def snapshot(
+        self, event_id: int, *, seats: bool, section: int | None, fresh: bool = False
+    ) -> Snapshot:
+        """The current rendering of a page (needs an app context); `fresh` renders it anew
+        (for a page that must show a change its request just learned of)."""
+        return self._current(event_id, seats, section, fresh=fresh)[0]
+
     def message(
         self, event_id: int, *, seats: bool, section: int | None, since: str | None
     ) -> Message:
         """What a subscriber who last received `since` needs now (needs an app context)."""
+        current, history = self._current(event_id, seats, section)
+        now = history[-1]
+        before = next((d for d in history if self._id(d.serial) == since), None)
+        ident = self._id(current.serial)
+        if before is now:
+            return Message(ident, "")
+        if before is None or before.rows.keys() != now.rows.keys():
+            grid = out_of_band(current.grid) if current.grid else ""
+            return Message(ident, current.counts + grid)
+        rows = [
+            out_of_band(html)
+            for key, html in current.rows.items()
+            if before.rows[key] != now.rows[key]
+        ]
+        if not rows and before.counts == now.counts:
+            return Message(ident, "")
+        return Message(ident, current.counts + "".join(rows))
+
+    def forget(self) -> None:
+        """Drop every rendering (tests reuse event ids after emptying the database)."""
+        with self._lock:
+            self._pages.clear()
+
+    def _current(
+        self, event_id: int, seats: bool, section: int | None, *, fresh: bool = False
+    ) -> tuple[Snapshot, list[Digest]]:
         key: PageKey = (event_id, seats, section)
         page = self._page(key)
+        self.hub.keep_listening()  # so `version` follows the event's changes
         with page.lock:
             version = self.hub.version(event_id)
             latest = page.latest
             if (
-                latest is None
+                fresh
+                or latest is None
                 or latest.version != version
                 or time.monotonic() - latest.rendered_at > MAX_AGE_SECONDS
             ):
                 page.latest = self._render(key, version)
                 page.history.append(Digest.of(page.latest))
-            current, now = page.latest, page.history[-1]
-            before = next((d for d in page.history if self._id(d.serial) == since), None)
-        ident = self._id(current.serial)
-        if before is now:
-            return Message(ident, "")
-        if before is None or before.rows.keys() != now.rows.keys():
-            return Message(ident, current.counts + current.grid)
-        rows = [html for k, html in current.rows.items() if before.rows[k] != now.rows[k]]
-        if not rows and before.counts == now.counts:
-            return Message(ident, "")
-        return Message(ident, current.counts + "".join(rows))
+            return page.latest, list(page.history)
 
     def _id(self, serial: int) -> str:
         return f"{self._process}.{serial}"
@@ -132,19 +177,26 @@ class LiveFragments:
         with get_db().session() as session:
             # One snapshot for counts and seats, so a message never shows them disagreeing.
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            counts = templates.get_template("public/_seatmap_counts.html").render(
-                remaining=public_remaining(session, event_id, now=utcnow())
-            )
+            remaining = public_remaining(session, event_id, now=utcnow())
             event = session.get(Event, event_id)
-            if not seats or event is None:
-                return Snapshot(next(self._serials), version, time.monotonic(), counts, {}, "")
-            seatmap = seat_map_view(session, event, now=utcnow(), section=section)
-        seat_row = templates.get_template("public/_seatmap_macros.html").module.seat_row
-        rows = {row.key: str(seat_row(event_id, row, oob=True)) for row in seatmap.rows}
-        grid = templates.get_template("public/_seatmap_grid.html").render(
-            seatmap=seatmap, organizer=False, oob=True
+            seatmap = None
+            if seats and event is not None and event.is_seated:
+                seatmap = seat_map_view(session, event, now=utcnow(), section=section)
+        counts = templates.get_template("public/_seatmap_counts.html").render(
+            remaining=remaining, seatmap=seatmap
         )
-        return Snapshot(next(self._serials), version, time.monotonic(), counts, rows, grid)
+        rows: dict[str, str] = {}
+        grid = ""
+        if seatmap is not None:
+            seat_row = templates.get_template("public/_seatmap_macros.html").module.seat_row
+            rows = {row.key: str(seat_row(event_id, row)) for row in seatmap.rows}
+            grid = templates.get_template("public/_seatmap_grid.html").render(
+                seatmap=seatmap, organizer=False, rows_html=rows
+            )
+        serial = next(self._serials)
+        return Snapshot(
+            serial, version, time.monotonic(), remaining, counts, seatmap, rows, grid.strip()
+        )
 
 
 _create_lock = threading.Lock()

@@ -1,16 +1,25 @@
 """Choosing seats for a seated event: the seat map page, hold the chosen seats, or the best ones.
 
-Both holds go to the booking page on success. A refusal ("these seats were just taken")
-re-renders the map as it is now, with the message, and nothing is held.
+Both holds go to the booking page on success (htmx: `HX-Redirect`). A refusal answers with
+what happened and what we suggest instead, as a form that holds the suggestion: the nearest
+free seats of the same number when chosen seats were just taken (and, for htmx, out-of-band
+swaps that grey out the taken seats), the seats left when no seats together are, or "hold
+anyway" when a choice would leave a single seat alone. A plain form post gets the whole page
+with that answer; nothing is held until the buyer agrees.
+
+The map itself comes from the shared rendering (`live_fragments`): rendered once per change
+per process, not once per request.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, SelectMultipleField
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
@@ -18,11 +27,17 @@ from app.db import get_session
 from app.domain.base import NotFound, utcnow
 from app.domain.events.models import Event, EventStatus
 from app.domain.ticketing.allocation import MAX_SEATS_PER_ORDER, hold_units
-from app.domain.ticketing.errors import BookingError
-from app.domain.ticketing.models import TicketTier
-from app.domain.ticketing.seatmap import hold_best_available
-from app.domain.ticketing.seatmap_view import public_remaining, seat_map_view
+from app.domain.ticketing.best_seats import hold_best_by_id, nearest_alternative
+from app.domain.ticketing.errors import (
+    BookingError,
+    LeavesSingleSeats,
+    OfferedSeat,
+    SeatsNotTogether,
+    SeatsTaken,
+)
+from app.domain.ticketing.seatmap_view import SeatCell, SeatState, seat_cells
 from app.web.public.booking import offer_settings
+from app.web.public.live_fragments import fragments_for
 from app.web.templating import format_money
 
 bp = Blueprint("public_seats", __name__)
@@ -30,6 +45,8 @@ bp = Blueprint("public_seats", __name__)
 
 class SeatPickForm(FlaskForm):
     seat = SelectMultipleField("Seats", coerce=int, validate_choice=False)
+    # The buyer was told the choice leaves a single seat alone, and goes on.
+    allow_single = BooleanField("Hold them anyway")
 
 
 class BestSeatsForm(FlaskForm):
@@ -48,6 +65,20 @@ class BestSeatsForm(FlaskForm):
     tier_id = SelectField("Price zone", coerce=int, validate_choice=False)
 
 
+@dataclass(frozen=True)
+class SeatAnswer:
+    """A refused hold, as the page shows it: why, and optionally seats to hold instead."""
+
+    message: str
+    offer: list[OfferedSeat] = field(default_factory=list)
+    action: str = ""  # the offer's button
+    taken: list[SeatCell] = field(default_factory=list)  # chosen seats someone else has
+
+
+def _hold(seats: list[OfferedSeat]) -> str:
+    return "Hold " + " and ".join(seat.label for seat in seats)
+
+
 def seated_event_or_404(event_id: int) -> Event:
     """A published seated event; anything else is "not found"."""
     event = get_session().get(Event, event_id)
@@ -61,24 +92,30 @@ def seat_page(
     *,
     section: int | None,
     status: int = 200,
-    error: str | None = None,
+    best_answer: SeatAnswer | None = None,
+    pick_answer: SeatAnswer | None = None,
     best_form: BestSeatsForm | None = None,
 ) -> ResponseReturnValue:
-    session = get_session()
-    seatmap = seat_map_view(session, event, now=utcnow(), section=section)
+    # A page answering a refused hold shows the seats as they are now, not as cached.
+    fresh = best_answer is not None or pick_answer is not None
+    snapshot = fragments_for(current_app).snapshot(
+        event.id, seats=True, section=section, fresh=fresh
+    )
     best_form = best_form or BestSeatsForm(formdata=None)
     best_form.tier_id.choices = [
         SelectChoice(zone.tier_id, f"{zone.name} ({format_money(zone.price_minor, zone.currency)})")
-        for zone in seatmap.zones
+        for zone in snapshot.seatmap.zones
         if zone.on_sale
     ]
     context = {
         "event": event,
-        "seatmap": seatmap,
-        "remaining": public_remaining(session, event.id, now=utcnow()),
+        "snapshot": snapshot,
+        "seatmap": snapshot.seatmap,
+        "remaining": snapshot.remaining,
         "pick_form": SeatPickForm(formdata=None),
         "best_form": best_form,
-        "seat_error": error,
+        "best_answer": best_answer,
+        "pick_answer": pick_answer,
     }
     template = "public/_seatmap.html" if request.headers.get("HX-Request") else None
     return render_template(template or "public/seatmap.html", **context), status
@@ -86,22 +123,62 @@ def seat_page(
 
 @bp.get("/events/<int:event_id>/seats")
 def page(event_id: int) -> ResponseReturnValue:
-    """The seat map of a seated event (`?section=N` for one section of a large venue)."""
+    """The seat map of a seated event (`?section=N` for one part of a large venue, whose
+    page without it is an overview of the parts)."""
     event = seated_event_or_404(event_id)
     return seat_page(event, section=request.args.get("section", type=int))
 
 
 def _login_first(event_id: int) -> ResponseReturnValue:
     flash("Please log in to choose seats.", "info")
-    return redirect(url_for("auth.login", next=url_for(".page", event_id=event_id)), 303)
+    target = url_for("auth.login", next=url_for(".page", event_id=event_id))
+    if request.headers.get("HX-Request"):
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, 303)
 
 
 def _to_booking(reference: str) -> ResponseReturnValue:
-    return redirect(url_for("account_bookings.detail", reference=reference), 303)
+    target = url_for("account_bookings.detail", reference=reference)
+    if request.headers.get("HX-Request"):
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, 303)
 
 
 def _first_error(form: FlaskForm) -> str:
     return next((e for errors in form.errors.values() for e in errors), "Please check your choice.")
+
+
+def _answer(
+    event: Event,
+    answer: SeatAnswer,
+    *,
+    status: int,
+    best: bool,
+    section: int | None,
+    best_form: BestSeatsForm | None = None,
+) -> ResponseReturnValue:
+    """A refusal: for htmx the answer alone (plus the taken seats greyed out), else the page."""
+    if request.headers.get("HX-Request"):
+        html = render_template(
+            "public/_seat_answer.html",
+            event=event,
+            answer=answer,
+            target="best" if best else "pick",
+        )
+        return html, status
+    if best:
+        return seat_page(
+            event, section=section, status=status, best_answer=answer, best_form=best_form
+        )
+    return seat_page(event, section=section, status=status, pick_answer=answer)
+
+
+def _taken_cells(event: Event, seat_ids: list[int]) -> list[SeatCell]:
+    """The taken seats as the map should show them now: held, if the claim is still in flight."""
+    return [
+        cell if cell.state != SeatState.FREE else cell.with_state(SeatState.HELD)
+        for cell in seat_cells(get_session(), event, seat_ids, now=utcnow())
+    ]
 
 
 @bp.post("/events/<int:event_id>/seats")
@@ -112,13 +189,18 @@ def hold_chosen(event_id: int) -> ResponseReturnValue:
     event = seated_event_or_404(event_id)
     form = SeatPickForm()
     section = request.form.get("section", type=int)
+
+    def refuse(message: str, status: int = 422) -> ResponseReturnValue:
+        return _answer(event, SeatAnswer(message), status=status, best=False, section=section)
+
     if not form.validate():
-        return seat_page(event, section=section, status=422, error="Those seats do not exist.")
+        return refuse("Those seats do not exist.")
     if not form.seat.data:
-        return seat_page(event, section=section, status=422, error="Choose at least one seat.")
+        return refuse("Choose at least one seat.")
+    session = get_session()
     try:
         booking = hold_units(
-            get_session(),
+            session,
             user=current_user,
             event=event,
             tier=None,
@@ -127,39 +209,54 @@ def hold_chosen(event_id: int) -> ResponseReturnValue:
             now=utcnow(),
             hold_minutes=int(current_app.config["HOLD_MINUTES"]),
             offers=offer_settings(),
+            allow_single_seats=form.allow_single.data,
         )
+    except SeatsTaken as error:
+        session.rollback()
+        taken = _taken_cells(event, error.seat_ids)
+        names = " and ".join(cell.name for cell in taken)
+        offer = nearest_alternative(session, event_id=event.id, seat_ids=form.seat.data)
+        message = f"Sorry, {names} {'was' if len(taken) == 1 else 'were'} just taken."
+        message += " These are free nearby:" if offer else " Please pick other seats."
+        answer = SeatAnswer(message, offer, _hold(offer), taken)
+        return _answer(event, answer, status=error.status, best=False, section=section)
+    except LeavesSingleSeats as error:
+        session.rollback()
+        chosen = [OfferedSeat(seat_id, "") for seat_id in form.seat.data]
+        answer = SeatAnswer(error.message, chosen, "Hold my choice anyway")
+        return _answer(event, answer, status=error.status, best=False, section=section)
     except BookingError as error:
-        get_session().rollback()
-        return seat_page(event, section=section, status=error.status, error=error.message)
+        session.rollback()
+        return refuse(error.message, error.status)
     return _to_booking(booking.reference)
 
 
 @bp.post("/events/<int:event_id>/seats/best")
 def hold_best(event_id: int) -> ResponseReturnValue:
-    """Hold the best free seats of one price zone, side by side when possible."""
+    """Hold the best free seats of one price zone, side by side."""
     if not current_user.is_authenticated:
         return _login_first(event_id)
-    event = seated_event_or_404(event_id)
     form = BestSeatsForm()
-    if not form.validate():
-        return seat_page(event, section=None, status=422, error=_first_error(form), best_form=form)
-    tier = get_session().get(TicketTier, form.tier_id.data)
-    try:
-        if tier is None:
-            raise BookingError("invalid_tier")
-        booking = hold_best_available(
-            get_session(),
-            user=current_user,
-            event=event,
-            tier=tier,
-            quantity=form.quantity.data,
-            now=utcnow(),
-            hold_minutes=int(current_app.config["HOLD_MINUTES"]),
-            offers=offer_settings(),
-        )
-    except BookingError as error:
-        get_session().rollback()
-        return seat_page(
-            event, section=None, status=error.status, error=error.message, best_form=form
-        )
-    return _to_booking(booking.reference)
+    session = get_session()
+    if form.validate():
+        try:
+            booking = hold_best_by_id(
+                session,
+                user=current_user,
+                event_id=event_id,
+                tier_id=form.tier_id.data,
+                quantity=form.quantity.data,
+                now=utcnow(),
+                hold_minutes=int(current_app.config["HOLD_MINUTES"]),
+                offers=offer_settings(),
+            )
+        except BookingError as error:
+            session.rollback()
+            offer = error.seats if isinstance(error, SeatsNotTogether) else []
+            answer, status = SeatAnswer(error.message, offer, _hold(offer)), error.status
+        else:
+            return _to_booking(booking.reference)
+    else:
+        answer, status = SeatAnswer(_first_error(form)), 422
+    event = seated_event_or_404(event_id)
+    return _answer(event, answer, status=status, best=True, section=None, best_form=form)
