@@ -5,8 +5,10 @@ so concurrent buyers skip each other's rows instead of computing and colliding o
 seats (app/domain/ticketing/best_seats.py). The trigger keeps each row's free positions
 (`free_x`, sorted `grid_x` values of seats that best available may hand out) in step with
 every change to units, wherever it comes from: claims, releases, expiry, seat map edits,
-deleted tiers. It changes the array in place (`array_remove`, a sorted insert), so a writer
-that waited for another's row lock applies its change to the newest version of the row.
+deleted tiers. An update of a seat changes the array in place (`array_remove`, a sorted
+insert) in a row trigger, so a writer that waited for another's row lock applies its change to
+the newest version of the row; inserts and deletes come in bulk (a layout) and are handled once
+per statement.
 
 Revision ID: 0007
 Revises: 0006
@@ -26,13 +28,50 @@ _ROW_SEAT = "{r}.seat_number IS NOT NULL AND {r}.tier_id IS NOT NULL AND {r}.gri
 # One best available may hand out: free, not blocked, not a wheelchair space.
 _SEAT_FREE = _ROW_SEAT + " AND {r}.booking_id IS NULL AND NOT {r}.blocked AND NOT {r}.accessible"
 
+# New seats, grouped by tier row: rows are created, or their free positions extended.
+_ADD_SEATS = f"""
+    INSERT INTO tier_rows (event_id, tier_id, section, row_label, grid_y, free_x)
+    SELECT u.event_id, u.tier_id, coalesce(u.section, ''), u.row_label,
+           coalesce(min(u.grid_y), 0),
+           coalesce(array_agg(u.grid_x ORDER BY u.grid_x)
+                    FILTER (WHERE {_SEAT_FREE.format(r="u")}), '{{{{}}}}')
+    FROM {{source}} u WHERE {_ROW_SEAT.format(r="u")}
+    GROUP BY u.event_id, u.tier_id, coalesce(u.section, ''), u.row_label
+    ON CONFLICT (tier_id, section, row_label) DO UPDATE SET
+        grid_y = EXCLUDED.grid_y,
+        free_x = ARRAY(SELECT DISTINCT x FROM unnest(tier_rows.free_x || EXCLUDED.free_x) AS x
+                       ORDER BY x)
+"""  # noqa: S608 - constants only
+
+# Bulk inserts and deletes (a layout saved, an event deleted) go through statement triggers,
+# once per statement rather than once per seat.
+_STATEMENT_FUNCTIONS = f"""
+CREATE FUNCTION units_add_tier_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {_ADD_SEATS.format(source="added")};
+    RETURN NULL;
+END
+$$;
+CREATE FUNCTION units_remove_tier_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE tier_rows t
+    SET free_x = ARRAY(SELECT x FROM unnest(t.free_x) AS x WHERE x <> ALL(d.xs) ORDER BY x)
+    FROM (SELECT tier_id, coalesce(section, '') AS section, row_label,
+                 array_agg(grid_x) AS xs
+          FROM removed u WHERE {_ROW_SEAT.format(r="u")}
+          GROUP BY 1, 2, 3) AS d
+    WHERE t.tier_id = d.tier_id AND t.section = d.section AND t.row_label = d.row_label;
+    RETURN NULL;
+END
+$$
+"""  # noqa: S608 - constants only
+
 _SYNC_FUNCTION = f"""
 CREATE FUNCTION units_sync_tier_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    was_free boolean := TG_OP <> 'INSERT' AND ({_SEAT_FREE.format(r="OLD")});
-    is_free boolean := TG_OP <> 'DELETE' AND ({_SEAT_FREE.format(r="NEW")});
-    same_place boolean := TG_OP = 'UPDATE'
-        AND OLD.tier_id IS NOT DISTINCT FROM NEW.tier_id
+    was_free boolean := {_SEAT_FREE.format(r="OLD")};
+    is_free boolean := {_SEAT_FREE.format(r="NEW")};
+    same_place boolean := OLD.tier_id IS NOT DISTINCT FROM NEW.tier_id
         AND coalesce(OLD.section, '') = coalesce(NEW.section, '')
         AND OLD.row_label IS NOT DISTINCT FROM NEW.row_label
         AND OLD.grid_x IS NOT DISTINCT FROM NEW.grid_x
@@ -50,7 +89,7 @@ BEGIN
             RETURN NULL;
         END IF;
     END IF;
-    IF TG_OP = 'DELETE' OR NOT ({_ROW_SEAT.format(r="NEW")}) THEN
+    IF NOT ({_ROW_SEAT.format(r="NEW")}) THEN
         RETURN NULL;
     END IF;
     IF is_free THEN
@@ -110,9 +149,10 @@ def upgrade() -> None:
         "CREATE INDEX ix_tier_rows_claim ON tier_rows (tier_id, grid_y, id) WHERE max_run > 0"
     )
     op.execute(_SYNC_FUNCTION)
+    op.execute(_STATEMENT_FUNCTIONS)
     op.execute(
-        "CREATE TRIGGER units_tier_rows_insert AFTER INSERT ON units FOR EACH ROW "
-        "WHEN (NEW.seat_number IS NOT NULL) EXECUTE FUNCTION units_sync_tier_rows()"
+        "CREATE TRIGGER units_tier_rows_insert AFTER INSERT ON units REFERENCING NEW TABLE AS"
+        " added FOR EACH STATEMENT EXECUTE FUNCTION units_add_tier_rows()"
     )
     op.execute(
         "CREATE TRIGGER units_tier_rows_update AFTER UPDATE OF booking_id, blocked, accessible,"
@@ -121,21 +161,10 @@ def upgrade() -> None:
         "EXECUTE FUNCTION units_sync_tier_rows()"
     )
     op.execute(
-        "CREATE TRIGGER units_tier_rows_delete AFTER DELETE ON units FOR EACH ROW "
-        "WHEN (OLD.seat_number IS NOT NULL) EXECUTE FUNCTION units_sync_tier_rows()"
+        "CREATE TRIGGER units_tier_rows_delete AFTER DELETE ON units REFERENCING OLD TABLE AS"
+        " removed FOR EACH STATEMENT EXECUTE FUNCTION units_remove_tier_rows()"
     )
-    # Seats laid out before this migration.
-    op.execute(
-        f"""
-        INSERT INTO tier_rows (event_id, tier_id, section, row_label, grid_y, free_x)
-        SELECT u.event_id, u.tier_id, coalesce(u.section, ''), u.row_label,
-               coalesce(min(u.grid_y), 0),
-               coalesce(array_agg(u.grid_x ORDER BY u.grid_x)
-                        FILTER (WHERE {_SEAT_FREE.format(r="u")}), '{{}}')
-        FROM units u WHERE {_ROW_SEAT.format(r="u")}
-        GROUP BY u.event_id, u.tier_id, coalesce(u.section, ''), u.row_label
-        """  # noqa: S608 - constants only
-    )
+    op.execute(_ADD_SEATS.format(source="units"))  # seats laid out before this migration
     op.execute(
         """
         UPDATE tier_rows t SET centre_x2 = s.centre_x2
@@ -151,6 +180,8 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER units_tier_rows_delete ON units")
     op.execute("DROP TRIGGER units_tier_rows_update ON units")
     op.execute("DROP TRIGGER units_tier_rows_insert ON units")
+    op.execute("DROP FUNCTION units_remove_tier_rows()")
+    op.execute("DROP FUNCTION units_add_tier_rows()")
     op.execute("DROP FUNCTION units_sync_tier_rows()")
     op.execute("DROP TABLE tier_rows")
     op.execute("DROP FUNCTION longest_run(integer[])")

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 LOCK_NOT_AVAILABLE = "55P03"
+# Two writers of seats in different rows (a hand-picked choice across rows, an expiry sweep)
+# can wait on each other's tier rows (migration 0007); PostgreSQL then aborts one of them.
+DEADLOCK_DETECTED = "40P01"
 
 
 # The user/event lock, as an SQL expression over two integer expressions.
@@ -50,11 +53,11 @@ _LIVE_UNITS_BY_TIER = text(
 
 @contextmanager
 def busy_on_lock_timeout() -> Iterator[None]:
-    """Turn a `lock_timeout` into the polite "busy, try again" error."""
+    """Turn a `lock_timeout` (or a deadlock) into the polite "busy, try again" error."""
     try:
         yield
     except OperationalError as exc:
-        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+        if getattr(exc.orig, "sqlstate", None) in (LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED):
             raise Busy("Many people are booking right now. Please try again.") from exc
         raise
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import delete, exists, func, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from app.domain import audit
@@ -105,22 +105,9 @@ def replace_layout(
     kept = [{"id": u.id, **_placement(wanted[key])} for key, u in current.items() if key in wanted]
     if kept:
         session.execute(update(Unit), kept)
-    added = [
-        {
-            "event_id": event.id,
-            "tier_id": new_seat_tier.id if new_seat_tier else None,
-            "section": spec.section,
-            "row_label": spec.row_label,
-            "seat_number": str(spec.number),
-            "blocked": False,
-            "accessible": False,
-            **_placement(spec),
-        }
-        for key, spec in wanted.items()
-        if key not in current
-    ]
+    added = [spec for key, spec in wanted.items() if key not in current]
     if added:
-        session.execute(insert(Unit), added)
+        _insert_seats(session, event, added, new_seat_tier)
     event.is_seated = True
     session.flush()
     grown = _sync_zone_capacity(session, event)
@@ -231,6 +218,36 @@ def _lock_units(session: Session, event: Event, *, seats: bool) -> list:
             .where(Unit.event_id == event.id, kind)
             .with_for_update(of=Unit)
         )
+    )
+
+
+# New seats in one statement from arrays: one run of the tier rows' statement trigger, and
+# no per-seat statements or per-value bind parameters for a 20,000-seat venue.
+_INSERT_SEATS = text(
+    "INSERT INTO units (event_id, tier_id, section, row_label, seat_number, blocked, accessible,"
+    " grid_x, grid_y, seat_order)"
+    " SELECT :event_id, :tier_id, s, r, n, false, false, x, y, o"
+    " FROM unnest(CAST(:sections AS text[]), CAST(:rows AS text[]), CAST(:numbers AS text[]),"
+    " CAST(:xs AS integer[]), CAST(:ys AS integer[]), CAST(:orders AS integer[]))"
+    " AS seat(s, r, n, x, y, o)"
+)
+
+
+def _insert_seats(
+    session: Session, event: Event, specs: list[SeatSpec], tier: TicketTier | None
+) -> None:
+    session.execute(
+        _INSERT_SEATS,
+        {
+            "event_id": event.id,
+            "tier_id": tier.id if tier else None,
+            "sections": [spec.section for spec in specs],
+            "rows": [spec.row_label for spec in specs],
+            "numbers": [str(spec.number) for spec in specs],
+            "xs": [spec.grid_x for spec in specs],
+            "ys": [spec.grid_y for spec in specs],
+            "orders": [spec.seat_order for spec in specs],
+        },
     )
 
 

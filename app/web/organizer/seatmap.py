@@ -100,9 +100,9 @@ def _editor(
     edit_form = edit_form or SeatEditForm(formdata=None)
     layout_form.new_seat_tier.choices = _tier_choices(event, none_label="No zone (not for sale)")
     edit_form.tier.choices = _tier_choices(event, none_label="Choose a price zone")
-    seatmap = seat_map_view(
-        session, event, now=utcnow(), organizer=True, section=request.args.get("section", type=int)
-    )
+    # A large venue opens on its first part: the editor has no overview.
+    section = request.args.get("section", 0, type=int)
+    seatmap = seat_map_view(session, event, now=utcnow(), organizer=True, section=section)
     context = {
         "event": event,
         "seatmap": seatmap,

@@ -30,7 +30,12 @@ from markupsafe import Markup
 from app.db import get_db
 from app.domain.base import utcnow
 from app.domain.events.models import Event
-from app.domain.ticketing.seatmap_view import SeatMapView, public_remaining, seat_map_view
+from app.domain.ticketing.seatmap_view import (
+    SeatCell,
+    SeatMapView,
+    public_remaining,
+    seat_map_view,
+)
 from app.live import LiveHub, hub_for
 
 HISTORY = 8  # renderings remembered per page, to answer subscribers a few changes behind
@@ -96,6 +101,8 @@ class _Page:
     lock: threading.Lock = field(default_factory=threading.Lock)
     latest: Snapshot | None = None
     history: deque[Digest] = field(default_factory=lambda: deque(maxlen=HISTORY))
+    # row key -> (its seats when rendered, its markup): a row renders again only when it changed
+    rows: dict[str, tuple[list[SeatCell], str]] = field(default_factory=dict)
 
 
 class LiveFragments:
@@ -155,7 +162,7 @@ class LiveFragments:
                 or latest.version != version
                 or time.monotonic() - latest.rendered_at > MAX_AGE_SECONDS
             ):
-                page.latest = self._render(key, version)
+                page.latest = self._render(key, version, page)
                 page.history.append(Digest.of(page.latest))
             return page.latest, list(page.history)
 
@@ -170,7 +177,7 @@ class LiveFragments:
                 self._pages.popitem(last=False)
             return page
 
-    def _render(self, key: PageKey, version: Version) -> Snapshot:
+    def _render(self, key: PageKey, version: Version, page: _Page) -> Snapshot:
         # Straight from the Jinja environment: no request here, so no context processors.
         templates = current_app.jinja_env
         event_id, seats, section = key
@@ -189,7 +196,12 @@ class LiveFragments:
         grid = ""
         if seatmap is not None:
             seat_row = templates.get_template("public/_seatmap_macros.html").module.seat_row
-            rows = {row.key: str(seat_row(event_id, row)) for row in seatmap.rows}
+            for row in seatmap.rows:
+                cached = page.rows.get(row.key)
+                if cached is None or cached[0] != row.cells:
+                    cached = (row.cells, str(seat_row(event_id, row)))
+                    page.rows[row.key] = cached
+                rows[row.key] = cached[1]
             grid = templates.get_template("public/_seatmap_grid.html").render(
                 seatmap=seatmap, organizer=False, rows_html=rows
             )
