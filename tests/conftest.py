@@ -32,6 +32,7 @@ pytest_plugins = [
 ]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+_APPS: list[Flask] = []  # the apps of the running module, whose caches outlive a test
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,9 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     from app import create_app
 
     application = create_app(_test_config(database_url, tmp_path_factory.mktemp("instance")))
+    _APPS.append(application)
     yield application
+    _APPS.remove(application)
     _stop_live_listener(application)
     application.extensions["db"].engine.dispose()
 
@@ -78,7 +81,9 @@ def csrf_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     application = create_app(
         _test_config(database_url, tmp_path_factory.mktemp("instance"), WTF_CSRF_ENABLED=True)
     )
+    _APPS.append(application)
     yield application
+    _APPS.remove(application)
     _stop_live_listener(application)
     application.extensions["db"].engine.dispose()
 
@@ -104,9 +109,10 @@ def db(app: Flask) -> Iterator[Session]:
     session.rollback()
     session.close()
     truncate_all(database.engine)
-    fragments = app.extensions.get("live_fragments")
-    if fragments is not None:
-        fragments.forget()  # its renderings are keyed by event ids, which start over
+    for application in _APPS:  # their seat map renderings are keyed by ids, which start over
+        fragments = application.extensions.get("live_fragments")
+        if fragments is not None:
+            fragments.forget()
 
 
 def truncate_all(engine) -> None:  # noqa: ANN001

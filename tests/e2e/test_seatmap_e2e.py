@@ -191,3 +191,24 @@ def test_the_editor_is_accessible(
         page.get_by_role("checkbox", name="Circle, Row D seat 1, Circle, blocked")
     ).to_be_visible()
     assert page.evaluate("window.__sameDocument") is True
+
+
+def test_a_large_venue_overview_is_accessible_and_opens_a_part(
+    live_server, theatre, new_page, monkeypatch
+) -> None:
+    from app.domain.ticketing import seatmap_view
+
+    monkeypatch.setattr(seatmap_view, "PAGE_SEATS", 30)  # the theatre's 72 seats: four parts
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        page = new_page(viewport=viewport)
+        page.goto(f"{live_server.url}/events/{theatre.id}/seats")
+        expect(page.get_by_role("navigation", name="Sections")).to_be_visible()
+        expect(page.get_by_role("checkbox")).to_have_count(0)
+        check_accessibility(page)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        screenshot(page, f"seatmap-overview-{name}")
+    page.get_by_role("link", name="Circle").click()
+    expect(
+        page.get_by_role("checkbox", name="Circle, Row D seat 9, Circle, USD 15.00")
+    ).to_be_visible()
+    expect(page.get_by_role("link", name="Circle")).to_have_attribute("aria-current", "page")

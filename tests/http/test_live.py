@@ -310,3 +310,33 @@ def test_the_plain_fragment_for_a_reread(client, theatre) -> None:  # noqa: ANN0
     both = client.get(f"/events/{event.id}/availability?seats=1").get_data(as_text=True)
     assert f'id="seatmap-grid-{event.id}" hx-swap-oob="true"' in both
     assert client.get("/events/999999/availability").status_code == 404
+
+
+def test_the_overview_of_a_large_venue_follows_sales_live(
+    live_server, db: Session, theatre, make_user, monkeypatch
+) -> None:
+    from app.domain.ticketing import seatmap_view
+
+    monkeypatch.setattr(seatmap_view, "PAGE_SEATS", 6)  # rows A and B: two parts
+    event, tier, seat = theatre
+    stream = Stream(live_server.url, f"/events/{event.id}/live?seats=1")
+    try:
+        first = stream.next_event()
+        assert "seatrow" not in first["data"]  # the overview has no seats
+        assert "innerHTML:.part-free[data-part='1']\">6 free</span>" in first["data"]
+
+        hold_units(
+            db,
+            user=make_user(),
+            event=event,
+            tier=None,
+            quantity=2,
+            seat_ids=[seat["B1"], seat["B2"]],
+            now=utcnow(),
+            hold_minutes=10,
+        )
+        db.commit()
+        change = stream.next_event_with("data-part='1']\">4 free</span>", timeout=2)
+        assert "innerHTML:.part-free[data-part='0']\">6 free</span>" in change["data"]
+    finally:
+        stream.close()

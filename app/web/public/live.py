@@ -8,11 +8,13 @@ pooled connection only for the moment it re-reads the event.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import get_session
 from app.domain.base import NotFound
@@ -21,6 +23,7 @@ from app.live import hub_for
 from app.web.public.live_fragments import fragments_for, out_of_band
 
 bp = Blueprint("public_live", __name__)
+log = logging.getLogger(__name__)
 
 
 def _published_event_or_404(event_id: int) -> Event:
@@ -50,8 +53,15 @@ def stream(event_id: int) -> ResponseReturnValue:
                 # Woken by a change, or a quiet keep-alive interval passed: either way re-read
                 # (the fragment cache makes that cheap), which also heals changes that never
                 # notified; an empty answer becomes a comment line that finds browsers gone.
-                with app.app_context():
-                    message = fragments.message(event_id, seats=seats, section=section, since=last)
+                try:
+                    with app.app_context():
+                        message = fragments.message(
+                            event_id, seats=seats, section=section, since=last
+                        )
+                except SQLAlchemyError as error:
+                    # The browser reconnects (`retry`) and is answered once the database is back.
+                    log.warning("live stream of event %s ended: %s", event_id, error)
+                    return
                 last = message.id
                 yield message.encode() if message.data else ": still here\n\n"
                 subscription.wait(min(keepalive, left))
