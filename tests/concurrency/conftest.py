@@ -6,16 +6,21 @@ truncates every table after each test.
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
+import fasteners
 import pytest
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import make_engine
+
+RUN_LOCK = Path(tempfile.gettempdir()) / "eh-test-parallel.lock"
 
 
 class Parallel:
@@ -28,6 +33,15 @@ class Parallel:
 
     def run(self, n: int, fn: Callable[[int, Session], Any]) -> list[Any]:
         """Return each call's result, or the exception it raised, in index order."""
+        # One run at a time across test workers: fifty connections each would pass the
+        # server's 100 when two runs meet.
+        with fasteners.InterProcessLock(RUN_LOCK):
+            try:
+                return self._run(n, fn)
+            finally:
+                self.engine.dispose()  # close the connections before the next run may start
+
+    def _run(self, n: int, fn: Callable[[int, Session], Any]) -> list[Any]:
         start = threading.Barrier(n)
 
         def one(index: int) -> Any:

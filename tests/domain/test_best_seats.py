@@ -4,6 +4,8 @@ best seats together, and a refusal tells the truth."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -63,6 +65,28 @@ def best(db: Session, event, tier, user, now, quantity: int = 2) -> Booking:  # 
     return hold_best_available(
         db, user=user, event=event, tier=tier, quantity=quantity, now=now, hold_minutes=10
     )
+
+
+@contextmanager
+def locked_elsewhere(app, statement) -> Iterator[None]:  # noqa: ANN001
+    """Another transaction holds the row locks `statement` takes, until the block ends."""
+    locked, release = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with app.extensions["db"].session() as session:
+            session.execute(statement)
+            locked.set()
+            release.wait(10)
+            session.rollback()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        assert locked.wait(5)
+        yield
+    finally:
+        release.set()
+        thread.join()
 
 
 def tier_rows_from_scratch(db: Session, event_id: int) -> dict[tuple, list[int]]:
@@ -268,27 +292,9 @@ def test_a_row_another_buyer_is_working_in_is_skipped(
     event, tier, seat = venue("Row A: 1-10\nRow B: 1-10")
     user = make_user()
     db.commit()
-    locked, release = threading.Event(), threading.Event()
-
-    def other_buyer() -> None:
-        with app.extensions["db"].session() as other:
-            other.execute(
-                select(TierRow.id)
-                .where(TierRow.tier_id == tier.id, TierRow.row_label == "A")
-                .with_for_update()
-            )
-            locked.set()
-            release.wait(10)
-            other.rollback()
-
-    thread = threading.Thread(target=other_buyer)
-    thread.start()
-    try:
-        assert locked.wait(5)
+    row_a = select(TierRow.id).where(TierRow.tier_id == tier.id, TierRow.row_label == "A")
+    with locked_elsewhere(app, row_a.with_for_update()):
         assert held(db, best(db, event, tier, user, now), seat) == ["B5", "B6"]
-    finally:
-        release.set()
-        thread.join()
 
 
 def test_seats_picked_by_hand_meanwhile_are_left_out(
@@ -299,25 +305,9 @@ def test_seats_picked_by_hand_meanwhile_are_left_out(
     event, tier, seat = venue("Row A: 1-10")
     user = make_user()
     db.commit()
-    locked, release = threading.Event(), threading.Event()
-
-    def hand_picker() -> None:
-        with app.extensions["db"].session() as other:
-            other.execute(
-                select(Unit.id).where(Unit.id.in_([seat["A5"], seat["A6"]])).with_for_update()
-            )
-            locked.set()
-            release.wait(10)
-            other.rollback()
-
-    thread = threading.Thread(target=hand_picker)
-    thread.start()
-    try:
-        assert locked.wait(5)
+    middle = select(Unit.id).where(Unit.id.in_([seat["A5"], seat["A6"]]))
+    with locked_elsewhere(app, middle.with_for_update()):
         assert held(db, best(db, event, tier, user, now), seat) in (["A3", "A4"], ["A7", "A8"])
-    finally:
-        release.set()
-        thread.join()
 
 
 def test_stranded_seats_and_a_gentle_warning(db: Session, venue, make_user, now) -> None:

@@ -33,7 +33,7 @@ from app.domain.ticketing.on_sale import (
     SaleTier,
     check_event_on_sale,
     check_tier_on_sale,
-    load_tier_on_sale,
+    tier_and_event,
 )
 from app.domain.ticketing.waitlist import OfferSettings
 
@@ -109,13 +109,8 @@ def hold_tier(
     hold_minutes: int,
     offers: OfferSettings | None = None,
 ) -> Booking:
-    """`hold_units` for a tier named by id, as a form sends it: a tier that does not exist or
-    belongs to another event is refused with the same message (nothing tells them apart)."""
-    with busy_on_lock_timeout():
-        found = load_tier_on_sale(session, tier_id, buyer_id=user.id)
-    if found is None or found[0].event_id != event_id:
-        raise BookingError("invalid_tier")
-    tier, event = found
+    """`hold_units` for a tier named by id, as a form sends it (`on_sale.tier_and_event`)."""
+    tier, event = tier_and_event(session, tier_id, event_id=event_id, buyer_id=user.id)
     return hold_units(
         session,
         user=user,

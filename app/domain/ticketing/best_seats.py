@@ -51,7 +51,7 @@ from app.domain.ticketing.on_sale import (
     SaleTier,
     check_event_on_sale,
     check_tier_on_sale,
-    load_tier_on_sale,
+    tier_and_event,
 )
 from app.domain.ticketing.seat_placement import (
     RowSeats,
@@ -89,12 +89,8 @@ def hold_best_by_id(
     offers: OfferSettings | None = None,
 ) -> Booking:
     """`hold_best_available` for a tier named by id, as the form sends it: the tier, its event
-    and the buyer's limit lock come in one statement (`on_sale.load_tier_on_sale`)."""
-    with busy_on_lock_timeout():
-        found = load_tier_on_sale(session, tier_id, buyer_id=user.id)
-    if found is None or found[0].event_id != event_id:
-        raise BookingError("invalid_tier")
-    tier, event = found
+    and the buyer's limit lock come in one statement (`on_sale.tier_and_event`)."""
+    tier, event = tier_and_event(session, tier_id, event_id=event_id, buyer_id=user.id)
     return hold_best_available(
         session,
         user=user,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.events.models import EventStatus
 from app.domain.ticketing.errors import BookingError
-from app.domain.ticketing.limits import USER_EVENT_LOCK
+from app.domain.ticketing.limits import USER_EVENT_LOCK, busy_on_lock_timeout
 
 
 class SaleEvent(Protocol):
@@ -122,3 +122,16 @@ def check_tier_on_sale(
         raise BookingError("sales_closed", f"{tier.name}: sales have not opened yet.")
     if tier.sales_end and now >= tier.sales_end:
         raise BookingError("sales_closed", f"{tier.name}: sales have ended.")
+
+
+def tier_and_event(
+    session: Session, tier_id: int, *, event_id: int, buyer_id: int
+) -> tuple[TierOnSale, EventOnSale]:
+    """`load_tier_on_sale` for a tier named by id as a form sends it: a tier that does not
+    exist or belongs to another event is refused with the same message (nothing tells them
+    apart), and a lock wait that times out is "busy"."""
+    with busy_on_lock_timeout():
+        found = load_tier_on_sale(session, tier_id, buyer_id=buyer_id)
+    if found is None or found[0].event_id != event_id:
+        raise BookingError("invalid_tier")
+    return found
