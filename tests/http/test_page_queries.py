@@ -86,3 +86,47 @@ def test_booking_page_statements(app, client, buyer, full_tier) -> None:  # noqa
         page = client.get(booked.headers["Location"])
     assert page.status_code == 200 and "Confirmed" in page.get_data(as_text=True)
     assert len(statements) <= BOOKING_PAGE_STATEMENTS, statements
+
+
+# The signed-in user (1), the event (1): the map itself comes from the shared rendering.
+SEAT_PAGE_STATEMENTS = 2
+# The signed-in user (1), the tier with its event and the buyer's limit lock (1), the best
+# row nobody else is in (1), the seats and the booking (1), the availability NOTIFY (1).
+BEST_AVAILABLE_STATEMENTS = 5
+
+
+@pytest.fixture
+def seated_tier(db, make_event, make_tier, now):  # noqa: ANN001, ANN201
+    from app.domain.ticketing.seatmap import replace_layout
+
+    event = make_event(is_seated=True)
+    tier = make_tier(event=event, name="Stalls", price_minor=2500, capacity=0, per_user_limit=8)
+    layout = "\n".join(f"Row {row}: 1-20" for row in "ABCDE")
+    replace_layout(db, event=event, text=layout, new_seat_tier=tier, actor_id=None, now=now)
+    db.commit()
+    return tier
+
+
+def test_seat_page_statements(app, client, buyer, seated_tier, monkeypatch) -> None:  # noqa: ANN001
+    from app.live import hub_for
+    from app.web.public import live_fragments
+
+    monkeypatch.setattr(live_fragments, "MAX_AGE_SECONDS", 60.0)  # however slow this machine
+
+    url = f"/events/{seated_tier.event_id}/seats"
+    client.get(url)  # starts following changes (LISTEN)
+    assert hub_for(app).listening.wait(5)
+    client.get(url)  # renders the map once for every viewer until it changes
+    with counted_statements(app) as statements:
+        page = client.get(url)
+    assert page.status_code == 200 and page.get_data(as_text=True).count('name="seat"') == 100
+    assert len(statements) <= SEAT_PAGE_STATEMENTS, statements
+
+
+def test_best_available_statements(app, client, buyer, seated_tier) -> None:  # noqa: ANN001
+    url = f"/events/{seated_tier.event_id}/seats/best"
+    form = {"tier_id": seated_tier.id, "quantity": 2}
+    assert client.post(url, data=form).status_code == 303
+    with counted_statements(app) as statements:
+        assert client.post(url, data=form).status_code == 303
+    assert len(statements) <= BEST_AVAILABLE_STATEMENTS, statements
