@@ -1,0 +1,108 @@
+"""Migration 0007 on a database that already has seat maps: their tier rows are built from the
+seats as they are (free, sold, blocked, wheelchair), and the migration goes down and up again."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.db import libpq_url, make_engine
+from app.domain.accounts.models import Role, User
+from app.domain.base import utcnow
+from app.domain.events.models import Event, EventStatus, EventType
+from app.domain.ticketing.models import Booking, TicketTier, Unit
+from app.migrate import alembic_config, upgrade
+from tests import pg
+
+
+@pytest.fixture
+def blank_url() -> Iterator[str]:
+    name = f"eh_m_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(libpq_url(pg.admin_url()), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = pg._with_database(pg.admin_url(), name)
+    yield url
+    pg.drop_test_database(url)
+
+
+def seat_map_before_0007(session: Session) -> int:
+    organizer = User(email="o@example.test", name="O", role=Role.ORGANIZER)
+    starts = utcnow() + timedelta(days=30)
+    event = Event(
+        organizer=organizer,
+        title="Old show",
+        slug="old-show",
+        description="",
+        event_type=EventType.OFFLINE,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        timezone="UTC",
+        tags=[],
+        currency="USD",
+        sold_count=0,
+        status=EventStatus.PUBLISHED,
+        is_seated=True,
+    )
+    session.add(event)
+    session.flush()
+    tier = TicketTier(event_id=event.id, name="Stalls", price_minor=1000, currency="USD")
+    session.add(tier)
+    session.flush()
+    booking = Booking(reference="OLD00001", event_id=event.id, quantity=1)
+    session.add(booking)
+    session.flush()
+    for x in range(6):  # Row A 1-6: seat 2 sold, 3 blocked, 4 a wheelchair space
+        session.add(
+            Unit(
+                event_id=event.id,
+                tier_id=tier.id,
+                section="Stalls",
+                row_label="A",
+                seat_number=str(x + 1),
+                grid_x=x,
+                grid_y=0,
+                seat_order=x,
+                booking_id=booking.id if x == 1 else None,
+                blocked=x == 2,
+                accessible=x == 3,
+            )
+        )
+    session.commit()
+    return tier.id
+
+
+def test_existing_seat_maps_get_their_tier_rows(blank_url: str) -> None:
+    from alembic import command
+
+    upgrade(blank_url, "0006")
+    engine = make_engine(blank_url, pool_size=1)
+    try:
+        with Session(engine) as session:
+            tier_id = seat_map_before_0007(session)
+        upgrade(blank_url)
+        row = (
+            "SELECT section, row_label, free_x, free, max_run, centre_x2 FROM tier_rows"
+            " WHERE tier_id = :t"
+        )
+        with engine.connect() as conn:
+            assert conn.execute(text(row), {"t": tier_id}).one() == (
+                "Stalls",
+                "A",
+                [0, 4, 5],
+                3,
+                2,
+                5,
+            )
+        command.downgrade(alembic_config(blank_url), "0006")
+        upgrade(blank_url)
+        with engine.connect() as conn:
+            assert conn.execute(text(row), {"t": tier_id}).one()[2] == [0, 4, 5]
+    finally:
+        engine.dispose()
