@@ -89,10 +89,14 @@ def csrf_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 def _stop_live_listener(application: Flask) -> None:
-    """Close the LISTEN connection a test's live streams opened (app/live.py), if any."""
+    """Close the LISTEN connection a test's live streams opened (app/live.py), if any, and the
+    connections the seat map renderings used."""
     hub = application.extensions.get("live_hub")
     if hub is not None:
         hub.stop()
+    fragments = application.extensions.get("live_fragments")
+    if fragments is not None:
+        fragments.close()
 
 
 @pytest.fixture

@@ -346,14 +346,26 @@ def test_stranded_seats_and_a_gentle_warning(db: Session, venue, make_user, now)
 def test_the_nearest_alternative_of_the_same_size(db: Session, venue, now) -> None:
     event, tier, seat = venue("Row A: 1-8\nRow B: 1-8\nRow C: 1-8")
     take(db, seat, "B1", "B2", "B3", "B4", "B5", "B6")
+    wanted = [seat["B4"], seat["B5"]]
+
+    def offer(buyer_id: int) -> list[str]:
+        found = nearest_alternative(db, event_id=event.id, seat_ids=wanted, buyer_id=buyer_id)
+        return [s.label for s in found]
+
     # Someone wanted B4+B5 (taken): B7+B8 in the same row beat any seats in rows A or C.
-    offer = nearest_alternative(db, event_id=event.id, seat_ids=[seat["B4"], seat["B5"]])
-    assert [s.label for s in offer] == ["Row B seat 7", "Row B seat 8"]
+    assert offer(0) == ["Row B seat 7", "Row B seat 8"]
+    # The buyers who lost the same seats are spread over the nearest groups, not sent to one.
+    assert {tuple(offer(buyer)) for buyer in range(4)} == {
+        ("Row B seat 7", "Row B seat 8"),
+        ("Row A seat 3", "Row A seat 4"),
+        ("Row A seat 5", "Row A seat 6"),
+        ("Row A seat 1", "Row A seat 2"),
+    }
     take(db, seat, "B7", "B8")
-    offer = nearest_alternative(db, event_id=event.id, seat_ids=[seat["B4"], seat["B5"]])
     # Rows A and C are as near; in row A, A3+A4 keep even runs on both sides.
-    assert [s.label for s in offer] == ["Row A seat 3", "Row A seat 4"]
-    assert nearest_alternative(db, event_id=event.id, seat_ids=list(seat.values())) == []
+    assert offer(0) == ["Row A seat 3", "Row A seat 4"]
+    everything = list(seat.values())
+    assert nearest_alternative(db, event_id=event.id, seat_ids=everything, buyer_id=1) == []
 
 
 def test_expired_holds_sweep_back_into_tier_rows(db: Session, venue, make_user, now) -> None:

@@ -101,8 +101,19 @@ def test_spread_stays_within_a_section() -> None:
 
 def test_nearest_together_prefers_the_same_row_then_neighbouring_rows() -> None:
     rows = [row(1, "xx....xx"), row(2, "........"), row(3, "..xx....")]
-    found = nearest_together(rows, 2, section="", grid_y=3, centre=3.5)
-    assert found is not None and found[0].key == 3 and found[1] == [4, 5]
-    found = nearest_together(rows, 2, section="", grid_y=1, centre=1.5)
-    assert found is not None and found[0].key == 1 and found[1] == [2, 3]
-    assert nearest_together(rows, 9, section="", grid_y=1, centre=0) is None
+    ((found_row, seats),) = nearest_together(rows, 2, section="", grid_y=3, centre=3.5)
+    assert found_row.key == 3 and seats == [4, 5]
+    ((found_row, seats),) = nearest_together(rows, 2, section="", grid_y=1, centre=1.5)
+    assert found_row.key == 1 and seats == [2, 3]
+    assert nearest_together(rows, 9, section="", grid_y=1, centre=0) == []
+
+
+def test_nearest_together_offers_several_groups_that_do_not_overlap() -> None:
+    rows = [row(1, "xx....xx"), row(2, "........")]
+    found = nearest_together(rows, 2, section="", grid_y=1, centre=3.5, choices=4)
+    assert [(r.key, seats) for r, seats in found] == [
+        (1, [2, 3]),
+        (1, [4, 5]),
+        (2, [2, 3]),
+        (2, [4, 5]),
+    ]

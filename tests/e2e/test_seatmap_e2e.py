@@ -140,6 +140,29 @@ def test_seats_taken_meanwhile_turn_grey_and_the_nearest_pair_is_offered(
     expect(buyer.get_by_text("Stalls, Row B seat", exact=False).first).to_be_visible()
 
 
+def test_a_choice_leaving_a_single_seat_is_warned_about_before_it_is_sent(
+    live_server, csrf_app, theatre, new_page, make_user, login_as
+) -> None:
+    page = new_page(viewport=PHONE)
+    log_in(page, live_server, csrf_app, make_user(), login_as)
+    page.goto(f"{live_server.url}/events/{theatre.id}/seats")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.method))
+    for number in (2, 3):  # Circle D1 would be left alone at the row's end
+        page.get_by_role("checkbox", name=f"Circle, Row D seat {number}, Circle, USD 15.00").check()
+    page.get_by_role("button", name="Hold the chosen seats").click()
+
+    warning = page.get_by_role("alert")
+    expect(warning).to_contain_text("Circle, Row D seat 1 would be left on its own")
+    assert "POST" not in requests  # warned in the page, nothing sent yet
+    check_accessibility(page)
+    screenshot(page, "seatmap-single-seat-phone")
+
+    page.get_by_role("button", name="Hold my choice anyway").click()
+    expect(page).to_have_url(re.compile(r"/account/bookings/[A-Z0-9]+$"))
+    expect(page.get_by_text("Circle, Row D seat 2; Circle, Row D seat 3")).to_be_visible()
+
+
 def test_the_seat_map_works_without_javascript(
     live_server, csrf_app, theatre, new_page, make_user, login_as
 ) -> None:

@@ -64,6 +64,7 @@ from app.domain.ticketing.seatmap_view import seat_label
 from app.domain.ticketing.waitlist import OfferSettings
 
 ROW_ATTEMPTS = 3  # runs tried in one row while hand-picked claims hold some of its seats
+ALTERNATIVES = 4  # nearest groups of seats spread over buyers who lost the same seats
 
 _ROW_QUERY = (
     "SELECT id, grid_y, section, row_label, free_x, centre_x2 FROM tier_rows"
@@ -262,10 +263,13 @@ def offered_seats(
 
 
 def nearest_alternative(
-    session: Session, *, event_id: int, seat_ids: Sequence[int]
+    session: Session, *, event_id: int, seat_ids: Sequence[int], buyer_id: int
 ) -> list[OfferedSeat]:
-    """As many seats together as `seat_ids`, of the first one's price zone, as near to them as
-    possible (for a buyer whose hand-picked seats were just taken); empty when there are none."""
+    """As many seats together as `seat_ids`, of the first one's price zone, near them (for a
+    buyer whose hand-picked seats were just taken); empty when there are none.
+
+    Everyone who lost the same seats would be offered the same next ones and collide again, so
+    the offer is one of the `ALTERNATIVES` nearest groups, chosen by the buyer."""
     picked = session.execute(
         select(Unit.tier_id, func.coalesce(Unit.section, ""), Unit.grid_x, Unit.grid_y)
         .where(Unit.event_id == event_id, Unit.id.in_(seat_ids), Unit.tier_id.is_not(None))
@@ -274,15 +278,17 @@ def nearest_alternative(
     if not picked:
         return []
     tier_id, section = picked[0][0], picked[0][1]
-    centre = sum(p.grid_x for p in picked) / len(picked)
     found = nearest_together(
         row_seats(session, tier_id),
         len(seat_ids),
         section=section,
         grid_y=picked[0].grid_y,
-        centre=centre,
+        centre=sum(p.grid_x for p in picked) / len(picked),
+        choices=ALTERNATIVES,
     )
-    return offered_seats(session, event_id, tier_id, [found]) if found else []
+    if not found:
+        return []
+    return offered_seats(session, event_id, tier_id, [found[buyer_id % len(found)]])
 
 
 def stranded_seats(

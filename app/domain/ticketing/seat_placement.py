@@ -44,10 +44,10 @@ def longest_run(positions: Sequence[int]) -> int:
     return max((last - first + 1 for first, last in runs(positions)), default=0)
 
 
-def best_run(positions: Sequence[int], quantity: int, centre: float) -> list[int] | None:
-    """`quantity` adjacent free positions: fewest lone seats left, then even leftovers, then
-    nearest `centre`. None when no run is long enough."""
-    best: tuple[tuple[int, int, float, int], int] | None = None
+def placements(positions: Sequence[int], quantity: int, centre: float) -> list[list[int]]:
+    """Every way to seat `quantity` side by side in the row, best first: fewest lone seats
+    left, then even leftovers, then nearest `centre`."""
+    scored: list[tuple[tuple[int, int, float, int], int]] = []
     for first, last in runs(positions):
         for start in range(first, last - quantity + 2):
             left, right = start - first, last - (start + quantity - 1)
@@ -57,11 +57,15 @@ def best_run(positions: Sequence[int], quantity: int, centre: float) -> list[int
                 abs(start + (quantity - 1) / 2 - centre),
                 start,
             )
-            if best is None or score < best[0]:
-                best = (score, start)
-    if best is None:
-        return None
-    return list(range(best[1], best[1] + quantity))
+            scored.append((score, start))
+    scored.sort()
+    return [list(range(start, start + quantity)) for _, start in scored]
+
+
+def best_run(positions: Sequence[int], quantity: int, centre: float) -> list[int] | None:
+    """The best of `placements`, or None when no run is long enough."""
+    found = placements(positions, quantity, centre)
+    return found[0] if found else None
 
 
 def stranded(positions: Sequence[int], taken: Iterable[int]) -> list[int]:
@@ -113,20 +117,25 @@ def spread(rows: Sequence[RowSeats], quantity: int) -> list[tuple[RowSeats, list
 
 
 def nearest_together(
-    rows: Sequence[RowSeats], quantity: int, *, section: str, grid_y: int, centre: float
-) -> tuple[RowSeats, list[int]] | None:
-    """`quantity` adjacent free seats as near as possible to where the buyer looked (a row
-    `grid_y` and a position `centre` in `section`): nearest row first, then nearest seats."""
-    found: tuple[tuple[int, int, float], RowSeats, list[int]] | None = None
-    for row in rows:
-        seats = best_run(row.free_x, quantity, centre)
-        if seats is None:
-            continue
-        score = (
-            row.section != section,
-            abs(row.grid_y - grid_y),
-            abs(seats[0] + (quantity - 1) / 2 - centre),
-        )
-        if found is None or score < found[0]:
-            found = (score, row, seats)
-    return (found[1], found[2]) if found else None
+    rows: Sequence[RowSeats],
+    quantity: int,
+    *,
+    section: str,
+    grid_y: int,
+    centre: float,
+    choices: int = 1,
+) -> list[tuple[RowSeats, list[int]]]:
+    """Up to `choices` non-overlapping groups of `quantity` adjacent free seats as near as
+    possible to where the buyer looked (row `grid_y`, position `centre`, in `section`), best
+    first: the nearest rows first, in a row the best placements (`placements`)."""
+    ordered = sorted(rows, key=lambda row: (row.section != section, abs(row.grid_y - grid_y)))
+    found: list[tuple[RowSeats, list[int]]] = []
+    for row in ordered:
+        taken: set[int] = set()
+        for seats in placements(row.free_x, quantity, centre):
+            if taken.isdisjoint(seats):
+                found.append((row, seats))
+                taken.update(seats)
+                if len(found) == choices:
+                    return found
+    return found

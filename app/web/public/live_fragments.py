@@ -2,10 +2,10 @@
 page view and every live subscriber.
 
 A snapshot of a page (an event, with or without its seat map, and the part of a large venue
-shown) is re-rendered only when the process's LISTEN connection says the event changed
-(`LiveHub.version`), or after `MAX_AGE_SECONDS`; every seat page view and stream in between
-reuses it. Each seat row is rendered once, and both the page's grid and the live swaps are
-built from those strings.
+shown) is rendered through a small pool of connections of its own, and rendered again only
+when the process's LISTEN connection says the event changed (`LiveHub.version`), or after
+`MAX_AGE_SECONDS`; every seat page view and stream in between reuses it. Each seat row is
+rendered once, and both the page's grid and the live swaps are built from those strings.
 
 A live message is a list of htmx out-of-band swaps: the remaining count of each visible tier
 (into every `.remaining[data-tier=ID]` on the page), the free seats of each part of a large
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 from markupsafe import Markup
 
-from app.db import get_db
+from app.db import Database
 from app.domain.base import utcnow
 from app.domain.events.models import Event
 from app.domain.ticketing.seatmap_view import (
@@ -44,6 +44,7 @@ MAX_PAGES = 64  # (event, seats, part) combinations cached per process
 # so a change that did not notify (a hold that merely ran out) still reaches new subscribers at
 # once and open streams at their next keep-alive.
 MAX_AGE_SECONDS = 1.0
+RENDER_POOL_SIZE = 2  # renders of different pages at once, per process
 
 Version = tuple[int, int]
 PageKey = tuple[int, bool, int | None]  # event id, with seats, part shown
@@ -106,8 +107,12 @@ class _Page:
 
 
 class LiveFragments:
-    def __init__(self, hub: LiveHub) -> None:
+    def __init__(self, hub: LiveHub, database: Database) -> None:
         self.hub = hub
+        # Renders read through a pool of their own: a page request already holds one of the
+        # request pool's connections when it asks for a snapshot, and the requests waiting for
+        # the same rendering hold theirs, so rendering through that pool could wait for ever.
+        self.database = database
         self._process = secrets.token_hex(4)  # ids from another process never match ours
         self._serials = itertools.count(1)
         self._lock = threading.Lock()
@@ -141,6 +146,9 @@ class LiveFragments:
         if not rows and before.counts == now.counts:
             return Message(ident, "")
         return Message(ident, current.counts + "".join(rows))
+
+    def close(self) -> None:
+        self.database.engine.dispose()
 
     def forget(self) -> None:
         """Drop every rendering (tests reuse event ids after emptying the database)."""
@@ -181,7 +189,7 @@ class LiveFragments:
         # Straight from the Jinja environment: no request here, so no context processors.
         templates = current_app.jinja_env
         event_id, seats, section = key
-        with get_db().session() as session:
+        with self.database.session() as session:
             # One snapshot for counts and seats, so a message never shows them disagreeing.
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             remaining = public_remaining(session, event_id, now=utcnow())
@@ -221,6 +229,11 @@ def fragments_for(app: Flask) -> LiveFragments:
         with _create_lock:
             fragments = app.extensions.get("live_fragments")
             if fragments is None:
-                fragments = LiveFragments(hub_for(app))
+                database = Database(
+                    app.extensions["db"].url,
+                    pool_size=RENDER_POOL_SIZE,
+                    lock_timeout_ms=int(app.config["LOCK_TIMEOUT_MS"]),
+                )
+                fragments = LiveFragments(hub_for(app), database)
                 app.extensions["live_fragments"] = fragments
     return fragments

@@ -215,7 +215,9 @@ def hold_chosen(event_id: int) -> ResponseReturnValue:
         session.rollback()
         taken = _taken_cells(event, error.seat_ids)
         names = " and ".join(cell.name for cell in taken)
-        offer = nearest_alternative(session, event_id=event.id, seat_ids=form.seat.data)
+        offer = nearest_alternative(
+            session, event_id=event.id, seat_ids=form.seat.data, buyer_id=current_user.id
+        )
         message = f"Sorry, {names} {'was' if len(taken) == 1 else 'were'} just taken."
         message += " These are free nearby:" if offer else " Please pick other seats."
         answer = SeatAnswer(message, offer, _hold(offer), taken)
