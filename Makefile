@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 AXE := tests/e2e/vendor/axe-core/axe.min.js
 AXE_VERSION := 4.10.3
 
-.PHONY: run test lint format bench bench-search bench-rush bench-purchase browser clean-db
+.PHONY: run test lint format bench bench-search bench-rush bench-purchase bench-seated browser clean-db
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,7 @@ format: $(STAMP)
 test: $(STAMP) browser $(AXE) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-bench: bench-search bench-rush bench-purchase
+bench: bench-search bench-rush bench-purchase bench-seated
 
 bench-search: $(STAMP)
 	$(BIN)/python -m bench.search
@@ -52,3 +52,8 @@ bench-rush: $(STAMP)
 
 bench-purchase: $(STAMP)
 	$(BIN)/python -m bench.purchase
+
+# Seated rush (best available, then general admission, then hand-picked seats); wrk as above.
+bench-seated: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk )
+	$(BIN)/python -m bench.seated

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db_pool import FairQueuePool
+from app.db_pool import FairQueuePool, pages_first
 
 EMBEDDED_DB_NAME = "eventhall"
 _embedded_servers: dict[str, Any] = {}
@@ -112,6 +112,7 @@ def init_app(app: Flask) -> Database:
         lock_timeout_ms=int(app.config["LOCK_TIMEOUT_MS"]),
     )
     app.extensions["db"] = database
+    app.before_request(_mark_page_views)
     app.after_request(_commit_on_success)
     app.teardown_request(_close_session)
     return database
@@ -131,6 +132,11 @@ def get_session() -> Session:
 def after_commit(callback: Callable[[], None]) -> None:
     """Run `callback` once the current request's transaction has committed."""
     g.setdefault("after_commit", []).append(callback)
+
+
+def _mark_page_views() -> None:
+    """Page views wait for a connection ahead of form posts (app/db_pool.py)."""
+    pages_first.set(request.method in ("GET", "HEAD"))
 
 
 def _commit_on_success(response: Response) -> Response:

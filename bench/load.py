@@ -34,15 +34,8 @@ class HotEvent:
     capacity: int
 
 
-def create_hot_event(
-    session: Session,
-    *,
-    capacity: int,
-    price_minor: int,
-    per_user_limit: int | None = None,
-    title: str = "The hot show",
-) -> HotEvent:
-    """A published event with one general-admission tier of `capacity` units."""
+def create_published_event(session: Session, *, title: str = "The hot show") -> Event:
+    """A published event (with its own organizer) starting in 30 days, priced in EUR."""
     organizer = User(
         email=f"organizer-{time.monotonic_ns()}@bench.test",
         name="Bench Organizer",
@@ -72,6 +65,19 @@ def create_hot_event(
     )
     session.add(event)
     session.flush()
+    return event
+
+
+def create_hot_event(
+    session: Session,
+    *,
+    capacity: int,
+    price_minor: int,
+    per_user_limit: int | None = None,
+    title: str = "The hot show",
+) -> HotEvent:
+    """A published event with one general-admission tier of `capacity` units."""
+    event = create_published_event(session, title=title)
     tier = create_tier(
         session,
         event=event,
@@ -84,7 +90,7 @@ def create_hot_event(
             max_per_order=10,
             per_user_limit=per_user_limit,
         ),
-        actor_id=organizer.id,
+        actor_id=event.organizer_id,
         now=utcnow(),
     )
     return HotEvent(event.id, tier.id, capacity)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import exc, text
 
 from app.db import make_engine
-from app.db_pool import FairGate
+from app.db_pool import PAGE_STREAK, FairGate
 
 
 def test_a_released_permit_goes_to_the_longest_waiter_not_to_a_newcomer() -> None:
@@ -24,7 +24,7 @@ def test_a_released_permit_goes_to_the_longest_waiter_not_to_a_newcomer() -> Non
 
     def queued(count: int) -> None:
         deadline = time.monotonic() + 10
-        while len(gate._waiters) < count and time.monotonic() < deadline:
+        while len(gate._posts) < count and time.monotonic() < deadline:
             time.sleep(0.005)
 
     first = threading.Thread(target=wait_then_record, args=("first",))
@@ -39,6 +39,34 @@ def test_a_released_permit_goes_to_the_longest_waiter_not_to_a_newcomer() -> Non
     first.join(10)
     second.join(10)
     assert served == ["first", "second", "newcomer"]
+
+
+def test_page_views_go_first_but_never_starve_a_waiting_post() -> None:
+    gate = FairGate(1)
+    assert gate.acquire()
+    served: list[str] = []
+
+    def wait_then_record(name: str, page: bool) -> None:
+        assert gate.acquire(timeout=10, page=page)
+        served.append(name)
+        gate.release()
+
+    def start(name: str, page: bool, queue: str, count: int) -> threading.Thread:
+        thread = threading.Thread(target=wait_then_record, args=(name, page))
+        thread.start()
+        deadline = time.monotonic() + 10
+        while len(getattr(gate, queue)) < count and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return thread
+
+    threads = [start("post", False, "_posts", 1)]
+    threads += [start(f"page {n}", True, "_pages", n) for n in range(1, PAGE_STREAK + 3)]
+    gate.release()
+    for thread in threads:
+        thread.join(10)
+    # Pages first, but the post gets its turn after PAGE_STREAK pages in a row.
+    pages = [f"page {n}" for n in range(1, PAGE_STREAK + 3)]
+    assert served == pages[:PAGE_STREAK] + ["post"] + pages[PAGE_STREAK:]
 
 
 def test_a_waiter_gives_up_after_its_timeout_and_leaves_the_queue() -> None:

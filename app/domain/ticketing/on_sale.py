@@ -81,6 +81,15 @@ _TIER_ON_SALE = text(
 )
 
 
+_EVENT_ON_SALE = text("SELECT id, status, ends_at, is_seated FROM events WHERE id = :event_id")
+
+
+def load_event_on_sale(session: Session, event_id: int) -> EventOnSale | None:
+    """What a hold needs to know of an event, in one plain statement (no ORM object)."""
+    row = session.connection().execute(_EVENT_ON_SALE, {"event_id": event_id}).first()
+    return EventOnSale(*row) if row is not None else None
+
+
 def load_tier_on_sale(
     session: Session, tier_id: int, *, buyer_id: int
 ) -> tuple[TierOnSale, EventOnSale] | None:

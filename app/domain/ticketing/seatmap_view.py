@@ -16,6 +16,7 @@ import enum
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -25,6 +26,11 @@ from app.domain.ticketing.catalog import remaining_by_tier
 from app.domain.ticketing.models import Booking, BookingStatus, TicketTier, Unit
 
 PAGE_SEATS = 1_000
+
+
+class SaleWindow(Protocol):
+    sales_start: datetime | None
+    sales_end: datetime | None
 
 
 class SeatState(enum.StrEnum):
@@ -109,7 +115,7 @@ def seat_map_view(
 ) -> SeatMapView:
     """The event's seat map for a buyer (or, with `organizer`, for its organizer). `section`
     picks the part shown when the venue is too large to show at once; None is the overview."""
-    zones = _zones(session, event, now=now, organizer=organizer, unlocked=unlocked_tier_ids)
+    zones = _zones(session, event.id, now=now, organizer=organizer, unlocked=unlocked_tier_ids)
     parts = seat_parts(session, event.id)
     paged = sum(part.seats for part in parts) > PAGE_SEATS
     shown = None
@@ -117,7 +123,7 @@ def seat_map_view(
         shown = min(max(section, 0), len(parts) - 1)
     if paged and shown is None:
         return SeatMapView(event.id, parts, list(zones.values()), None, paged=True)
-    query = _seats(event)
+    query = _seats(event.id)
     if shown is not None:
         part = parts[shown]
         query = query.where(Unit.seat_order.between(part.first_order, part.last_order))
@@ -148,20 +154,28 @@ def seat_map_view(
 
 
 def seat_cells(
-    session: Session, event: Event, seat_ids: Collection[int], *, now: datetime
+    session: Session, event_id: int, seat_ids: Collection[int], *, now: datetime
 ) -> list[SeatCell]:
     """Some seats of the event as a buyer's map shows them, in seat order."""
-    zones = _zones(session, event, now=now, organizer=False, unlocked=())
-    seats = session.execute(_seats(event).where(Unit.id.in_(list(seat_ids))))
+    zones = _zones(session, event_id, now=now, organizer=False, unlocked=())
+    seats = session.execute(_seats(event_id).where(Unit.id.in_(list(seat_ids))))
     return [_cell(seat, zones, seat.grid_x - 1, now=now, organizer=False) for seat in seats]
 
 
 def _zones(
-    session: Session, event: Event, *, now: datetime, organizer: bool, unlocked: Collection[int]
+    session: Session, event_id: int, *, now: datetime, organizer: bool, unlocked: Collection[int]
 ) -> dict[int, Zone]:
-    tiers = session.scalars(
-        select(TicketTier)
-        .where(TicketTier.event_id == event.id)
+    tiers = session.execute(
+        select(
+            TicketTier.id,
+            TicketTier.name,
+            TicketTier.price_minor,
+            TicketTier.currency,
+            TicketTier.sales_start,
+            TicketTier.sales_end,
+            TicketTier.hidden,
+        )
+        .where(TicketTier.event_id == event_id)
         .order_by(TicketTier.position, TicketTier.id)
     ).all()
     return {
@@ -178,7 +192,7 @@ def _zones(
     }
 
 
-def _seats(event: Event) -> Select:
+def _seats(event_id: int) -> Select:
     return (
         select(
             Unit.id,
@@ -194,7 +208,7 @@ def _seats(event: Event) -> Select:
             Booking.hold_expires_at,
         )
         .outerjoin(Booking, Booking.id == Unit.booking_id)
-        .where(Unit.event_id == event.id, Unit.seat_number.is_not(None))
+        .where(Unit.event_id == event_id, Unit.seat_number.is_not(None))
         .order_by(Unit.seat_order, Unit.id)
     )
 
@@ -285,7 +299,7 @@ def seat_parts(session: Session, event_id: int) -> list[SeatSection]:
     return parts
 
 
-def _on_sale(tier: TicketTier, now: datetime) -> bool:
+def _on_sale(tier: SaleWindow, now: datetime) -> bool:
     if tier.sales_start and now < tier.sales_start:
         return False
     return not (tier.sales_end and now >= tier.sales_end)

@@ -122,8 +122,22 @@ class LiveFragments:
         self, event_id: int, *, seats: bool, section: int | None, fresh: bool = False
     ) -> Snapshot:
         """The current rendering of a page (needs an app context); `fresh` renders it anew
-        (for a page that must show a change its request just learned of)."""
-        return self._current(event_id, seats, section, fresh=fresh)[0]
+        (for a page that must show a change its request just learned of).
+
+        While another request is rendering the page again, the rendering before it is served
+        rather than waited for (it is at most one change behind, and the page's live stream
+        brings the change): under a rush the page changes several times a second."""
+        key: PageKey = (event_id, seats, section)
+        page = self._page(key)
+        latest = page.latest
+        if fresh or latest is None:
+            page.lock.acquire()
+        elif not page.lock.acquire(blocking=False):
+            return latest  # being rendered again right now: serve the one before
+        try:
+            return self._latest(key, page, fresh=fresh)
+        finally:
+            page.lock.release()
 
     def message(
         self, event_id: int, *, seats: bool, section: int | None, since: str | None
@@ -156,23 +170,27 @@ class LiveFragments:
             self._pages.clear()
 
     def _current(
-        self, event_id: int, seats: bool, section: int | None, *, fresh: bool = False
+        self, event_id: int, seats: bool, section: int | None
     ) -> tuple[Snapshot, list[Digest]]:
         key: PageKey = (event_id, seats, section)
         page = self._page(key)
-        self.hub.keep_listening()  # so `version` follows the event's changes
         with page.lock:
-            version = self.hub.version(event_id)
-            latest = page.latest
-            if (
-                fresh
-                or latest is None
-                or latest.version != version
-                or time.monotonic() - latest.rendered_at > MAX_AGE_SECONDS
-            ):
-                page.latest = self._render(key, version, page)
-                page.history.append(Digest.of(page.latest))
-            return page.latest, list(page.history)
+            return self._latest(key, page), list(page.history)
+
+    def _latest(self, key: PageKey, page: _Page, *, fresh: bool = False) -> Snapshot:
+        """The page's rendering, renewed when it is out of date (the caller holds its lock)."""
+        self.hub.keep_listening()  # so `version` follows the event's changes
+        version = self.hub.version(key[0])
+        latest = page.latest
+        if (
+            fresh
+            or latest is None
+            or latest.version != version
+            or time.monotonic() - latest.rendered_at > MAX_AGE_SECONDS
+        ):
+            page.latest = self._render(key, version, page)
+            page.history.append(Digest.of(page.latest))
+        return page.latest
 
     def _id(self, serial: int) -> str:
         return f"{self._process}.{serial}"

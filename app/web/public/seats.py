@@ -14,6 +14,7 @@ per process, not once per request.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -35,12 +36,14 @@ from app.domain.ticketing.errors import (
     SeatsNotTogether,
     SeatsTaken,
 )
+from app.domain.ticketing.on_sale import EventOnSale, load_event_on_sale
 from app.domain.ticketing.seatmap_view import SeatCell, SeatState, seat_cells
 from app.web.public.booking import offer_settings
 from app.web.public.live_fragments import fragments_for
 from app.web.templating import format_money
 
 bp = Blueprint("public_seats", __name__)
+E = TypeVar("E", Event, EventOnSale)
 
 
 class SeatPickForm(FlaskForm):
@@ -81,7 +84,10 @@ def _hold(seats: list[OfferedSeat]) -> str:
 
 def seated_event_or_404(event_id: int) -> Event:
     """A published seated event; anything else is "not found"."""
-    event = get_session().get(Event, event_id)
+    return _seated_or_404(get_session().get(Event, event_id))
+
+
+def _seated_or_404(event: E | None) -> E:
     if event is None or event.status != EventStatus.PUBLISHED or not event.is_seated:
         raise NotFound("We could not find that event.")
     return event
@@ -149,7 +155,7 @@ def _first_error(form: FlaskForm) -> str:
 
 
 def _answer(
-    event: Event,
+    event_id: int,
     answer: SeatAnswer,
     *,
     status: int,
@@ -157,15 +163,13 @@ def _answer(
     section: int | None,
     best_form: BestSeatsForm | None = None,
 ) -> ResponseReturnValue:
-    """A refusal: for htmx the answer alone (plus the taken seats greyed out), else the page."""
+    """A refusal: for htmx the answer alone (plus the taken seats greyed out), else the page.
+    Takes the event's id: after a rollback the event object would be read again."""
+    target = "best" if best else "pick"
     if request.headers.get("HX-Request"):
-        html = render_template(
-            "public/_seat_answer.html",
-            event=event,
-            answer=answer,
-            target="best" if best else "pick",
-        )
-        return html, status
+        context = {"event_id": event_id, "answer": answer, "target": target}
+        return render_template("public/_seat_answer.html", **context), status
+    event = seated_event_or_404(event_id)
     if best:
         return seat_page(
             event, section=section, status=status, best_answer=answer, best_form=best_form
@@ -173,11 +177,11 @@ def _answer(
     return seat_page(event, section=section, status=status, pick_answer=answer)
 
 
-def _taken_cells(event: Event, seat_ids: list[int]) -> list[SeatCell]:
+def _taken_cells(event_id: int, seat_ids: list[int]) -> list[SeatCell]:
     """The taken seats as the map should show them now: held, if the claim is still in flight."""
     return [
         cell if cell.state != SeatState.FREE else cell.with_state(SeatState.HELD)
-        for cell in seat_cells(get_session(), event, seat_ids, now=utcnow())
+        for cell in seat_cells(get_session(), event_id, seat_ids, now=utcnow())
     ]
 
 
@@ -186,12 +190,13 @@ def hold_chosen(event_id: int) -> ResponseReturnValue:
     """Hold exactly the seats ticked on the map."""
     if not current_user.is_authenticated:
         return _login_first(event_id)
-    event = seated_event_or_404(event_id)
+    # A lean read of the event (the hot path of a rush); pages that need more load it whole.
+    event = _seated_or_404(load_event_on_sale(get_session(), event_id))
     form = SeatPickForm()
     section = request.form.get("section", type=int)
 
     def refuse(message: str, status: int = 422) -> ResponseReturnValue:
-        return _answer(event, SeatAnswer(message), status=status, best=False, section=section)
+        return _answer(event_id, SeatAnswer(message), status=status, best=False, section=section)
 
     if not form.validate():
         return refuse("Those seats do not exist.")
@@ -213,20 +218,20 @@ def hold_chosen(event_id: int) -> ResponseReturnValue:
         )
     except SeatsTaken as error:
         session.rollback()
-        taken = _taken_cells(event, error.seat_ids)
+        taken = _taken_cells(event_id, error.seat_ids)
         names = " and ".join(cell.name for cell in taken)
         offer = nearest_alternative(
-            session, event_id=event.id, seat_ids=form.seat.data, buyer_id=current_user.id
+            session, event_id=event_id, seat_ids=form.seat.data, buyer_id=current_user.id
         )
         message = f"Sorry, {names} {'was' if len(taken) == 1 else 'were'} just taken."
         message += " These are free nearby:" if offer else " Please pick other seats."
         answer = SeatAnswer(message, offer, _hold(offer), taken)
-        return _answer(event, answer, status=error.status, best=False, section=section)
+        return _answer(event_id, answer, status=error.status, best=False, section=section)
     except LeavesSingleSeats as error:
         session.rollback()
         chosen = [OfferedSeat(seat_id, "") for seat_id in form.seat.data]
         answer = SeatAnswer(error.message, chosen, "Hold my choice anyway")
-        return _answer(event, answer, status=error.status, best=False, section=section)
+        return _answer(event_id, answer, status=error.status, best=False, section=section)
     except BookingError as error:
         session.rollback()
         return refuse(error.message, error.status)
@@ -260,5 +265,5 @@ def hold_best(event_id: int) -> ResponseReturnValue:
             return _to_booking(booking.reference)
     else:
         answer, status = SeatAnswer(_first_error(form)), 422
-    event = seated_event_or_404(event_id)
-    return _answer(event, answer, status=status, best=True, section=None, best_form=form)
+    seated_event_or_404(event_id)  # someone else's draft is "not found", whatever was asked
+    return _answer(event_id, answer, status=status, best=True, section=None, best_form=form)
