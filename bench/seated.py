@@ -188,7 +188,13 @@ def layout_text() -> str:
     return "\n".join(lines)
 
 
-def create_seated_event(session: Session, *, title: str) -> SeatedEvent:
+def arena_layout() -> str:
+    """The layout limit: 20 sections x 25 rows x 40 seats = 20,000 seats."""
+    rows = "\n".join(f"Row {row}: 1-40" for row in range(1, 26))
+    return "\n".join(f"Section A{section}\n{rows}" for section in range(1, 21))
+
+
+def create_seated_event(session: Session, *, title: str, layout: str | None = None) -> SeatedEvent:
     """A published seated event: the layout, Front rows and Back rows, through the services."""
     event = create_published_event(session, title=title)
     now = utcnow()
@@ -213,7 +219,12 @@ def create_seated_event(session: Session, *, title: str) -> SeatedEvent:
     ]
     front, back = tiers
     replace_layout(
-        session, event=event, text=layout_text(), new_seat_tier=front, actor_id=None, now=now
+        session,
+        event=event,
+        text=layout or layout_text(),
+        new_seat_tier=front,
+        actor_id=None,
+        now=now,
     )
     back_rows = session.scalars(
         select(func.min(Unit.id))
@@ -574,6 +585,48 @@ async def hand_pick(site: BenchSite, event: SeatedEvent, buyers: list[Buyer]) ->
     return picking
 
 
+async def arena_pages(site: BenchSite, arena: SeatedEvent, buyer: Buyer) -> str:
+    """Every page of the arena, one at a time on a quiet site: the overview, then each part
+    three times: first rendered, then served from the shared rendering, then rendered again
+    after a hold changed the venue (with its seat rows rendered before). Times are the
+    client's on loopback (about the server's time) and medians over the parts."""
+    base = URL(site.base_url)
+    jar = aiohttp.CookieJar(unsafe=True)
+    jar.update_cookies(buyer.cookies, base)
+    pages = f"{site.base_url}/events/{arena.event_id}/seats"
+    front = arena.zones[0]
+    timings: dict[str, list[float]] = defaultdict(list)
+    sizes: list[int] = []
+    async with aiohttp.ClientSession(cookie_jar=jar) as http:
+
+        async def get(url: str, kind: str) -> str:
+            began = time.perf_counter()
+            async with http.get(url) as response:
+                body = await response.read()
+            timings[kind].append(time.perf_counter() - began)
+            sizes.append(len(body))
+            return body.decode()
+
+        overview = await get(pages, "overview")
+        parts = len(re.findall(r'class="part-free"', overview))
+        for part in range(parts):
+            await get(f"{pages}?section={part}", "first")
+            page = await get(f"{pages}?section={part}", "cached")
+            form = {"csrf_token": csrf_token_from(page), "quantity": "2", "tier_id": front.tier_id}
+            async with http.post(f"{pages}/best", data=form, allow_redirects=False) as answer:
+                await answer.read()
+            await asyncio.sleep(0.3)  # the hold's NOTIFY reaches the process (coalesced)
+            await get(f"{pages}?section={part}", "changed")
+    ms = {kind: percentile_ms(values, 50) for kind, values in timings.items()}
+    return (
+        f"arena: seats={arena.seats} parts={parts} overview_kb={sizes[0] / 1024:.0f}"
+        f" largest_page_kb={max(sizes) / 1024:.0f} overview_ms={ms['overview']:.0f}"
+        f" part_first_ms={ms['first']:.0f} part_cached_ms={ms['cached']:.0f}"
+        f" part_after_change_ms={ms['changed']:.0f}"
+        f" part_after_change_max_ms={max(timings['changed']) * 1000:.0f}"
+    )
+
+
 # -- the audit ---------------------------------------------------------------------------------
 
 
@@ -818,6 +871,10 @@ def measured_run(site: BenchSite) -> dict[str, float]:
         flush=True,
     )
     print(f"  {phase3.cpu.line()}", flush=True)
+
+    # 4. A 20,000-seat arena, shown a part at a time (quiet machine: server times).
+    arena = site.seed(lambda s: create_seated_event(s, title="Arena", layout=arena_layout()))
+    print(asyncio.run(arena_pages(site, arena, buyers[0])), flush=True)
 
     twice = double_sold(site, [best.event_id, hot.event_id, picked.event_id])
     print(f"double sold: {twice}", flush=True)
