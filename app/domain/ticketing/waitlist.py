@@ -16,6 +16,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, joinedload
 
 from app.domain.accounts.models import User
+from app.domain.base import NotFound
 from app.domain.events.models import Event, EventStatus
 from app.domain.notifications.mail import queue_email
 from app.domain.ticketing.claims import claim_general_admission
@@ -106,8 +107,8 @@ def leave_waitlist(session: Session, *, user: User, entry_id: int) -> WaitlistEn
         .where(WaitlistEntry.id == entry_id, WaitlistEntry.user_id == user.id)
         .with_for_update()
     ).first()
-    if entry is None:
-        raise BookingError("booking_closed", "That waitlist place was not found.")
+    if entry is None:  # someone else's, or none at all: nothing tells them apart
+        raise NotFound("That waitlist place was not found.")
     if entry.status != WaitlistStatus.WAITING:
         raise BookingError("booking_closed", "You are no longer waiting in this queue.")
     entry.status = WaitlistStatus.LEFT

@@ -1,0 +1,434 @@
+"""Every route of the URL map, called by every kind of visitor, answers as expected.
+
+The personas: anonymous, an unverified attendee, an attendee, the owner of the objects in the
+URL (the organizer of the event for organizer routes, the buyer of the booking for account
+routes), another organizer, and an admin. A refusal (login, 403, 404) changes nothing in the
+database: a fingerprint of every table that holds state is the same before and after. The
+forms carry valid data, so a missing check would show as a change, not as a validation error.
+
+A route missing from `ROUTES` fails `test_every_route_has_expectations`: a new route cannot
+slip in without saying who may use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.domain.accounts.models import ApplicationStatus, OrganizerApplication, Role, User
+from app.domain.base import utcnow
+from app.domain.events.models import Category, Event, EventReport, EventStatus
+from app.domain.ticketing.allocation import hold_units
+from app.domain.ticketing.models import Booking, TicketTier, WaitlistEntry
+from app.domain.ticketing.seatmap import replace_layout
+
+PERSONAS = ("anonymous", "unverified", "attendee", "owner", "other_organizer", "admin")
+LOGIN = "login"  # a redirect to the login page
+OK = "ok"  # any answer that is not a refusal (2xx, 3xx elsewhere than login, 422 on bad input)
+# Tables whose rows are the state a refused request must not touch (sessions and login
+# attempts change on every visit by design).
+STATE_TABLES = (
+    "users",
+    "oauth_identities",
+    "recovery_codes",
+    "password_reset_tokens",
+    "organizer_applications",
+    "categories",
+    "events",
+    "speakers",
+    "event_reports",
+    "ticket_tiers",
+    "units",
+    "bookings",
+    "booking_lines",
+    "tickets",
+    "payments",
+    "waitlist_entries",
+    "audit_log",
+    "outbox",
+)
+
+
+# Every row of a table in a stable order, as one digest (table names are the constants above).
+ROWS_DIGEST = "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table} t"
+
+
+def spec(default: object, **personas: object) -> dict[str, object]:
+    return {persona: personas.get(persona, default) for persona in PERSONAS}
+
+
+PUBLIC = spec(OK)
+SIGNED_IN = spec(OK, anonymous=LOGIN)
+# The owner's objects: others' organizers see nothing (404), other roles are refused (403).
+OWN_EVENT = spec(403, anonymous=LOGIN, owner=OK, other_organizer=404)
+ANY_ORGANIZER = spec(403, anonymous=LOGIN, owner=OK, other_organizer=OK)
+ADMIN = spec(403, anonymous=LOGIN, admin=OK)
+OWN_BOOKING = spec(404, anonymous=LOGIN, owner=OK)
+NOT_FOUND = spec(404)
+
+
+@dataclass
+class World:
+    """The objects the routes act on, owned by `organizer` (events) and `buyer` (bookings)."""
+
+    users: dict[str, User]
+    event: Event  # published, seated, on sale
+    tier: TicketTier  # a zone of `event`
+    draft: Event
+    submitted: Event
+    booking: Booking  # buyer's hold on `event`
+    entry: WaitlistEntry  # buyer's place on a sold-out tier of `event`
+    application: OrganizerApplication
+    category: Category
+    report: EventReport
+    seat_id: int  # a free seat of `event`
+
+
+@dataclass(frozen=True)
+class Route:
+    params: Callable[[World], dict[str, Any]] = lambda w: {}
+    get: dict[str, object] | None = None
+    post: dict[str, object] | None = None
+    data: Callable[[World], dict[str, Any]] = lambda w: {}
+    owner: str = "organizer"  # which user is the "owner" persona: "organizer" or "buyer"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _event(w: World) -> dict[str, Any]:
+    return {"event_id": w.event.id}
+
+
+def _event_form(w: World) -> dict[str, Any]:
+    starts = utcnow() + timedelta(days=40)
+    return {
+        "title": "Changed title",
+        "description": "Changed.",
+        "event_type": "offline",
+        "venue_name": "Hall",
+        "address": "Street 1",
+        "city": "Berlin",
+        "starts_at": starts.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (starts + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "timezone": "Europe/Berlin",
+        "category_id": "",
+        "tags": "",
+    }
+
+
+def _tier_form(w: World) -> dict[str, Any]:
+    return {
+        "name": "New zone",
+        "kind": "paid",
+        "price": "12.00",
+        "currency": "USD",
+        "capacity": "0",
+        "min_per_order": "1",
+        "max_per_order": "4",
+        "position": "5",
+    }
+
+
+ROUTES: dict[str, Route] = {
+    # Public pages and feeds.
+    "public_home.index": Route(get=PUBLIC),
+    "public_events.index": Route(get=PUBLIC),
+    "public_events.show": Route(params=_event, get=PUBLIC),
+    "public_events.calendar": Route(params=_event, get=PUBLIC),
+    "public_events.media": Route(params=lambda w: {"key": "covers/none.webp"}, get=NOT_FOUND),
+    "public_live.availability": Route(params=_event, get=PUBLIC),
+    "public_live.stream": Route(params=_event, get=PUBLIC),
+    "public_seats.page": Route(params=_event, get=PUBLIC),
+    "public_booking.tickets": Route(params=_event, get=PUBLIC),
+    "health.healthz": Route(get=PUBLIC),
+    "health.readyz": Route(get=PUBLIC),
+    # Buying (the owner persona is the buyer: any signed-in attendee may buy).
+    "public_booking.book": Route(
+        params=_event,
+        post=SIGNED_IN,
+        data=lambda w: {"tier_id": w.tier.id, "quantity": 1},
+        owner="buyer",
+    ),
+    "public_booking.join": Route(
+        params=_event,
+        post=SIGNED_IN,
+        data=lambda w: {"tier_id": w.entry.tier_id, "quantity": 1},
+        owner="buyer",
+    ),
+    "public_seats.hold_chosen": Route(
+        params=_event, post=SIGNED_IN, data=lambda w: {"seat": [w.seat_id]}, owner="buyer"
+    ),
+    "public_seats.hold_best": Route(
+        params=_event,
+        post=SIGNED_IN,
+        data=lambda w: {"tier_id": w.tier.id, "quantity": 2},
+        owner="buyer",
+    ),
+    "public_events.report": Route(
+        params=_event, post=SIGNED_IN, data=lambda w: {"reason": "Looks like a scam."}
+    ),
+    # Signing in and out.
+    "auth.login": Route(get=PUBLIC),
+    "auth.login_post": Route(post=PUBLIC, data=lambda w: {"email": "x@example.test"}),
+    "auth.login_code": Route(get=spec(LOGIN)),
+    "auth.login_code_post": Route(post=spec(LOGIN), data=lambda w: {"code": "123456"}),
+    "auth.logout": Route(post=PUBLIC),
+    "auth.register": Route(get=PUBLIC),
+    "auth.register_post": Route(post=PUBLIC),
+    "auth.check_email": Route(get=PUBLIC),
+    "auth.forgot": Route(get=PUBLIC),
+    "auth.forgot_post": Route(post=PUBLIC),
+    "auth.reset": Route(params=lambda w: {"token": "not-a-token"}, get=PUBLIC),
+    "auth.reset_post": Route(params=lambda w: {"token": "not-a-token"}, post=PUBLIC),
+    "auth.verify_email": Route(params=lambda w: {"token": "not-a-token"}, get=PUBLIC),
+    "account_oauth.start": Route(params=lambda w: {"provider": "google"}, get=NOT_FOUND),
+    "account_oauth.callback": Route(params=lambda w: {"provider": "google"}, get=NOT_FOUND),
+    "account_dev_outbox.outbox": Route(get=NOT_FOUND),
+    "account_dev_outbox.message": Route(params=lambda w: {"name": "x.eml"}, get=NOT_FOUND),
+    # One's own account (no object in the URL: the owner persona is the buyer).
+    "auth.two_factor_setup": Route(get=SIGNED_IN, owner="buyer"),
+    "auth.two_factor_enable": Route(post=SIGNED_IN, owner="buyer"),
+    "auth.two_factor_disable": Route(post=SIGNED_IN, owner="buyer"),
+    "auth.two_factor_recovery_codes": Route(post=SIGNED_IN, owner="buyer"),
+    "account_profile.profile": Route(get=SIGNED_IN, owner="buyer"),
+    "account_profile.details": Route(post=SIGNED_IN, owner="buyer"),
+    "account_profile.change_email": Route(post=SIGNED_IN, owner="buyer"),
+    "account_profile.confirm_email": Route(
+        params=lambda w: {"token": "not-a-token"}, get=SIGNED_IN, owner="buyer"
+    ),
+    "account_profile.change_password": Route(post=SIGNED_IN, owner="buyer"),
+    "account_profile.preferences": Route(post=SIGNED_IN, owner="buyer"),
+    "account_profile.end_other_sessions": Route(post=SIGNED_IN, owner="buyer"),
+    "account_profile.resend_verification": Route(post=SIGNED_IN, owner="buyer"),
+    "account_profile.delete_account": Route(get=SIGNED_IN, owner="buyer"),
+    "account_profile.delete_account_post": Route(post=SIGNED_IN, owner="buyer"),
+    "account_profile.apply_as_organizer": Route(
+        post=SIGNED_IN, data=lambda w: {"organization_name": "Acme"}, owner="buyer"
+    ),
+    "account_bookings.index": Route(get=SIGNED_IN, owner="buyer"),
+    "account_bookings.detail": Route(
+        params=lambda w: {"reference": w.booking.reference}, get=OWN_BOOKING, owner="buyer"
+    ),
+    "account_bookings.cancel": Route(
+        params=lambda w: {"reference": w.booking.reference}, post=OWN_BOOKING, owner="buyer"
+    ),
+    "account_bookings.claim": Route(
+        params=lambda w: {"reference": w.booking.reference}, post=OWN_BOOKING, owner="buyer"
+    ),
+    "account_bookings.leave": Route(
+        params=lambda w: {"entry_id": w.entry.id}, post=OWN_BOOKING, owner="buyer"
+    ),
+    # The organizer's back office.
+    "organizer_events.dashboard": Route(get=ANY_ORGANIZER),
+    "organizer_events.new": Route(get=ANY_ORGANIZER),
+    "organizer_events.create": Route(post=ANY_ORGANIZER, data=_event_form),
+    "organizer_events.edit": Route(params=_event, get=OWN_EVENT),
+    "organizer_events.update": Route(params=_event, post=OWN_EVENT, data=_event_form),
+    "organizer_events.duplicate": Route(params=_event, post=OWN_EVENT),
+    "organizer_events.submit": Route(params=lambda w: {"event_id": w.draft.id}, post=OWN_EVENT),
+    "organizer_events.cancel": Route(params=_event, post=OWN_EVENT),
+    "organizer_events.delete": Route(params=lambda w: {"event_id": w.draft.id}, post=OWN_EVENT),
+    "organizer_tiers.index": Route(params=_event, get=OWN_EVENT),
+    "organizer_tiers.new": Route(params=_event, get=OWN_EVENT),
+    "organizer_tiers.create": Route(params=_event, post=OWN_EVENT, data=_tier_form),
+    "organizer_tiers.edit": Route(
+        params=lambda w: {"event_id": w.event.id, "tier_id": w.tier.id}, get=OWN_EVENT
+    ),
+    "organizer_tiers.update": Route(
+        params=lambda w: {"event_id": w.event.id, "tier_id": w.tier.id},
+        post=OWN_EVENT,
+        data=_tier_form,
+    ),
+    "organizer_tiers.delete": Route(
+        params=lambda w: {"event_id": w.event.id, "tier_id": w.tier.id}, post=OWN_EVENT
+    ),
+    "organizer_tiers.waitlist": Route(params=_event, get=OWN_EVENT),
+    "organizer_seatmap.editor": Route(params=_event, get=OWN_EVENT),
+    "organizer_seatmap.save_layout": Route(
+        params=_event,
+        post=OWN_EVENT,
+        data=lambda w: {"layout": "Row A: 1-4\nRow B: 1-4\nRow C: 1-2", "new_seat_tier": w.tier.id},
+    ),
+    "organizer_seatmap.edit_seats": Route(
+        params=_event, post=OWN_EVENT, data=lambda w: {"action": "block", "seat": [w.seat_id]}
+    ),
+    # The admin's pages.
+    "admin_users.index": Route(get=ADMIN),
+    "admin_users.users": Route(get=ADMIN),
+    "admin_users.audit": Route(get=ADMIN),
+    "admin_users.applications": Route(get=ADMIN),
+    "admin_users.approve": Route(params=lambda w: {"application_id": w.application.id}, post=ADMIN),
+    "admin_users.reject": Route(
+        params=lambda w: {"application_id": w.application.id},
+        post=ADMIN,
+        data=lambda w: {"reason": "Not now."},
+    ),
+    "admin_users.change_role": Route(
+        params=lambda w: {"user_id": w.users["attendee"].id},
+        post=ADMIN,
+        data=lambda w: {"role": "organizer"},
+    ),
+    "admin_moderation.queue": Route(get=ADMIN),
+    "admin_moderation.approve": Route(params=lambda w: {"event_id": w.submitted.id}, post=ADMIN),
+    "admin_moderation.reject": Route(
+        params=lambda w: {"event_id": w.submitted.id},
+        post=ADMIN,
+        data=lambda w: {"reason": "Please add a venue."},
+    ),
+    "admin_moderation.reports": Route(get=ADMIN),
+    "admin_moderation.dismiss": Route(params=lambda w: {"report_id": w.report.id}, post=ADMIN),
+    "admin_moderation.unpublish": Route(params=lambda w: {"report_id": w.report.id}, post=ADMIN),
+    "admin_moderation.categories": Route(get=ADMIN),
+    "admin_moderation.add_category": Route(post=ADMIN, data=lambda w: {"name": "Theatre"}),
+    "admin_moderation.rename": Route(
+        params=lambda w: {"category_id": w.category.id}, post=ADMIN, data=lambda w: {"name": "X"}
+    ),
+    "admin_moderation.remove": Route(params=lambda w: {"category_id": w.category.id}, post=ADMIN),
+}
+
+
+@pytest.fixture
+def world(db: Session, make_user, make_event, make_tier, now) -> World:  # noqa: ANN001
+    users = {
+        "unverified": make_user(verified=False),
+        "attendee": make_user(),
+        "organizer": make_user(role=Role.ORGANIZER),
+        "buyer": make_user(),
+        "other_organizer": make_user(role=Role.ORGANIZER),
+        "admin": make_user(role=Role.ADMIN),
+    }
+    organizer = users["organizer"]
+    starts = utcnow() + timedelta(days=60)
+    event = make_event(
+        organizer=organizer, is_seated=True, starts_at=starts, ends_at=starts + timedelta(hours=2)
+    )
+    tier = make_tier(event=event, name="Stalls", price_minor=2500, capacity=0)
+    full = make_tier(event=event, name="Boxes", price_minor=9000, capacity=0)
+    replace_layout(
+        db,
+        event=event,
+        text="Row A: 1-4\nRow B: 1-4",
+        new_seat_tier=tier,
+        actor_id=None,
+        now=utcnow(),
+    )
+    booking = hold_units(
+        db,
+        user=users["buyer"],
+        event=event,
+        tier=tier,
+        quantity=1,
+        now=utcnow(),
+        hold_minutes=10,
+    )
+    entry = WaitlistEntry(tier_id=full.id, user_id=users["buyer"].id, quantity=1)
+    draft = make_event(organizer=organizer, status=EventStatus.DRAFT)
+    submitted = make_event(organizer=organizer, status=EventStatus.SUBMITTED)
+    application = OrganizerApplication(
+        user_id=users["attendee"].id, organization_name="Acme", status=ApplicationStatus.PENDING
+    )
+    category = Category(name="Jazz", slug="jazz")
+    report = EventReport(event_id=event.id, reporter_id=users["attendee"].id, reason="Spam")
+    db.add_all([entry, application, category, report])
+    db.commit()
+    seat_id = db.scalar(
+        text("SELECT min(id) FROM units WHERE event_id = :e AND booking_id IS NULL"),
+        {"e": event.id},
+    )
+    return World(
+        users, event, tier, draft, submitted, booking, entry, application, category, report, seat_id
+    )
+
+
+def fingerprint(db: Session) -> str:
+    digest = hashlib.sha256()
+    db.rollback()  # a fresh snapshot: the requests committed on other connections
+    for table in STATE_TABLES:
+        rows = db.execute(text(ROWS_DIGEST.format(table=table))).scalar_one()
+        digest.update(f"{table}:{rows};".encode())
+    return digest.hexdigest()
+
+
+def client_for(app: Flask, persona: str, owner: str, world: World, login_as) -> FlaskClient:  # noqa: ANN001
+    client = app.test_client()
+    if persona != "anonymous":
+        user = world.users[owner if persona == "owner" else persona]
+        login_as(client, user)
+    return client
+
+
+def outcome(response) -> object:  # noqa: ANN001
+    if response.status_code in (302, 303) and "/login" in response.headers.get("Location", ""):
+        return LOGIN
+    if response.status_code in (401, 403, 404, 405) or response.status_code >= 500:
+        return response.status_code
+    return OK
+
+
+def test_every_route_has_expectations(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+    assert endpoints - set(ROUTES) == set(), "routes without expectations"
+    assert set(ROUTES) - endpoints == set(), "expectations for routes that do not exist"
+
+
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_route_answers_each_persona_as_expected(
+    app: Flask,
+    db: Session,
+    world: World,
+    login_as,
+    endpoint: str,  # noqa: ANN001
+) -> None:
+    from flask import url_for
+
+    route = ROUTES[endpoint]
+    with app.test_request_context():
+        url = url_for(endpoint, **route.params(world))
+    wrong: list[str] = []
+    for method, expected in (("GET", route.get), ("POST", route.post)):
+        if expected is None:
+            continue
+        # Refusals first, the allowed ones last: an allowed POST may change the world.
+        order = sorted(PERSONAS, key=lambda p: expected[p] == OK)
+        for persona in order:
+            client = client_for(app, persona, route.owner, world, login_as)
+            before = fingerprint(db) if expected[persona] != OK else None
+            if method == "GET":
+                response = client.get(url, headers=route.headers)
+            else:
+                response = client.post(url, data=route.data(world), headers=route.headers)
+            got = outcome(response)
+            if got != expected[persona]:
+                wrong.append(f"{method} {url} as {persona}: {got}, expected {expected[persona]}")
+            elif before is not None and method == "POST" and fingerprint(db) != before:
+                wrong.append(f"{method} {url} as {persona}: refused but changed the database")
+            response.close()
+    assert not wrong, "\n".join(wrong)
+
+
+def test_another_events_tier_under_ones_own_event_is_not_found(
+    app: Flask,
+    db: Session,
+    world: World,
+    login_as,
+    make_event,
+    make_tier,  # noqa: ANN001
+) -> None:
+    """The organizer's own event in the URL does not open another organizer's tier."""
+    foreign = make_tier(event=make_event(organizer=world.users["other_organizer"]), capacity=3)
+    db.commit()
+    client = client_for(app, "owner", "organizer", world, login_as)
+    base = f"/organizer/events/{world.event.id}/tiers/{foreign.id}"
+    before = fingerprint(db)
+    assert client.get(f"{base}/edit").status_code == 404
+    assert client.post(f"{base}/edit", data=_tier_form(world)).status_code == 404
+    assert client.post(f"{base}/delete").status_code == 404
+    assert fingerprint(db) == before
