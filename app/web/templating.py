@@ -7,18 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-CURRENCY_EXPONENT = {"JPY": 0, "KRW": 0, "BHD": 3, "KWD": 3}
-
-
-def format_money(amount_minor: int | None, currency: str = "USD") -> str:
-    """Integer minor units to a display string: 1250, 'USD' -> 'USD 12.50'."""
-    if amount_minor is None:
-        return ""
-    if amount_minor == 0:
-        return "Free"
-    exponent = CURRENCY_EXPONENT.get(currency, 2)
-    value = amount_minor / (10**exponent) if exponent else amount_minor
-    return f"{currency} {value:,.{exponent}f}"
+from app.domain.money import format_money
 
 
 def format_local(moment: datetime | None, tz: str = "UTC", fmt: str = "%a %d %b %Y, %H:%M") -> str:

@@ -78,7 +78,7 @@ def test_sales_window_is_read_in_the_event_time_zone(db, client, event):
         ({"name": ""}, "This field is required"),
         ({"price": "abc"}, "Enter a price"),
         ({"price": "-5"}, "Enter a price"),
-        ({"price": "1.234"}, "Too many decimals"),
+        ({"price": "1.234"}, "EUR has at most 2 decimals"),
         ({"capacity": "-1"}, "Number must be"),
         ({"capacity": "lots"}, "Not a valid integer"),
         ({"kind": "free"}, "free ticket type has no price"),

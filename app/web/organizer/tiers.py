@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -22,6 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from app.db import get_session
+from app.domain import money
 from app.domain.accounts.models import Role
 from app.domain.base import utcnow
 from app.domain.events.models import Event
@@ -31,7 +31,6 @@ from app.domain.ticketing.models import TicketTier, TierKind
 from app.domain.ticketing.waitlist import event_waitlists
 from app.web.authz import owned_or_404, requires_role
 from app.web.public.booking import offer_settings
-from app.web.templating import CURRENCY_EXPONENT
 
 bp = Blueprint("organizer_tiers", __name__, url_prefix="/organizer/events/<int:event_id>")
 
@@ -85,16 +84,13 @@ class TierForm(FlaskForm):
     )
 
     def price_minor(self) -> int | None:
-        """The price in minor units, or None (with a field error) when it has too many decimals."""
-        exponent = CURRENCY_EXPONENT.get((self.currency.data or "").upper(), 2)
+        """The price in minor units, or None (with a field error) when it is not an amount of
+        the currency (too many decimals, say)."""
         try:
-            amount = Decimal(self.price.data.replace(",", ".")) * (10**exponent)
-        except InvalidOperation:
-            amount = Decimal("0.5")
-        if amount != amount.to_integral_value():
-            self.price.errors = [*self.price.errors, "Too many decimals for this currency."]
+            return money.to_minor(self.price.data or "", self.currency.data or "")
+        except money.MoneyError as error:
+            self.price.errors = [*self.price.errors, error.message]
             return None
-        return int(amount)
 
     def to_data(self, event: Event) -> tier_service.TierData | None:
         price = self.price_minor()
@@ -118,8 +114,7 @@ class TierForm(FlaskForm):
         )
 
     def fill_from(self, tier: TicketTier, event: Event) -> None:
-        exponent = CURRENCY_EXPONENT.get(tier.currency, 2)
-        self.price.data = f"{Decimal(tier.price_minor) / (10**exponent):.{exponent}f}"
+        self.price.data = money.format_amount(tier.price_minor, tier.currency)
         self.sales_start.data = _to_local(tier.sales_start, event.timezone)
         self.sales_end.data = _to_local(tier.sales_end, event.timezone)
 

@@ -20,6 +20,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.db import get_session
+from app.domain import money
 from app.domain.accounts.models import Role, User
 from app.domain.base import utcnow
 from app.domain.events.calendar import event_to_ics
@@ -34,7 +35,6 @@ from app.domain.events.visibility import holds_ticket, visible_event
 from app.domain.ticketing.catalog import ticket_panel
 from app.integrations.storage import Storage, is_media_key, storage_from_config
 from app.web.authz import requires_role
-from app.web.templating import CURRENCY_EXPONENT
 
 bp = Blueprint("public_events", __name__)
 
@@ -121,8 +121,7 @@ def _render_event(
     image = media_url(event.cover_image, external=True)
     low_price = None
     if event.min_price_minor is not None:
-        exponent = CURRENCY_EXPONENT.get(event.currency, 2)
-        low_price = f"{event.min_price_minor / 10**exponent:.{exponent}f}"
+        low_price = money.format_amount(event.min_price_minor, event.currency)
     return render_template(
         "public/event.html",
         event=event,
