@@ -144,8 +144,19 @@ def _act(event_id: int, action: str) -> Response:
             submit_event(session, event, actor=user, now=now)
             flash("Submitted for review. We will email you once an admin has looked.", "success")
         elif action == "cancel":
-            cancel_event(session, event, actor=user, now=now, reason=request.form.get("reason", ""))
-            flash("Event cancelled. Ticket holders are being told.", "success")
+            sales = cancel_event(
+                session,
+                event,
+                actor=user,
+                now=now,
+                reason=request.form.get("reason", ""),
+                base_url=current_app.config["BASE_URL"],
+            )
+            flash(
+                f"Event cancelled, with its {sales.bookings} booking"
+                f"{'' if sales.bookings == 1 else 's'}. Everyone affected is being told.",
+                "success",
+            )
         elif action == "delete":
             delete_event(session, event, actor=user, now=now)
             flash("Draft deleted.", "success")
@@ -153,7 +164,8 @@ def _act(event_id: int, action: str) -> Response:
             copy = duplicate_event(session, event, actor=user, now=now)
             flash("Copy created as a draft: adjust the dates and save.", "success")
             return redirect(_edit_url(copy), 303)
-    except EventError as error:
+    except (EventError, EventInvalid) as error:
+        session.rollback()
         flash(error.message, "error")
     return redirect(flask_url_for("organizer_events.dashboard"), 303)
 
