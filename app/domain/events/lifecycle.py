@@ -1,7 +1,7 @@
 """An event's life: draft -> submitted -> published | rejected; published -> cancelled | completed.
 
-Moderation (approve, reject, unpublish) lives in moderation.py; every change is audited.
-Cancelling is final (see `cancel_event`).
+Moderation (approve, reject, unpublish) lives in moderation.py, changes to published events in
+revisions.py; every change is audited. Cancelling is final (see `cancel_event`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.domain.accounts.models import User
 from app.domain.audit import record
 from app.domain.base import NotFound, utcnow
+from app.domain.events import revisions
 from app.domain.events.errors import EventError, invalid
 from app.domain.events.models import Event, EventStatus
 from app.domain.notifications.mail import queue_email
@@ -88,6 +89,7 @@ def cancel_event(
     event.cancellation_note = reason or None
     event.updated_at = now
     session.flush()
+    revisions.close_pending(session, event.id)
     sales = cancel_sales(session, event.id, actor_id=actor.id, now=now)
     record(
         session,
