@@ -98,6 +98,10 @@ def test_changes_wait_for_review_then_go_public(client, db, login_as, people, pu
     event = db.get(Event, published.id)
     assert event.title == f"New {XSS}"
     assert "New &lt;img" in client.get(f"/events/{event.id}-{event.slug}").get_data(as_text=True)
+    replay = client.post(f"/admin/moderation/changes/{revision.id}/approve", follow_redirects=True)
+    assert "someone already decided" in replay.get_data(as_text=True)
+    db.expire_all()
+    assert db.get(Event, published.id).version == event.version  # nothing applied twice
 
     login_as(client, organizer)
     assert "were approved" in client.get(edit_url).get_data(as_text=True)
