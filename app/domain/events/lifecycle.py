@@ -107,12 +107,12 @@ def cancel_event(
             session,
             to=person.email,
             subject=f"Cancelled: {event.title}",
-            text=cancellation_text(event, person, base_url=base_url),
+            text=_cancellation_text(event, person, base_url=base_url),
         )
     return sales
 
 
-def cancellation_text(event: Event, person: AffectedPerson, *, base_url: str) -> str:
+def _cancellation_text(event: Event, person: AffectedPerson, *, base_url: str) -> str:
     """The mail telling one person what the cancellation means for them."""
     when = event.starts_at.astimezone(ZoneInfo(event.timezone)).strftime("%A %d %B %Y, %H:%M")
     lines = [

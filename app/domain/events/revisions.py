@@ -116,7 +116,7 @@ def as_proposed(event: Event, revision: EventRevision) -> Event:
         if name != "speakers":
             values[name] = _python(name, revision.changes[name])
     speakers = _speaker_rows(revision.changes)
-    return Event(id=event.id, status=event.status, speakers=speakers, **values)
+    return Event(speakers=speakers, **values)
 
 
 def apply_material(session: Session, event: Event, changes: dict[str, Any]) -> None:
