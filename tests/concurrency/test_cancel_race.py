@@ -25,8 +25,16 @@ from app.domain.ticketing.allocation import hold_tier, hold_units
 from app.domain.ticketing.bookings import confirm_booking
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.holds import expire_due_holds
-from app.domain.ticketing.models import Booking, BookingStatus, TicketTier, Unit
-from app.domain.ticketing.waitlist import OfferSettings
+from app.domain.ticketing.models import (
+    Booking,
+    BookingStatus,
+    TicketTier,
+    Unit,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from app.domain.ticketing.tiers import set_capacity
+from app.domain.ticketing.waitlist import OfferSettings, join_waitlist
 
 WAIT = 30  # seconds a step may wait for the other side before the test fails
 # Sessions of this database waiting at an advisory lock (the sale gate).
@@ -323,3 +331,93 @@ def test_control_without_the_gate_a_late_payment_outlives_the_cancellation(
     assert status == BookingStatus.CONFIRMED and sales.refund_due == []
     assert db.get(Event, event_id).status == EventStatus.CANCELLED
     assert live_bookings(db, event_id) == 1
+
+
+@pytest.fixture
+def sold_out(db, now, on_sale):  # noqa: ANN001, ANN201
+    """`on_sale` with a sold-out tier of one unit, held by the first buyer."""
+    event_id, _, organizer_id, buyers = on_sale
+    event = db.get(Event, event_id)
+    tier = TicketTier(event_id=event_id, name="Front row", capacity=0, position=9)
+    db.add(tier)
+    db.flush()
+    set_capacity(db, tier, 1, now=now)
+    hold_units(
+        db,
+        user=db.get(User, buyers[0]),
+        event=event,
+        tier=tier,
+        quantity=1,
+        now=now,
+        hold_minutes=10,
+    )
+    db.commit()
+    return event_id, tier.id, organizer_id, buyers[1]
+
+
+def join(session: Session, tier_id: int, user_id: int, now):  # noqa: ANN001, ANN201
+    tier = session.get(TicketTier, tier_id)
+    return join_waitlist(session, user=session.get(User, user_id), tier=tier, quantity=1, now=now)
+
+
+def waiting(db, tier_id: int) -> list[WaitlistStatus]:  # noqa: ANN001
+    db.expire_all()
+    return list(db.scalars(select(WaitlistEntry.status).where(WaitlistEntry.tier_id == tier_id)))
+
+
+def test_a_waitlist_join_before_the_cancellation_is_closed_with_it(db, now, parallel, sold_out):  # noqa: ANN001
+    event_id, tier_id, organizer_id, joiner = sold_out
+    joined = threading.Event()
+
+    def act(index: int, session: Session):  # noqa: ANN202
+        if index == 0:
+            entry = join(session, tier_id, joiner, now)
+            joined.set()
+            wait_for_gate_waiter(session)
+            return entry.id
+        signalled(joined)
+        return cancel(session, event_id, organizer_id, now)
+
+    entry_id, sales = parallel.run(2, act)
+    assert isinstance(entry_id, int) and sales.waitlist_closed == 1, (entry_id, sales)
+    assert waiting(db, tier_id) == [WaitlistStatus.CLOSED]
+
+
+def test_a_waitlist_join_after_the_cancellation_began_is_refused(db, now, parallel, sold_out):  # noqa: ANN001
+    event_id, tier_id, organizer_id, joiner = sold_out
+    closing = threading.Event()
+
+    def act(index: int, session: Session):  # noqa: ANN202
+        if index == 0:
+            sales = cancel(session, event_id, organizer_id, now)
+            closing.set()
+            wait_for_gate_waiter(session)
+            return sales
+        signalled(closing)
+        return join(session, tier_id, joiner, now)
+
+    _, refused = parallel.run(2, act)
+    assert isinstance(refused, BookingError) and refused.code == "event_not_on_sale", refused
+    assert waiting(db, tier_id) == []
+
+
+def test_control_without_the_gate_a_waitlist_place_outlives_the_cancellation(
+    db, now, parallel, sold_out, monkeypatch
+) -> None:  # noqa: ANN001
+    event_id, tier_id, organizer_id, joiner = sold_out
+    monkeypatch.setattr(sale_gate, "pass_gate", lambda *args, **kwargs: None)
+    monkeypatch.setattr(sale_gate, "close", lambda *args, **kwargs: None)
+    joined = threading.Event()
+
+    def act(index: int, session: Session):  # noqa: ANN202
+        if index == 0:
+            entry = join(session, tier_id, joiner, now)
+            joined.set()
+            wait_until_cancelled(session, event_id)
+            return entry.id
+        signalled(joined)
+        return cancel(session, event_id, organizer_id, now)
+
+    entry_id, sales = parallel.run(2, act)
+    assert isinstance(entry_id, int) and sales.waitlist_closed == 0
+    assert waiting(db, tier_id) == [WaitlistStatus.WAITING]
