@@ -421,3 +421,66 @@ def test_control_without_the_gate_a_waitlist_place_outlives_the_cancellation(
     entry_id, sales = parallel.run(2, act)
     assert isinstance(entry_id, int) and sales.waitlist_closed == 0
     assert waiting(db, tier_id) == [WaitlistStatus.WAITING]
+
+
+_ROW_WAITERS = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    " AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')"
+)
+
+
+def wait_for_row_waiter(session: Session) -> None:
+    """Return once another transaction waits for a row this one changed."""
+    deadline = time.monotonic() + WAIT
+    while not session.scalar(_ROW_WAITERS):
+        assert time.monotonic() < deadline, "nobody came to wait for a row"
+        time.sleep(0.01)
+
+
+def offer_then_cancel(parallel, now, sold_out, *, then):  # noqa: ANN001, ANN201
+    """The organizer adds a unit, which is offered to the person waiting; meanwhile the event
+    is cancelled. The offer's transaction commits once `then` returns."""
+    event_id, tier_id, organizer_id, joiner = sold_out
+    offered = threading.Event()
+
+    def act(index: int, session: Session):  # noqa: ANN202
+        if index == 0:
+            set_capacity(session, session.get(TicketTier, tier_id), 2, now=now)
+            offered.set()
+            then(session)
+            return None
+        signalled(offered)
+        return cancel(session, event_id, organizer_id, now)
+
+    return parallel.run(2, act)
+
+
+@pytest.fixture
+def in_line(db, now, sold_out):  # noqa: ANN001, ANN201
+    _, tier_id, _, joiner = sold_out
+    join_waitlist(
+        db, user=db.get(User, joiner), tier=db.get(TicketTier, tier_id), quantity=1, now=now
+    )
+    db.commit()
+    return sold_out
+
+
+def test_an_offer_made_before_the_cancellation_is_cancelled_with_it(db, now, parallel, in_line):  # noqa: ANN001
+    _, sales = offer_then_cancel(parallel, now, in_line, then=wait_for_gate_waiter)
+    assert not isinstance(sales, Exception), sales
+    assert sales.bookings == 2 and sales.waitlist_closed == 1  # the hold and the offer
+    assert waiting(db, in_line[1]) == [WaitlistStatus.CLOSED]
+    assert live_bookings(db, in_line[0]) == 0
+
+
+def test_control_without_the_gate_an_offer_outlives_the_cancellation(
+    db, now, parallel, in_line, monkeypatch
+) -> None:  # noqa: ANN001
+    """Offers only try the gate; with that check off, the offer's booking is written after the
+    cancellation read the bookings, and survives it (its place is closed, its hold is not)."""
+    monkeypatch.setattr(sale_gate, "try_enter", lambda *args, **kwargs: True)
+    monkeypatch.setattr(sale_gate, "close", lambda *args, **kwargs: None)
+    _, sales = offer_then_cancel(parallel, now, in_line, then=wait_for_row_waiter)
+    assert sales.bookings == 1, sales  # only the first buyer's hold
+    assert waiting(db, in_line[1]) == [WaitlistStatus.CLOSED]
+    assert live_bookings(db, in_line[0]) == 1
