@@ -119,10 +119,10 @@ def load(session: Session, users: dict[str, User]) -> dict[str, Event]:
         if demo.outcome != "draft":
             submit_event(session, event, actor=organizer, now=now)
         if demo.outcome == "published":
-            approve_event(session, event, admin=admin, now=now)
+            approve_event(session, event, admin=admin, version=event.version, now=now)
         elif demo.outcome == "rejected":
             reason = "Please give the full venue address instead of “TBC”."
-            reject_event(session, event, admin=admin, reason=reason, now=now)
+            reject_event(session, event, admin=admin, reason=reason, version=event.version, now=now)
         events[demo.key] = event
     # One attendee with preferences, so the home page shows a "for you" list.
     users["att1"].preferences = {

@@ -47,7 +47,7 @@ def test_submit_then_approve_publishes_and_tells_the_organizer(db, make_event, a
     submit_event(db, event, actor=event.organizer, now=now)
     assert event.status == EventStatus.SUBMITTED and event.submitted_at == now
     assert moderation_queue(db) == [event]
-    approve_event(db, event, admin=admin, now=now)
+    approve_event(db, event, admin=admin, version=event.version, now=now)
     assert event.status == EventStatus.PUBLISHED and event.published_at == now
     assert moderation_queue(db) == []
     assert actions(db, event.id) == ["event.submitted", "event.approved"]
@@ -59,15 +59,17 @@ def test_reject_needs_a_reason_the_organizer_sees_and_can_resubmit(
 ) -> None:  # noqa: ANN001
     event = make_event(status=EventStatus.SUBMITTED)
     with pytest.raises(EventInvalid, match="Explain the decision"):
-        reject_event(db, event, admin=admin, reason="   ", now=now)
+        reject_event(db, event, admin=admin, reason="   ", version=event.version, now=now)
     assert event.status == EventStatus.SUBMITTED
-    reject_event(db, event, admin=admin, reason="Add the venue address.", now=now)
+    reject_event(
+        db, event, admin=admin, reason="Add the venue address.", version=event.version, now=now
+    )
     assert event.status == EventStatus.REJECTED
     assert event.rejection_reason == "Add the venue address."
     assert "Add the venue address." in db.scalar(select(OutboxMessage)).payload["text"]
     submit_event(db, event, actor=event.organizer, now=now)
     assert event.status == EventStatus.SUBMITTED
-    approve_event(db, event, admin=admin, now=now)
+    approve_event(db, event, admin=admin, version=event.version, now=now)
     assert event.rejection_reason is None
 
 
@@ -90,8 +92,10 @@ def test_transitions_outside_the_lifecycle_are_refused(
     event = make_event(status=status)
     calls = {
         "submit": lambda: submit_event(db, event, actor=event.organizer, now=now),
-        "approve": lambda: approve_event(db, event, admin=admin, now=now),
-        "reject": lambda: reject_event(db, event, admin=admin, reason="No.", now=now),
+        "approve": lambda: approve_event(db, event, admin=admin, version=event.version, now=now),
+        "reject": lambda: reject_event(
+            db, event, admin=admin, reason="No.", version=event.version, now=now
+        ),
         "cancel": lambda: cancel_event(db, event, actor=event.organizer, now=now),
     }
     with pytest.raises(EventError):

@@ -10,14 +10,14 @@ from datetime import timedelta
 import psycopg
 import pytest
 from psycopg import sql
-from sqlalchemy import text
+from sqlalchemy import MetaData, Table, text
 from sqlalchemy.orm import Session
 
 from app.db import libpq_url, make_engine
 from app.domain.accounts.models import Role, User
 from app.domain.base import utcnow
-from app.domain.events.models import Event, EventStatus, EventType
-from app.domain.ticketing.models import Booking, TicketTier, Unit
+from app.domain.events.models import EventStatus, EventType
+from app.domain.ticketing.models import TicketTier, Unit
 from app.migrate import alembic_config, upgrade
 from tests import pg
 
@@ -32,36 +32,57 @@ def blank_url() -> Iterator[str]:
     pg.drop_test_database(url)
 
 
+def insert_then(session: Session, table: str, **values: object) -> int:
+    """Insert a row into `table` as the database has it now; returns its id."""
+    reflected = Table(table, MetaData(), autoload_with=session.connection())
+    return session.execute(
+        reflected.insert().values(**values).returning(reflected.c.id)
+    ).scalar_one()
+
+
 def seat_map_before_0007(session: Session) -> int:
     organizer = User(email="o@example.test", name="O", role=Role.ORGANIZER)
+    session.add(organizer)
+    session.flush()
     starts = utcnow() + timedelta(days=30)
-    event = Event(
-        organizer=organizer,
+    # Events and bookings as their tables were then (later migrations add columns to them).
+    event_id = insert_then(
+        session,
+        "events",
+        organizer_id=organizer.id,
         title="Old show",
         slug="old-show",
         description="",
-        event_type=EventType.OFFLINE,
+        event_type=EventType.OFFLINE.value,
         starts_at=starts,
         ends_at=starts + timedelta(hours=2),
         timezone="UTC",
         tags=[],
         currency="USD",
         sold_count=0,
-        status=EventStatus.PUBLISHED,
+        status=EventStatus.PUBLISHED.value,
         is_seated=True,
+        created_at=starts,
+        updated_at=starts,
     )
-    session.add(event)
-    session.flush()
-    tier = TicketTier(event_id=event.id, name="Stalls", price_minor=1000, currency="USD")
+    tier = TicketTier(event_id=event_id, name="Stalls", price_minor=1000, currency="USD")
     session.add(tier)
     session.flush()
-    booking = Booking(reference="OLD00001", event_id=event.id, quantity=1)
-    session.add(booking)
-    session.flush()
+    booking_id = insert_then(
+        session,
+        "bookings",
+        reference="OLD00001",
+        event_id=event_id,
+        status="pending",
+        quantity=1,
+        total_minor=0,
+        currency="USD",
+        created_at=starts,
+    )
     for x in range(6):  # Row A 1-6: seat 2 sold, 3 blocked, 4 a wheelchair space
         session.add(
             Unit(
-                event_id=event.id,
+                event_id=event_id,
                 tier_id=tier.id,
                 section="Stalls",
                 row_label="A",
@@ -69,7 +90,7 @@ def seat_map_before_0007(session: Session) -> int:
                 grid_x=x,
                 grid_y=0,
                 seat_order=x,
-                booking_id=booking.id if x == 1 else None,
+                booking_id=booking_id if x == 1 else None,
                 blocked=x == 2,
                 accessible=x == 3,
             )

@@ -28,14 +28,17 @@ def test_queue_approve_and_reject(client, db, admin, make_event) -> None:  # noq
     db.commit()
     html = client.get("/admin/moderation").get_data(as_text=True)
     assert "First &lt;b&gt;one&lt;/b&gt;" in html and "Second" in html
-    assert client.post(f"/admin/moderation/{first.id}/approve").status_code == 303
+    assert f'name="version" value="{first.version}"' in html
+    approved = client.post(f"/admin/moderation/{first.id}/approve", data={"version": first.version})
+    assert approved.status_code == 303
     assert status_of(db, first.id) == EventStatus.PUBLISHED
-    response = client.post(f"/admin/moderation/{second.id}/reject", data={"reason": ""})
+    seen = {"version": second.version}
+    response = client.post(f"/admin/moderation/{second.id}/reject", data={"reason": "", **seen})
     assert response.status_code == 422
     assert "Explain the decision" in response.get_data(as_text=True)
     assert status_of(db, second.id) == EventStatus.SUBMITTED
     response = client.post(
-        f"/admin/moderation/{second.id}/reject", data={"reason": "Venue address missing"}
+        f"/admin/moderation/{second.id}/reject", data={"reason": "Venue address missing", **seen}
     )
     assert response.status_code == 303
     assert status_of(db, second.id) == EventStatus.REJECTED
@@ -45,7 +48,9 @@ def test_queue_approve_and_reject(client, db, admin, make_event) -> None:  # noq
 def test_approving_twice_or_a_missing_event(client, db, admin, make_event) -> None:  # noqa: ANN001
     event = make_event(status=EventStatus.DRAFT)
     db.commit()
-    response = client.post(f"/admin/moderation/{event.id}/approve", follow_redirects=True)
+    response = client.post(
+        f"/admin/moderation/{event.id}/approve", data={"version": 1}, follow_redirects=True
+    )
     assert "cannot be approved" in response.get_data(as_text=True)
     assert status_of(db, event.id) == EventStatus.DRAFT
     assert client.post("/admin/moderation/999999/approve").status_code == 404

@@ -20,8 +20,17 @@ from sqlalchemy.orm import Session
 from app.domain.accounts.models import User
 from app.domain.audit import record
 from app.domain.base import NotFound
+from app.domain.events import revisions
 from app.domain.events.errors import EventError, EventInvalid
-from app.domain.events.models import Category, Event, EventStatus, EventType, Speaker
+from app.domain.events.lifecycle import lock_event
+from app.domain.events.models import (
+    Category,
+    Event,
+    EventRevision,
+    EventStatus,
+    EventType,
+    Speaker,
+)
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000
@@ -248,18 +257,32 @@ def create_event(session: Session, organizer: User, data: EventInput, *, now: da
 
 def update_event(
     session: Session, event: Event, data: EventInput, *, actor: User, now: datetime
-) -> Event:
-    """Change an event that is not cancelled or completed; its status stays as it is."""
+) -> EventRevision | None:
+    """Save changes to an event that is not cancelled or completed; its status stays as it is.
+
+    A published event changes its non-material fields at once and keeps its material ones
+    for review (`revisions`): the pending revision is returned (None when nothing material
+    differs from the public version). Any other event changes at once; a submitted one's
+    review restarts (its version moves on).
+    """
+    event = lock_event(session, event)  # an admin's decision and this edit take turns
     if event.status not in EDITABLE:
         raise EventError(f"A {event.status.value} event can no longer be changed.")
     values = validate_event_input(session, data)
-    event.speakers.clear()
-    session.flush()
+    revision = None
+    if event.status == EventStatus.PUBLISHED:
+        changes = revisions.proposed_material(values)
+        revision = revisions.propose(session, event, changes, author=actor, now=now)
+        values = {name: values[name] for name in revisions.NON_MATERIAL_FIELDS}
+    else:
+        event.speakers.clear()
+        session.flush()
     _apply(event, values)
+    event.version += 1
     event.updated_at = now
     session.flush()
     record(session, "event.updated", actor_id=actor.id, target=event, now=now)
-    return event
+    return revision
 
 
 def duplicate_event(session: Session, event: Event, *, actor: User, now: datetime) -> Event:

@@ -1,22 +1,27 @@
 """An event's life: draft -> submitted -> published | rejected; published -> cancelled | completed.
 
-Moderation (approve, reject, unpublish) lives in moderation.py; every change is audited.
+Moderation (approve, reject, unpublish) lives in moderation.py, changes to published events in
+revisions.py; every change is audited. Cancelling is final (see `cancel_event`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.accounts.models import User
 from app.domain.audit import record
-from app.domain.base import utcnow
-from app.domain.events.errors import EventError
+from app.domain.base import NotFound, utcnow
+from app.domain.events import revisions
+from app.domain.events.errors import EventError, invalid
 from app.domain.events.models import Event, EventStatus
 from app.domain.notifications.mail import queue_email
-from app.domain.ticketing.models import Booking, BookingStatus
+from app.domain.ticketing import sale_gate
+from app.domain.ticketing.cancellation import AffectedPerson, CancelledSales, cancel_sales
+from app.domain.ticketing.limits import busy_on_lock_timeout
 
 REASON_MAX = 2000
 
@@ -40,38 +45,98 @@ def submit_event(session: Session, event: Event, *, actor: User, now: datetime) 
     return event
 
 
+def lock_event(session: Session, event: Event) -> Event:
+    """Re-read the event under its row lock (waiting for a transaction changing it).
+
+    FOR NO KEY UPDATE: it serializes the event's writers without holding up bookings, whose
+    foreign key takes a KEY SHARE lock on the row.
+    """
+    with busy_on_lock_timeout():
+        locked = session.get(
+            Event, event.id, with_for_update={"key_share": True}, populate_existing=True
+        )
+    if locked is None:
+        raise NotFound("We could not find that event.")
+    return locked
+
+
 def cancel_event(
-    session: Session, event: Event, *, actor: User, now: datetime, reason: str = ""
-) -> Event:
-    """Cancel a published event and tell everyone holding a booking for it."""
+    session: Session,
+    event: Event,
+    *,
+    actor: User,
+    now: datetime,
+    reason: str = "",
+    base_url: str = "",
+) -> CancelledSales:
+    """Cancel a published event, for good: every hold and booking is cancelled (tickets void,
+    units released), its waitlists close, and each person affected is told once, by mail.
+
+    The event's sale gate is locked first (`sale_gate.close`): sales in flight finish and are
+    cancelled with the rest; later ones wait, then are refused. A second cancellation (a retry,
+    or one racing this) then finds the event cancelled and changes nothing. `reason` is the
+    organizer's note to ticket holders; `base_url` prefixes the link in the mail.
+    """
+    reason = reason.strip()
+    if len(reason) > REASON_MAX:
+        raise invalid("reason", f"The message must be at most {REASON_MAX} characters.")
+    sale_gate.close(session, event.id)
+    event = lock_event(session, event)
     require_status(event, {EventStatus.PUBLISHED}, "cancelled")
-    reason = reason.strip()[:REASON_MAX]
+    if event.ends_at <= now:
+        raise EventError("This event is over: it can no longer be cancelled.")
     event.status = EventStatus.CANCELLED
+    event.cancellation_note = reason or None
     event.updated_at = now
     session.flush()
-    record(session, "event.cancelled", actor_id=actor.id, target=event, now=now, reason=reason)
-    holders = session.scalars(
-        select(User.email)
-        .join(Booking, Booking.user_id == User.id)
-        .where(
-            Booking.event_id == event.id,
-            Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.PENDING]),
-            User.deleted_at.is_(None),
-        )
-        .distinct()
+    revisions.close_pending(session, event.id)
+    sales = cancel_sales(session, event.id, actor_id=actor.id, now=now)
+    record(
+        session,
+        "event.cancelled",
+        actor_id=actor.id,
+        target=event,
+        now=now,
+        reason=reason,
+        bookings=sales.bookings,
+        refund_due=sales.refund_due,
+        waitlist_closed=sales.waitlist_closed,
     )
-    for email in holders:
+    for person in sales.people:
         queue_email(
             session,
-            to=email,
+            to=person.email,
             subject=f"Cancelled: {event.title}",
-            text=(
-                f"The organizer has cancelled “{event.title}”.\n"
-                + (f"\nTheir note: {reason}\n" if reason else "")
-                + "\nYour booking will be refunded where a payment was made."
-            ),
+            text=_cancellation_text(event, person, base_url=base_url),
         )
-    return event
+    return sales
+
+
+def _cancellation_text(event: Event, person: AffectedPerson, *, base_url: str) -> str:
+    """The mail telling one person what the cancellation means for them."""
+    when = event.starts_at.astimezone(ZoneInfo(event.timezone)).strftime("%A %d %B %Y, %H:%M")
+    lines = [
+        f"Hello {person.name},",
+        "",
+        f"“{event.title}”, planned for {when} ({event.timezone}), has been cancelled "
+        "by its organizer.",
+    ]
+    if event.cancellation_note:
+        lines += ["", f"Their note: {event.cancellation_note}"]
+    if person.references:
+        several = len(person.references) > 1
+        lines += [
+            "",
+            f"Your booking{'s' if several else ''} {', '.join(person.references)} "
+            f"{'are' if several else 'is'} cancelled and {'their' if several else 'its'} "
+            "tickets are no longer valid.",
+        ]
+        if person.refunded:
+            lines.append("What you paid will be refunded.")
+    if person.waitlisted:
+        lines += ["", "Your place on its waitlist is closed."]
+    lines += ["", f"Your bookings: {base_url.rstrip('/')}/account/bookings"]
+    return "\n".join(lines) + "\n"
 
 
 def complete_past_events(session: Session, now: datetime | None = None) -> int:

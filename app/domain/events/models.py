@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
-from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.accounts.models import User
@@ -103,6 +103,11 @@ class Event(Base):
         str_enum(EventStatus, "event_status"), default=EventStatus.DRAFT
     )
     rejection_reason: Mapped[str | None] = mapped_column(Text)
+    # The organizer's message to ticket holders when the event was cancelled.
+    cancellation_note: Mapped[str | None] = mapped_column(Text)
+    # Counts every saved change of the event's content: a moderation decision names the
+    # version the admin saw, so an edit made meanwhile is never approved unseen.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     is_seated: Mapped[bool] = mapped_column(default=False)
     # Kept current by the ticketing services, for listing filters and sorts.
     min_price_minor: Mapped[int | None]
@@ -134,6 +139,48 @@ class Speaker(Base):
     position: Mapped[int] = mapped_column(default=0)
 
     event: Mapped[Event] = relationship(back_populates="speakers")
+
+
+class RevisionStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"  # replaced by newer changes, taken back, or the event closed
+
+
+class EventRevision(Base):
+    """Changes to the material fields of a published event, waiting for (or past) review.
+
+    The event row keeps the approved version, which is what the public sees; `changes` holds
+    the proposed values of every material field (see revisions.MATERIAL_FIELDS).
+    """
+
+    __tablename__ = "event_revisions"
+    __table_args__ = (
+        Index(
+            "uq_event_revisions_pending",
+            "event_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_event_revisions_queue", "created_at", postgresql_where=text("status = 'pending'")
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    status: Mapped[RevisionStatus] = mapped_column(
+        str_enum(RevisionStatus, "revision_status"), default=RevisionStatus.PENDING
+    )
+    changes: Mapped[dict] = mapped_column(JSONB)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+
+    event: Mapped[Event] = relationship()
 
 
 class ReportStatus(enum.StrEnum):

@@ -1,4 +1,10 @@
-"""Admins approve or reject submitted events; the organizer is told either way."""
+"""Admins approve or reject submitted events, and changes to published events (revisions.py);
+the organizer is told either way.
+
+A decision names what the admin saw: a submitted event's version, or a revision (which a
+later edit supersedes). An edit made while the admin was looking is never approved unseen:
+the decision is refused and the admin looks again.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +16,13 @@ from sqlalchemy.orm import Session, joinedload
 from app.domain.accounts.models import User
 from app.domain.audit import record
 from app.domain.base import NotFound
-from app.domain.events.errors import invalid
-from app.domain.events.lifecycle import REASON_MAX, require_status
-from app.domain.events.models import Event, EventStatus
+from app.domain.events import revisions
+from app.domain.events.errors import EventError, invalid
+from app.domain.events.lifecycle import REASON_MAX, lock_event, require_status
+from app.domain.events.models import Event, EventRevision, EventStatus, RevisionStatus
 from app.domain.notifications.mail import queue_email
+
+CHANGED_MEANWHILE = "The organizer changed this event while you were reviewing it. Look again."
 
 
 def moderation_queue(session: Session) -> list[Event]:
@@ -45,9 +54,17 @@ def clean_reason(reason: str) -> str:
     return reason
 
 
-def approve_event(session: Session, event: Event, *, admin: User, now: datetime) -> Event:
-    """Publish a submitted event."""
+def _require_version(event: Event, version: int | None) -> None:
+    if version != event.version:
+        raise EventError(CHANGED_MEANWHILE)
+
+
+def approve_event(
+    session: Session, event: Event, *, admin: User, version: int | None, now: datetime
+) -> Event:
+    """Publish a submitted event, as of `version` (what the admin reviewed)."""
     require_status(event, {EventStatus.SUBMITTED}, "approved")
+    _require_version(event, version)
     event.status = EventStatus.PUBLISHED
     event.published_at = now
     event.rejection_reason = None
@@ -64,11 +81,18 @@ def approve_event(session: Session, event: Event, *, admin: User, now: datetime)
 
 
 def reject_event(
-    session: Session, event: Event, *, admin: User, reason: str, now: datetime
+    session: Session,
+    event: Event,
+    *,
+    admin: User,
+    reason: str,
+    version: int | None,
+    now: datetime,
 ) -> Event:
-    """Send a submitted event back to its organizer with the reason."""
+    """Send a submitted event back to its organizer with the reason, as of `version`."""
     reason = clean_reason(reason)
     require_status(event, {EventStatus.SUBMITTED}, "rejected")
+    _require_version(event, version)
     _send_back(session, event, reason=reason, now=now)
     record(session, "event.rejected", actor_id=admin.id, target=event, now=now, reason=reason)
     return event
@@ -77,9 +101,13 @@ def reject_event(
 def unpublish_event(
     session: Session, event: Event, *, admin: User, reason: str, now: datetime
 ) -> Event:
-    """Take a published event off the site; the organizer sees why and may fix and resubmit."""
+    """Take a published event off the site; the organizer sees why and may fix and resubmit.
+    Changes waiting for review are dropped: the organizer edits the event directly until it is
+    published again. (Its bookings stay as they are, so a sale racing this needs no gate.)"""
     reason = clean_reason(reason)
+    event = lock_event(session, event)
     require_status(event, {EventStatus.PUBLISHED}, "unpublished")
+    revisions.close_pending(session, event.id)
     _send_back(session, event, reason=reason, now=now)
     record(session, "event.unpublished", actor_id=admin.id, target=event, now=now, reason=reason)
     return event
@@ -99,3 +127,102 @@ def _send_back(session: Session, event: Event, *, reason: str, now: datetime) ->
             "Edit it from your dashboard and submit it again."
         ),
     )
+
+
+def revision_queue(session: Session) -> list[EventRevision]:
+    """Changes to published events waiting for review, the longest waiting first."""
+    return list(
+        session.scalars(
+            select(EventRevision)
+            .join(Event, Event.id == EventRevision.event_id)
+            .where(
+                EventRevision.status == RevisionStatus.PENDING,
+                Event.status == EventStatus.PUBLISHED,
+            )
+            .options(joinedload(EventRevision.event).joinedload(Event.organizer))
+            .order_by(EventRevision.created_at, EventRevision.id)
+        )
+    )
+
+
+def get_revision(session: Session, revision_id: int) -> EventRevision:
+    revision = session.get(EventRevision, revision_id)
+    if revision is None:
+        raise NotFound("We could not find those changes.")
+    return revision
+
+
+def _lock_pending(session: Session, revision: EventRevision) -> Event:
+    """Lock the event, then the revision (the order an edit takes them in); the revision must
+    still be the pending one of a published event."""
+    event = lock_event(session, revision.event)
+    session.refresh(revision, with_for_update=True)
+    if revision.status != RevisionStatus.PENDING:
+        raise EventError(
+            "These changes were replaced or withdrawn, or someone already decided on them."
+        )
+    require_status(event, {EventStatus.PUBLISHED}, "changed")
+    return event
+
+
+def approve_revision(
+    session: Session, revision: EventRevision, *, admin: User, now: datetime
+) -> Event:
+    """Make the revision's changes public."""
+    event = _lock_pending(session, revision)
+    fields = revisions.changed_fields(event, revision.changes)
+    revisions.apply_material(session, event, revision.changes)
+    event.version += 1
+    event.updated_at = now
+    revision.status = RevisionStatus.APPROVED
+    revision.decided_by_id = admin.id
+    revision.decided_at = now
+    session.flush()
+    record(
+        session,
+        "event.changes_approved",
+        actor_id=admin.id,
+        target=event,
+        now=now,
+        revision_id=revision.id,
+        fields=fields,
+    )
+    queue_email(
+        session,
+        to=event.organizer.email,
+        subject=f"Changes published: {event.title}",
+        text=f"Your changes to “{event.title}” were approved and are now public.",
+    )
+    return event
+
+
+def reject_revision(
+    session: Session, revision: EventRevision, *, admin: User, reason: str, now: datetime
+) -> EventRevision:
+    """Turn the revision down with a reason; the public version stays as it is."""
+    reason = clean_reason(reason)
+    event = _lock_pending(session, revision)
+    revision.status = RevisionStatus.REJECTED
+    revision.rejection_reason = reason
+    revision.decided_by_id = admin.id
+    revision.decided_at = now
+    session.flush()
+    record(
+        session,
+        "event.changes_rejected",
+        actor_id=admin.id,
+        target=event,
+        now=now,
+        revision_id=revision.id,
+        reason=reason,
+    )
+    queue_email(
+        session,
+        to=event.organizer.email,
+        subject=f"Changes not published: {event.title}",
+        text=(
+            f"Your changes to “{event.title}” were not approved, and the event stays as it "
+            f"was.\n\nReason: {reason}\n\nEdit the event from your dashboard to try again."
+        ),
+    )
+    return revision

@@ -1,9 +1,10 @@
 """Holding units for a buyer: general admission by tier, or chosen seats.
 
-Everything happens in the caller's transaction: the checks, the per-user limit under its lock,
-the claim, and the availability notification. Any refusal raises a `BookingError` and leaves
-nothing claimed. Free bookings confirm at once (tickets issued); paid ones stay pending with
-a hold until the payment confirms them (`bookings.confirm_booking`).
+Everything happens in the caller's transaction: the event's sale gate (`sale_gate`), the
+checks, the per-user limit under its lock, the claim, and the availability notification. Any
+refusal raises a `BookingError` and leaves nothing claimed. Free bookings confirm at once
+(tickets issued); paid ones stay pending with a hold until the payment confirms them
+(`bookings.confirm_booking`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.accounts.models import User
-from app.domain.ticketing import claims, holds
+from app.domain.ticketing import claims, holds, sale_gate
 from app.domain.ticketing.availability import publish_availability
 from app.domain.ticketing.best_seats import stranded_seats
 from app.domain.ticketing.errors import BookingError, LeavesSingleSeats, SeatsTaken
@@ -53,17 +54,21 @@ def hold_units(
     hold_minutes: int,
     offers: OfferSettings | None = None,
     limit_locked: bool = False,
+    gate_held: bool = False,
     allow_single_seats: bool = True,
 ) -> Booking:
     """Claim units for `user`: `quantity` of `tier` (general admission) or exactly `seat_ids`.
 
     Returns the booking: confirmed with tickets when it costs nothing, else pending with a
     hold of `hold_minutes`. `offers` configures waitlist offers for units freed on the way.
-    `limit_locked`: this transaction already holds the user's limit lock for the event.
+    `limit_locked`: this transaction already holds the user's limit lock for the event;
+    `gate_held`: it passed the event's sale gate in an earlier statement.
     Without `allow_single_seats`, chosen seats that would leave a free seat alone in its row
     are refused with `LeavesSingleSeats` (the buyer may then insist).
     """
     check_event_on_sale(event, now)
+    if not gate_held:
+        sale_gate.pass_gate(session, event.id)
     offers = offers or OfferSettings()
     with busy_on_lock_timeout():
         if seat_ids:
@@ -122,6 +127,7 @@ def hold_tier(
         hold_minutes=hold_minutes,
         offers=offers,
         limit_locked=True,
+        gate_held=True,
     )
 
 
@@ -220,6 +226,8 @@ def _hold_seats(
 
     def claim() -> Booking:
         locked = claims.lock_free_seats(session, event_id=event.id, seat_ids=ids)
+        if not locked and not sale_gate.is_on_sale(session, event.id, now):
+            raise BookingError("event_not_on_sale")
         if len(locked) != len(ids) and holds.expire_due_holds(
             session, now=now, offers=offers, event_id=event.id
         ):

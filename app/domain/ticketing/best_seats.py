@@ -36,7 +36,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from app.domain.accounts.models import User
-from app.domain.ticketing import claims, holds
+from app.domain.ticketing import claims, holds, sale_gate
 from app.domain.ticketing.availability import publish_availability
 from app.domain.ticketing.errors import BookingError, OfferedSeat, SeatsNotTogether
 from app.domain.ticketing.limits import (
@@ -106,6 +106,7 @@ def hold_best_by_id(
         hold_minutes=hold_minutes,
         offers=offers,
         limit_locked=True,
+        gate_held=True,
     )
 
 
@@ -121,16 +122,20 @@ def hold_best_available(
     hold_minutes: int,
     offers: OfferSettings | None = None,
     limit_locked: bool = False,
+    gate_held: bool = False,
 ) -> Booking:
     """Hold the best `quantity` seats of `tier` side by side. Raises `SeatsNotTogether` (with an
     offer of separate seats) when no such run is left but enough seats are, "sold_out" when
-    fewer are left. `limit_locked`: this transaction already holds the user's limit lock."""
+    fewer are left. `limit_locked`: this transaction already holds the user's limit lock;
+    `gate_held`: it passed the event's sale gate (the claim re-checks the event)."""
     check_event_on_sale(event, now)
     if not event.is_seated:
         raise BookingError("invalid_tier")
     check_tier_on_sale(tier, event, now=now, access_code=access_code)
     check_order_size(tier, quantity)
     hold_expires_at = None if tier.price_minor == 0 else now + timedelta(minutes=hold_minutes)
+    if not gate_held:
+        sale_gate.pass_gate(session, event.id)
     with busy_on_lock_timeout():
         if tier.per_user_limit is not None and not limit_locked:
             lock_user_event(session, user.id, event.id)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 from app.domain import audit
 from app.domain.base import NotFound
 from app.domain.events.models import Event
-from app.domain.ticketing import claims, holds
+from app.domain.ticketing import claims, holds, sale_gate
 from app.domain.ticketing.availability import publish_availability
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.limits import busy_on_lock_timeout
@@ -19,6 +19,7 @@ from app.domain.ticketing.models import (
     Booking,
     BookingLine,
     BookingStatus,
+    CancellationReason,
     Ticket,
     TicketStatus,
     TicketTier,
@@ -51,13 +52,18 @@ def confirm_booking(
     One already released is re-claimed: the same seats, or any free units of its tiers; when
     that is impossible, `hold_expired` is raised and the caller rolls back (and refunds).
     Confirming a confirmed booking again changes nothing. With `reclaim` False an expired
-    booking is refused instead.
+    booking is refused instead. Nothing is confirmed for an event that is no longer on sale
+    (cancelled, unpublished or over): `event_not_on_sale`, and the caller refunds.
     """
+    # The gate before the booking's row: a cancellation takes them in that order.
+    sale_gate.pass_gate(session, booking.event_id)
     locked = _lock(session, booking)
     if locked.status == BookingStatus.CONFIRMED:
         return locked
     if locked.status in (BookingStatus.CANCELLED, BookingStatus.REFUNDED):
         raise BookingError("booking_closed", "This booking was cancelled and cannot be confirmed.")
+    if not sale_gate.is_on_sale(session, locked.event_id, now):
+        raise BookingError("event_not_on_sale")
     if locked.status == BookingStatus.EXPIRED:
         if not reclaim:
             raise BookingError("hold_expired")
@@ -132,6 +138,7 @@ def cancel_booking(
         raise BookingError("booking_closed", "This booking is already closed.")
     locked.status = BookingStatus.CANCELLED
     locked.cancelled_at = now
+    locked.cancellation_reason = CancellationReason.BUYER
     locked.hold_expires_at = None
     session.execute(
         update(Ticket)
@@ -188,6 +195,7 @@ _BOOKING_PAGE = (
             Event.venue_name,
             Event.city,
             Event.status,
+            Event.cancellation_note,
         ),
         joinedload(Booking.lines).joinedload(BookingLine.tier).load_only(TicketTier.name),
     )

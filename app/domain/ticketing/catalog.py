@@ -72,6 +72,7 @@ class TicketPanel:
     event: Event
     offers: list[TierOffer]
     has_hidden: bool = False  # some tier needs an access code (offer the code field)
+    closed_note: str = ""  # why the event sells nothing any more (cancelled, over)
 
     @property
     def on_sale(self) -> bool:
@@ -116,4 +117,17 @@ def ticket_panel(
         elif tier.sales_end and now >= tier.sales_end:
             note = "Sales ended"
         offers.append(TierOffer(tier, remaining, on_sale=not note, sale_note=note))
-    return TicketPanel(event=event, offers=offers, has_hidden=any(tier.hidden for tier, _ in rows))
+    return TicketPanel(
+        event=event,
+        offers=offers,
+        has_hidden=any(tier.hidden for tier, _ in rows),
+        closed_note=_closed_note(event, now),
+    )
+
+
+def _closed_note(event: Event, now: datetime) -> str:
+    if event.status == EventStatus.CANCELLED:
+        return "This event was cancelled: no tickets are on sale."
+    if event.status == EventStatus.COMPLETED or event.ends_at <= now:
+        return "This event is over."
+    return ""

@@ -8,8 +8,10 @@ Given a per-user limit, the same statement first counts what the user already ho
 of the tier and claims nothing when the limit would be passed: the caller must hold the user's
 limit lock (`limits.lock_user_event`, taken in an earlier statement) so that count is current.
 Best available claims the seats it chose in one tier row with the same statement around a
-different pick (`CLAIM_ROW_SEATS`). Other rules (sales windows, order sizes) are checked by
-the callers; these functions only claim.
+different pick (`CLAIM_ROW_SEATS`). Every claim statement also re-checks that the event is
+still on sale (`sale_gate.ON_SALE`): the caller passed the event's sale gate in an earlier
+statement, and a cancellation that committed meanwhile is seen only by a later one. Other
+rules (sales windows, order sizes) are checked by the callers; these functions only claim.
 """
 
 from __future__ import annotations
@@ -23,18 +25,22 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.types import BigInteger, Integer
 
+from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.limits import LIVE_BOOKING
 from app.domain.ticketing.models import Booking, BookingLine, BookingStatus
+from app.domain.ticketing.sale_gate import ON_SALE
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 REFERENCE_LENGTH = 8
 # Ticket secrets are 64 hex characters (244 random bits) from PostgreSQL's strong random
 # source: `replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')`.
 # The claim, around a `picked` query that locks the units to claim (SKIP LOCKED) and claims
-# nothing when the per-user limit would be passed. The booking is written only when `picked`
-# got exactly :quantity units.
+# nothing when the per-user limit would be passed or the event is no longer on sale. The
+# booking is written only when `picked` got exactly :quantity units.
 _CLAIM = """
-    WITH owned AS (
+    WITH on_sale AS (
+        SELECT {on_sale} AS yes
+    ), owned AS (
         SELECT count(*) AS units FROM bookings b JOIN units u ON u.booking_id = b.id
         WHERE CAST(:per_user_limit AS integer) IS NOT NULL
           AND b.user_id = :user_id AND b.event_id = :event_id AND u.tier_id = :tier_id
@@ -62,7 +68,8 @@ _CLAIM = """
                'valid', :now
         FROM claimed WHERE :confirm
     )
-    SELECT (SELECT id FROM booking) AS booking_id, (SELECT units FROM owned) AS owned
+    SELECT (SELECT id FROM booking) AS booking_id, (SELECT units FROM owned) AS owned,
+           (SELECT yes FROM on_sale) AS on_sale
 """
 _WITHIN_LIMIT = (
     "(CAST(:per_user_limit AS integer) IS NULL"
@@ -70,9 +77,11 @@ _WITHIN_LIMIT = (
 )
 CLAIM_GENERAL_ADMISSION = text(
     _CLAIM.format(
+        on_sale=ON_SALE,
         live_booking=LIVE_BOOKING,
         picked=f"""SELECT id FROM units
         WHERE tier_id = :tier_id AND booking_id IS NULL AND NOT blocked AND {_WITHIN_LIMIT}
+          AND (SELECT yes FROM on_sale)
         ORDER BY seat_order
         LIMIT :quantity
         FOR UPDATE SKIP LOCKED""",  # noqa: S608 - constants only
@@ -83,11 +92,13 @@ CLAIM_GENERAL_ADMISSION = text(
 # on the seat index (`uq_units_seat`) over one row; wheelchair spaces are never handed out.
 CLAIM_ROW_SEATS = text(
     _CLAIM.format(
+        on_sale=ON_SALE,
         live_booking=LIVE_BOOKING,
         picked=f"""SELECT id FROM units
         WHERE event_id = :event_id AND COALESCE(section, '') = :section
           AND row_label = :row_label AND grid_x = ANY(:positions) AND tier_id = :tier_id
           AND booking_id IS NULL AND NOT blocked AND NOT accessible AND {_WITHIN_LIMIT}
+          AND (SELECT yes FROM on_sale)
         ORDER BY id
         FOR UPDATE SKIP LOCKED""",  # noqa: S608 - constants only
         line_seat_ids="(SELECT array_agg(id ORDER BY id) FROM picked)",
@@ -105,9 +116,10 @@ class UserLimitReached(Exception):
 
 # Locks exactly the seats asked for (in id order); a seat locked by another buyer is skipped,
 # so the caller sees fewer rows than it asked for and answers "seats taken" without waiting.
+# None at all once the event is no longer on sale.
 _LOCK_FREE_SEATS = text(
-    "SELECT id FROM units WHERE id = ANY(:ids) AND event_id = :event_id "
-    "AND booking_id IS NULL AND NOT blocked AND tier_id IS NOT NULL "
+    "SELECT id FROM units WHERE id = ANY(:ids) AND event_id = :event_id "  # noqa: S608 - constants only
+    f"AND booking_id IS NULL AND NOT blocked AND tier_id IS NOT NULL AND {ON_SALE} "
     "ORDER BY id FOR UPDATE SKIP LOCKED"
 ).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
 
@@ -145,7 +157,8 @@ def claim_general_admission(
     """Claim `quantity` free units of the tier into a new booking, or nothing (None) when too
     few are free. With `hold_expires_at` None the booking is confirmed at once and its tickets
     are issued. With `per_user_limit`, raises `UserLimitReached` instead of passing it (the
-    caller holds the user's limit lock)."""
+    caller holds the user's limit lock). An event no longer on sale raises `event_not_on_sale`
+    (the caller passed its sale gate)."""
     return _claim(
         session,
         CLAIM_GENERAL_ADMISSION,
@@ -222,9 +235,10 @@ def _claim(
         "hold_expires_at": hold_expires_at,
         "confirmed_at": now if confirm else None,
         "cancelled_at": None,
+        "cancellation_reason": None,
         "created_at": now,
     }
-    booking_id, owned = (
+    booking_id, owned, on_sale = (
         session.connection()
         .execute(
             statement,
@@ -242,6 +256,8 @@ def _claim(
         .one()
     )
     if booking_id is None:
+        if not on_sale:
+            raise BookingError("event_not_on_sale")
         if per_user_limit is not None and owned + quantity > per_user_limit:
             raise UserLimitReached(owned)
         return None
@@ -254,7 +270,8 @@ def _claim(
 
 
 def lock_free_seats(session: Session, *, event_id: int, seat_ids: Sequence[int]) -> list[int]:
-    """Lock those of `seat_ids` that are free right now; returns the ids it locked."""
+    """Lock those of `seat_ids` that are free right now (none when the event is no longer on
+    sale: the caller passed its sale gate); returns the ids it locked."""
     return list(session.scalars(_LOCK_FREE_SEATS, {"ids": list(seat_ids), "event_id": event_id}))
 
 

@@ -74,6 +74,11 @@ class BookingStatus(enum.StrEnum):
     EXPIRED = "expired"
 
 
+class CancellationReason(enum.StrEnum):
+    BUYER = "buyer"  # the buyer released a hold or cancelled a free booking
+    EVENT_CANCELLED = "event_cancelled"  # paid ones among these are due a refund
+
+
 class Booking(Base):
     __tablename__ = "bookings"
     __table_args__ = (
@@ -99,6 +104,9 @@ class Booking(Base):
     hold_expires_at: Mapped[datetime | None]
     confirmed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    cancellation_reason: Mapped[CancellationReason | None] = mapped_column(
+        str_enum(CancellationReason, "cancellation_reason")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User | None] = relationship()
@@ -269,6 +277,7 @@ class WaitlistStatus(enum.StrEnum):
     CONVERTED = "converted"
     EXPIRED = "expired"
     LEFT = "left"
+    CLOSED = "closed"  # the event was cancelled
 
 
 class WaitlistEntry(Base):

@@ -19,6 +19,7 @@ from app.domain.accounts.models import User
 from app.domain.base import NotFound
 from app.domain.events.models import Event, EventStatus
 from app.domain.notifications.mail import queue_email
+from app.domain.ticketing import sale_gate
 from app.domain.ticketing.claims import claim_general_admission
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.limits import check_order_size, lock_user_event
@@ -61,7 +62,9 @@ def join_waitlist(
     check_order_size(tier, quantity)
     if tier.per_user_limit is not None and quantity > tier.per_user_limit:
         raise BookingError("limit_exceeded")
-    # One user's joins for an event are serialized, like their bookings.
+    # A queue being closed by a cancellation takes no one; then one user's joins for an
+    # event are serialized, like their bookings.
+    sale_gate.enter(session, event.id, now)
     lock_user_event(session, user.id, event.id)
     if free_units(session, tier.id) >= quantity:
         raise BookingError("not_sold_out")
@@ -117,7 +120,12 @@ def leave_waitlist(session: Session, *, user: User, entry_id: int) -> WaitlistEn
 
 
 def make_offers(session: Session, tier_id: int, *, now: datetime, settings: OfferSettings) -> int:
-    """Offer the tier's free units to the people waiting, in order; return offers made."""
+    """Offer the tier's free units to the people waiting, in order; return offers made.
+
+    None while the event is being taken off sale (a cancellation closes its queues) or once it
+    is off sale or over: callers releasing units already hold rows a cancellation waits for, so
+    this never waits at the event's sale gate (`sale_gate.try_enter`).
+    """
     # One offerer per tier at a time, so two sweeps never offer out of order.
     session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
@@ -134,6 +142,8 @@ def make_offers(session: Session, tier_id: int, *, now: datetime, settings: Offe
         return 0
     tier = session.get(TicketTier, tier_id)
     assert tier is not None
+    if not sale_gate.try_enter(session, tier.event_id, now):
+        return 0
     made = 0
     expires_at = now + timedelta(minutes=settings.minutes)
     for entry in waiting:
@@ -190,10 +200,17 @@ def _queue_offer_email(
 
 
 def advance_all(session: Session, *, now: datetime, settings: OfferSettings) -> int:
-    """Offer free units on every tier that has people waiting; return offers made."""
+    """Offer free units on every tier that has people waiting, of events still on sale (not
+    cancelled, not over); return offers made."""
     tier_ids = session.scalars(
         select(WaitlistEntry.tier_id)
-        .where(WaitlistEntry.status == WaitlistStatus.WAITING)
+        .join(TicketTier, TicketTier.id == WaitlistEntry.tier_id)
+        .join(Event, Event.id == TicketTier.event_id)
+        .where(
+            WaitlistEntry.status == WaitlistStatus.WAITING,
+            Event.status == EventStatus.PUBLISHED,
+            Event.ends_at > now,
+        )
         .distinct()
         .order_by(WaitlistEntry.tier_id)
     ).all()

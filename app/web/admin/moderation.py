@@ -1,5 +1,5 @@
-"""Admin queues: submitted events (approve / reject), abuse reports (dismiss / unpublish),
-and the category list."""
+"""Admin queues: submitted events and changes to published events (approve / reject), abuse
+reports (dismiss / unpublish), and the category list."""
 
 from __future__ import annotations
 
@@ -17,11 +17,16 @@ from app.domain.events.categories import (
     rename_category,
 )
 from app.domain.events.errors import EventError, EventInvalid
+from app.domain.events.models import EventRevision, EventStatus, RevisionStatus
 from app.domain.events.moderation import (
     approve_event,
+    approve_revision,
+    get_revision,
     get_submitted_event,
     moderation_queue,
     reject_event,
+    reject_revision,
+    revision_queue,
 )
 from app.domain.events.reports import (
     dismiss_report,
@@ -29,6 +34,8 @@ from app.domain.events.reports import (
     open_reports,
     unpublish_reported_event,
 )
+from app.domain.events.revision_diff import revision_changes
+from app.domain.events.revisions import changed_labels
 from app.web.authz import requires_role
 from app.web.public.events import viewer
 
@@ -42,9 +49,13 @@ def _admin() -> User:
 
 
 def _queue_page(errors: dict[int, str] | None = None, status: int = 200) -> tuple[str, int]:
+    session = get_session()
+    changes = revision_queue(session)
     return render_template(
         "admin/moderation.html",
-        events=moderation_queue(get_session()),
+        events=moderation_queue(session),
+        changes=changes,
+        changed={r.id: changed_labels(r.event, r.changes) for r in changes},
         errors=errors or {},
         sent_reason=request.form.get("reason", ""),
     ), status
@@ -53,20 +64,29 @@ def _queue_page(errors: dict[int, str] | None = None, status: int = 200) -> tupl
 @bp.get("/moderation")
 @requires_role(Role.ADMIN)
 def queue() -> tuple[str, int]:
-    """Submitted events, the longest waiting first."""
+    """Submitted events and changes to published events, the longest waiting first."""
     return _queue_page()
+
+
+def _seen_version() -> int:
+    """The version of the event the admin reviewed, which the decision form carries."""
+    version = request.form.get("version", type=int)
+    if version is None:
+        raise EventError("This form is incomplete. Reload the moderation queue and try again.")
+    return version
 
 
 @bp.post("/moderation/<int:event_id>/approve")
 @requires_role(Role.ADMIN)
 def approve(event_id: int) -> Response:
-    """Publish a submitted event."""
+    """Publish a submitted event, as the admin saw it."""
     session = get_session()
     event = get_submitted_event(session, event_id)
     try:
-        approve_event(session, event, admin=_admin(), now=utcnow())
+        approve_event(session, event, admin=_admin(), version=_seen_version(), now=utcnow())
         flash(f"Published “{event.title}”.", "success")
     except EventError as error:
+        session.rollback()
         flash(error.message, "error")
     return redirect(url_for(".queue"), 303)
 
@@ -79,14 +99,79 @@ def reject(event_id: int) -> Response | tuple[str, int]:
     event = get_submitted_event(session, event_id)
     try:
         reject_event(
-            session, event, admin=_admin(), reason=request.form.get("reason", ""), now=utcnow()
+            session,
+            event,
+            admin=_admin(),
+            reason=request.form.get("reason", ""),
+            version=_seen_version(),
+            now=utcnow(),
         )
     except EventInvalid as error:
         return _queue_page({event_id: error.message}, 422)
     except EventError as error:
+        session.rollback()
         flash(error.message, "error")
         return redirect(url_for(".queue"), 303)
     flash(f"Sent “{event.title}” back to its organizer.", "success")
+    return redirect(url_for(".queue"), 303)
+
+
+def _revision_page(
+    revision: EventRevision, *, error: str = "", status: int = 200
+) -> tuple[str, int]:
+    return render_template(
+        "admin/revision.html",
+        revision=revision,
+        event=revision.event,
+        changes=revision_changes(revision.event, revision),
+        decidable=revision.status == RevisionStatus.PENDING
+        and revision.event.status == EventStatus.PUBLISHED,
+        RevisionStatus=RevisionStatus,
+        error=error,
+        sent_reason=request.form.get("reason", "") if error else "",
+    ), status
+
+
+@bp.get("/moderation/changes/<int:revision_id>")
+@requires_role(Role.ADMIN)
+def revision(revision_id: int) -> tuple[str, int]:
+    """Changes to a published event: the public version beside the proposed one."""
+    return _revision_page(get_revision(get_session(), revision_id))
+
+
+@bp.post("/moderation/changes/<int:revision_id>/approve")
+@requires_role(Role.ADMIN)
+def approve_changes(revision_id: int) -> Response:
+    """Make the changes public."""
+    session = get_session()
+    revision = get_revision(session, revision_id)
+    try:
+        event = approve_revision(session, revision, admin=_admin(), now=utcnow())
+    except EventError as error:
+        session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for(".queue"), 303)
+    flash(f"The changes to “{event.title}” are public.", "success")
+    return redirect(url_for(".queue"), 303)
+
+
+@bp.post("/moderation/changes/<int:revision_id>/reject")
+@requires_role(Role.ADMIN)
+def reject_changes(revision_id: int) -> Response | tuple[str, int]:
+    """Turn the changes down with a reason; the public version stays."""
+    session = get_session()
+    revision = get_revision(session, revision_id)
+    try:
+        reject_revision(
+            session, revision, admin=_admin(), reason=request.form.get("reason", ""), now=utcnow()
+        )
+    except EventInvalid as error:
+        return _revision_page(revision, error=error.message, status=422)
+    except EventError as error:
+        session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for(".queue"), 303)
+    flash(f"Sent the changes to “{revision.event.title}” back to its organizer.", "success")
     return redirect(url_for(".queue"), 303)
 
 

@@ -1,6 +1,13 @@
-"""The organizer dashboard: events by status; create, edit, duplicate, delete, submit, cancel."""
+"""The organizer dashboard: events by status; create, edit, duplicate, delete, submit, cancel.
+
+Material changes to a published event wait for an admin's review (domain/events/revisions.py):
+the form shows them while they wait, with their state.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request
 from flask import url_for as flask_url_for
@@ -8,8 +15,10 @@ from flask import url_for as flask_url_for
 from app.db import get_session
 from app.domain.accounts.models import Role, User
 from app.domain.base import utcnow
+from app.domain.events import revisions
 from app.domain.events.categories import list_categories
 from app.domain.events.editing import (
+    EventInput,
     create_event,
     delete_event,
     duplicate_event,
@@ -21,12 +30,13 @@ from app.domain.events.editing import (
 )
 from app.domain.events.errors import EventError, EventInvalid
 from app.domain.events.lifecycle import cancel_event, submit_event
-from app.domain.events.models import Event, EventStatus
+from app.domain.events.models import Event, EventRevision, EventStatus, RevisionStatus
 from app.web.authz import requires_role
 from app.web.organizer.event_form import EventForm, build_form, read_form, show_errors
 from app.web.public.events import current_storage, viewer
 
 bp = Blueprint("organizer_events", __name__, url_prefix="/organizer")
+T = TypeVar("T")
 
 DASHBOARD_ORDER = (
     EventStatus.DRAFT,
@@ -56,39 +66,53 @@ def _edit_url(event: Event) -> str:
 @requires_role(Role.ORGANIZER)
 def dashboard() -> str:
     """The organizer's events, grouped by status."""
-    grouped = events_by_status(get_session(), _organizer().id)
+    session = get_session()
+    organizer_id = _organizer().id
     return render_template(
-        "organizer/dashboard.html", grouped=grouped, order=DASHBOARD_ORDER, EventStatus=EventStatus
+        "organizer/dashboard.html",
+        grouped=events_by_status(session, organizer_id),
+        pending_changes=revisions.events_with_pending_changes(session, organizer_id),
+        order=DASHBOARD_ORDER,
+        EventStatus=EventStatus,
     )
 
 
 def _render_form(form: EventForm, event: Event | None, status: int = 200) -> tuple[str, int]:
+    revision = None
+    if event is not None and event.status == EventStatus.PUBLISHED:
+        revision = revisions.latest_revision(get_session(), event.id)
     return render_template(
         "organizer/events_form.html",
         form=form,
         event=event,
+        revision=revision,
+        changed=_changed_labels(event, revision),
         zones=time_zone_names(),
         EventStatus=EventStatus,
+        RevisionStatus=RevisionStatus,
+        material=[revisions.FIELD_LABELS[name] for name in revisions.MATERIAL_FIELDS],
     ), status
 
 
-def _save(form: EventForm, event: Event | None) -> Event | None:
-    """Validate and save; None when the form must be shown again with its errors."""
-    session = get_session()
+def _changed_labels(event: Event | None, revision: EventRevision | None) -> list[str]:
+    if event is None or revision is None or revision.status == RevisionStatus.APPROVED:
+        return []
+    return revisions.changed_labels(event, revision.changes)
+
+
+def _save(form: EventForm, save: Callable[[EventInput], T]) -> tuple[bool, T | None]:
+    """Validate and `save`; (False, None) when the form must be shown again with its errors."""
     parsed = form.validate_on_submit()
     data, errors = read_form(form, current_storage())
-    user = _organizer()
     try:
         if not parsed or errors:
-            validate_event_input(session, data)  # collect the domain's errors too
-        elif event is None:
-            return create_event(session, user, data, now=utcnow())
+            validate_event_input(get_session(), data)  # collect the domain's errors too
         else:
-            return update_event(session, event, data, actor=user, now=utcnow())
+            return True, save(data)
     except EventInvalid as error:
         errors = {**error.errors, **errors}
     show_errors(form, errors)
-    return None
+    return False, None
 
 
 @bp.get("/events/new")
@@ -105,9 +129,10 @@ def new() -> tuple[str, int]:
 @requires_role(Role.ORGANIZER)
 def create() -> Response | tuple[str, int]:
     """Create a draft."""
-    form = build_form(list_categories(get_session()))
-    event = _save(form, None)
-    if event is None:
+    session = get_session()
+    form = build_form(list_categories(session))
+    saved, event = _save(form, lambda data: create_event(session, _organizer(), data, now=utcnow()))
+    if not saved or event is None:
         return _render_form(form, None, 422)
     flash("Draft saved. Submit it for review when it is ready.", "success")
     return redirect(_edit_url(event), 303)
@@ -116,20 +141,38 @@ def create() -> Response | tuple[str, int]:
 @bp.get("/events/<int:event_id>/edit")
 @requires_role(Role.ORGANIZER)
 def edit(event_id: int) -> tuple[str, int]:
-    """The event form, filled in."""
+    """The event form, filled in (with the changes waiting for review, if any)."""
+    session = get_session()
     event = _own_event(event_id)
-    return _render_form(build_form(list_categories(get_session()), event=event), event)
+    pending = None
+    if event.status == EventStatus.PUBLISHED:
+        pending = revisions.pending_revision(session, event.id)
+    shown = revisions.as_proposed(event, pending) if pending else event
+    return _render_form(build_form(list_categories(session), event=shown), event)
 
 
 @bp.post("/events/<int:event_id>/edit")
 @requires_role(Role.ORGANIZER)
 def update(event_id: int) -> Response | tuple[str, int]:
-    """Save changes."""
+    """Save changes (a published event's material ones go to review)."""
+    session = get_session()
     event = _own_event(event_id)
-    form = build_form(list_categories(get_session()), event=event)
-    if _save(form, event) is None:
+    form = build_form(list_categories(session), event=event)
+    saved, revision = _save(
+        form, lambda data: update_event(session, event, data, actor=_organizer(), now=utcnow())
+    )
+    if not saved:
         return _render_form(form, event, 422)
-    flash("Changes saved.", "success")
+    if revision is not None:
+        flash(
+            "Saved. Your changes to "
+            + ", ".join(_changed_labels(event, revision)).lower()
+            + " wait for an admin’s review; until then the public page shows the approved"
+            " version.",
+            "success",
+        )
+    else:
+        flash("Changes saved.", "success")
     return redirect(_edit_url(event), 303)
 
 
@@ -144,8 +187,19 @@ def _act(event_id: int, action: str) -> Response:
             submit_event(session, event, actor=user, now=now)
             flash("Submitted for review. We will email you once an admin has looked.", "success")
         elif action == "cancel":
-            cancel_event(session, event, actor=user, now=now, reason=request.form.get("reason", ""))
-            flash("Event cancelled. Ticket holders are being told.", "success")
+            sales = cancel_event(
+                session,
+                event,
+                actor=user,
+                now=now,
+                reason=request.form.get("reason", ""),
+                base_url=current_app.config["BASE_URL"],
+            )
+            flash(
+                f"Event cancelled, with its {sales.bookings} booking"
+                f"{'' if sales.bookings == 1 else 's'}. Everyone affected is being told.",
+                "success",
+            )
         elif action == "delete":
             delete_event(session, event, actor=user, now=now)
             flash("Draft deleted.", "success")
@@ -153,7 +207,8 @@ def _act(event_id: int, action: str) -> Response:
             copy = duplicate_event(session, event, actor=user, now=now)
             flash("Copy created as a draft: adjust the dates and save.", "success")
             return redirect(_edit_url(copy), 303)
-    except EventError as error:
+    except (EventError, EventInvalid) as error:
+        session.rollback()
         flash(error.message, "error")
     return redirect(flask_url_for("organizer_events.dashboard"), 303)
 

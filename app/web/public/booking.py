@@ -17,7 +17,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.db import get_session
 from app.domain.base import NotFound, utcnow
-from app.domain.events.models import Event, EventStatus
+from app.domain.events.models import Event
+from app.domain.events.visibility import PUBLIC_STATUSES
 from app.domain.ticketing import allocation, catalog
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.models import TicketTier
@@ -52,8 +53,9 @@ def offer_settings() -> OfferSettings:
 
 
 def _event_or_404(event_id: int) -> Event:
+    """A public event (a cancelled or past one answers with its closed ticket panel)."""
     event = get_session().get(Event, event_id)
-    if event is None or event.status != EventStatus.PUBLISHED:
+    if event is None or event.status not in PUBLIC_STATUSES:
         raise NotFound("We could not find that event.")
     return event
 
