@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from app.domain.accounts.models import ApplicationStatus, OrganizerApplication, Role, User
 from app.domain.base import utcnow
-from app.domain.events.models import Category, Event, EventReport, EventStatus
+from app.domain.events.models import Category, Event, EventReport, EventRevision, EventStatus
+from app.domain.events.revisions import material_of, propose
 from app.domain.ticketing.allocation import hold_units
 from app.domain.ticketing.models import Booking, TicketTier, WaitlistEntry
 from app.domain.ticketing.seatmap import replace_layout
@@ -46,6 +47,7 @@ STATE_TABLES = (
     "events",
     "speakers",
     "event_reports",
+    "event_revisions",
     "ticket_tiers",
     "units",
     "bookings",
@@ -91,6 +93,7 @@ class World:
     category: Category
     report: EventReport
     seat_id: int  # a free seat of `event`
+    revision: EventRevision  # changes to `event` waiting for review
 
 
 @dataclass(frozen=True)
@@ -277,11 +280,24 @@ ROUTES: dict[str, Route] = {
         data=lambda w: {"role": "organizer"},
     ),
     "admin_moderation.queue": Route(get=ADMIN),
-    "admin_moderation.approve": Route(params=lambda w: {"event_id": w.submitted.id}, post=ADMIN),
+    "admin_moderation.approve": Route(
+        params=lambda w: {"event_id": w.submitted.id},
+        post=ADMIN,
+        data=lambda w: {"version": w.submitted.version},
+    ),
     "admin_moderation.reject": Route(
         params=lambda w: {"event_id": w.submitted.id},
         post=ADMIN,
-        data=lambda w: {"reason": "Please add a venue."},
+        data=lambda w: {"reason": "Please add a venue.", "version": w.submitted.version},
+    ),
+    "admin_moderation.revision": Route(params=lambda w: {"revision_id": w.revision.id}, get=ADMIN),
+    "admin_moderation.approve_changes": Route(
+        params=lambda w: {"revision_id": w.revision.id}, post=ADMIN
+    ),
+    "admin_moderation.reject_changes": Route(
+        params=lambda w: {"revision_id": w.revision.id},
+        post=ADMIN,
+        data=lambda w: {"reason": "Keep the old title."},
     ),
     "admin_moderation.reports": Route(get=ADMIN),
     "admin_moderation.dismiss": Route(params=lambda w: {"report_id": w.report.id}, post=ADMIN),
@@ -338,13 +354,31 @@ def world(db: Session, make_user, make_event, make_tier, now) -> World:  # noqa:
     category = Category(name="Jazz", slug="jazz")
     report = EventReport(event_id=event.id, reporter_id=users["attendee"].id, reason="Spam")
     db.add_all([entry, application, category, report])
+    revision = propose(
+        db,
+        event,
+        {**material_of(event), "title": "A better title"},
+        author=organizer,
+        now=utcnow(),
+    )
     db.commit()
     seat_id = db.scalar(
         text("SELECT min(id) FROM units WHERE event_id = :e AND booking_id IS NULL"),
         {"e": event.id},
     )
     return World(
-        users, event, tier, draft, submitted, booking, entry, application, category, report, seat_id
+        users,
+        event,
+        tier,
+        draft,
+        submitted,
+        booking,
+        entry,
+        application,
+        category,
+        report,
+        seat_id,
+        revision,
     )
 
 
