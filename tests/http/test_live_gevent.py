@@ -39,7 +39,7 @@ def gunicorn(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         **os.environ,
         "DATABASE_URL": database_url,
         "APP_ENV": "production",
-        "SECRET_KEY": "gevent-test",
+        "SECRET_KEY": "gevent-test-" + "x" * 32,
         "INSTANCE_DIR": str(tmp_path_factory.mktemp("gunicorn")),
         "PORT": str(port),
         "WEB_WORKERS": "1",
