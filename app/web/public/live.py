@@ -20,7 +20,12 @@ from app.db import get_session
 from app.domain.base import NotFound
 from app.domain.events.models import Event, EventStatus
 from app.live import hub_for
-from app.web.public.live_fragments import fragments_for, out_of_band
+from app.web.public.live_fragments import (
+    fragments_for,
+    out_of_band,
+    requested_part,
+    requested_seats,
+)
 
 bp = Blueprint("public_live", __name__)
 log = logging.getLogger(__name__)
@@ -37,11 +42,12 @@ def _published_event_or_404(event_id: int) -> Event:
 def stream(event_id: int) -> ResponseReturnValue:
     """`availability` events with the fresh counts (and seat rows, with `?seats=1`)."""
     _published_event_or_404(event_id)
-    seats = request.args.get("seats") == "1"
-    section = request.args.get("section", type=int)
+    seats = requested_seats(request.args.get("seats"))
+    section = requested_part(request.args.get("section"))
     since = request.headers.get("Last-Event-ID")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     hub, fragments = hub_for(app), fragments_for(app)
+    fragments.page_key(event_id, seats=seats, section=section)  # a made-up part is a 404
     keepalive = float(app.config["SSE_KEEPALIVE_SECONDS"])
     ends = time.monotonic() + float(app.config["SSE_STREAM_SECONDS"])
 
@@ -62,6 +68,8 @@ def stream(event_id: int) -> ResponseReturnValue:
                     # The browser reconnects (`retry`) and is answered once the database is back.
                     log.warning("live stream of event %s ended: %s", event_id, error)
                     return
+                except NotFound:
+                    return  # the part went away with a new layout; a reconnect is a 404
                 last = message.id
                 yield message.encode() if message.data else ": still here\n\n"
                 subscription.wait(min(keepalive, left))
@@ -78,8 +86,9 @@ def stream(event_id: int) -> ResponseReturnValue:
 def availability(event_id: int) -> ResponseReturnValue:
     """The stream's message as one fragment: counts (and the seat grid with `?seats=1`)."""
     _published_event_or_404(event_id)
-    seats = request.args.get("seats") == "1"
     snapshot = fragments_for(current_app).snapshot(
-        event_id, seats=seats, section=request.args.get("section", type=int)
+        event_id,
+        seats=requested_seats(request.args.get("seats")),
+        section=requested_part(request.args.get("section")),
     )
     return snapshot.counts + (out_of_band(snapshot.grid) if snapshot.grid else "")
