@@ -116,6 +116,10 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "LIVE_COALESCE_MS": _int(env, "LIVE_COALESCE_MS", 250),
         "SSE_KEEPALIVE_SECONDS": _int(env, "SSE_KEEPALIVE_SECONDS", 15),
         "SSE_STREAM_SECONDS": _int(env, "SSE_STREAM_SECONDS", 600),
+        # Open streams a process serves, in all and to one client network (an IPv4 address or
+        # an IPv6 /64); beyond them a stream is refused (503 / 429) and the browser retries.
+        "LIVE_STREAMS_PER_PROCESS": _int(env, "LIVE_STREAMS_PER_PROCESS", 500),
+        "LIVE_STREAMS_PER_CLIENT": _int(env, "LIVE_STREAMS_PER_CLIENT", 32),
     }
 
 
