@@ -16,6 +16,7 @@ BLUEPRINT_MODULES = (
     "app.web.public.booking",
     "app.web.public.live",
     "app.web.public.seats",
+    "app.web.public.crawlers",
     "app.web.account.auth",
     "app.web.account.oauth",
     "app.web.account.profile",
