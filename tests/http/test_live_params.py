@@ -78,10 +78,13 @@ def test_a_made_up_part_is_not_found(app: Flask, client: FlaskClient, large, sec
 def test_made_up_parts_cost_no_rendering_once_the_layout_is_known(
     app: Flask, client: FlaskClient, large, monkeypatch
 ) -> None:  # noqa: ANN001
+    from app.live import hub_for
     from app.web.public import live_fragments
 
     monkeypatch.setattr(live_fragments, "MAX_AGE_SECONDS", 60.0)  # however slow this machine
-    client.get(f"/events/{large.id}/seats?section=1")
+    client.get(f"/events/{large.id}/seats?section=1")  # starts following changes (LISTEN)
+    assert hub_for(app).listening.wait(5)  # connected: a new epoch, so the next page is read
+    client.get(f"/events/{large.id}/seats?section=1")  # ...with the layout, once per change
     statements: list[str] = []
     engine = fragments_for(app).database.engine
     listener = lambda *args: statements.append(args[2])  # noqa: E731
