@@ -19,6 +19,9 @@ tests/http/test_live_gevent.py keeps this true: 120 open streams on one worker, 
 import gc
 import os
 
+from app.config import load_config
+from app.serving import check_bind
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 # One gevent worker per core (at least two): each already serves many requests at once, and
 # more processes than cores only contend. `make bench-rush` here (2 cores), two runs each:
@@ -44,3 +47,11 @@ def post_worker_init(worker: object) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+
+
+def on_starting(server: object) -> None:
+    """Refuse development mode on a network address (app/serving.py) before binding: checked
+    against what gunicorn will really bind (`-b` and GUNICORN_CMD_ARGS included). A
+    RuntimeError ends gunicorn with its message; a production misconfiguration (SECRET_KEY)
+    fails here too, once, rather than in every worker."""
+    check_bind(server.cfg.address, load_config())  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_BYTES = 32
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -29,7 +30,17 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
     app_env = env.get("APP_ENV", "development")
     instance = Path(env.get("INSTANCE_DIR", ROOT / "instance"))
     debug = app_env == "development"
+    production = app_env == "production"
     secret = env.get("SECRET_KEY") or _dev_secret(instance, app_env)
+    if production and len(secret.encode()) < MIN_SECRET_BYTES:
+        raise RuntimeError(
+            f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes in production "
+            "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+        )
+    # Production sends cookies over HTTPS only, whatever SESSION_COOKIE_SECURE says.
+    secure_cookies = production or _bool(
+        env.get("SESSION_COOKIE_SECURE"), not debug and app_env != "test"
+    )
     return {
         "APP_ENV": app_env,
         "DEBUG": debug,
@@ -40,6 +51,10 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "PGDATA_DIR": env.get("PGDATA_DIR", str(instance / "pgdata")),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
+        # Development mode listens on loopback only unless this says otherwise (app/serving.py).
+        "ALLOW_DEV_ON_NETWORK": _bool(env.get("ALLOW_DEV_ON_NETWORK")),
+        # Production answers with Strict-Transport-Security for this long (0: not at all).
+        "HSTS_SECONDS": _int(env, "HSTS_SECONDS", 365 * 86400),
         "SITE_NAME": env.get("SITE_NAME", "Eventhall"),
         # Mail: "outbox" writes .eml files under instance/outbox (development);
         # "smtp" and "sendgrid" deliver for real.
@@ -53,14 +68,10 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         # Accounts and security
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool(
-            env.get("SESSION_COOKIE_SECURE"), not debug and app_env != "test"
-        ),
+        "SESSION_COOKIE_SECURE": secure_cookies,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": _bool(
-            env.get("SESSION_COOKIE_SECURE"), not debug and app_env != "test"
-        ),
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
         "REMEMBER_COOKIE_DURATION": _int(env, "REMEMBER_DAYS", 30) * 86400,
         # A login without "remember me" ends after this many hours (or when the browser closes).
         "SESSION_TTL_HOURS": _int(env, "SESSION_TTL_HOURS", 12),
@@ -105,6 +116,10 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "LIVE_COALESCE_MS": _int(env, "LIVE_COALESCE_MS", 250),
         "SSE_KEEPALIVE_SECONDS": _int(env, "SSE_KEEPALIVE_SECONDS", 15),
         "SSE_STREAM_SECONDS": _int(env, "SSE_STREAM_SECONDS", 600),
+        # Open streams a process serves, in all and to one client network (an IPv4 address or
+        # an IPv6 /64); beyond them a stream is refused (503 / 429) and the browser retries.
+        "LIVE_STREAMS_PER_PROCESS": _int(env, "LIVE_STREAMS_PER_PROCESS", 500),
+        "LIVE_STREAMS_PER_CLIENT": _int(env, "LIVE_STREAMS_PER_CLIENT", 32),
     }
 
 

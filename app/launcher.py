@@ -16,6 +16,7 @@ import sys
 
 from app.config import ROOT, load_config
 from app.db import resolve_database_url
+from app.serving import UnsafeBind, check_bind
 
 
 def prepare_database() -> str:
@@ -39,6 +40,12 @@ def prepare_database() -> str:
 
 
 def run() -> int:
+    host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
+    try:  # before starting anything; gunicorn checks again what it really binds
+        check_bind([(host, int(port))], load_config())
+    except UnsafeBind as refusal:
+        print(f"not starting: {refusal}", file=sys.stderr)
+        return 2
     url = prepare_database()
     # The Procfile names `gunicorn` and `python`: take them from this virtual environment.
     bin_dir = os.path.dirname(sys.executable)
@@ -47,8 +54,8 @@ def run() -> int:
         "DATABASE_URL": url,
         "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
     }
-    env.setdefault("PORT", "5000")
-    print(f"serving on http://127.0.0.1:{env['PORT']} (Ctrl-C stops everything)", flush=True)
+    env["PORT"] = port
+    print(f"serving on http://{host}:{port} (Ctrl-C stops everything)", flush=True)
     honcho = [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile")]
     process = subprocess.Popen(honcho, cwd=ROOT, env=env)  # noqa: S603 (fixed argv)
     try:

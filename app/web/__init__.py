@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 
 from app.web import errors, templating
 
@@ -16,6 +16,7 @@ BLUEPRINT_MODULES = (
     "app.web.public.booking",
     "app.web.public.live",
     "app.web.public.seats",
+    "app.web.public.crawlers",
     "app.web.account.auth",
     "app.web.account.oauth",
     "app.web.account.profile",
@@ -50,6 +51,9 @@ def _headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    hsts = int(current_app.config.get("HSTS_SECONDS") or 0)
+    if current_app.config.get("APP_ENV") == "production" and hsts:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
     if (
         request.endpoint
         and request.endpoint != "static"

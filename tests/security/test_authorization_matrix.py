@@ -152,6 +152,9 @@ ROUTES: dict[str, Route] = {
     "public_seats.page": Route(params=_event, get=PUBLIC),
     "public_booking.tickets": Route(params=_event, get=PUBLIC),
     "health.healthz": Route(get=PUBLIC),
+    "public_crawlers.robots": Route(get=PUBLIC),
+    "public_crawlers.sitemap": Route(get=PUBLIC),
+    "public_crawlers.favicon": Route(get=PUBLIC),
     "health.readyz": Route(get=PUBLIC),
     # Buying (the owner persona is the buyer: any signed-in attendee may buy).
     "public_booking.book": Route(

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from app.domain.events.markdown import plain_text
 from app.domain.events.models import Event, EventStatus, EventType
 
+# A bare CR ends a line for many readers as surely as LF does, and some split on the Unicode
+# separators too: every kind of line break becomes the escaped "\n".
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+# TEXT allows no other control characters (RFC 5545 3.3.11); tabs are fine.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
 
 def _escape(value: str) -> str:
-    return (
-        value.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-    )
+    """An RFC 5545 TEXT value: backslash, semicolon and comma escaped, line breaks as \\n."""
+    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return _CONTROL.sub("", _LINE_BREAK.sub(r"\\n", value))
 
 
 def _fold(line: str) -> str:

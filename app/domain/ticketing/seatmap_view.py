@@ -117,7 +117,7 @@ def seat_map_view(
     picks the part shown when the venue is too large to show at once; None is the overview."""
     zones = _zones(session, event.id, now=now, organizer=organizer, unlocked=unlocked_tier_ids)
     parts = seat_parts(session, event.id)
-    paged = sum(part.seats for part in parts) > PAGE_SEATS
+    paged = is_paged(parts)
     shown = None
     if paged and section is not None:
         shown = min(max(section, 0), len(parts) - 1)
@@ -246,6 +246,11 @@ def seat_label(section: str | None, row_label: str | None, seat_number: str | No
     """'Stalls, Row A seat 5' (without the section when the venue has none)."""
     seat = f"Row {row_label} seat {seat_number}"
     return f"{section}, {seat}" if section else seat
+
+
+def is_paged(parts: list[SeatSection]) -> bool:
+    """Whether a venue of these parts is shown a part at a time."""
+    return sum(part.seats for part in parts) > PAGE_SEATS
 
 
 def seat_parts(session: Session, event_id: int) -> list[SeatSection]:

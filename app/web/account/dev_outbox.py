@@ -8,8 +8,10 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
+
+from app.serving import is_loopback
 
 bp = Blueprint("account_dev_outbox", __name__)
 _NAME = re.compile(r"[A-Za-z0-9_.-]+\.eml")
@@ -19,7 +21,10 @@ LISTED = 200
 
 @bp.before_request
 def _development_only() -> None:
-    if not (current_app.debug or current_app.config.get("APP_ENV") == "development"):
+    # Mail holds sign-in and reset links: only the developer's own machine may read it, even
+    # when development mode was allowed onto the network (ALLOW_DEV_ON_NETWORK).
+    development = current_app.debug or current_app.config.get("APP_ENV") == "development"
+    if not development or not is_loopback(request.remote_addr):
         abort(404)
 
 

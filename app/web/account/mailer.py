@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template, url_for
+from flask import render_template
 
 from app.db import get_session
 from app.domain.notifications.mail import queue_email
-
-
-def absolute_url(endpoint: str, **values: Any) -> str:
-    """Links in mail use BASE_URL, never the request's Host header (which a client sets)."""
-    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+from app.web.links import absolute_url as absolute_url  # links in mail: from BASE_URL
 
 
 def send(to: str, template: str, subject: str, **context: Any) -> None:

@@ -35,6 +35,7 @@ from app.domain.events.visibility import holds_ticket, visible_event
 from app.domain.ticketing.catalog import ticket_panel
 from app.integrations.storage import Storage, is_media_key, storage_from_config
 from app.web.authz import requires_role
+from app.web.links import absolute_url
 
 bp = Blueprint("public_events", __name__)
 
@@ -47,7 +48,8 @@ def markdown_filter(source: str | None) -> Markup:
 
 @bp.app_template_global("media_url")
 def media_url(key: str | None, *, external: bool = False) -> str | None:
-    return url_for("public_events.media", key=key, _external=external) if key else None
+    link = absolute_url if external else url_for
+    return link("public_events.media", key=key) if key else None
 
 
 def viewer() -> User | None:
@@ -58,7 +60,8 @@ def viewer() -> User | None:
 
 
 def event_url(event: Event, *, external: bool = False) -> str:
-    return url_for("public_events.show", event_id=event.id, slug=event.slug, _external=external)
+    link = absolute_url if external else url_for
+    return link("public_events.show", event_id=event.id, slug=event.slug)
 
 
 @bp.app_template_global("event_url")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, current_app, request
@@ -20,7 +21,14 @@ from app.db import get_session
 from app.domain.base import NotFound
 from app.domain.events.models import Event, EventStatus
 from app.live import hub_for
-from app.web.public.live_fragments import fragments_for, out_of_band
+from app.web.errors import render_error
+from app.web.public.live_fragments import (
+    fragments_for,
+    out_of_band,
+    requested_part,
+    requested_seats,
+)
+from app.web.public.stream_gate import TooManyStreams, gate_for
 
 bp = Blueprint("public_live", __name__)
 log = logging.getLogger(__name__)
@@ -37,13 +45,25 @@ def _published_event_or_404(event_id: int) -> Event:
 def stream(event_id: int) -> ResponseReturnValue:
     """`availability` events with the fresh counts (and seat rows, with `?seats=1`)."""
     _published_event_or_404(event_id)
-    seats = request.args.get("seats") == "1"
-    section = request.args.get("section", type=int)
+    seats = requested_seats(request.args.get("seats"))
+    section = requested_part(request.args.get("section"))
     since = request.headers.get("Last-Event-ID")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     hub, fragments = hub_for(app), fragments_for(app)
+    fragments.page_key(event_id, seats=seats, section=section)  # a made-up part is a 404
     keepalive = float(app.config["SSE_KEEPALIVE_SECONDS"])
     ends = time.monotonic() + float(app.config["SSE_STREAM_SECONDS"])
+    gate = gate_for(app)
+    try:
+        network = gate.enter(
+            request.remote_addr,
+            per_client=int(app.config["LIVE_STREAMS_PER_CLIENT"]),
+            per_process=int(app.config["LIVE_STREAMS_PER_PROCESS"]),
+        )
+    except TooManyStreams as refusal:
+        # Streams of browsers that left are noticed at their next keep-alive.
+        body, status = render_error(refusal.status, refusal.message)
+        return body, status, {"Retry-After": str(max(1, round(keepalive)))}
 
     def events() -> Iterator[str]:
         last = since
@@ -62,6 +82,8 @@ def stream(event_id: int) -> ResponseReturnValue:
                     # The browser reconnects (`retry`) and is answered once the database is back.
                     log.warning("live stream of event %s ended: %s", event_id, error)
                     return
+                except NotFound:
+                    return  # the part went away with a new layout; a reconnect is a 404
                 last = message.id
                 yield message.encode() if message.data else ": still here\n\n"
                 subscription.wait(min(keepalive, left))
@@ -69,6 +91,10 @@ def stream(event_id: int) -> ResponseReturnValue:
     # Not `stream_with_context`: the request (its session, its user) ends when this returns,
     # so an open stream holds no transaction; renders run in a bare app context.
     response = Response(events(), mimetype="text/event-stream")
+    # The place is given back once: when the server closes the response (the stream ended or
+    # the browser left), or when the response is dropped unsent (an error after this view).
+    leave = weakref.finalize(response, gate.leave, network)
+    response.call_on_close(leave)
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"  # no proxy buffering of the stream
     return response
@@ -78,8 +104,9 @@ def stream(event_id: int) -> ResponseReturnValue:
 def availability(event_id: int) -> ResponseReturnValue:
     """The stream's message as one fragment: counts (and the seat grid with `?seats=1`)."""
     _published_event_or_404(event_id)
-    seats = request.args.get("seats") == "1"
     snapshot = fragments_for(current_app).snapshot(
-        event_id, seats=seats, section=request.args.get("section", type=int)
+        event_id,
+        seats=requested_seats(request.args.get("seats")),
+        section=requested_part(request.args.get("section")),
     )
     return snapshot.counts + (out_of_band(snapshot.grid) if snapshot.grid else "")

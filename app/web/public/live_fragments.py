@@ -18,6 +18,7 @@ that reconnects (`Last-Event-ID`) gets only what it missed.
 from __future__ import annotations
 
 import itertools
+import re
 import secrets
 import threading
 import time
@@ -28,18 +29,21 @@ from flask import Flask, current_app
 from markupsafe import Markup
 
 from app.db import Database
-from app.domain.base import utcnow
+from app.domain.base import NotFound, utcnow
 from app.domain.events.models import Event
 from app.domain.ticketing.seatmap_view import (
     SeatCell,
     SeatMapView,
+    is_paged,
     public_remaining,
     seat_map_view,
+    seat_parts,
 )
 from app.live import LiveHub, hub_for
 
 HISTORY = 8  # renderings remembered per page, to answer subscribers a few changes behind
 MAX_PAGES = 64  # (event, seats, part) combinations cached per process
+MAX_LAYOUTS = 1024  # venues whose parts are remembered per process
 # A rendering is reused while no NOTIFY said the event changed, but never for longer than this,
 # so a change that did not notify (a hold that merely ran out) still reaches new subscribers at
 # once and open streams at their next keep-alive.
@@ -48,6 +52,24 @@ RENDER_POOL_SIZE = 2  # renders of different pages at once, per process
 
 Version = tuple[int, int]
 PageKey = tuple[int, bool, int | None]  # event id, with seats, part shown
+NO_SUCH_PART = "We could not find that part of the venue."
+_PART = re.compile(r"[0-9]{1,6}")
+
+
+def requested_part(raw: str | None) -> int | None:
+    """A `?section=` argument: absent, or a part's number; anything else is "not found"."""
+    if raw is None:
+        return None
+    if not _PART.fullmatch(raw):
+        raise NotFound(NO_SUCH_PART)
+    return int(raw)
+
+
+def requested_seats(raw: str | None) -> bool:
+    """A `?seats=` argument: "1" with the seat rows, "0" or absent without; else "not found"."""
+    if raw not in (None, "0", "1"):
+        raise NotFound("We could not find that page.")
+    return raw == "1"
 
 
 def out_of_band(html: str) -> str:
@@ -97,6 +119,17 @@ class Message:
         return f"id: {self.id}\nevent: availability\n{lines}\n"
 
 
+@dataclass(frozen=True)
+class Layout:
+    """How many parts a venue has (0 without seats), as last read: tells a real part from a
+    made-up one before anything is rendered."""
+
+    version: Version
+    read_at: float
+    parts: int
+    paged: bool
+
+
 @dataclass
 class _Page:
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -117,17 +150,35 @@ class LiveFragments:
         self._serials = itertools.count(1)
         self._lock = threading.Lock()
         self._pages: OrderedDict[PageKey, _Page] = OrderedDict()
+        self._layouts: OrderedDict[int, Layout] = OrderedDict()
+        self._layout_read = threading.Lock()  # one read of a stale layout at a time
+
+    def page_key(self, event_id: int, *, seats: bool, section: int | None) -> PageKey:
+        """The cached page a request names, or NotFound for a part the venue does not have:
+        a made-up part never becomes a cache entry, nor costs a rendering. A part of a venue
+        shown whole (or without seats) is the page without part."""
+        if section is None:
+            return (event_id, seats, None)
+        if section < 0:
+            raise NotFound(NO_SUCH_PART)
+        layout = self._layouts.get(event_id)
+        if layout is None or (section >= layout.parts and self._stale(event_id, layout)):
+            layout = self._read_layout(event_id)
+        if section >= layout.parts:
+            raise NotFound(NO_SUCH_PART)
+        return (event_id, seats, section if seats and layout.paged else None)
 
     def snapshot(
         self, event_id: int, *, seats: bool, section: int | None, fresh: bool = False
     ) -> Snapshot:
         """The current rendering of a page (needs an app context); `fresh` renders it anew
-        (for a page that must show a change its request just learned of).
+        (for a page that must show a change its request just learned of). NotFound for a part
+        the venue does not have.
 
         While another request is rendering the page again, the rendering before it is served
         rather than waited for (it is at most one change behind, and the page's live stream
         brings the change): under a rush the page changes several times a second."""
-        key: PageKey = (event_id, seats, section)
+        key = self.page_key(event_id, seats=seats, section=section)
         page = self._page(key)
         latest = page.latest
         if fresh or latest is None:
@@ -142,8 +193,9 @@ class LiveFragments:
     def message(
         self, event_id: int, *, seats: bool, section: int | None, since: str | None
     ) -> Message:
-        """What a subscriber who last received `since` needs now (needs an app context)."""
-        current, history = self._current(event_id, seats, section)
+        """What a subscriber who last received `since` needs now (needs an app context);
+        NotFound for a part the venue does not have."""
+        current, history = self._current(self.page_key(event_id, seats=seats, section=section))
         now = history[-1]
         before = next((d for d in history if self._id(d.serial) == since), None)
         ident = self._id(current.serial)
@@ -168,11 +220,9 @@ class LiveFragments:
         """Drop every rendering (tests reuse event ids after emptying the database)."""
         with self._lock:
             self._pages.clear()
+            self._layouts.clear()
 
-    def _current(
-        self, event_id: int, seats: bool, section: int | None
-    ) -> tuple[Snapshot, list[Digest]]:
-        key: PageKey = (event_id, seats, section)
+    def _current(self, key: PageKey) -> tuple[Snapshot, list[Digest]]:
         page = self._page(key)
         with page.lock:
             return self._latest(key, page), list(page.history)
@@ -188,9 +238,46 @@ class LiveFragments:
             or latest.version != version
             or time.monotonic() - latest.rendered_at > MAX_AGE_SECONDS
         ):
-            page.latest = self._render(key, version, page)
+            try:
+                page.latest = self._render(key, version, page)
+            except NotFound:
+                self._drop(key)  # the part went away with a new layout
+                raise
             page.history.append(Digest.of(page.latest))
         return page.latest
+
+    def _stale(self, event_id: int, layout: Layout) -> bool:
+        self.hub.keep_listening()
+        return (
+            layout.version != self.hub.version(event_id)
+            or time.monotonic() - layout.read_at > MAX_AGE_SECONDS
+        )
+
+    def _read_layout(self, event_id: int) -> Layout:
+        """The venue's parts read afresh: once per change however many requests ask at once
+        (needs an app context)."""
+        with self._layout_read:
+            layout = self._layouts.get(event_id)
+            if layout is not None and not self._stale(event_id, layout):
+                return layout
+            version = self.hub.version(event_id)
+            with self.database.session() as session:
+                parts = seat_parts(session, event_id)
+            return self._remember(
+                event_id, Layout(version, time.monotonic(), len(parts), is_paged(parts))
+            )
+
+    def _remember(self, event_id: int, layout: Layout) -> Layout:
+        with self._lock:
+            self._layouts.pop(event_id, None)
+            self._layouts[event_id] = layout  # most recently used last
+            while len(self._layouts) > MAX_LAYOUTS:
+                self._layouts.popitem(last=False)
+        return layout
+
+    def _drop(self, key: PageKey) -> None:
+        with self._lock:
+            self._pages.pop(key, None)
 
     def _id(self, serial: int) -> str:
         return f"{self._process}.{serial}"
@@ -215,6 +302,11 @@ class LiveFragments:
             seatmap = None
             if seats and event is not None and event.is_seated:
                 seatmap = seat_map_view(session, event, now=utcnow(), section=section)
+        if seatmap is not None:
+            parts = len(seatmap.sections)
+            self._remember(event_id, Layout(version, time.monotonic(), parts, seatmap.paged))
+            if section is not None and section >= parts:
+                raise NotFound(NO_SUCH_PART)
         counts = templates.get_template("public/_seatmap_counts.html").render(
             remaining=remaining, seatmap=seatmap
         )

@@ -39,7 +39,7 @@ from app.domain.ticketing.errors import (
 from app.domain.ticketing.on_sale import EventOnSale, load_event_on_sale
 from app.domain.ticketing.seatmap_view import SeatCell, SeatState, seat_cells
 from app.web.public.booking import offer_settings
-from app.web.public.live_fragments import fragments_for
+from app.web.public.live_fragments import fragments_for, requested_part
 from app.web.templating import format_money
 
 bp = Blueprint("public_seats", __name__)
@@ -132,7 +132,7 @@ def page(event_id: int) -> ResponseReturnValue:
     """The seat map of a seated event (`?section=N` for one part of a large venue, whose
     page without it is an overview of the parts)."""
     event = seated_event_or_404(event_id)
-    return seat_page(event, section=request.args.get("section", type=int))
+    return seat_page(event, section=requested_part(request.args.get("section")))
 
 
 def _login_first(event_id: int) -> ResponseReturnValue:

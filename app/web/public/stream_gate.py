@@ -1,0 +1,90 @@
+"""How many live streams a process keeps open, in all and for one client network.
+
+An open stream holds a connection (a parked greenlet under gevent, a whole thread under
+gthread) for up to SSE_STREAM_SECONDS. Without a cap one client could open streams until the
+worker has no connections left for anyone's pages. So a process serves at most
+LIVE_STREAMS_PER_PROCESS streams (beyond: 503) and one client network at most
+LIVE_STREAMS_PER_CLIENT (beyond: 429), both with `Retry-After`; browsers retry on their own.
+
+A client network is an IPv4 address, or an IPv6 /64 (one subscriber's block: a client can
+take any address in it). Behind reverse proxies the client's address is only known when
+TRUSTED_PROXIES says how many there are; otherwise every client counts as the proxy.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+
+from flask import Flask
+
+_create_lock = threading.Lock()
+
+
+class TooManyStreams(Exception):
+    """This process (503), or this client's network (429), has as many open streams as it may."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def client_network(address: str | None) -> str:
+    """The network `address` is counted in: itself for IPv4, its /64 for IPv6."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or ""  # not an IP (a Unix socket's peer): one group
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+class StreamGate:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[str, int] = {}  # client network -> open streams
+        self._total = 0
+
+    def enter(self, address: str | None, *, per_client: int, per_process: int) -> str:
+        """Count one more stream for `address`'s network and return the network (to `leave`
+        with), or raise TooManyStreams (status 503 for the process, 429 for the network)."""
+        network = client_network(address)
+        # Checked and counted under one lock: two streams arriving together must not both
+        # take the last place.
+        with self._lock:
+            if self._total >= per_process:
+                raise TooManyStreams(503, "Live updates are busy. They will reconnect shortly.")
+            if self._open.get(network, 0) >= per_client:
+                raise TooManyStreams(429, "Too many live views are open from your network.")
+            self._open[network] = self._open.get(network, 0) + 1
+            self._total += 1
+        return network
+
+    def leave(self, network: str) -> None:
+        with self._lock:
+            self._total -= 1
+            left = self._open[network] - 1
+            if left:
+                self._open[network] = left
+            else:
+                del self._open[network]
+
+    def open_streams(self, address: str | None = None) -> int:
+        """Streams open now, in all or for `address`'s network."""
+        with self._lock:
+            if address is None:
+                return self._total
+            return self._open.get(client_network(address), 0)
+
+
+def gate_for(app: Flask) -> StreamGate:
+    """The app's gate (one per process)."""
+    gate = app.extensions.get("live_stream_gate")
+    if gate is None:
+        with _create_lock:
+            gate = app.extensions.setdefault("live_stream_gate", StreamGate())
+    return gate
