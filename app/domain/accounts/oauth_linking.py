@@ -202,6 +202,21 @@ def identities(session: Session, user: User) -> list[OAuthIdentity]:
     )
 
 
+def _lock_user(session: Session, user: User) -> None:
+    session.refresh(user, with_for_update=True)
+
+
+def _other_links(session: Session, user: User, identity: OAuthIdentity) -> int:
+    return (
+        session.scalar(
+            select(func.count()).where(
+                OAuthIdentity.user_id == user.id, OAuthIdentity.id != identity.id
+            )
+        )
+        or 0
+    )
+
+
 def unlink_identity(
     session: Session, user: User, identity_id: int, *, now: datetime, ip: str | None = None
 ) -> OAuthIdentity:
@@ -209,16 +224,11 @@ def unlink_identity(
 
     Locks the user's row: two unlinks at once must not each see the other link remaining.
     """
-    session.refresh(user, with_for_update=True)
+    _lock_user(session, user)
     identity = session.get(OAuthIdentity, identity_id)
     if identity is None or identity.user_id != user.id:
         raise NotFound("We could not find that sign-in.")
-    others = session.scalar(
-        select(func.count()).where(
-            OAuthIdentity.user_id == user.id, OAuthIdentity.id != identity.id
-        )
-    )
-    if not user.password_hash and not others:
+    if not user.password_hash and not _other_links(session, user, identity):
         raise AccountError(
             "This is your only way to sign in. Set a password or link another sign-in first.",
             code="last_sign_in",

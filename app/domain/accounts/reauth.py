@@ -80,13 +80,18 @@ def issue_code(session: Session, user: User, *, now: datetime) -> str:
     return code
 
 
+def _session_row(session: Session, token: str) -> UserSession | None:
+    # Locked: two requests with the same code must not both spend it.
+    return session.get(UserSession, token_digest(token), with_for_update=True)
+
+
 def confirm_with_code(
     session: Session, user: User, code: str, *, now: datetime, ip: str | None = None
 ) -> None:
     """Accept the code mailed for this session, once. It also proves the address, from the
     account's own session (app/domain/accounts/address_proof.py)."""
     token = user.login_session_token or ""
-    row = session.get(UserSession, token_digest(token), with_for_update=True)
+    row = _session_row(session, token)
     code = "".join(code.split())
     if (
         row is None

@@ -231,6 +231,13 @@ def callback(provider: str) -> ResponseReturnValue:
         flash(error.message, "error")
         return redirect(fallback)
     user = found.user
+    # Logging in starts a new cookie session: the messages come after it.
+    if user.has_2fa:
+        session_login.begin_second_factor(user, remember=False, next_url=next_url, method=provider)
+        target = url_for("auth.login_code")
+    else:
+        session_login.finish_login(user, remember=False, second_factor_done=False, method=provider)
+        target = next_url
     if found.removed:
         notices.links_removed(user, [provider_label(p) for p in found.removed])
     if found.created and user.email_verified_at is None:
@@ -244,11 +251,7 @@ def callback(provider: str) -> ResponseReturnValue:
         )
     elif found.created:
         flash(f"Welcome, {user.name}! Your account is ready.", "success")
-    if user.has_2fa:
-        session_login.begin_second_factor(user, remember=False, next_url=next_url, method=provider)
-        return redirect(url_for("auth.login_code"))
-    session_login.finish_login(user, remember=False, second_factor_done=False, method=provider)
-    return redirect(next_url)
+    return redirect(target)
 
 
 def _finish_for_user(
