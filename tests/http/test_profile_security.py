@@ -267,3 +267,26 @@ def test_the_last_way_to_sign_in_stays(client, db, make_user, login_as) -> None:
         as_text=True
     )
     assert db.scalar(select(func.count()).select_from(OAuthIdentity)) == 1
+
+
+def test_bad_confirmations_are_refused_and_change_nothing(client, db, signed_in) -> None:  # noqa: ANN001
+    _age_sessions(db, signed_in)
+    for url, data, message in (
+        ("/account/confirm/password", {}, "Enter your password."),
+        ("/account/confirm/code", {}, "Enter the code."),
+        ("/account/confirm/code", {"code": "123456"}, "not right"),  # none was mailed
+        ("/account/confirm/code", {"code": "x" * 50}, "cannot be longer than 20"),
+    ):
+        response = client.post(url, data=data)
+        assert response.status_code == 422, url
+        assert message in response.get_data(as_text=True), url
+    for url in (
+        "/account/providers/nowhere/link",
+        "/account/confirm/nowhere",
+        "/account/providers/x/unlink",
+    ):
+        assert client.get(url).status_code in (404, 405), url
+    assert client.post("/account/providers/999999/unlink").status_code == 404
+    db.expire_all()
+    assert db.scalar(select(UserSession.reauthenticated_at)) is None
+    assert "Confirm it is you" in client.get("/account/2fa").get_data(as_text=True)
