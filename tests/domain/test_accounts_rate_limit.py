@@ -85,6 +85,25 @@ def test_one_network_is_limited_across_accounts(db, now) -> None:  # noqa: ANN00
     _take(db, LOGIN, "fresh@example.test", OWNER, now)
 
 
+def test_a_full_network_spares_accounts_that_logged_in_from_it(db, now) -> None:  # noqa: ANN001
+    """Behind a proxy that hides clients everyone shares a network: filling it must not lock
+    out the people who log in from it as usual (they keep their own limits)."""
+    regular = _take(db, LOGIN, ADMIN, OWNER, now - timedelta(hours=20))
+    rate_limit.settle(db, regular.id, AttemptOutcome.SUCCEEDED)
+    for n in range(5):
+        _take(db, LOGIN, f"victim{n}@example.test", OWNER, now)
+    with pytest.raises(TooManyAttempts):
+        _take(db, LOGIN, "newcomer@example.test", OWNER, now)
+    _fail(db, LOGIN, ADMIN, OWNER, now, times=3)  # spared by the network's limit...
+    with pytest.raises(TooManyAttempts):  # ...not by the account's own
+        _take(db, LOGIN, ADMIN, OWNER, now + timedelta(seconds=5))
+    later = now + timedelta(hours=5)  # a day after its login, the network forgot the account
+    for n in range(5):
+        _take(db, LOGIN, f"later{n}@example.test", OWNER, later)
+    with pytest.raises(TooManyAttempts):
+        _take(db, LOGIN, ADMIN, OWNER, later + timedelta(seconds=10))
+
+
 def test_a_success_clears_the_accounts_failures_but_not_the_networks(db, now) -> None:  # noqa: ANN001
     _fail(db, LOGIN, ADMIN, OWNER, now, times=2)
     success = _take(db, LOGIN, ADMIN, OWNER, now + timedelta(seconds=5))

@@ -47,13 +47,29 @@ def test_a_stranger_cannot_lock_an_admin_out(app, client, db, make_user) -> None
 def test_failures_from_many_networks_reach_the_accounts_ceiling(
     app, client, db, make_user, monkeypatch
 ) -> None:  # noqa: ANN001
-    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL_NETWORKS", 6)
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL_NETWORKS", 3)
     target = make_user(email="target@example.test")
     db.commit()
-    for n in range(6):
+    for n in range(3):
         assert _login(client, target.email, "guess", ip=f"192.0.2.{n}").status_code == 422
     assert _login(app.test_client(), target.email, ip=OWNER).status_code == 429
     assert _login(app.test_client(), "someone@example.test", ip=OWNER).status_code == 422
+
+
+def test_behind_a_proxy_that_hides_clients_regular_users_still_log_in(
+    app, client, db, make_user
+) -> None:  # noqa: ANN001
+    """TRUSTED_PROXIES too low: every request seems to come from the proxy. An attacker who
+    fills that one network's limit must not lock out everyone."""
+    proxy = "10.0.0.2"
+    regular = make_user(email="regular@example.test")
+    make_user(email="newcomer@example.test")
+    db.commit()
+    assert _login(app.test_client(), regular.email, ip=proxy).status_code == 302
+    for n in range(app.config["LOGIN_MAX_FAILURES_PER_IP"]):
+        assert _login(client, f"victim{n}@example.test", "guess", ip=proxy).status_code == 422
+    assert _login(app.test_client(), "newcomer@example.test", ip=proxy).status_code == 429
+    assert _login(app.test_client(), regular.email, ip=proxy).status_code == 302
 
 
 def test_registrations_are_limited_per_address(app, client, db) -> None:  # noqa: ANN001

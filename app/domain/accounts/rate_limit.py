@@ -4,7 +4,11 @@ Three actions are limited, each by its own rules (`policy`):
 - "login", a password or second-factor code at login. Failures count per account from one
   network, per account from all networks together (a much higher ceiling), and per network
   over all accounts. So a stranger who fails an admin's password locks out only their own
-  network, not the admin; only a crowd of networks reaches the account's ceiling.
+  network, not the admin; only a crowd of networks reaches the account's ceiling. The
+  network's limit spares an account that logged in from that network within KNOWN_FOR: it
+  is there to stop one source trying many accounts, and behind a proxy that hides clients
+  (TRUSTED_PROXIES too low, app/web/account/session_login.py warns) every client shares one
+  network, which must not lock out everyone who logs in as usual.
 - "reauth", a password or code asked again inside a signed-in session (2FA, email and
   password changes, deletion). Failures count per account and per network.
 - "mail", a request that mails an address (registration, password reset, email change, a
@@ -29,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, text, update
+from sqlalchemy import ColumnElement, delete, exists, func, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -38,6 +42,8 @@ from app.domain.accounts.models import Attempt, AttemptOutcome
 
 LOGIN, REAUTH, MAIL = "login", "reauth", "mail"
 IPV6_NETWORK_PREFIX = 64
+# How long attempts are kept (prune_attempts), and so how long a login makes its network known.
+KNOWN_FOR = timedelta(days=1)
 # The key is hashed to the advisory lock's bigint: a collision only makes two keys queue.
 _LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 _LOCK_NOT_AVAILABLE = "55P03"
@@ -50,6 +56,8 @@ class Rule:
     limit: int
     by_subject: bool = False
     by_network: bool = False
+    # Not for a subject that succeeded from the same network within KNOWN_FOR.
+    spares_known: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,7 @@ def policy(action: str, config: Mapping[str, Any]) -> Policy:
         rules = (
             Rule(per_account, by_subject=True, by_network=True),
             Rule(int(config["LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL_NETWORKS"]), by_subject=True),
-            Rule(per_network, by_network=True),
+            Rule(per_network, by_network=True, spares_known=True),
         )
         return Policy(LOGIN, login_window, rules)
     if action == REAUTH:
@@ -144,6 +152,27 @@ def _rule_filter(
     return where
 
 
+def _known(
+    session: Session, policy: Policy, subject: str, network: str | None, now: datetime
+) -> bool:
+    """Whether the subject succeeded from this network within KNOWN_FOR."""
+    if network is None:
+        return False
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Attempt.action == policy.action,
+                    Attempt.subject == subject,
+                    Attempt.created_at > now - KNOWN_FOR,
+                    Attempt.network == network,
+                    Attempt.outcome == AttemptOutcome.SUCCEEDED,
+                )
+            )
+        )
+    )
+
+
 def check(
     session: Session, policy: Policy, *, subject: str, network: str | None, now: datetime
 ) -> None:
@@ -160,6 +189,8 @@ def check(
         )
     blocks = []
     for rule in policy.rules:
+        if rule.spares_known and _known(session, policy, subject, network, now):
+            continue
         where = _rule_filter(policy, rule, subject, network, since)
         if where is not None:
             blocks.append(
@@ -229,7 +260,7 @@ def forget_subject(session: Session, *subjects: str) -> None:
     session.execute(delete(Attempt).where(Attempt.subject.in_([_normalize(s) for s in subjects])))
 
 
-def prune_attempts(session: Session, *, now: datetime, keep: timedelta = timedelta(days=1)) -> int:
+def prune_attempts(session: Session, *, now: datetime, keep: timedelta = KNOWN_FOR) -> int:
     """Delete attempts older than `keep` (beyond every window); return how many went."""
     result = session.execute(delete(Attempt).where(Attempt.created_at < now - keep))
     return result.rowcount or 0
