@@ -78,9 +78,19 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_BYTES", 6 * 1024 * 1024),
         "MAX_FORM_MEMORY_SIZE": _int(env, "MAX_FORM_BYTES", 64 * 1024),
+        # Failed logins per account from one network, per account from all networks (much
+        # higher: a stranger must not lock a named user out), per network over all accounts.
+        # Passwords and codes asked again in a session: per account, and per network.
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL_NETWORKS": _int(
+            env, "LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL_NETWORKS", 100
+        ),
         "LOGIN_MAX_FAILURES_PER_IP": _int(env, "LOGIN_MAX_FAILURES_PER_IP", 20),
         "LOGIN_WINDOW_SECONDS": _int(env, "LOGIN_WINDOW_SECONDS", 900),
+        # Account mails (registration, reset, email change, codes) per address and per network.
+        "ACCOUNT_MAILS_PER_ADDRESS": _int(env, "ACCOUNT_MAILS_PER_ADDRESS", 5),
+        "ACCOUNT_MAILS_PER_NETWORK": _int(env, "ACCOUNT_MAILS_PER_NETWORK", 30),
+        "ACCOUNT_MAILS_WINDOW_SECONDS": _int(env, "ACCOUNT_MAILS_WINDOW_SECONDS", 3600),
         "PASSWORD_RESET_TTL_SECONDS": _int(env, "PASSWORD_RESET_TTL_SECONDS", 3600),
         "EMAIL_VERIFY_TTL_SECONDS": _int(env, "EMAIL_VERIFY_TTL_SECONDS", 3 * 86400),
         # OAuth / OIDC: each provider appears only when its client id is set.

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.domain.accounts.rate_limit import prune_login_attempts
+from app.domain.accounts.rate_limit import prune_attempts
 from app.domain.events.lifecycle import complete_past_events
 from jobs.ticketing_tasks import advance_waitlists, expire_holds, refresh_sold_counts
 
@@ -32,5 +32,5 @@ SCHEDULES: dict[str, Schedule] = {
     "advance_waitlists": Schedule("* * * * *", advance_waitlists),
     "refresh_sold_counts": Schedule("*/5 * * * *", refresh_sold_counts),
     "complete_past_events": Schedule("*/10 * * * *", complete_past_events),
-    "prune_login_attempts": Schedule("17 * * * *", lambda s, now: prune_login_attempts(s, now=now)),
+    "prune_attempts": Schedule("17 * * * *", lambda s, now: prune_attempts(s, now=now)),
 }

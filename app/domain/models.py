@@ -1,7 +1,7 @@
 """Import every model so `Base.metadata` is complete (Alembic and tests use this)."""
 
 from app.domain.accounts.models import (  # noqa: F401
-    LoginAttempt,
+    Attempt,
     OAuthIdentity,
     OrganizerApplication,
     PasswordResetToken,

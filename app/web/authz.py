@@ -12,15 +12,20 @@ from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from app.domain.accounts.models import Role
+from app.web.account import session_login
+from app.web.account.session_login import signed_in_user
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 
 def requires_role(*roles: Role) -> Callable[[F], F]:
-    """Allow only signed-in users with one of `roles`; organizers and admins also need 2FA on."""
+    """Allow only signed-in users with one of `roles`. Organizers and admins also need 2FA
+    on, and a session that passed it: a session that skipped the second step (whatever the
+    way) is ended, and the user asked for their code to start a new one."""
 
     def decorator(view: F) -> F:
         @wraps(view)
@@ -32,11 +37,44 @@ def requires_role(*roles: Role) -> Callable[[F], F]:
             if current_user.needs_2fa and not current_user.has_2fa:
                 flash("Turn on two-factor authentication to reach your dashboard.", "warning")
                 return redirect(url_for("auth.two_factor_setup", next=request.full_path))
+            if current_user.needs_2fa and not current_user.second_factor_done:
+                return _second_factor_again()
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def _second_factor_again() -> Response:
+    user = signed_in_user()
+    next_url = request.full_path if request.method == "GET" else "/"
+    session_login.end_login(user)
+    session_login.begin_second_factor(user, remember=False, next_url=next_url, method="step-up")
+    flash("Enter the code from your authenticator app to continue.", "info")
+    return redirect(url_for("auth.login_code"), 303)
+
+
+def verified_email_required(view: F) -> F:
+    """Signed-in users whose address is not proven yet cannot book, report or apply: they may
+    have typed someone else's at a sign-in provider (app/domain/accounts/address_proof.py).
+    Anonymous users go through, for the view to ask them to log in."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user.is_authenticated and current_user.email_verified_at is None:
+            flash(
+                "Confirm your email address first: open the link we sent you, or send a new "
+                "one from this page.",
+                "warning",
+            )
+            target = url_for("account_profile.profile")
+            if request.headers.get("HX-Request"):
+                return "", 204, {"HX-Redirect": target}
+            return redirect(target, 303)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
 
 
 def owned_or_404(obj: T | None, user_id: int | None, *, owner_attr: str = "user_id") -> T:

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.domain.accounts import deletion, profile
-from app.domain.accounts.errors import AccountError, InvalidToken
+from app.domain.accounts import deletion, password_reset, profile
+from app.domain.accounts.errors import AccountError, InvalidToken, ReauthRequired
 from app.domain.accounts.models import (
     OAuthIdentity,
     OrganizerApplication,
@@ -71,18 +71,39 @@ def test_password_change_checks_the_current_one_and_ends_other_sessions(db, now,
     )
 
 
-def test_a_provider_only_account_may_set_a_first_password(db, now, make_user) -> None:  # noqa: ANN001
+def test_a_provider_only_account_sets_a_first_password_once_it_proved_who_it_is(
+    db, now, make_user
+) -> None:  # noqa: ANN001
     user = make_user()
     user.password_hash = None
+    user.authenticated_at = now - timedelta(minutes=11)
+    with pytest.raises(ReauthRequired):
+        profile.change_password(
+            db, user, current_password="", new_password=NEW, keep_session_token=None, now=now
+        )
+    assert user.password_hash is None
+    user.authenticated_at = now - timedelta(minutes=1)
     profile.change_password(
         db, user, current_password="", new_password=NEW, keep_session_token=None, now=now
     )
     assert verify_password(user.password_hash, NEW)
 
 
+def test_no_first_password_on_an_unproven_address(db, now, make_user) -> None:  # noqa: ANN001
+    """It would outlive the owner's proof: they reclaim the address, the password stays."""
+    user = make_user(verified=False)
+    user.password_hash = None
+    user.authenticated_at = now
+    with pytest.raises(AccountError, match="Confirm your email address"):
+        profile.change_password(
+            db, user, current_password="", new_password=NEW, keep_session_token=None, now=now
+        )
+    assert user.password_hash is None
+
+
 def test_email_change_happens_only_through_the_link(db, now, make_user) -> None:  # noqa: ANN001
     user = make_user(email="old@example.test")
-    new, token = profile.request_email_change(
+    change = profile.request_email_change(
         db,
         user,
         new_email="New@Example.test",
@@ -90,20 +111,56 @@ def test_email_change_happens_only_through_the_link(db, now, make_user) -> None:
         secret_key=SECRET,
         now=now,
     )
-    assert new == "New@example.test" and user.email == "old@example.test"
-    changed, old = profile.confirm_email_change(db, SECRET, token, max_age=3600, now=now)
+    assert change.new_email == "New@example.test" and change.taken_by is None
+    assert user.email == "old@example.test"
+    changed, old = profile.confirm_email_change(db, SECRET, change.token, max_age=3600, now=now)
     assert (changed.email, old) == ("New@example.test", "old@example.test")
     assert changed.email_verified_at == now
     with pytest.raises(InvalidToken):  # the link names the old address: now stale
-        profile.confirm_email_change(db, SECRET, token, max_age=3600, now=now)
+        profile.confirm_email_change(db, SECRET, change.token, max_age=3600, now=now)
+
+
+def test_email_change_ends_other_sessions_and_reset_links(db, now, make_user) -> None:  # noqa: ANN001
+    user = make_user(email="moving@example.test")
+    here = start_session(db, user, now=now, lifetime=timedelta(hours=1))
+    elsewhere = start_session(db, user, now=now, lifetime=timedelta(hours=1))
+    _, reset_token = password_reset.request_reset(db, user.email, now=now, ttl=timedelta(hours=1))
+    change = profile.request_email_change(
+        db,
+        user,
+        new_email="moved@example.test",
+        password=DEFAULT_PASSWORD,
+        secret_key=SECRET,
+        now=now,
+    )
+    profile.confirm_email_change(
+        db, SECRET, change.token, max_age=3600, now=now, keep_session_token=here
+    )
+    assert load_session_user(db, here, now=now) is user
+    assert load_session_user(db, elsewhere, now=now) is None
+    with pytest.raises(InvalidToken, match="already been used"):  # sent to the old address
+        password_reset.check_reset_token(db, reset_token, now=now)
+
+
+def test_an_email_change_to_a_taken_address_only_names_its_owner(db, now, make_user) -> None:  # noqa: ANN001
+    user = make_user(email="me@example.test")
+    other = make_user(email="other@example.test")
+    change = profile.request_email_change(
+        db,
+        user,
+        new_email="OTHER@example.test",
+        password=DEFAULT_PASSWORD,
+        secret_key=SECRET,
+        now=now,
+    )
+    assert change.taken_by is other and change.token is None
+    assert user.email == "me@example.test"
 
 
 def test_email_change_refusals_change_nothing(db, now, make_user) -> None:  # noqa: ANN001
     user = make_user(email="me@example.test")
-    make_user(email="other@example.test")
     cases = [
         ({"new_email": "x@example.test", "password": "wrong"}, "password"),
-        ({"new_email": "OTHER@example.test", "password": DEFAULT_PASSWORD}, "email"),
         ({"new_email": "nonsense", "password": DEFAULT_PASSWORD}, "email"),
         ({"new_email": "ME@example.test", "password": DEFAULT_PASSWORD}, "email"),
     ]
@@ -114,9 +171,23 @@ def test_email_change_refusals_change_nothing(db, now, make_user) -> None:  # no
     assert user.email == "me@example.test"
 
 
+def test_a_provider_only_account_changes_its_email_after_a_recent_proof(db, now, make_user) -> None:  # noqa: ANN001
+    user = make_user(email="social@example.test")
+    user.password_hash = None
+    user.authenticated_at = now - timedelta(minutes=30)
+    with pytest.raises(ReauthRequired):
+        profile.request_email_change(
+            db, user, new_email="n@example.test", password="", secret_key=SECRET, now=now
+        )
+    user.authenticated_at = now
+    assert profile.request_email_change(
+        db, user, new_email="n@example.test", password="", secret_key=SECRET, now=now
+    ).token
+
+
 def test_email_change_link_fails_if_the_address_was_taken_meanwhile(db, now, make_user) -> None:  # noqa: ANN001
     user = make_user(email="me2@example.test")
-    _, token = profile.request_email_change(
+    change = profile.request_email_change(
         db,
         user,
         new_email="race@example.test",
@@ -126,7 +197,7 @@ def test_email_change_link_fails_if_the_address_was_taken_meanwhile(db, now, mak
     )
     make_user(email="race@example.test")
     with pytest.raises(AccountError, match="already exists"):
-        profile.confirm_email_change(db, SECRET, token, max_age=3600, now=now)
+        profile.confirm_email_change(db, SECRET, change.token, max_age=3600, now=now)
     assert user.email == "me2@example.test"
 
 
@@ -185,7 +256,7 @@ def test_deleting_erases_personal_data_and_keeps_bookings(db, now, make_user, ma
     )
     db.flush()
 
-    deletion.delete_account(db, user, password=DEFAULT_PASSWORD, session_started_at=None, now=now)
+    deletion.delete_account(db, user, password=DEFAULT_PASSWORD, now=now)
 
     assert user.name == "Deleted user" and user.email == f"deleted-{user.id}@invalid"
     assert (user.phone, user.password_hash, user.totp_secret, user.preferences) == (
@@ -214,22 +285,20 @@ def test_deleting_erases_personal_data_and_keeps_bookings(db, now, make_user, ma
 def test_deleting_needs_the_password(db, now, make_user) -> None:  # noqa: ANN001
     user = make_user(name="Still here")
     with pytest.raises(AccountError) as caught:
-        deletion.delete_account(db, user, password="nope", session_started_at=now, now=now)
+        deletion.delete_account(db, user, password="nope", now=now)
     assert caught.value.field == "password"
     assert user.deleted_at is None and user.name == "Still here"
 
 
-def test_a_passwordless_account_deletes_only_soon_after_login(db, now, make_user) -> None:  # noqa: ANN001
+def test_a_passwordless_account_deletes_only_after_a_recent_proof(db, now, make_user) -> None:  # noqa: ANN001
     user = make_user()
     user.password_hash = None
-    with pytest.raises(AccountError, match="log in again"):
-        deletion.delete_account(
-            db, user, password="", now=now, session_started_at=now - timedelta(minutes=11)
-        )
+    user.authenticated_at = now - timedelta(minutes=11)
+    with pytest.raises(ReauthRequired, match="confirm it is you"):
+        deletion.delete_account(db, user, password="", now=now)
     assert user.deleted_at is None
-    deletion.delete_account(
-        db, user, password="", now=now, session_started_at=now - timedelta(minutes=9)
-    )
+    user.authenticated_at = now - timedelta(minutes=9)
+    deletion.delete_account(db, user, password="", now=now)
     assert user.deleted_at == now
 
 
@@ -238,13 +307,9 @@ def test_admins_and_organizers_with_upcoming_events_cannot_delete(
 ) -> None:  # noqa: ANN001
     admin = make_user(role=Role.ADMIN)
     with pytest.raises(AccountError, match="Admins"):
-        deletion.delete_account(
-            db, admin, password=DEFAULT_PASSWORD, session_started_at=None, now=now
-        )
+        deletion.delete_account(db, admin, password=DEFAULT_PASSWORD, now=now)
     organizer = make_user(role=Role.ORGANIZER)
     make_event(organizer=organizer, status=EventStatus.PUBLISHED)
     with pytest.raises(AccountError, match="upcoming events"):
-        deletion.delete_account(
-            db, organizer, password=DEFAULT_PASSWORD, session_started_at=None, now=now
-        )
+        deletion.delete_account(db, organizer, password=DEFAULT_PASSWORD, now=now)
     assert admin.deleted_at is None and organizer.deleted_at is None

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.domain.accounts import registration
 from app.domain.accounts.errors import AccountError, InvalidToken
 from app.domain.accounts.models import Role, User
 from app.domain.accounts.password_policy import check_password, common_passwords
@@ -28,7 +29,11 @@ def _count_users(db) -> int:  # noqa: ANN001
 
 
 def test_register_creates_an_unverified_attendee(db, now) -> None:  # noqa: ANN001
-    user = register_user(db, name="  Ana   Lima ", email="Ana@Example.COM", password=GOOD, now=now)
+    outcome = register_user(
+        db, name="  Ana   Lima ", email="Ana@Example.COM", password=GOOD, now=now
+    )
+    user = outcome.user
+    assert outcome.created
     assert user.role == Role.ATTENDEE
     assert user.name == "Ana Lima"
     assert user.email == "Ana@example.com"  # the domain is normalized, the local part kept
@@ -39,13 +44,20 @@ def test_register_creates_an_unverified_attendee(db, now) -> None:  # noqa: ANN0
     )
 
 
-def test_duplicate_email_is_refused_case_insensitively(db, now, make_user) -> None:  # noqa: ANN001
-    make_user(email="taken@example.test")
-    with pytest.raises(AccountError) as caught:
-        register_user(db, name="B", email="TAKEN@Example.Test", password=GOOD, now=now)
-    assert caught.value.field == "email"
-    assert "already exists" in caught.value.message
+def test_a_taken_address_answers_with_its_owner_unchanged(db, now, make_user, monkeypatch) -> None:  # noqa: ANN001
+    owner = make_user(email="taken@example.test", name="Owner")
+    hashed: list[str] = []
+    real_hash = registration.hash_password
+    monkeypatch.setattr(registration, "hash_password", lambda p: hashed.append(p) or real_hash(p))
+    outcome = register_user(db, name="B", email="TAKEN@Example.Test", password=GOOD, now=now)
+    assert outcome.user is owner and not outcome.created
+    assert owner.name == "Owner" and not verify_password(owner.password_hash, GOOD)
     assert _count_users(db) == 1
+    # As slow as a new account: the password is hashed all the same.
+    assert hashed == [GOOD]
+    assert db.scalar(
+        select(AuditEntry.action).where(AuditEntry.action == "account.registration_refused")
+    )
 
 
 @pytest.mark.parametrize("email", ["not-an-email", "a@b", "two@@example.com", "x@.com", ""])
@@ -87,7 +99,10 @@ def test_the_common_list_is_loaded_and_lowercase() -> None:
 def test_verification_link_marks_the_email_verified_once(db, now, make_user) -> None:  # noqa: ANN001
     user = make_user(verified=False)
     token = verification_token(SECRET, user, now=now)
-    verify_email(db, SECRET, token, max_age=3600, now=now + timedelta(minutes=5))
+    assert verify_email(db, SECRET, token, max_age=3600, now=now + timedelta(minutes=5)) == (
+        user,
+        [],
+    )
     assert user.email_verified_at == now + timedelta(minutes=5)
     # Opening it again is harmless and keeps the first time.
     verify_email(db, SECRET, token, max_age=3600, now=now + timedelta(minutes=9))

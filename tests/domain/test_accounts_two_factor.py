@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.domain.accounts import two_factor
-from app.domain.accounts.errors import AccountError
+from app.domain.accounts.errors import AccountError, ReauthRequired, WrongSecret
 from app.domain.accounts.models import RecoveryCode, Role, UserSession
 from app.domain.accounts.sessions import load_session_user, start_session, token_digest
 from app.domain.audit import AuditEntry
@@ -27,6 +27,7 @@ def _actions(db) -> list[str]:  # noqa: ANN001
 @pytest.fixture
 def enrolled(db, now, make_user):  # noqa: ANN001, ANN201
     user = make_user(with_2fa=False)
+    user.authenticated_at = now  # as right after a login
     secret = two_factor.start_enrolment(db, user)
     codes = two_factor.enable(db, user, code=_code(secret, now), now=now)
     return user, secret, codes
@@ -43,6 +44,7 @@ def test_enrolment_keeps_one_secret_until_confirmed(db, now, make_user) -> None:
 
 def test_a_wrong_first_code_leaves_2fa_off(db, now, make_user) -> None:  # noqa: ANN001
     user = make_user(with_2fa=False)
+    user.authenticated_at = now
     secret = two_factor.start_enrolment(db, user)
     wrong = _code(secret, now + timedelta(minutes=10))
     with pytest.raises(AccountError) as caught:
@@ -148,8 +150,31 @@ def test_enabling_keeps_this_session_and_ends_the_others(db, now, make_user) -> 
     user = make_user(with_2fa=False)
     here = start_session(db, user, now=now, lifetime=timedelta(hours=1))
     elsewhere = start_session(db, user, now=now, lifetime=timedelta(hours=1))
+    user.authenticated_at = now
     secret = two_factor.start_enrolment(db, user)
     two_factor.enable(db, user, code=_code(secret, now), now=now, session_token=here)
     assert load_session_user(db, here, now=now) is user
     assert db.get(UserSession, token_digest(here)).second_factor_done
     assert load_session_user(db, elsewhere, now=now) is None
+
+
+def test_enrolling_needs_a_recent_proof_of_who_asks(db, now, make_user) -> None:  # noqa: ANN001
+    """A stolen session must not put the account behind a factor the owner lacks."""
+    user = make_user(with_2fa=False)
+    secret = two_factor.start_enrolment(db, user)
+    user.authenticated_at = now - timedelta(minutes=11)
+    with pytest.raises(ReauthRequired):
+        two_factor.enable(db, user, code=_code(secret, now), now=now)
+    assert not user.has_2fa
+    user.authenticated_at = now - timedelta(minutes=9)
+    assert two_factor.enable(db, user, code=_code(secret, now), now=now)
+
+
+def test_wrong_codes_and_passwords_are_guesses(db, now, enrolled) -> None:  # noqa: ANN001
+    user, secret, _codes = enrolled
+    with pytest.raises(WrongSecret):
+        two_factor.check_code(db, user, "000000", now=now + timedelta(minutes=5))
+    with pytest.raises(WrongSecret):
+        two_factor.disable(
+            db, user, password="wrong!", code=_code(secret, now + timedelta(minutes=5)), now=now
+        )

@@ -61,6 +61,7 @@ def test_a_recovery_code_logs_in_once_with_a_warning(client, db, make_user) -> N
     from app.domain.base import utcnow
 
     secret = two_factor.start_enrolment(db, user)
+    user.authenticated_at = utcnow()  # as right after a login
     codes = two_factor.enable(db, user, code=pyotp.TOTP(secret).now(), now=utcnow())
     db.commit()
     _password_step(client, user)

@@ -24,7 +24,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.domain.accounts.models import ApplicationStatus, OrganizerApplication, Role, User
+from app.domain.accounts.models import (
+    ApplicationStatus,
+    OAuthIdentity,
+    OrganizerApplication,
+    Role,
+    User,
+)
 from app.domain.base import utcnow
 from app.domain.events.models import Category, Event, EventReport, EventRevision, EventStatus
 from app.domain.events.revisions import material_of, propose
@@ -94,6 +100,7 @@ class World:
     report: EventReport
     seat_id: int  # a free seat of `event`
     revision: EventRevision  # changes to `event` waiting for review
+    identity: OAuthIdentity  # the buyer's sign-in link with a provider
 
 
 @dataclass(frozen=True)
@@ -216,6 +223,23 @@ ROUTES: dict[str, Route] = {
     "account_profile.resend_verification": Route(post=SIGNED_IN, owner="buyer"),
     "account_profile.delete_account": Route(get=SIGNED_IN, owner="buyer"),
     "account_profile.delete_account_post": Route(post=SIGNED_IN, owner="buyer"),
+    "account_profile.confirm": Route(get=SIGNED_IN, owner="buyer"),
+    "account_profile.confirm_password": Route(
+        post=SIGNED_IN, data=lambda w: {"password": "not-the-password"}, owner="buyer"
+    ),
+    "account_profile.send_code": Route(post=SIGNED_IN, owner="buyer"),
+    "account_profile.confirm_code": Route(
+        post=SIGNED_IN, data=lambda w: {"code": "123456"}, owner="buyer"
+    ),
+    "account_profile.confirm_with_provider": Route(
+        params=lambda w: {"provider": "google"}, get=spec(404, anonymous=LOGIN), owner="buyer"
+    ),
+    "account_profile.link_provider": Route(
+        params=lambda w: {"provider": "google"}, get=spec(404, anonymous=LOGIN), owner="buyer"
+    ),
+    "account_profile.unlink_provider": Route(
+        params=lambda w: {"identity_id": w.identity.id}, post=OWN_BOOKING, owner="buyer"
+    ),
     "account_profile.apply_as_organizer": Route(
         post=SIGNED_IN, data=lambda w: {"organization_name": "Acme"}, owner="buyer"
     ),
@@ -357,6 +381,10 @@ def world(db: Session, make_user, make_event, make_tier, now) -> World:  # noqa:
     category = Category(name="Jazz", slug="jazz")
     report = EventReport(event_id=event.id, reporter_id=users["attendee"].id, reason="Spam")
     db.add_all([entry, application, category, report])
+    identity = OAuthIdentity(
+        user_id=users["buyer"].id, provider="github", subject="42", email=users["buyer"].email
+    )
+    db.add(identity)
     revision = propose(
         db,
         event,
@@ -382,6 +410,7 @@ def world(db: Session, make_user, make_event, make_tier, now) -> World:  # noqa:
         report,
         seat_id,
         revision,
+        identity,
     )
 
 

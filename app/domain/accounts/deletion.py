@@ -6,16 +6,16 @@ sales figures stay correct while nothing identifies the person any more.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from app.domain import audit
+from app.domain.accounts import reauth
 from app.domain.accounts.errors import AccountError
 from app.domain.accounts.models import (
     ApplicationStatus,
-    LoginAttempt,
     OAuthIdentity,
     OrganizerApplication,
     PasswordResetToken,
@@ -24,27 +24,11 @@ from app.domain.accounts.models import (
     User,
     UserSession,
 )
-from app.domain.accounts.passwords import verify_password
+from app.domain.accounts.rate_limit import forget_subject, user_subject
 from app.domain.events.models import Event, EventStatus
 from app.domain.ticketing.models import Booking, Ticket
 
 DELETED_NAME = "Deleted user"
-# Accounts without a password (sign-in provider only) confirm by having logged in lately.
-RECENT_LOGIN = timedelta(minutes=10)
-
-
-def _confirm(user: User, password: str, session_started_at: datetime | None, now: datetime) -> None:
-    if user.password_hash:
-        if not verify_password(user.password_hash, password):
-            raise AccountError(
-                "That password is not right.", code="password_wrong", field="password"
-            )
-        return
-    if session_started_at is None or now - session_started_at > RECENT_LOGIN:
-        raise AccountError(
-            "For your safety, log out, log in again, and delete your account within 10 minutes.",
-            code="login_not_recent",
-        )
 
 
 def _has_live_events(session: Session, user: User, now: datetime) -> bool:
@@ -65,13 +49,14 @@ def delete_account(
     user: User,
     *,
     password: str,
-    session_started_at: datetime | None,
     now: datetime,
     ip: str | None = None,
 ) -> None:
     """Erase the user's personal data and end every session. Raises AccountError when the
-    confirmation fails or the account still has duties (admin role, upcoming events)."""
-    _confirm(user, password, session_started_at, now)
+    confirmation fails (the password; for an account without one, a recent proof of who they
+    are, app/domain/accounts/reauth.py) or the account still has duties (admin role,
+    upcoming events)."""
+    reauth.require(user, password, now=now)
     if user.role == Role.ADMIN:
         raise AccountError(
             "Admins cannot delete their own account. Ask another admin to change your role.",
@@ -92,7 +77,7 @@ def delete_account(
             OrganizerApplication.status == ApplicationStatus.PENDING,
         )
     )
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email == old_email.lower()))
+    forget_subject(session, old_email, user_subject(user_id))
     session.execute(
         update(Ticket)
         .where(Ticket.booking_id.in_(select(Booking.id).where(Booking.user_id == user_id)))

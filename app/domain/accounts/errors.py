@@ -15,7 +15,11 @@ class AccountError(DomainError):
         self.field = field
 
 
-class InvalidCredentials(AccountError):
+class WrongSecret(AccountError):
+    """A password or code that did not match: a guess, which rate limits count as a failure."""
+
+
+class InvalidCredentials(WrongSecret):
     """Deliberately vague: never tells whether the email exists."""
 
     code = "invalid_credentials"
@@ -38,3 +42,13 @@ class InvalidToken(AccountError):
 
     code = "invalid_token"
     status = 400
+
+
+class ReauthRequired(AccountError):
+    """A sensitive change needs the user to prove again who they are (a recent sign-in)."""
+
+    code = "reauth_required"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("For your safety, confirm it is you first.")

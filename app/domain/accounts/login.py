@@ -1,4 +1,8 @@
-"""Checking a password login, without telling anyone whether the email has an account."""
+"""Checking a password login, without telling anyone whether the email has an account.
+
+The caller takes a rate-limited attempt first (app/domain/accounts/rate_limit.py, "login"):
+it counts as a failure until the login succeeds.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,9 @@ from sqlalchemy.orm import Session
 from app.domain import audit
 from app.domain.accounts.emails import find_user_by_email
 from app.domain.accounts.errors import AccountError, InvalidCredentials
-from app.domain.accounts.models import User
+from app.domain.accounts.models import AttemptOutcome, User
 from app.domain.accounts.passwords import hash_password, needs_rehash, verify_password
-from app.domain.accounts.rate_limit import LoginLimits, check_login_allowed, record_attempt
+from app.domain.accounts.rate_limit import LOGIN, network_of, record, settle
 
 # Checked when the email is unknown, so both answers take the time of one argon2 verify.
 _DUMMY_HASH = hash_password("no account has this password, it only burns the same time")
@@ -33,16 +37,12 @@ def authenticate(
     *,
     email: str,
     password: str,
-    ip: str | None,
-    limits: LoginLimits,
-    now: datetime,
 ) -> User:
-    """The user whose email and password match, if the rate limit allows the attempt.
+    """The user whose email and password match.
 
-    Raises TooManyAttempts, InvalidCredentials (unknown email, wrong password, deleted or
-    password-less account: one answer for all) or EmailNotVerified.
+    Raises InvalidCredentials (unknown email, wrong password, deleted or password-less
+    account: one answer for all) or EmailNotVerified.
     """
-    check_login_allowed(session, email=email, ip=ip, limits=limits, now=now)
     user = find_user_by_email(session, email)
     if user is None or user.deleted_at is not None or not user.password_hash:
         verify_password(_DUMMY_HASH, password)
@@ -56,11 +56,11 @@ def authenticate(
     return user
 
 
-def record_login_failure(
+def audit_login_failure(
     session: Session, *, email: str, ip: str | None, now: datetime, reason: str
 ) -> None:
-    """Count a failed attempt and audit it; the caller commits this on its own transaction."""
-    record_attempt(session, email=email, ip=ip, success=False, now=now)
+    """Audit a failed attempt (it already counts); the caller commits this on its own
+    transaction, since the failed request rolls back."""
     user = find_user_by_email(session, email)
     audit.record(
         session,
@@ -75,9 +75,27 @@ def record_login_failure(
 
 
 def record_login_success(
-    session: Session, user: User, *, ip: str | None, now: datetime, method: str
+    session: Session,
+    user: User,
+    *,
+    ip: str | None,
+    now: datetime,
+    method: str,
+    attempt_id: int | None = None,
 ) -> None:
-    record_attempt(session, email=user.email, ip=ip, success=True, now=now)
+    """The login's attempt (`attempt_id`, or a new one for a sign-in through a provider)
+    succeeded: the account's earlier failures stop counting."""
+    if attempt_id is None:
+        record(
+            session,
+            LOGIN,
+            subject=user.email,
+            network=network_of(ip),
+            outcome=AttemptOutcome.SUCCEEDED,
+            now=now,
+        )
+    else:
+        settle(session, attempt_id, AttemptOutcome.SUCCEEDED)
     audit.record(
         session, "login.success", actor_id=user.id, target=user, ip=ip, now=now, method=method
     )

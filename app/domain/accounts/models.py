@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import INET, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -41,8 +41,12 @@ class User(Base):
     deleted_at: Mapped[datetime | None]
 
     # flask-login protocol. The cookie identifies a server-side UserSession (by its token),
-    # never the user id: the loader sets this on the instance it returns.
+    # never the user id: the loader sets this on the instance it returns, with what the
+    # session knows: whether it passed the second factor, and when its user last proved who
+    # they are (the login, or a later confirmation).
     login_session_token = None
+    second_factor_done = False
+    authenticated_at = None
     is_authenticated = True
     is_anonymous = False
 
@@ -88,6 +92,12 @@ class UserSession(Base):
     # True once the second factor was checked in this session.
     second_factor_done: Mapped[bool] = mapped_column(default=False)
     revoked_at: Mapped[datetime | None]
+    # When the user last proved again who they are in this session (a password, a sign-in
+    # provider, a code mailed to them): sensitive changes need a recent proof.
+    reauthenticated_at: Mapped[datetime | None]
+    # A code mailed to the account to prove it again (only its hash), and until when it works.
+    reauth_code_hash: Mapped[str | None] = mapped_column(String(64))
+    reauth_code_expires_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
 
@@ -147,19 +157,32 @@ class OrganizerApplication(Base):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
-class LoginAttempt(Base):
-    """Failed (and successful) logins, for rate limiting per account and per IP."""
+class AttemptOutcome(enum.StrEnum):
+    FAILED = "failed"  # also every attempt still being checked: it counts until settled
+    SUCCEEDED = "succeeded"  # the secret was right: earlier failures of the subject stop counting
+    NEUTRAL = "neutral"  # counts towards request limits only (a mail asked for, a first factor)
 
-    __tablename__ = "login_attempts"
+
+class Attempt(Base):
+    """One rate-limited request: a login, a secret asked again in a session, a mail asked for.
+
+    `subject` is what the attempt is about (an email address, a user), `network` where it came
+    from (app/domain/accounts/rate_limit.py explains both).
+    """
+
+    __tablename__ = "attempts"
     __table_args__ = (
-        Index("ix_login_attempts_email_at", "email", "created_at"),
-        Index("ix_login_attempts_ip_at", "ip", "created_at"),
+        Index("ix_attempts_subject", "action", "subject", "created_at"),
+        Index("ix_attempts_network", "action", "network", "created_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
-    ip: Mapped[str | None] = mapped_column(INET)
-    success: Mapped[bool] = mapped_column(default=False)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(254))
+    network: Mapped[str | None] = mapped_column(INET)
+    outcome: Mapped[AttemptOutcome] = mapped_column(
+        str_enum(AttemptOutcome, "attempt_outcome"), default=AttemptOutcome.FAILED
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,23 +11,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain import audit
-from app.domain.accounts import tokens
-from app.domain.accounts.emails import email_taken, normalize_email
+from app.domain.accounts import reauth, tokens
+from app.domain.accounts.emails import email_taken, find_user_by_email, normalize_email
 from app.domain.accounts.errors import AccountError, InvalidToken
 from app.domain.accounts.models import User
 from app.domain.accounts.password_policy import check_password
-from app.domain.accounts.passwords import hash_password, verify_password
+from app.domain.accounts.passwords import hash_password
 from app.domain.accounts.registration import EMAIL_TAKEN, clean_name
 from app.domain.accounts.sessions import revoke_user_sessions
 from app.domain.events.models import Category
 
 _PHONE = re.compile(r"\+?[0-9][0-9 ()./-]{5,30}")
 ATTENDANCE_MODES = ("online", "in_person", "any")
-
-
-def _require_password(user: User, password: str, field: str = "current_password") -> None:
-    if not user.password_hash or not verify_password(user.password_hash, password):
-        raise AccountError("That password is not right.", code="password_wrong", field=field)
 
 
 def clean_phone(raw: str) -> str | None:
@@ -59,16 +55,31 @@ def change_password(
     now: datetime,
     ip: str | None = None,
 ) -> None:
-    """A new password; every other session of the user ends. Accounts created through a
-    sign-in provider have no password yet and may set one without `current_password`."""
-    if user.password_hash:
-        _require_password(user, current_password)
+    """A new password; every other session of the user ends. An account created through a
+    sign-in provider has none yet: it may set one once its address is proven (a password on
+    an address someone else may own would outlive the proof) and it proved recently who it is.
+    """
+    reauth.require(user, current_password, now=now, field="current_password")
+    if user.email_verified_at is None:
+        raise AccountError(
+            "Confirm your email address before you set a password.", code="unverified"
+        )
     check_password(new_password, email=user.email, name=user.name)
     user.password_hash = hash_password(new_password)
     tokens.spend_reset_tokens(session, user.id, now=now)
     revoke_user_sessions(session, user.id, now=now, keep_token=keep_session_token)
     audit.record(session, "password.changed", actor_id=user.id, target=user, ip=ip, now=now)
     session.flush()
+
+
+@dataclass(frozen=True)
+class EmailChange:
+    """A requested change: mail `token`'s link to `new_email`, or, when that address already
+    has an account (`taken_by`), a note to its owner. The requester is told the same."""
+
+    new_email: str
+    token: str | None
+    taken_by: User | None = None
 
 
 def request_email_change(
@@ -79,20 +90,18 @@ def request_email_change(
     password: str,
     secret_key: str,
     now: datetime,
-) -> tuple[str, str]:
-    """Check the request; return the new address and a signed link token proving it.
-
-    Nothing changes until the link is opened from the new mailbox.
-    """
-    if user.password_hash:
-        _require_password(user, password, field="password")
+) -> EmailChange:
+    """Check the request and prepare its mail; nothing changes until the link is opened from
+    the new mailbox."""
+    reauth.require(user, password, now=now)
     email = normalize_email(new_email)
     if email.lower() == user.email.lower():
         raise AccountError("That is already your email address.", field="email")
-    if email_taken(session, email, except_user_id=user.id):
-        raise AccountError(EMAIL_TAKEN, code="email_taken", field="email")
+    owner = find_user_by_email(session, email)
+    if owner is not None:
+        return EmailChange(email, None, taken_by=owner)
     payload = {"uid": user.id, "old": user.email, "new": email}
-    return email, tokens.sign(secret_key, tokens.CHANGE_EMAIL, payload, now=now)
+    return EmailChange(email, tokens.sign(secret_key, tokens.CHANGE_EMAIL, payload, now=now))
 
 
 def confirm_email_change(
@@ -102,9 +111,14 @@ def confirm_email_change(
     *,
     max_age: int,
     now: datetime,
+    keep_session_token: str | None = None,
     ip: str | None = None,
 ) -> tuple[User, str]:
-    """Switch to the new (now verified) address; return the user and the old address."""
+    """Switch to the new (now verified) address; return the user and the old address.
+
+    Reset links sent to the old address stop working, and every session of the account ends
+    but `keep_session_token`'s (the browser that opened the link, if it is signed in to it).
+    """
     payload = tokens.unsign(secret_key, tokens.CHANGE_EMAIL, token, max_age=max_age, now=now)
     user = session.get(User, payload.get("uid"), with_for_update=True)
     if user is None or user.deleted_at is not None or user.email != payload.get("old"):
@@ -115,6 +129,8 @@ def confirm_email_change(
     old = user.email
     user.email = new
     user.email_verified_at = now
+    tokens.spend_reset_tokens(session, user.id, now=now)
+    revoke_user_sessions(session, user.id, now=now, keep_token=keep_session_token)
     audit.record(
         session, "email.changed", actor_id=user.id, target=user, ip=ip, now=now, old=old, new=new
     )

@@ -1,93 +1,266 @@
-"""Login rate limiting in PostgreSQL: failed attempts per account and per IP in a window.
+"""Rate limits in PostgreSQL: attempts counted per subject and per source network in a window.
 
-Failures are written by `record_attempt` in their own transaction (the failed request itself
-rolls back), so they count even though the login answered with an error.
+Three actions are limited, each by its own rules (`policy`):
+- "login", a password or second-factor code at login. Failures count per account from one
+  network, per account from all networks together (a much higher ceiling), and per network
+  over all accounts. So a stranger who fails an admin's password locks out only their own
+  network, not the admin; only a crowd of networks reaches the account's ceiling. The
+  network's limit spares an account that logged in from that network within KNOWN_FOR: it
+  is there to stop one source trying many accounts, and behind a proxy that hides clients
+  (TRUSTED_PROXIES too low, app/web/account/session_login.py warns) every client shares one
+  network, which must not lock out everyone who logs in as usual.
+- "reauth", a password or code asked again inside a signed-in session (2FA, email and
+  password changes, deletion). Failures count per account and per network.
+- "mail", a request that mails an address (registration, password reset, email change, a
+  code). Every request counts, per address and per network: nobody floods a mailbox.
+
+An attempt is taken before the secret is checked (`take`), under a transaction-level advisory
+lock per subject and per network, and the caller commits it on its own: parallel guesses
+queue at the lock and each one counts, so a burst cannot slip past the limit. It counts as a
+failure until `settle`d. A success makes the subject's earlier failures stop counting; the
+network's never do (or an attacker could interleave logins to an account of their own).
+
+A client's network is its IPv4 address, or the /64 of its IPv6 address: one subscriber gets a
+whole /64 and could otherwise rotate through 2^64 addresses.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, exists, func, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.domain.accounts.errors import TooManyAttempts
-from app.domain.accounts.models import LoginAttempt
+from app.domain.accounts.models import Attempt, AttemptOutcome
+
+LOGIN, REAUTH, MAIL = "login", "reauth", "mail"
+IPV6_NETWORK_PREFIX = 64
+# How long attempts are kept (prune_attempts), and so how long a login makes its network known.
+KNOWN_FOR = timedelta(days=1)
+# The key is hashed to the advisory lock's bigint: a collision only makes two keys queue.
+_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+_LOCK_NOT_AVAILABLE = "55P03"
 
 
 @dataclass(frozen=True)
-class LoginLimits:
-    per_account: int
-    per_ip: int
+class Rule:
+    """At most `limit` counted attempts in the window for one subject, one network, or both."""
+
+    limit: int
+    by_subject: bool = False
+    by_network: bool = False
+    # Not for a subject that succeeded from the same network within KNOWN_FOR.
+    spares_known: bool = False
+
+
+@dataclass(frozen=True)
+class Policy:
+    action: str
     window: timedelta
+    rules: tuple[Rule, ...]
+    # Count only failures (a subject's only since its last success), or every attempt.
+    failures_only: bool = True
 
-    @classmethod
-    def from_config(cls, config: dict) -> LoginLimits:
-        return cls(
-            per_account=int(config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
-            per_ip=int(config["LOGIN_MAX_FAILURES_PER_IP"]),
-            window=timedelta(seconds=int(config["LOGIN_WINDOW_SECONDS"])),
+
+def policy(action: str, config: Mapping[str, Any]) -> Policy:
+    """The rules of `action` from the app's settings (README, "Configuration")."""
+    per_account = int(config["LOGIN_MAX_FAILURES_PER_ACCOUNT"])
+    per_network = int(config["LOGIN_MAX_FAILURES_PER_IP"])
+    login_window = timedelta(seconds=int(config["LOGIN_WINDOW_SECONDS"]))
+    if action == LOGIN:
+        rules = (
+            Rule(per_account, by_subject=True, by_network=True),
+            Rule(int(config["LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL_NETWORKS"]), by_subject=True),
+            Rule(per_network, by_network=True, spares_known=True),
         )
+        return Policy(LOGIN, login_window, rules)
+    if action == REAUTH:
+        rules = (Rule(per_account, by_subject=True), Rule(per_network, by_network=True))
+        return Policy(REAUTH, login_window, rules)
+    if action == MAIL:
+        rules = (
+            Rule(int(config["ACCOUNT_MAILS_PER_ADDRESS"]), by_subject=True),
+            Rule(int(config["ACCOUNT_MAILS_PER_NETWORK"]), by_network=True),
+        )
+        window = timedelta(seconds=int(config["ACCOUNT_MAILS_WINDOW_SECONDS"]))
+        return Policy(MAIL, window, rules, failures_only=False)
+    raise ValueError(f"no rate limit for {action!r}")
 
 
-def record_attempt(
-    session: Session, *, email: str, ip: str | None, success: bool, now: datetime
-) -> None:
-    session.add(LoginAttempt(email=email.strip().lower(), ip=ip, success=success, created_at=now))
-    session.flush()
+def network_of(ip: str | None) -> str | None:
+    """The source network of a client address (see the module docstring); None if unknown."""
+    if not ip:
+        return None
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/{IPV6_NETWORK_PREFIX}", strict=False))
+    return str(address)
+
+
+def user_subject(user_id: int) -> str:
+    """The subject of attempts about a signed-in user (their address may change meanwhile)."""
+    return f"user:{user_id}"
+
+
+def _normalize(subject: str) -> str:
+    return subject.strip().lower()[:254]
 
 
 def _blocked_until(
     session: Session, where: ColumnElement[bool], *, limit: int, window: timedelta, now: datetime
 ) -> datetime | None:
-    """When the `limit`-th most recent failure leaves the window, if that is still ahead."""
-    nth_failure = session.scalar(
-        select(LoginAttempt.created_at)
-        .where(where, LoginAttempt.success.is_(False), LoginAttempt.created_at > now - window)
-        .order_by(LoginAttempt.created_at.desc())
+    """When the `limit`-th most recent counted attempt leaves the window, if still ahead."""
+    nth = session.scalar(
+        select(Attempt.created_at)
+        .where(where, Attempt.created_at > now - window)
+        .order_by(Attempt.created_at.desc())
         .offset(limit - 1)
         .limit(1)
     )
-    if nth_failure is None:
+    if nth is None:
         return None
-    until = nth_failure + window
+    until = nth + window
     return until if until > now else None
 
 
-def check_login_allowed(
-    session: Session, *, email: str, ip: str | None, limits: LoginLimits, now: datetime
-) -> None:
-    """Raise TooManyAttempts (with the seconds to wait) when the account or the IP is over."""
-    email = email.strip().lower()
-    last_success = session.scalar(
-        select(func.max(LoginAttempt.created_at)).where(
-            LoginAttempt.email == email, LoginAttempt.success.is_(True)
-        )
-    )
-    # A successful login clears the account's count; the IP's count is never reset by one,
-    # or an attacker could interleave logins to their own account.
-    account = LoginAttempt.email == email
-    if last_success is not None:
-        account = account & (LoginAttempt.created_at > last_success)
-    blocks = [
-        _blocked_until(session, account, limit=limits.per_account, window=limits.window, now=now)
-    ]
-    if ip:
-        blocks.append(
-            _blocked_until(
-                session, LoginAttempt.ip == ip, limit=limits.per_ip, window=limits.window, now=now
+def _rule_filter(
+    policy: Policy, rule: Rule, subject: str, network: str | None, since: datetime | None
+) -> ColumnElement[bool] | None:
+    where = Attempt.action == policy.action
+    if policy.failures_only:
+        where &= Attempt.outcome == AttemptOutcome.FAILED
+    if rule.by_network:
+        if network is None:
+            return None  # an unknown origin is held by the subject's other rules
+        where &= Attempt.network == network
+    if rule.by_subject:
+        where &= Attempt.subject == subject
+        if since is not None:
+            where &= Attempt.created_at > since
+    return where
+
+
+def _known(
+    session: Session, policy: Policy, subject: str, network: str | None, now: datetime
+) -> bool:
+    """Whether the subject succeeded from this network within KNOWN_FOR."""
+    if network is None:
+        return False
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Attempt.action == policy.action,
+                    Attempt.subject == subject,
+                    Attempt.created_at > now - KNOWN_FOR,
+                    Attempt.network == network,
+                    Attempt.outcome == AttemptOutcome.SUCCEEDED,
+                )
             )
         )
+    )
+
+
+def check(
+    session: Session, policy: Policy, *, subject: str, network: str | None, now: datetime
+) -> None:
+    """Raise TooManyAttempts (with the seconds to wait) when any rule of `policy` is full."""
+    subject = _normalize(subject)
+    since = None
+    if policy.failures_only:
+        since = session.scalar(
+            select(func.max(Attempt.created_at)).where(
+                Attempt.action == policy.action,
+                Attempt.subject == subject,
+                Attempt.outcome == AttemptOutcome.SUCCEEDED,
+            )
+        )
+    blocks = []
+    for rule in policy.rules:
+        if rule.spares_known and _known(session, policy, subject, network, now):
+            continue
+        where = _rule_filter(policy, rule, subject, network, since)
+        if where is not None:
+            blocks.append(
+                _blocked_until(session, where, limit=rule.limit, window=policy.window, now=now)
+            )
     until = max((b for b in blocks if b is not None), default=None)
     if until is not None:
         raise TooManyAttempts(math.ceil((until - now).total_seconds()))
 
 
-def prune_login_attempts(
-    session: Session, *, now: datetime, keep: timedelta = timedelta(days=1)
-) -> int:
-    """Delete attempts older than `keep` (far beyond any window); return how many went."""
-    result = session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < now - keep))
+def take(
+    session: Session, policy: Policy, *, subject: str, network: str | None, now: datetime
+) -> Attempt:
+    """Count one attempt if `policy` allows it (TooManyAttempts otherwise).
+
+    Locks the subject and the network until the transaction ends: the caller commits at once,
+    on a transaction of its own, so that the attempt counts whatever happens next.
+    """
+    subject = _normalize(subject)
+    keys = sorted(
+        {f"{policy.action}|subject|{subject}"}
+        | ({f"{policy.action}|network|{network}"} if network else set())
+    )
+    try:
+        for key in keys:  # sorted: two attempts never wait for each other's second lock
+            session.execute(_LOCK, {"key": key})
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+            raise TooManyAttempts(1) from exc
+        raise
+    check(session, policy, subject=subject, network=network, now=now)
+    outcome = AttemptOutcome.FAILED if policy.failures_only else AttemptOutcome.NEUTRAL
+    return record(
+        session, policy.action, subject=subject, network=network, outcome=outcome, now=now
+    )
+
+
+def record(
+    session: Session,
+    action: str,
+    *,
+    subject: str,
+    network: str | None,
+    outcome: AttemptOutcome,
+    now: datetime,
+) -> Attempt:
+    """Add an attempt without checking any limit (e.g. a sign-in through a provider)."""
+    attempt = Attempt(
+        action=action,
+        subject=_normalize(subject),
+        network=network,
+        outcome=outcome,
+        created_at=now,
+    )
+    session.add(attempt)
+    session.flush()
+    return attempt
+
+
+def settle(session: Session, attempt_id: int, outcome: AttemptOutcome) -> None:
+    """Record how a taken attempt ended (it counted as a failure until now)."""
+    session.execute(update(Attempt).where(Attempt.id == attempt_id).values(outcome=outcome))
+
+
+def forget_subject(session: Session, *subjects: str) -> None:
+    """Drop the attempts about these subjects (an account being erased)."""
+    session.execute(delete(Attempt).where(Attempt.subject.in_([_normalize(s) for s in subjects])))
+
+
+def prune_attempts(session: Session, *, now: datetime, keep: timedelta = KNOWN_FOR) -> int:
+    """Delete attempts older than `keep` (beyond every window); return how many went."""
+    result = session.execute(delete(Attempt).where(Attempt.created_at < now - keep))
     return result.rowcount or 0

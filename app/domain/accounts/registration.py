@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -9,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.domain import audit
 from app.domain.accounts import tokens
-from app.domain.accounts.emails import email_taken, normalize_email
+from app.domain.accounts.address_proof import prove_address
+from app.domain.accounts.emails import email_taken, find_user_by_email, normalize_email
 from app.domain.accounts.errors import AccountError, InvalidToken
 from app.domain.accounts.models import Role, User
 from app.domain.accounts.password_policy import check_password
@@ -38,6 +40,17 @@ def insert_user(session: Session, user: User) -> User:
     return user
 
 
+def clean_registration(*, name: str, email: str, password: str) -> tuple[str, str]:
+    """The name and normalized address, once name, address and password pass the rules.
+
+    Nothing here looks at existing accounts, so the answer tells a stranger nothing.
+    """
+    name = clean_name(name)
+    email = normalize_email(email)
+    check_password(password, email=email, name=name)
+    return name, email
+
+
 def _new_password_user(
     session: Session,
     *,
@@ -49,9 +62,9 @@ def _new_password_user(
     verified: bool = False,
 ) -> User:
     """Validate name, email and password, then insert the user (unique email enforced)."""
-    name = clean_name(name)
-    email = normalize_email(email)
-    check_password(password, email=email, name=name)
+    name, email = clean_registration(name=name, email=email, password=password)
+    # Hashed before the address is looked up: a taken address answers as slowly as a new one.
+    password_hash = hash_password(password)
     if email_taken(session, email):
         raise AccountError(EMAIL_TAKEN, code="email_taken", field="email")
     return insert_user(
@@ -59,13 +72,21 @@ def _new_password_user(
         User(
             name=name,
             email=email,
-            password_hash=hash_password(password),
+            password_hash=password_hash,
             role=role,
             email_verified_at=now if verified else None,
             created_at=now,
             preferences={},
         ),
     )
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The account the address belongs to, and whether this registration created it."""
+
+    user: User
+    created: bool
 
 
 def register_user(
@@ -76,13 +97,29 @@ def register_user(
     password: str,
     now: datetime,
     ip: str | None = None,
-) -> User:
-    """A new, unverified attendee. Raises AccountError naming the field at fault."""
-    user = _new_password_user(
-        session, name=name, email=email, password=password, role=Role.ATTENDEE, now=now
-    )
+) -> Registration:
+    """A new, unverified attendee; or, when the address already has an account, that account
+    (unchanged). Both answer alike so the form never tells who has an account: the caller
+    mails the new user a verification link, or the owner a note that someone tried.
+
+    Raises AccountError naming the field at fault.
+    """
+    try:
+        user = _new_password_user(
+            session, name=name, email=email, password=password, role=Role.ATTENDEE, now=now
+        )
+    except AccountError as error:
+        if error.code != "email_taken":
+            raise
+        owner = find_user_by_email(session, normalize_email(email))
+        if owner is None:  # an account that was being deleted meanwhile
+            raise
+        audit.record(
+            session, "account.registration_refused", actor_id=None, target=owner, ip=ip, now=now
+        )
+        return Registration(owner, created=False)
     audit.record(session, "account.registered", actor_id=user.id, target=user, ip=ip, now=now)
-    return user
+    return Registration(user, created=True)
 
 
 def create_admin(session: Session, *, name: str, email: str, password: str, now: datetime) -> User:
@@ -111,16 +148,22 @@ def verification_token(secret_key: str, user: User, *, now: datetime) -> str:
 
 
 def verify_email(
-    session: Session, secret_key: str, token: str, *, max_age: int, now: datetime
-) -> User:
-    """Mark the address named in the link verified; the link works until it expires and
-    only while that address is still the account's."""
+    session: Session,
+    secret_key: str,
+    token: str,
+    *,
+    max_age: int,
+    now: datetime,
+    signed_in_user_id: int | None = None,
+) -> tuple[User, list[str]]:
+    """Prove the address named in the link; the link works until it expires and only while
+    that address is still the account's. Returns the user and the providers whose links were
+    removed (the link was opened outside the account's own session, see address_proof)."""
     payload = tokens.unsign(secret_key, tokens.VERIFY_EMAIL, token, max_age=max_age, now=now)
     user = session.get(User, payload.get("uid"))
     if user is None or user.deleted_at is not None or user.email != payload.get("email"):
         raise InvalidToken("That link is no longer valid. Log in to ask for a new one.")
-    if user.email_verified_at is None:
-        user.email_verified_at = now
-        audit.record(session, "email.verified", actor_id=user.id, target=user, now=now)
-        session.flush()
-    return user
+    removed = prove_address(
+        session, user, now=now, in_own_session=signed_in_user_id == user.id, via="link"
+    )
+    return user, removed

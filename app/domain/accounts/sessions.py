@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app.domain import audit
@@ -53,6 +53,8 @@ def start_session(
     )
     user.last_login_at = now
     user.login_session_token = token
+    user.second_factor_done = second_factor_done
+    user.authenticated_at = now
     session.flush()
     return token
 
@@ -60,7 +62,12 @@ def start_session(
 # Built once: this runs on every request, and a prebuilt statement skips building it and
 # computing its cache key each time.
 _SESSION_USER = (
-    select(User, UserSession.last_seen_at)
+    select(
+        User,
+        UserSession.last_seen_at,
+        UserSession.second_factor_done,
+        func.greatest(UserSession.created_at, UserSession.reauthenticated_at),
+    )
     .join(UserSession, UserSession.user_id == User.id)
     .where(
         UserSession.id == bindparam("digest"),
@@ -79,7 +86,7 @@ def load_session_user(session: Session, token: str, *, now: datetime) -> User | 
     row = session.execute(_SESSION_USER, {"digest": token_digest(token), "now": now}).one_or_none()
     if row is None:
         return None
-    user, last_seen_at = row
+    user, last_seen_at, second_factor_done, authenticated_at = row
     if now - last_seen_at > LAST_SEEN_GRANULARITY:
         session.execute(
             update(UserSession)
@@ -87,6 +94,8 @@ def load_session_user(session: Session, token: str, *, now: datetime) -> User | 
             .values(last_seen_at=now)
         )
     user.login_session_token = token
+    user.second_factor_done = second_factor_done
+    user.authenticated_at = authenticated_at
     return user
 
 
@@ -111,10 +120,14 @@ def mark_second_factor_done(session: Session, token: str) -> None:
     )
 
 
-def session_started_at(session: Session, token: str) -> datetime | None:
-    return session.scalar(
-        select(UserSession.created_at).where(UserSession.id == token_digest(token))
+def mark_reauthenticated(session: Session, user: User, *, now: datetime) -> None:
+    """The user of this session (`user.login_session_token`) just proved who they are."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.id == token_digest(user.login_session_token or ""))
+        .values(reauthenticated_at=now)
     )
+    user.authenticated_at = now
 
 
 def revoke_user_sessions(

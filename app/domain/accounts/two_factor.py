@@ -16,9 +16,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.domain import audit
-from app.domain.accounts.errors import AccountError
+from app.domain.accounts import reauth
+from app.domain.accounts.errors import AccountError, WrongSecret
 from app.domain.accounts.models import RecoveryCode, User
-from app.domain.accounts.passwords import verify_password
 from app.domain.accounts.sessions import mark_second_factor_done, revoke_user_sessions
 
 RECOVERY_CODE_COUNT = 10
@@ -87,7 +87,12 @@ def enable(
 ) -> list[str]:
     """Turn 2FA on once a code proves the user's app has the secret; return the recovery
     codes (shown once). The current login session counts as having passed the second factor;
-    every other session of the user ends."""
+    every other session of the user ends.
+
+    Needs a recent proof of who is asking (reauth): a stolen session must not put the
+    account behind a second factor the owner does not have.
+    """
+    reauth.require_recent_auth(user, now)
     session.refresh(user, with_for_update=True)
     if user.has_2fa:
         raise AccountError("Two-factor authentication is already on.", code="2fa_on")
@@ -95,7 +100,7 @@ def enable(
         raise AccountError("Start again: the setup page shows a new code.", code="2fa_no_secret")
     step = _matching_step(user.totp_secret, code, now)
     if step is None:
-        raise AccountError(WRONG_CODE, code="2fa_wrong_code", field="code")
+        raise WrongSecret(WRONG_CODE, code="2fa_wrong_code", field="code")
     user.totp_enabled_at = now
     user.totp_last_step = step
     codes = _new_recovery_codes(session, user, now)
@@ -117,7 +122,7 @@ def check_code(
     """
     session.refresh(user, with_for_update=True)
     if not user.has_2fa or not user.totp_secret:
-        raise AccountError(WRONG_CODE, code="2fa_wrong_code", field="code")
+        raise WrongSecret(WRONG_CODE, code="2fa_wrong_code", field="code")
     step = _matching_step(user.totp_secret, code, now)
     if step is not None and (user.totp_last_step is None or step > user.totp_last_step):
         user.totp_last_step = step
@@ -131,7 +136,7 @@ def check_code(
         )
     )
     if recovery is None:
-        raise AccountError(WRONG_CODE, code="2fa_wrong_code", field="code")
+        raise WrongSecret(WRONG_CODE, code="2fa_wrong_code", field="code")
     recovery.used_at = now
     session.flush()
     remaining = remaining_recovery_codes(session, user)
@@ -186,8 +191,8 @@ def disable(
         raise AccountError(
             "Organizers and admins must keep two-factor authentication on.", code="2fa_required"
         )
-    if user.password_hash and not verify_password(user.password_hash, password):
-        raise AccountError("That password is not right.", code="password_wrong", field="password")
+    if user.password_hash:
+        reauth.check_password(user, password)
     check_code(session, user, code, now=now, ip=ip)
     user.totp_secret = None
     user.totp_enabled_at = None

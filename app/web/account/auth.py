@@ -8,18 +8,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app.db import get_session
-from app.domain.accounts import password_reset, registration
+from app.domain.accounts import password_reset, rate_limit, registration
 from app.domain.accounts.errors import AccountError, InvalidCredentials, TooManyAttempts
 from app.domain.accounts.login import EmailNotVerified, authenticate
-from app.domain.accounts.models import User
-from app.domain.accounts.rate_limit import LoginLimits, check_login_allowed, record_attempt
+from app.domain.accounts.models import AttemptOutcome, User
+from app.domain.accounts.rate_limit import settle
 from app.domain.accounts.two_factor import check_code
 from app.domain.base import utcnow
-from app.web.account import mailer, session_login, two_factor
+from app.web.account import attempts, mailer, notices, session_login, two_factor
 from app.web.account.forms import (
     CodeForm,
     ForgotForm,
@@ -28,23 +29,16 @@ from app.web.account.forms import (
     ResetForm,
     show_error,
 )
-from app.web.account.oauth import enabled_providers
+from app.web.account.oauth import enabled_providers, provider_label
 from app.web.account.session_login import client_ip, safe_next
 
 bp = Blueprint("auth", __name__)
-bp.record_once(lambda _state: session_login.configure_login_manager())
 
 
-def send_verification(user: User) -> None:
-    token = registration.verification_token(current_app.config["SECRET_KEY"], user, now=utcnow())
-    mailer.send(
-        user.email,
-        "verify_email",
-        "Confirm your email address",
-        name=user.name,
-        link=mailer.absolute_url("auth.verify_email", token=token),
-        hours=int(current_app.config["EMAIL_VERIFY_TTL_SECONDS"]) // 3600,
-    )
+@bp.record_once
+def _set_up(state: BlueprintSetupState) -> None:
+    session_login.configure_login_manager()
+    state.app.before_request(session_login.warn_about_untrusted_forwarding)
 
 
 @bp.get("/register")
@@ -57,25 +51,32 @@ def register() -> ResponseReturnValue:
 
 @bp.post("/register")
 def register_post() -> ResponseReturnValue:
-    """Create an attendee account and mail a verification link."""
+    """Create an attendee account and mail a verification link. An address that already has
+    an account gets the same answer, and its owner a note instead (no enumeration)."""
     form = RegisterForm()
-    if form.validate_on_submit():
-        try:
-            user = registration.register_user(
-                get_session(),
-                name=form.name.data or "",
-                email=form.email.data or "",
-                password=form.password.data or "",
-                now=utcnow(),
-                ip=client_ip(),
-            )
-        except AccountError as error:
-            show_error(form, error)
-        else:
-            send_verification(user)
-            flash(f"We sent a confirmation link to {user.email}.", "success")
-            return redirect(url_for("auth.check_email"))
-    return render_template("account/register.html", form=form), 422
+    if not form.validate_on_submit():
+        return render_template("account/register.html", form=form), 422
+    password = form.password.data or ""
+    try:
+        name, email = registration.clean_registration(
+            name=form.name.data or "", email=form.email.data or "", password=password
+        )
+        attempts.take(rate_limit.MAIL, email)
+        outcome = registration.register_user(
+            get_session(), name=name, email=email, password=password, now=utcnow(), ip=client_ip()
+        )
+    except TooManyAttempts as error:
+        show_error(form, error)
+        return render_template("account/register.html", form=form), 429
+    except AccountError as error:
+        show_error(form, error)
+        return render_template("account/register.html", form=form), 422
+    if outcome.created:
+        notices.send_verification(outcome.user)
+    else:
+        notices.signup_attempt(outcome.user)
+    flash(f"We sent a confirmation link to {email}.", "success")
+    return redirect(url_for("auth.check_email"))
 
 
 @bp.get("/register/check-email")
@@ -86,16 +87,20 @@ def check_email() -> ResponseReturnValue:
 
 @bp.get("/verify/<token>")
 def verify_email(token: str) -> ResponseReturnValue:
-    """Mark the email address in a signed link verified."""
-    registration.verify_email(
+    """Prove the email address in a signed link."""
+    signed_in = current_user.id if current_user.is_authenticated else None
+    user, removed = registration.verify_email(
         get_session(),
         current_app.config["SECRET_KEY"],
         token,
         max_age=int(current_app.config["EMAIL_VERIFY_TTL_SECONDS"]),
         now=utcnow(),
+        signed_in_user_id=signed_in,
     )
     flash("Thank you: your email address is confirmed.", "success")
-    if current_user.is_authenticated:
+    if removed:
+        notices.links_removed(user, [provider_label(p) for p in removed])
+    if signed_in == user.id:
         return redirect(url_for("account_profile.profile"))
     return redirect(url_for("auth.login"))
 
@@ -122,36 +127,36 @@ def login_post() -> ResponseReturnValue:
     email = form.email.data or ""
     db = get_session()
     try:
-        user = authenticate(
-            db,
-            email=email,
-            password=form.password.data or "",
-            ip=client_ip(),
-            limits=LoginLimits.from_config(current_app.config),
-            now=utcnow(),
-        )
+        attempt_id = attempts.take(rate_limit.LOGIN, email)
+        user = authenticate(db, email=email, password=form.password.data or "")
     except TooManyAttempts as error:
         show_error(form, error)
         return _login_page(form, 429)
     except InvalidCredentials as error:
-        session_login.record_failure(email, "password")
+        attempts.audit_failure(email, "password")
         show_error(form, error)
         return _login_page(form, 422)
     except EmailNotVerified as error:
-        # The password was right, so saying so leaks nothing. A fresh link goes out; the
-        # attempt counts against the rate limit, which also caps these emails.
-        record_attempt(db, email=email, ip=client_ip(), success=False, now=utcnow())
-        send_verification(error.user)
-        flash(f"{error.message} We sent a new link to {error.user.email}.", "warning")
+        # The password was right, so saying so leaks nothing. The attempt stays counted as a
+        # failure, and the new link is a mail like any other (rate_limit, "mail").
+        if notices.mail_allowed(error.user.email):
+            notices.send_verification(error.user)
+            flash(f"{error.message} We sent a new link to {error.user.email}.", "warning")
+        else:
+            flash(error.message, "warning")
         return redirect(url_for("auth.check_email"))
     next_url = safe_next(form.next.data)
     remember = bool(form.remember.data)
     if user.has_2fa:
+        # The code step decides; the password alone must not clear the account's failures.
+        settle(db, attempt_id, AttemptOutcome.NEUTRAL)
         session_login.begin_second_factor(
             user, remember=remember, next_url=next_url, method="password"
         )
         return redirect(url_for("auth.login_code"))
-    session_login.finish_login(user, remember=remember, second_factor_done=False, method="password")
+    session_login.finish_login(
+        user, remember=remember, second_factor_done=False, method="password", attempt_id=attempt_id
+    )
     return redirect(next_url)
 
 
@@ -186,21 +191,14 @@ def login_code_post() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return render_template("account/login_2fa.html", form=form), 422
     db = get_session()
-    now = utcnow()
     try:
-        check_login_allowed(
-            db,
-            email=user.email,
-            ip=client_ip(),
-            limits=LoginLimits.from_config(current_app.config),
-            now=now,
-        )
-        kind = check_code(db, user, form.code.data or "", now=now, ip=client_ip())
+        attempt_id = attempts.take(rate_limit.LOGIN, user.email)
+        kind = check_code(db, user, form.code.data or "", now=utcnow(), ip=client_ip())
     except TooManyAttempts as error:
         show_error(form, error)
         return render_template("account/login_2fa.html", form=form), 429
     except AccountError as error:
-        session_login.record_failure(user.email, "2fa")
+        attempts.audit_failure(user.email, "2fa")
         show_error(form, error)
         return render_template("account/login_2fa.html", form=form), 422
     session_login.finish_login(
@@ -208,6 +206,7 @@ def login_code_post() -> ResponseReturnValue:
         remember=bool(pending.get("remember")),
         second_factor_done=True,
         method=f"{pending['method']}+{kind}",
+        attempt_id=attempt_id,
     )
     if kind == "recovery":
         flash(
@@ -239,9 +238,15 @@ def forgot_post() -> ResponseReturnValue:
     form = ForgotForm()
     if not form.validate_on_submit():
         return render_template("account/forgot.html", form=form), 422
+    address = form.email.data or ""
+    try:
+        attempts.take(rate_limit.MAIL, address)
+    except TooManyAttempts as error:
+        show_error(form, error)
+        return render_template("account/forgot.html", form=form), 429
     ttl = int(current_app.config["PASSWORD_RESET_TTL_SECONDS"])
     found = password_reset.request_reset(
-        get_session(), form.email.data or "", now=utcnow(), ttl=timedelta(seconds=ttl)
+        get_session(), address, now=utcnow(), ttl=timedelta(seconds=ttl)
     )
     if found is not None:
         user, token = found
@@ -269,7 +274,7 @@ def reset_post(token: str) -> ResponseReturnValue:
     form = ResetForm()
     if form.validate_on_submit():
         try:
-            user = password_reset.reset_password(
+            user, removed = password_reset.reset_password(
                 get_session(), token, form.password.data or "", now=utcnow(), ip=client_ip()
             )
         except AccountError as error:
@@ -284,6 +289,8 @@ def reset_post(token: str) -> ResponseReturnValue:
                 name=user.name,
                 link=mailer.absolute_url("auth.forgot"),
             )
+            if removed:
+                notices.links_removed(user, [provider_label(p) for p in removed])
             flash("Your password is changed. Log in with the new one.", "success")
             return redirect(url_for("auth.login"))
     return render_template("account/reset.html", form=form, token=token), 422

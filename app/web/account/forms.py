@@ -153,6 +153,24 @@ class OrganizerApplicationForm(FlaskForm):
     details = TextAreaField("What events will you run?", validators=[Length(max=4000)])
 
 
+class ConfirmPasswordForm(FlaskForm):
+    password = _current_password("Your password")
+    next = HiddenField()
+
+
+class ConfirmCodeForm(FlaskForm):
+    code = StringField(
+        "Code from the email",
+        validators=[DataRequired("Enter the code."), Length(max=20)],
+        render_kw=CODE_FIELD,
+    )
+    next = HiddenField()
+
+
+class SendCodeForm(FlaskForm):
+    next = HiddenField()
+
+
 class DeleteAccountForm(FlaskForm):
     password = _current_password("Your password", required=False)
     confirm = BooleanField(

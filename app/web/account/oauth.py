@@ -2,11 +2,15 @@
 
 A provider is offered only when its client id is configured. Who the external identity
 signs in as is decided in app/domain/accounts/oauth_linking.py.
+
+The same round trip serves a signed-in user who links another provider to their account,
+or confirms who they are through one already linked (`INTENT_KEY`, kept in the signed cookie
+session across the trip): the provider is asked to make its user log in again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -15,18 +19,26 @@ from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, request, url_for
 from flask import session as cookie_session
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from joserfc.errors import JoseError
 
 from app.db import get_session
 from app.domain.accounts.errors import AccountError
-from app.domain.accounts.oauth_linking import ExternalProfile, sign_in_external
+from app.domain.accounts.oauth_linking import (
+    ExternalProfile,
+    confirm_identity,
+    link_identity,
+    sign_in_external,
+)
 from app.domain.base import utcnow
-from app.web.account import mailer, session_login
-from app.web.account.session_login import client_ip, safe_next
+from app.web.account import mailer, notices, session_login
+from app.web.account.session_login import client_ip, safe_next, signed_in_user
 
 bp = Blueprint("account_oauth", __name__)
 EXTENSION = "eventhall.oauth"
 NEXT_KEY = "oauth_next"
+INTENT_KEY = "oauth_intent"
+LINK, CONFIRM = "link", "confirm"
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,8 @@ class Provider:
     config_prefix: str
     label: str
     settings: dict[str, Any]
+    # Authorization parameters that make the provider ask its user to log in again.
+    fresh_login: dict[str, str] = field(default_factory=dict)
 
 
 OPENID_SCOPE = {"scope": "openid email profile"}
@@ -47,6 +61,7 @@ PROVIDERS = (
             "server_metadata_url": "https://accounts.google.com/.well-known/openid-configuration",
             "client_kwargs": OPENID_SCOPE,
         },
+        {"prompt": "login"},
     ),
     Provider(
         "facebook",
@@ -58,6 +73,7 @@ PROVIDERS = (
             "api_base_url": "https://graph.facebook.com/v19.0/",
             "client_kwargs": {"scope": "email public_profile"},
         },
+        {"auth_type": "reauthenticate"},
     ),
     Provider(
         "github",
@@ -70,7 +86,7 @@ PROVIDERS = (
             "client_kwargs": {"scope": "read:user user:email"},
         },
     ),
-    Provider("oidc", "OIDC", "", {"client_kwargs": OPENID_SCOPE}),
+    Provider("oidc", "OIDC", "", {"client_kwargs": OPENID_SCOPE}, {"prompt": "login"}),
 )
 
 
@@ -85,6 +101,12 @@ def _label(provider: Provider) -> str:
 def enabled_providers() -> list[tuple[str, str]]:
     """(key, button label) of every provider with a client id, for the login page."""
     return [(p.key, _label(p)) for p in _configured(current_app)]
+
+
+def provider_label(key: str) -> str:
+    """The name a provider is shown by (configured or not: a link may outlive its settings)."""
+    provider = next((p for p in PROVIDERS if p.key == key), None)
+    return _label(provider) if provider is not None else key
 
 
 @bp.record_once
@@ -163,32 +185,85 @@ def fetch_profile(key: str, client: Any) -> ExternalProfile:
 def start(provider: str) -> ResponseReturnValue:
     """Send the browser to the provider's consent page."""
     client = _client(provider)
+    cookie_session.pop(INTENT_KEY, None)
     cookie_session[NEXT_KEY] = safe_next(request.args.get("next"))
     return client.authorize_redirect(
         mailer.absolute_url("account_oauth.callback", provider=provider)
     )
 
 
+def start_for_user(provider: str, intent: str, next_url: str) -> ResponseReturnValue:
+    """Send a signed-in user to the provider to link it (LINK) or confirm who they are
+    (CONFIRM); the callback finishes it for the same user only."""
+    client = _client(provider)
+    cookie_session[INTENT_KEY] = {"kind": intent, "uid": current_user.id}
+    cookie_session[NEXT_KEY] = safe_next(next_url)
+    settings = next(p for p in PROVIDERS if p.key == provider).fresh_login
+    return client.authorize_redirect(
+        mailer.absolute_url("account_oauth.callback", provider=provider), **settings
+    )
+
+
 @bp.get("/oauth/<provider>/callback")
 def callback(provider: str) -> ResponseReturnValue:
-    """Back from the provider: sign in (second factor first when the account has one)."""
+    """Back from the provider: sign in (second factor first when the account has one), or
+    finish what a signed-in user started."""
     client = _client(provider)
     next_url = safe_next(cookie_session.pop(NEXT_KEY, None))
-    label = dict(enabled_providers())[provider]
+    intent = cookie_session.pop(INTENT_KEY, None)
+    label = provider_label(provider)
+    for_user = (
+        isinstance(intent, dict)
+        and current_user.is_authenticated
+        and intent.get("uid") == current_user.id
+    )
+    fallback = url_for("account_profile.profile") if for_user else url_for("auth.login")
     try:
         profile = fetch_profile(provider, client)
-        user, created = sign_in_external(get_session(), profile, now=utcnow(), ip=client_ip())
+        if for_user:
+            return _finish_for_user(str(intent.get("kind")), profile, label, next_url)
+        found = sign_in_external(get_session(), profile, now=utcnow(), ip=client_ip())
     except (OAuthError, JoseError, requests.RequestException, ValueError) as exc:
         current_app.logger.warning("sign-in with %s failed: %s", provider, exc)
         flash(f"Signing in with {label} did not work. Please try again.", "error")
-        return redirect(url_for("auth.login"))
+        return redirect(fallback)
     except AccountError as error:
         flash(error.message, "error")
-        return redirect(url_for("auth.login"))
+        return redirect(fallback)
+    user = found.user
+    # Logging in starts a new cookie session: the messages come after it.
     if user.has_2fa:
         session_login.begin_second_factor(user, remember=False, next_url=next_url, method=provider)
-        return redirect(url_for("auth.login_code"))
-    session_login.finish_login(user, remember=False, second_factor_done=False, method=provider)
-    if created:
+        target = url_for("auth.login_code")
+    else:
+        session_login.finish_login(user, remember=False, second_factor_done=False, method=provider)
+        target = next_url
+    if found.removed:
+        notices.links_removed(user, [provider_label(p) for p in found.removed])
+    if found.created and user.email_verified_at is None:
+        # The provider did not vouch for the address: it is proven by the link we mail.
+        if notices.mail_allowed(user.email):
+            notices.send_verification(user)
+        flash(
+            f"Welcome, {user.name}! Please confirm your email address with the link we sent to "
+            f"{user.email} before you book tickets.",
+            "warning",
+        )
+    elif found.created:
         flash(f"Welcome, {user.name}! Your account is ready.", "success")
+    return redirect(target)
+
+
+def _finish_for_user(
+    intent: str, profile: ExternalProfile, label: str, next_url: str
+) -> ResponseReturnValue:
+    user = signed_in_user()
+    db = get_session()
+    if intent == LINK:
+        if link_identity(db, user, profile, now=utcnow(), ip=client_ip()):
+            notices.security_change(user, f"linked signing in through {label}")
+            flash(f"You can now sign in with {label}.", "success")
+        return redirect(url_for("account_profile.profile"))
+    confirm_identity(db, user, profile, now=utcnow(), ip=client_ip())
+    flash("Thank you: you confirmed it is you.", "success")
     return redirect(next_url)

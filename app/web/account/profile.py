@@ -13,13 +13,20 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from app.db import get_session
-from app.domain.accounts import deletion, organizer_applications, profile, sessions
-from app.domain.accounts.errors import AccountError
-from app.domain.accounts.models import OAuthIdentity, Role
+from app.domain.accounts import (
+    deletion,
+    oauth_linking,
+    organizer_applications,
+    profile,
+    rate_limit,
+    reauth,
+    sessions,
+)
+from app.domain.accounts.errors import AccountError, ReauthRequired, TooManyAttempts
+from app.domain.accounts.models import Role
 from app.domain.base import utcnow
 from app.domain.events.models import Category
-from app.web.account import mailer
-from app.web.account.auth import send_verification
+from app.web.account import attempts, confirm, mailer, notices, oauth
 from app.web.account.devices import describe_device
 from app.web.account.forms import (
     DeleteAccountForm,
@@ -57,6 +64,9 @@ def _preferences_form(form: PreferencesForm | None = None) -> PreferencesForm:
 def _profile_page(status: int = 200, **forms: Any) -> ResponseReturnValue:
     db = get_session()
     user = signed_in_user()
+    identities = oauth_linking.identities(db, user)
+    linked = {identity.provider for identity in identities}
+    enabled = oauth.enabled_providers()
     context = {
         "details_form": forms.get("details_form")
         or DetailsForm(name=user.name, phone=user.phone or ""),
@@ -65,9 +75,10 @@ def _profile_page(status: int = 200, **forms: Any) -> ResponseReturnValue:
         "preferences_form": _preferences_form(forms.get("preferences_form")),
         "application_form": forms.get("application_form") or OrganizerApplicationForm(),
         "application": organizer_applications.latest_application(db, user),
-        "identities": db.scalars(
-            select(OAuthIdentity).where(OAuthIdentity.user_id == user.id)
-        ).all(),
+        "identities": identities,
+        "link_providers": [(k, label) for k, label in enabled if k not in linked],
+        "provider_label": oauth.provider_label,
+        "recently_confirmed": reauth.recently_authenticated(user, utcnow()),
         "sessions": sessions.active_sessions(db, user.id, now=utcnow()),
         "current_session": sessions.token_digest(user.login_session_token or ""),
         "describe_device": describe_device,
@@ -104,42 +115,53 @@ def details() -> ResponseReturnValue:
 
 @bp.post("/account/email")
 def change_email() -> ResponseReturnValue:
-    """Mail a confirmation link to the new address; nothing changes until it is opened."""
+    """Mail a confirmation link to the new address; nothing changes until it is opened. An
+    address that has an account already gets a note to its owner instead, and the same
+    answer here (no enumeration)."""
     form = EmailChangeForm()
-    if form.validate_on_submit():
-        try:
-            new_email, token = profile.request_email_change(
+    if not form.validate_on_submit():
+        return _profile_page(422, email_form=form)
+    user = signed_in_user()
+    try:
+        with attempts.guarded(rate_limit.user_subject(user.id)):
+            change = profile.request_email_change(
                 get_session(),
-                signed_in_user(),
+                user,
                 new_email=form.email.data or "",
                 password=form.password.data or "",
                 secret_key=current_app.config["SECRET_KEY"],
                 now=utcnow(),
             )
-        except AccountError as error:
-            show_error(form, error)
-        else:
-            mailer.send(
-                new_email,
-                "change_email",
-                "Confirm your new email address",
-                name=current_user.name,
-                link=mailer.absolute_url("account_profile.confirm_email", token=token),
-            )
-            flash(f"We sent a link to {new_email}. Open it to finish the change.", "success")
-            return redirect(url_for("account_profile.profile"))
-    return _profile_page(422, email_form=form)
+        attempts.take(rate_limit.MAIL, change.new_email)
+    except ReauthRequired:
+        return confirm.confirm_first(url_for("account_profile.profile") + "#email-heading")
+    except AccountError as error:
+        show_error(form, error)
+        return _profile_page(error.status, email_form=form)
+    if change.taken_by is not None:
+        notices.email_change_attempt(change.taken_by)
+    else:
+        mailer.send(
+            change.new_email,
+            "change_email",
+            "Confirm your new email address",
+            name=user.name,
+            link=mailer.absolute_url("account_profile.confirm_email", token=change.token),
+        )
+    flash(f"We sent a link to {change.new_email}. Open it to finish the change.", "success")
+    return redirect(url_for("account_profile.profile"))
 
 
 @bp.get("/account/email/confirm/<token>")
 def confirm_email(token: str) -> ResponseReturnValue:
-    """Switch to the new address from the link mailed to it."""
+    """Switch to the new address from the link mailed to it; other sessions end."""
     user, old_email = profile.confirm_email_change(
         get_session(),
         current_app.config["SECRET_KEY"],
         token,
         max_age=int(current_app.config["EMAIL_VERIFY_TTL_SECONDS"]),
         now=utcnow(),
+        keep_session_token=current_user.login_session_token,
         ip=client_ip(),
     )
     mailer.send(
@@ -157,9 +179,15 @@ def confirm_email(token: str) -> ResponseReturnValue:
 @bp.post("/account/verify-email")
 def resend_verification() -> ResponseReturnValue:
     """Send the confirmation link again."""
-    if current_user.email_verified_at is None:
-        send_verification(signed_in_user())
-        flash(f"We sent a new link to {current_user.email}.", "success")
+    user = signed_in_user()
+    if user.email_verified_at is None:
+        try:
+            attempts.take(rate_limit.MAIL, user.email)
+        except TooManyAttempts as error:
+            flash(error.message, "error")
+        else:
+            notices.send_verification(user)
+            flash(f"We sent a new link to {user.email}.", "success")
     return redirect(url_for("account_profile.profile"))
 
 
@@ -167,30 +195,34 @@ def resend_verification() -> ResponseReturnValue:
 def change_password() -> ResponseReturnValue:
     """Change (or, for sign-in-provider accounts, set) the password; other sessions end."""
     form = PasswordChangeForm()
-    if form.validate_on_submit():
-        try:
+    if not form.validate_on_submit():
+        return _profile_page(422, password_form=form)
+    user = signed_in_user()
+    try:
+        with attempts.guarded(rate_limit.user_subject(user.id)):
             profile.change_password(
                 get_session(),
-                signed_in_user(),
+                user,
                 current_password=form.current_password.data or "",
                 new_password=form.new_password.data or "",
-                keep_session_token=current_user.login_session_token,
+                keep_session_token=user.login_session_token,
                 now=utcnow(),
                 ip=client_ip(),
             )
-        except AccountError as error:
-            show_error(form, error, fields={"password": "new_password"})
-        else:
-            mailer.send(
-                current_user.email,
-                "password_changed",
-                "Your password was changed",
-                name=current_user.name,
-                link=mailer.absolute_url("auth.forgot"),
-            )
-            flash("Your password is changed. Other devices were logged out.", "success")
-            return redirect(url_for("account_profile.profile"))
-    return _profile_page(422, password_form=form)
+    except ReauthRequired:
+        return confirm.confirm_first(url_for("account_profile.profile") + "#password-heading")
+    except AccountError as error:
+        show_error(form, error, fields={"password": "new_password"})
+        return _profile_page(error.status, password_form=form)
+    mailer.send(
+        user.email,
+        "password_changed",
+        "Your password was changed",
+        name=user.name,
+        link=mailer.absolute_url("auth.forgot"),
+    )
+    flash("Your password is changed. Other devices were logged out.", "success")
+    return redirect(url_for("account_profile.profile"))
 
 
 @bp.post("/account/preferences")
@@ -252,31 +284,50 @@ def end_other_sessions() -> ResponseReturnValue:
 @bp.get("/account/delete")
 def delete_account() -> ResponseReturnValue:
     """Confirm deleting the account."""
-    return render_template("account/delete.html", form=DeleteAccountForm())
+    return _delete_page(DeleteAccountForm())
+
+
+def _delete_page(form: DeleteAccountForm, status: int = 200) -> ResponseReturnValue:
+    confirmed = reauth.recently_authenticated(signed_in_user(), utcnow())
+    return render_template("account/delete.html", form=form, confirmed=confirmed), status
 
 
 @bp.post("/account/delete")
 def delete_account_post() -> ResponseReturnValue:
     """Erase the account's personal data and log out."""
     form = DeleteAccountForm()
-    if form.validate_on_submit():
-        db = get_session()
-        try:
+    if not form.validate_on_submit():
+        return _delete_page(form, 422)
+    user = signed_in_user()
+    try:
+        with attempts.guarded(rate_limit.user_subject(user.id)):
             deletion.delete_account(
-                db,
-                signed_in_user(),
-                password=form.password.data or "",
-                session_started_at=sessions.session_started_at(
-                    db, current_user.login_session_token or ""
-                ),
-                now=utcnow(),
-                ip=client_ip(),
+                get_session(), user, password=form.password.data or "", now=utcnow(), ip=client_ip()
             )
-        except AccountError as error:
-            show_error(form, error)
-        else:
-            cookie_session.clear()
-            logout_user()
-            flash("Your account is deleted. Thank you for having been with us.", "info")
-            return redirect("/")
-    return render_template("account/delete.html", form=form), 422
+    except ReauthRequired:
+        return confirm.confirm_first(url_for("account_profile.delete_account"))
+    except AccountError as error:
+        show_error(form, error)
+        return _delete_page(form, error.status)
+    cookie_session.clear()
+    logout_user()
+    flash("Your account is deleted. Thank you for having been with us.", "info")
+    return redirect("/")
+
+
+bp.add_url_rule("/account/confirm", "confirm", confirm.confirm, methods=["GET"])
+bp.add_url_rule(
+    "/account/confirm/password", "confirm_password", confirm.confirm_password, methods=["POST"]
+)
+bp.add_url_rule("/account/confirm/code/send", "send_code", confirm.send_code, methods=["POST"])
+bp.add_url_rule("/account/confirm/code", "confirm_code", confirm.confirm_code, methods=["POST"])
+bp.add_url_rule(
+    "/account/confirm/<provider>", "confirm_with_provider", confirm.confirm_with_provider
+)
+bp.add_url_rule("/account/providers/<provider>/link", "link_provider", confirm.link_provider)
+bp.add_url_rule(
+    "/account/providers/<int:identity_id>/unlink",
+    "unlink_provider",
+    confirm.unlink_provider,
+    methods=["POST"],
+)

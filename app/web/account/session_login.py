@@ -14,8 +14,8 @@ from flask import current_app, request
 from flask import session as cookie_session
 from flask_login import current_user, login_user, logout_user
 
-from app.db import get_db, get_session
-from app.domain.accounts.login import record_login_failure, record_login_success
+from app.db import get_session
+from app.domain.accounts.login import record_login_success
 from app.domain.accounts.models import User
 from app.domain.accounts.sessions import end_session, load_session_user, start_session
 from app.domain.base import utcnow
@@ -32,6 +32,33 @@ def signed_in_user() -> User:
 
 def client_ip() -> str | None:
     return request.remote_addr
+
+
+FORWARDING_WARNED = "eventhall.forwarding_warned"
+
+
+def warn_about_untrusted_forwarding() -> None:
+    """Log once per process when a request names more forwarding hops than TRUSTED_PROXIES
+    trusts. Behind proxies the setting does not count, every client seems to come from the
+    nearest proxy: the per-network limits on logins and mails would then hold them all as one.
+    (A client may send the header itself, so this is a hint to check, not proof.)"""
+    app = current_app
+    if app.extensions.get(FORWARDING_WARNED):
+        return
+    header = request.headers.get("X-Forwarded-For", "")
+    hops = [hop for hop in header.split(",") if hop.strip()]
+    trusted = int(app.config["TRUSTED_PROXIES"])
+    if len(hops) > trusted:
+        app.extensions[FORWARDING_WARNED] = True
+        app.logger.warning(
+            "Requests arrive through %d forwarding hop(s) (X-Forwarded-For, seen from %s) but "
+            "TRUSTED_PROXIES=%d. If proxies the setting does not count are in front of the "
+            "app, set TRUSTED_PROXIES to their number: otherwise all clients behind them share "
+            "one network in the login and mail rate limits.",
+            len(hops),
+            request.remote_addr,
+            trusted,
+        )
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -56,8 +83,16 @@ def configure_login_manager() -> None:
     login_manager.login_message_category = "info"
 
 
-def finish_login(user: User, *, remember: bool, second_factor_done: bool, method: str) -> None:
-    """Start a fresh server-side session for `user` (the old cookie session is discarded)."""
+def finish_login(
+    user: User,
+    *,
+    remember: bool,
+    second_factor_done: bool,
+    method: str,
+    attempt_id: int | None = None,
+) -> None:
+    """Start a fresh server-side session for `user` (the old cookie session is discarded);
+    `attempt_id` is the login's rate-limited attempt, which succeeded."""
     config = current_app.config
     now = utcnow()
     remember_seconds = int(config["REMEMBER_COOKIE_DURATION"])
@@ -82,7 +117,7 @@ def finish_login(user: User, *, remember: bool, second_factor_done: bool, method
         # Drop a remember cookie left by an earlier login on this browser.
         cookie_session["_remember"] = "clear"
     login_user(user, remember=remember, duration=timedelta(seconds=remember_seconds))
-    record_login_success(db, user, ip=client_ip(), now=now, method=method)
+    record_login_success(db, user, ip=client_ip(), now=now, method=method, attempt_id=attempt_id)
 
 
 def end_login(user: User | None) -> None:
@@ -91,13 +126,6 @@ def end_login(user: User | None) -> None:
         end_session(get_session(), token, user=user, now=utcnow(), ip=client_ip())
     cookie_session.clear()
     logout_user()
-
-
-def record_failure(email: str, reason: str) -> None:
-    """Count a failed attempt on its own transaction: the failed request itself rolls back."""
-    with get_db().session() as db:
-        record_login_failure(db, email=email, ip=client_ip(), now=utcnow(), reason=reason)
-        db.commit()
 
 
 def begin_second_factor(user: User, *, remember: bool, next_url: str, method: str) -> None:

@@ -9,12 +9,14 @@ import qrcode
 import qrcode.image.svg
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from app.db import get_session
-from app.domain.accounts import two_factor
-from app.domain.accounts.errors import AccountError
+from app.domain.accounts import rate_limit, reauth, two_factor
+from app.domain.accounts.errors import AccountError, ReauthRequired
 from app.domain.base import utcnow
+from app.web.account import attempts, notices
+from app.web.account.confirm import confirm_first
 from app.web.account.forms import CodeForm, DisableTwoFactorForm, show_error
 from app.web.account.session_login import client_ip, safe_next, signed_in_user
 
@@ -27,13 +29,19 @@ def qr_data_uri(text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+def _next_url() -> str:
+    return safe_next(request.values.get("next"), "")
+
+
 def _page(status: int = 200, **forms: object) -> ResponseReturnValue:
     user = signed_in_user()
-    context: dict[str, object] = {"next_url": safe_next(request.values.get("next"), "")}
+    context: dict[str, object] = {"next_url": _next_url()}
     if user.has_2fa:
         context["remaining"] = two_factor.remaining_recovery_codes(get_session(), user)
         context["codes_form"] = forms.get("codes_form") or CodeForm(prefix="renew")
         context["disable_form"] = forms.get("disable_form") or DisableTwoFactorForm()
+    elif not reauth.recently_authenticated(user, utcnow()):
+        context["confirm_first"] = True
     else:
         secret = two_factor.start_enrolment(get_session(), user)
         uri = two_factor.provisioning_uri(
@@ -57,71 +65,76 @@ def setup() -> ResponseReturnValue:
 def enable() -> ResponseReturnValue:
     """Turn 2FA on with a first code; show the recovery codes once."""
     form = CodeForm()
-    if current_user.has_2fa:
+    user = signed_in_user()
+    if user.has_2fa:
         return redirect(url_for("auth.two_factor_setup"))
-    if form.validate_on_submit():
-        try:
+    if not form.validate_on_submit():
+        return _page(422, form=form)
+    try:
+        with attempts.guarded(rate_limit.user_subject(user.id)):
             codes = two_factor.enable(
                 get_session(),
-                signed_in_user(),
+                user,
                 code=form.code.data or "",
                 now=utcnow(),
-                session_token=current_user.login_session_token,
+                session_token=user.login_session_token,
                 ip=client_ip(),
             )
-        except AccountError as error:
-            show_error(form, error)
-        else:
-            flash("Two-factor authentication is on.", "success")
-            return render_template(
-                "account/recovery_codes.html",
-                codes=codes,
-                next_url=safe_next(request.values.get("next"), url_for("account_profile.profile")),
-            )
-    return _page(422, form=form)
+    except ReauthRequired:
+        return confirm_first(url_for("auth.two_factor_setup", next=_next_url() or None))
+    except AccountError as error:
+        show_error(form, error)
+        return _page(error.status, form=form)
+    notices.security_change(user, "turned on two-factor authentication")
+    flash("Two-factor authentication is on.", "success")
+    return render_template(
+        "account/recovery_codes.html",
+        codes=codes,
+        next_url=_next_url() or url_for("account_profile.profile"),
+    )
 
 
 @login_required
 def recovery_codes() -> ResponseReturnValue:
     """Replace the recovery codes (needs a current code); show the new ones once."""
     form = CodeForm(prefix="renew")
-    if current_user.has_2fa and form.validate_on_submit():
-        try:
+    user = signed_in_user()
+    if not (user.has_2fa and form.validate_on_submit()):
+        return _page(422, codes_form=form)
+    try:
+        with attempts.guarded(rate_limit.user_subject(user.id)):
             codes = two_factor.regenerate_recovery_codes(
-                get_session(),
-                signed_in_user(),
-                code=form.code.data or "",
-                now=utcnow(),
-                ip=client_ip(),
+                get_session(), user, code=form.code.data or "", now=utcnow(), ip=client_ip()
             )
-        except AccountError as error:
-            show_error(form, error)
-        else:
-            return render_template(
-                "account/recovery_codes.html",
-                codes=codes,
-                next_url=url_for("auth.two_factor_setup"),
-            )
-    return _page(422, codes_form=form)
+    except AccountError as error:
+        show_error(form, error)
+        return _page(error.status, codes_form=form)
+    notices.security_change(user, "made new recovery codes for your second factor")
+    return render_template(
+        "account/recovery_codes.html", codes=codes, next_url=url_for("auth.two_factor_setup")
+    )
 
 
 @login_required
 def disable() -> ResponseReturnValue:
     """Turn 2FA off with the password and a code (attendees only)."""
     form = DisableTwoFactorForm()
-    if current_user.has_2fa and form.validate_on_submit():
-        try:
+    user = signed_in_user()
+    if not (user.has_2fa and form.validate_on_submit()):
+        return _page(422, disable_form=form)
+    try:
+        with attempts.guarded(rate_limit.user_subject(user.id)):
             two_factor.disable(
                 get_session(),
-                signed_in_user(),
+                user,
                 password=form.password.data or "",
                 code=form.code.data or "",
                 now=utcnow(),
                 ip=client_ip(),
             )
-        except AccountError as error:
-            show_error(form, error)
-        else:
-            flash("Two-factor authentication is off.", "info")
-            return redirect(url_for("account_profile.profile"))
-    return _page(422, disable_form=form)
+    except AccountError as error:
+        show_error(form, error)
+        return _page(error.status, disable_form=form)
+    notices.security_change(user, "turned off two-factor authentication")
+    flash("Two-factor authentication is off.", "info")
+    return redirect(url_for("account_profile.profile"))

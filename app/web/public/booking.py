@@ -23,6 +23,7 @@ from app.domain.ticketing import allocation, catalog
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.models import TicketTier
 from app.domain.ticketing.waitlist import OfferSettings, join_waitlist_by_id
+from app.web.authz import verified_email_required
 
 bp = Blueprint("public_booking", __name__)
 
@@ -126,6 +127,7 @@ def _login_first(event_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/events/<int:event_id>/book")
+@verified_email_required
 def book(event_id: int) -> ResponseReturnValue:
     """Hold tickets of one tier; success goes to the booking page."""
     if not current_user.is_authenticated:
@@ -160,6 +162,7 @@ def book(event_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/events/<int:event_id>/waitlist")
+@verified_email_required
 def join(event_id: int) -> ResponseReturnValue:
     """Join a sold-out tier's waitlist."""
     if not current_user.is_authenticated:

@@ -34,7 +34,7 @@ from app.domain.events.structured_data import event_json_ld, open_graph
 from app.domain.events.visibility import holds_ticket, visible_event
 from app.domain.ticketing.catalog import ticket_panel
 from app.integrations.storage import Storage, is_media_key, storage_from_config
-from app.web.authz import requires_role
+from app.web.authz import requires_role, verified_email_required
 from app.web.links import absolute_url
 
 bp = Blueprint("public_events", __name__)
@@ -156,6 +156,7 @@ def calendar(event_id: int) -> Response:
 
 @bp.post("/events/<int:event_id>/report")
 @requires_role(Role.ATTENDEE, Role.ORGANIZER, Role.ADMIN)
+@verified_email_required
 def report(event_id: int) -> Response | tuple[str, int]:
     """Report abuse on a published event."""
     session = get_session()

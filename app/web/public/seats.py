@@ -38,6 +38,7 @@ from app.domain.ticketing.errors import (
 )
 from app.domain.ticketing.on_sale import EventOnSale, load_event_on_sale
 from app.domain.ticketing.seatmap_view import SeatCell, SeatState, seat_cells
+from app.web.authz import verified_email_required
 from app.web.public.booking import offer_settings
 from app.web.public.live_fragments import fragments_for, requested_part
 from app.web.templating import format_money
@@ -186,6 +187,7 @@ def _taken_cells(event_id: int, seat_ids: list[int]) -> list[SeatCell]:
 
 
 @bp.post("/events/<int:event_id>/seats")
+@verified_email_required
 def hold_chosen(event_id: int) -> ResponseReturnValue:
     """Hold exactly the seats ticked on the map."""
     if not current_user.is_authenticated:
@@ -239,6 +241,7 @@ def hold_chosen(event_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/events/<int:event_id>/seats/best")
+@verified_email_required
 def hold_best(event_id: int) -> ResponseReturnValue:
     """Hold the best free seats of one price zone, side by side."""
     if not current_user.is_authenticated:
