@@ -11,7 +11,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
+from app.domain.base import utcnow
 from tests import pg
 
 pytest_plugins = [
@@ -148,8 +149,11 @@ def _truncate(engine) -> None:  # noqa: ANN001
 
 @pytest.fixture
 def now() -> datetime:
-    """A fixed 'now' for services that take the time as a parameter."""
-    return datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    """The real time when the test starts, fixed for the whole test: services that take the
+    time as a parameter get this one. It follows the real clock (not a date written here),
+    because pages and jobs read the real clock and a fixed date would one day be in the past.
+    A test that needs a particular day (a Tuesday, a winter date) passes its own `now`."""
+    return utcnow()
 
 
 def csrf_token_from(html: str) -> str:
