@@ -98,19 +98,38 @@ def test_account_is_locked_after_too_many_failures_then_reopens(db, now, make_us
 
 def test_failures_before_a_success_do_not_count_for_the_account(db, now, make_user) -> None:  # noqa: ANN001
     make_user(email="me@example.test")
-    for second in range(2):
+
+    def attempt(second: int, *, success: bool = False) -> None:
         record_attempt(
-            db, email="me@example.test", ip=None, success=False, now=now + timedelta(seconds=second)
+            db,
+            email="me@example.test",
+            ip=None,
+            success=success,
+            now=now + timedelta(seconds=second),
         )
-    record_attempt(
-        db, email="me@example.test", ip=None, success=True, now=now + timedelta(seconds=5)
-    )
-    record_attempt(
-        db, email="me@example.test", ip=None, success=False, now=now + timedelta(seconds=6)
-    )
-    check_login_allowed(
-        db, email="me@example.test", ip=None, limits=LIMITS, now=now + timedelta(seconds=7)
-    )
+
+    def allowed(second: int) -> bool:
+        try:
+            check_login_allowed(
+                db,
+                email="me@example.test",
+                ip=None,
+                limits=LIMITS,
+                now=now + timedelta(seconds=second),
+            )
+        except TooManyAttempts:
+            return False
+        return True
+
+    attempt(0)
+    attempt(1)
+    attempt(5, success=True)
+    attempt(6)
+    # Three failures in the window, but only the one after the success counts (limit: 3).
+    assert allowed(7)
+    attempt(8)
+    attempt(9)
+    assert not allowed(10)  # three failures since the success
 
 
 def test_one_ip_is_limited_across_accounts(db, now) -> None:  # noqa: ANN001
