@@ -7,7 +7,6 @@ table is truncated after each test, so tests that commit (concurrency tests do) 
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +22,9 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from app.domain.base import utcnow
+
+# Tests import it from here; it lives in the app, which the benchmarks import too.
+from app.web.csrf_token import csrf_token_from as csrf_token_from
 from tests import pg
 
 pytest_plugins = [
@@ -154,15 +156,6 @@ def now() -> datetime:
     because pages and jobs read the real clock and a fixed date would one day be in the past.
     A test that needs a particular day (a Tuesday, a winter date) passes its own `now`."""
     return utcnow()
-
-
-def csrf_token_from(html: str) -> str:
-    """The CSRF token of the first form (or meta tag) in a page."""
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'<meta name="csrf-token" content="([^"]+)"', html
-    )
-    assert match, "no CSRF token in page"
-    return match.group(1)
 
 
 class LiveServer:
