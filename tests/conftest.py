@@ -35,7 +35,16 @@ pytest_plugins = [
 ]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# Browser tests walk through many pages, each checked with axe: the longest took 47 s on a
+# busy machine, so they get more than the 120 s every other test has (pyproject.toml).
+BROWSER_TEST_TIMEOUT = 300
 _APPS: list[Flask] = []  # the apps of the running module, whose caches outlive a test
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("e2e") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT))
 
 
 @pytest.fixture(scope="module")
