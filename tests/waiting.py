@@ -14,7 +14,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 # The longest any single wait in the suite takes before the test fails.
-WAIT = 30.0
+WAIT = 60.0
 
 
 def wait_until(condition: Callable[[], T], *, timeout: float = WAIT, what: str = "") -> T:
