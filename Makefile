@@ -6,14 +6,33 @@ STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 AXE := tests/e2e/vendor/axe-core/axe.min.js
 AXE_VERSION := 4.10.3
+# Installs come from uv.lock (every package pinned, with its hashes), through uv. uv itself is
+# pinned with its hashes in requirements-uv.txt and lives in a virtual environment of its own.
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+# Use the Python found here; never download one.
+export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint format bench bench-search bench-rush bench-purchase bench-seated browser clean-db
+.PHONY: run test lint format lock bench bench-search bench-rush bench-purchase bench-seated browser clean-db
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+$(UV): requirements-uv.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q --require-hashes -r requirements-uv.txt
+	touch $(UV)
+
+# `--locked`: stop, rather than resolve anew, when uv.lock no longer matches pyproject.toml.
+$(STAMP): pyproject.toml uv.lock $(UV)
+	@$(UV) sync --locked --extra dev --python $(PYTHON) || { \
+		echo "uv.lock does not match pyproject.toml: run 'make lock' and commit uv.lock" >&2; exit 1; }
 	touch $(STAMP)
+
+# Refresh the lock files: every package at the newest version pyproject.toml allows, and uv
+# at UV_VERSION.
+lock: $(UV)
+	echo "uv==$(UV_VERSION)" | $(UV) pip compile --quiet --generate-hashes \
+		--custom-compile-command "make lock" --output-file requirements-uv.txt -
+	$(UV) lock --upgrade --python $(PYTHON)
 
 run: $(STAMP)
 	$(BIN)/python -m app.launcher run
@@ -32,6 +51,7 @@ $(AXE):
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/deptry .
 
 format: $(STAMP)
 	$(BIN)/ruff format .

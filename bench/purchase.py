@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from app.web.csrf_token import csrf_token_from
 from bench.load import (
     CpuMeter,
     HotEvent,
@@ -29,7 +30,6 @@ from bench.load import (
 )
 from bench.rush import check_database
 from bench.server import BenchSite
-from tests.conftest import csrf_token_from
 
 UNITS = int(os.environ.get("PURCHASE_UNITS", "3000"))
 BUYERS = int(os.environ.get("PURCHASE_BUYERS", "200"))

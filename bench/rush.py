@@ -47,6 +47,7 @@ import aiohttp
 from yarl import URL
 
 from app.domain.ticketing.claims import CLAIM_GENERAL_ADMISSION
+from app.web.csrf_token import csrf_token_from
 from bench.load import (
     CpuMeter,
     HotEvent,
@@ -56,7 +57,6 @@ from bench.load import (
     median,
 )
 from bench.server import BenchSite
-from tests.conftest import csrf_token_from
 
 UNITS = int(os.environ.get("RUSH_UNITS", "6000"))
 BUYERS = int(os.environ.get("RUSH_BUYERS", "200"))

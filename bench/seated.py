@@ -106,6 +106,7 @@ from app.domain.base import utcnow
 from app.domain.ticketing.models import TierKind, Unit
 from app.domain.ticketing.seatmap import SeatAction, change_seats, replace_layout
 from app.domain.ticketing.tiers import TierData, create_tier
+from app.web.csrf_token import csrf_token_from
 from bench.load import (
     CpuMeter,
     HotEvent,
@@ -118,7 +119,6 @@ from bench.load import (
 )
 from bench.rush import WRK_TIMEOUT_SECONDS, profile_web_worker
 from bench.server import BenchSite
-from tests.conftest import csrf_token_from
 
 BUYERS = int(os.environ.get("SEATED_BUYERS", "200"))
 RUNS = int(os.environ.get("SEATED_RUNS", "1"))

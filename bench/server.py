@@ -226,7 +226,7 @@ class BenchSite:
 
 async def log_in(http: Any, base_url: str, email: str) -> None:
     """Sign in through the real login form (GET for its CSRF token, then POST)."""
-    from tests.conftest import csrf_token_from
+    from app.web.csrf_token import csrf_token_from
 
     async with http.get(base_url + "/login") as response:
         token = csrf_token_from(await response.text())

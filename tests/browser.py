@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
+
+from tests.waiting import WAIT
 
 AXE = Path(__file__).resolve().parent / "e2e" / "vendor" / "axe-core" / "axe.min.js"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -20,6 +23,10 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+
+# Pages and assertions wait for what they expect as long as any wait in the suite (playwright's
+# `expect` gives up after 5 s by default, too soon on a machine busy with other test runs).
+expect.set_options(timeout=WAIT * 1000)
 
 
 def chromium_path() -> str:
@@ -50,7 +57,7 @@ def new_page(browser):  # noqa: ANN001, ANN201
 
     def open_page(viewport: dict[str, int] | None = None, javascript: bool = True):  # noqa: ANN202
         context = browser.new_context(viewport=viewport or DESKTOP, java_script_enabled=javascript)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(WAIT * 1000)
         contexts.append(context)
         return context.new_page()
 

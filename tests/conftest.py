@@ -7,11 +7,10 @@ table is truncated after each test, so tests that commit (concurrency tests do) 
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
+from app.domain.base import utcnow
+
+# Tests import it from here; it lives in the app, which the benchmarks import too.
+from app.web.csrf_token import csrf_token_from as csrf_token_from
 from tests import pg
 
 pytest_plugins = [
@@ -32,7 +35,16 @@ pytest_plugins = [
 ]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# Browser tests walk through many pages, each checked with axe: the longest took 47 s on a
+# busy machine, so they get more than the 120 s every other test has (pyproject.toml).
+BROWSER_TEST_TIMEOUT = 300
 _APPS: list[Flask] = []  # the apps of the running module, whose caches outlive a test
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("e2e") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT))
 
 
 @pytest.fixture(scope="module")
@@ -148,17 +160,11 @@ def _truncate(engine) -> None:  # noqa: ANN001
 
 @pytest.fixture
 def now() -> datetime:
-    """A fixed 'now' for services that take the time as a parameter."""
-    return datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-
-
-def csrf_token_from(html: str) -> str:
-    """The CSRF token of the first form (or meta tag) in a page."""
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'<meta name="csrf-token" content="([^"]+)"', html
-    )
-    assert match, "no CSRF token in page"
-    return match.group(1)
+    """The real time when the test starts, fixed for the whole test: services that take the
+    time as a parameter get this one. It follows the real clock (not a date written here),
+    because pages and jobs read the real clock and a fixed date would one day be in the past.
+    A test that needs a particular day (a Tuesday, a winter date) passes its own `now`."""
+    return utcnow()
 
 
 class LiveServer:

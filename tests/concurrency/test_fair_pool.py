@@ -10,6 +10,7 @@ from sqlalchemy import exc, text
 
 from app.db import make_engine
 from app.db_pool import PAGE_STREAK, FairGate
+from tests.waiting import WAIT, wait_until
 
 
 def test_a_released_permit_goes_to_the_longest_waiter_not_to_a_newcomer() -> None:
@@ -18,14 +19,12 @@ def test_a_released_permit_goes_to_the_longest_waiter_not_to_a_newcomer() -> Non
     served: list[str] = []
 
     def wait_then_record(name: str) -> None:
-        assert gate.acquire(timeout=10)
+        assert gate.acquire(timeout=WAIT)
         served.append(name)
         gate.release()
 
     def queued(count: int) -> None:
-        deadline = time.monotonic() + 10
-        while len(gate._posts) < count and time.monotonic() < deadline:
-            time.sleep(0.005)
+        wait_until(lambda: len(gate._posts) >= count, what=f"{count} waiters in the queue")
 
     first = threading.Thread(target=wait_then_record, args=("first",))
     second = threading.Thread(target=wait_then_record, args=("second",))
@@ -36,8 +35,8 @@ def test_a_released_permit_goes_to_the_longest_waiter_not_to_a_newcomer() -> Non
     gate.release()
     # A newcomer arriving right after the release queues behind both waiters.
     wait_then_record("newcomer")
-    first.join(10)
-    second.join(10)
+    first.join(WAIT)
+    second.join(WAIT)
     assert served == ["first", "second", "newcomer"]
 
 
@@ -47,23 +46,21 @@ def test_page_views_go_first_but_never_starve_a_waiting_post() -> None:
     served: list[str] = []
 
     def wait_then_record(name: str, page: bool) -> None:
-        assert gate.acquire(timeout=10, page=page)
+        assert gate.acquire(timeout=WAIT, page=page)
         served.append(name)
         gate.release()
 
     def start(name: str, page: bool, queue: str, count: int) -> threading.Thread:
         thread = threading.Thread(target=wait_then_record, args=(name, page))
         thread.start()
-        deadline = time.monotonic() + 10
-        while len(getattr(gate, queue)) < count and time.monotonic() < deadline:
-            time.sleep(0.005)
+        wait_until(lambda: len(getattr(gate, queue)) >= count, what=f"{name} to queue")
         return thread
 
     threads = [start("post", False, "_posts", 1)]
     threads += [start(f"page {n}", True, "_pages", n) for n in range(1, PAGE_STREAK + 3)]
     gate.release()
     for thread in threads:
-        thread.join(10)
+        thread.join(WAIT)
     # Pages first, but the post gets its turn after PAGE_STREAK pages in a row.
     pages = [f"page {n}" for n in range(1, PAGE_STREAK + 3)]
     assert served == pages[:PAGE_STREAK] + ["post"] + pages[PAGE_STREAK:]
@@ -98,7 +95,7 @@ def test_many_threads_share_the_pool_without_ever_exceeding_it(database_url: str
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(30)
+        thread.join(WAIT)
     try:
         assert most == 3
         assert engine.pool.checkedout() == 0

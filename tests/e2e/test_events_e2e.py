@@ -82,8 +82,9 @@ def test_create_submit_approve_and_find_with_live_search(live_server, new_page, 
     page.get_by_label("Description", exact=True).fill("A night of **saxophone** under the stars.")
     page.get_by_label("Category").select_option(label="Music")
     page.get_by_label("Tags").fill("jazz, outdoors")
-    page.get_by_label("Starts").fill("2030-05-01T19:00")
-    page.get_by_label("Ends").fill("2030-05-01T22:00")
+    day = (utcnow() + timedelta(days=60)).date().isoformat()  # ahead: it can be submitted
+    page.get_by_label("Starts").fill(f"{day}T19:00")
+    page.get_by_label("Ends").fill(f"{day}T22:00")
     page.get_by_label("Time zone").fill("Europe/Berlin")
     page.get_by_label("Venue name").fill("Riverside Park")
     page.get_by_label("Address").fill("1 Park Lane")

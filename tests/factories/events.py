@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,8 +14,14 @@ from app.domain.accounts.models import Role, User
 from app.domain.events.models import Category, Event, EventStatus, EventType
 
 _counter = itertools.count(1)
-# Far enough ahead of the `now` fixture (2026-11-24) that default events are upcoming.
-DEFAULT_START = datetime(2027, 3, 1, 18, 0, tzinfo=UTC)
+# Default events start this far after the test's `now`, at 18:00 UTC: upcoming on any date,
+# with their sales, holds and reminders all in the future.
+DEFAULT_LEAD = timedelta(days=97)
+
+
+def default_start(now: datetime) -> datetime:
+    """When a default event starts: 18:00 UTC, `DEFAULT_LEAD` after `now`."""
+    return (now + DEFAULT_LEAD).replace(hour=18, minute=0, second=0, microsecond=0)
 
 
 @pytest.fixture
@@ -34,11 +40,12 @@ def make_category(db: Session) -> Callable[..., Category]:
 
 
 @pytest.fixture
-def make_event(db: Session, make_user: Callable[..., User]) -> Callable[..., Event]:
+def make_event(db: Session, make_user: Callable[..., User], now: datetime) -> Callable[..., Event]:
     """`make_event(organizer=None, status=EventStatus.PUBLISHED, **fields)` -> flushed Event.
 
     Creates an organizer when none is given; every required column has a sensible default
-    (an offline event in Berlin starting 2027-03-01 18:00 UTC for two hours).
+    (an offline event in Berlin for two hours, starting at 18:00 UTC about three months
+    after the test's `now`).
     """
 
     def create(
@@ -50,7 +57,7 @@ def make_event(db: Session, make_user: Callable[..., User]) -> Callable[..., Eve
         n = next(_counter)
         if organizer is None:
             organizer = make_user(role=Role.ORGANIZER)
-        starts_at = fields.pop("starts_at", DEFAULT_START + timedelta(days=n % 30))
+        starts_at = fields.pop("starts_at", default_start(now) + timedelta(days=n % 30))
         title = fields.pop("title", f"Event {n}")
         values: dict[str, Any] = {
             "title": title,

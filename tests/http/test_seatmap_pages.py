@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from flask.testing import FlaskClient
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.domain.events.models import EventStatus
 from app.domain.ticketing.models import Booking, BookingStatus, Unit
 from app.domain.ticketing.seatmap import SeatAction, change_seats, replace_layout
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -362,12 +362,13 @@ def test_a_large_venue_opens_on_an_overview_of_its_parts(
     )
     db.commit()
     expected = "innerHTML:.part-free[data-part='2']\">4 free</span>"
-    ends = time.monotonic() + 5
-    while expected not in (
-        counts := client.get(f"/events/{event.id}/availability?seats=1").get_data(as_text=True)
-    ):
-        assert time.monotonic() < ends, counts
-        time.sleep(0.02)
+    wait_until(
+        lambda: (
+            expected
+            in client.get(f"/events/{event.id}/availability?seats=1").get_data(as_text=True)
+        ),
+        what="the overview's counts to follow the change",
+    )
 
 
 def test_a_page_request_holding_the_last_connection_still_gets_its_map(

@@ -5,16 +5,22 @@ from __future__ import annotations
 import asyncio
 import email
 import threading
-import time
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import select
 
+from app.domain.accounts.rate_limit import record_attempt
 from app.domain.notifications.mail import queue_email
 from app.domain.outbox import OutboxMessage
+from app.domain.ticketing.allocation import hold_units
+from app.domain.ticketing.tiers import set_capacity
+from app.domain.ticketing.waitlist import join_waitlist
 from jobs.relay import deliver_pending
 from jobs.worker import Worker
+from tests.waiting import WAIT, wait_until
 
 
 def _eml_files(app: Flask) -> list[Path]:
@@ -67,12 +73,10 @@ def test_worker_relays_through_pgqueuer_and_delivers(app: Flask, db) -> None:  #
     )
     thread.start()
     try:
-        deadline = time.monotonic() + 15
-        while len(_eml_files(app)) == before and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: len(_eml_files(app)) > before, what="the worker to write the mail")
     finally:
         loop.call_soon_threadsafe(stop.set)
-        thread.join(15)
+        thread.join(WAIT)
     files = _eml_files(app)
     assert len(files) == before + 1
     assert "worker@example.test" in files[-1].read_text()
@@ -85,10 +89,51 @@ async def _run(worker: Worker, stop: asyncio.Event) -> None:
     await worker.run(stop=stop)
 
 
-def test_every_schedule_runs_through_the_worker(app: Flask, db) -> None:  # noqa: ANN001
-    from jobs.schedules import SCHEDULES
+def test_every_schedule_runs_through_the_worker(
+    app: Flask,
+    db,  # noqa: ANN001
+    make_event,  # noqa: ANN001
+    make_tier,  # noqa: ANN001
+    make_user,  # noqa: ANN001
+    now,  # noqa: ANN001
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    """Each schedule's task runs through the worker on work that is due, its changes are
+    committed, and a second run finds nothing left to do."""
+    from jobs import schedules
 
+    make_event(starts_at=now - timedelta(hours=3))  # ended an hour ago: to complete
+    make_event(sold_count=5)  # nothing sold: the count to correct
+    record_attempt(
+        db, email="old@example.test", ip=None, success=False, now=now - timedelta(days=2)
+    )
+    tier = make_tier(capacity=1, price_minor=1000)
+    hold_units(
+        db, user=make_user(), event=tier.event, tier=tier, quantity=1, now=now, hold_minutes=10
+    )
+    join_waitlist(db, user=make_user(), tier=tier, quantity=1, now=now)
+    # A unit offered to the one waiting an hour ago: the offer has run out, to expire.
+    set_capacity(db, tier, 2, now=now - timedelta(hours=1))
+    db.commit()
+
+    counts: dict[str, list[int]] = {}
+    for name, schedule in schedules.SCHEDULES.items():
+
+        def counted(session, when, task=schedule.task, name=name) -> int:  # noqa: ANN001
+            counts.setdefault(name, []).append(task(session, when))
+            return counts[name][-1]
+
+        monkeypatch.setitem(schedules.SCHEDULES, name, replace(schedule, task=counted))
     worker = Worker(app.config)
-    for name in SCHEDULES:
+    for name in schedules.SCHEDULES:
         worker.run_schedule(name)
         worker.run_schedule(name)
+    assert counts.keys() == schedules.SCHEDULES.keys()
+    assert all(len(runs) == 2 and runs[1] == 0 for runs in counts.values()), counts
+    due = {
+        "advance_waitlists": 1,
+        "refresh_sold_counts": 1,
+        "complete_past_events": 1,
+        "prune_login_attempts": 1,
+    }
+    assert {name: counts[name][0] for name in due} == due
