@@ -16,7 +16,7 @@ from app.domain.events.lifecycle import submit_event
 from app.domain.events.models import Event, EventRevision, EventStatus, RevisionStatus
 from app.domain.events.moderation import approve_event
 from tests.domain.test_events_editing import valid_input
-from tests.http.test_organizer_events import form_data
+from tests.http.test_organizer_events import DAY, form_data
 
 XSS = '<img src=x onerror="alert(1)">'
 
@@ -159,7 +159,7 @@ def test_a_submitted_event_approved_as_seen(client, db, login_as, people) -> Non
     db.commit()
     seen = event.version
     login_as(client, organizer)
-    form = form_data(title="Swapped after submitting", starts_at="2030-06-01T19:00")
+    form = form_data(title="Swapped after submitting", starts_at=f"{DAY}T18:00")
     assert client.post(f"/organizer/events/{event.id}/edit", data=form).status_code == 303
     login_as(client, admin)
     url = f"/admin/moderation/{event.id}/approve"

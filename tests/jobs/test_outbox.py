@@ -12,7 +12,8 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import select
 
-from app.domain.accounts.rate_limit import record_attempt
+from app.domain.accounts.models import AttemptOutcome
+from app.domain.accounts.rate_limit import record
 from app.domain.notifications.mail import queue_email
 from app.domain.outbox import OutboxMessage
 from app.domain.ticketing.allocation import hold_units
@@ -104,8 +105,13 @@ def test_every_schedule_runs_through_the_worker(
 
     make_event(starts_at=now - timedelta(hours=3))  # ended an hour ago: to complete
     make_event(sold_count=5)  # nothing sold: the count to correct
-    record_attempt(
-        db, email="old@example.test", ip=None, success=False, now=now - timedelta(days=2)
+    record(  # an attempt older than any limit looks back: to prune
+        db,
+        "login",
+        subject="old@example.test",
+        network=None,
+        outcome=AttemptOutcome.FAILED,
+        now=now - timedelta(days=2),
     )
     tier = make_tier(capacity=1, price_minor=1000)
     hold_units(
@@ -134,6 +140,6 @@ def test_every_schedule_runs_through_the_worker(
         "advance_waitlists": 1,
         "refresh_sold_counts": 1,
         "complete_past_events": 1,
-        "prune_login_attempts": 1,
+        "prune_attempts": 1,
     }
     assert {name: counts[name][0] for name in due} == due
