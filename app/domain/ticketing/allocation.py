@@ -20,13 +20,8 @@ from app.domain.ticketing import claims, holds
 from app.domain.ticketing.availability import publish_availability
 from app.domain.ticketing.best_seats import stranded_seats
 from app.domain.ticketing.errors import BookingError, LeavesSingleSeats, SeatsTaken
-from app.domain.ticketing.limits import (
-    busy_on_lock_timeout,
-    check_order_size,
-    limit_exceeded,
-    lock_user_event,
-    with_user_limits,
-)
+from app.domain.ticketing.limits import check_order_size, limit_exceeded, with_user_limits
+from app.domain.ticketing.locking import busy_on_lock_timeout, lock_user_event
 from app.domain.ticketing.models import Booking, TicketTier, Unit
 from app.domain.ticketing.on_sale import (
     SaleEvent,

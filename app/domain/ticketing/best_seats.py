@@ -39,12 +39,8 @@ from app.domain.accounts.models import User
 from app.domain.ticketing import claims, holds
 from app.domain.ticketing.availability import publish_availability
 from app.domain.ticketing.errors import BookingError, OfferedSeat, SeatsNotTogether
-from app.domain.ticketing.limits import (
-    busy_on_lock_timeout,
-    check_order_size,
-    limit_exceeded,
-    lock_user_event,
-)
+from app.domain.ticketing.limits import check_order_size, limit_exceeded
+from app.domain.ticketing.locking import busy_on_lock_timeout, lock_user_event
 from app.domain.ticketing.models import Booking, TierRow, Unit
 from app.domain.ticketing.on_sale import (
     SaleEvent,

@@ -14,7 +14,7 @@ from app.domain.events.models import Event
 from app.domain.ticketing import claims, holds
 from app.domain.ticketing.availability import publish_availability
 from app.domain.ticketing.errors import BookingError
-from app.domain.ticketing.limits import busy_on_lock_timeout
+from app.domain.ticketing.locking import busy_on_lock_timeout
 from app.domain.ticketing.models import (
     Booking,
     BookingLine,

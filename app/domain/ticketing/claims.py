@@ -6,7 +6,7 @@ when it got all of them inserts the booking and its line, links the units and, f
 that confirms at once, issues its tickets. Fewer free units than wanted writes nothing.
 Given a per-user limit, the same statement first counts what the user already holds or owns
 of the tier and claims nothing when the limit would be passed: the caller must hold the user's
-limit lock (`limits.lock_user_event`, taken in an earlier statement) so that count is current.
+limit lock (`locking.lock_user_event`, taken in an earlier statement) so that count is current.
 Best available claims the seats it chose in one tier row with the same statement around a
 different pick (`CLAIM_ROW_SEATS`). Other rules (sales windows, order sizes) are checked by
 the callers; these functions only claim.

@@ -1,10 +1,7 @@
 """Per-order and per-user ticket limits.
 
-The per-user limit counts everything the user holds or owns for the event, so it must be read
-under a lock: `lock_user_event` serializes one user's bookings for one event (a transaction-
-scoped advisory lock, taken BEFORE counting, in an earlier statement: a READ COMMITTED
-statement sees only what was committed when it began), and other users are never blocked by it.
-A lock that cannot be had within `lock_timeout` ends in `Busy` rather than a hang.
+The per-user limit counts everything the user holds or owns for the event, so it is counted
+under the user/event lock (`locking.lock_user_event`), taken before counting.
 
 Chosen seats are counted here (`with_user_limits`). A general-admission claim counts inside
 its own claim statement (`claims.CLAIM_GENERAL_ADMISSION`), after the same lock, which saves
@@ -14,58 +11,27 @@ the ticket rush two round trips; both count with `LIVE_BOOKING` and refuse with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from app.domain.base import Busy
 from app.domain.ticketing.errors import BookingError
-
-if TYPE_CHECKING:
-    from app.domain.ticketing.on_sale import SaleTier
+from app.domain.ticketing.locking import lock_user_event
+from app.domain.ticketing.on_sale import SaleTier
 
 T = TypeVar("T")
-LOCK_NOT_AVAILABLE = "55P03"
-# Two writers of seats in different rows (a hand-picked choice across rows, an expiry sweep)
-# can wait on each other's tier rows (migration 0007); PostgreSQL then aborts one of them.
-DEADLOCK_DETECTED = "40P01"
 
-
-# The user/event lock, as an SQL expression over two integer expressions.
-USER_EVENT_LOCK = (
-    "pg_advisory_xact_lock(hashtextextended('booking-limit:' || {user_id} || ':' || {event_id}, 0))"
-)
 # A booking `b` that counts against the limit: confirmed, or a hold that has not run out.
 LIVE_BOOKING = "(b.status = 'confirmed' OR (b.status = 'pending' AND b.hold_expires_at > :now))"
 
-_LOCK = text("SELECT " + USER_EVENT_LOCK.format(user_id=":user_id", event_id=":event_id"))
 _LIVE_UNITS_BY_TIER = text(
     "SELECT u.tier_id, count(*) FROM bookings b JOIN units u ON u.booking_id = b.id "  # noqa: S608 - constants only
     "WHERE b.user_id = :user_id AND b.event_id = :event_id AND u.tier_id = ANY(:tier_ids) "
     f"AND {LIVE_BOOKING} GROUP BY u.tier_id"
 )
-
-
-@contextmanager
-def busy_on_lock_timeout() -> Iterator[None]:
-    """Turn a `lock_timeout` (or a deadlock) into the polite "busy, try again" error."""
-    try:
-        yield
-    except OperationalError as exc:
-        if getattr(exc.orig, "sqlstate", None) in (LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED):
-            raise Busy("Many people are booking right now. Please try again.") from exc
-        raise
-
-
-def lock_user_event(session: Session, user_id: int, event_id: int) -> None:
-    """Serialize this user's bookings for this event until the transaction ends."""
-    with busy_on_lock_timeout():
-        session.connection().execute(_LOCK, {"user_id": user_id, "event_id": event_id})
 
 
 def live_units_by_tier(

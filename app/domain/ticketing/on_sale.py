@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.events.models import EventStatus
 from app.domain.ticketing.errors import BookingError
-from app.domain.ticketing.limits import USER_EVENT_LOCK, busy_on_lock_timeout
+from app.domain.ticketing.locking import USER_EVENT_LOCK, busy_on_lock_timeout
 
 
 class SaleEvent(Protocol):
@@ -94,7 +94,7 @@ def load_tier_on_sale(
     session: Session, tier_id: int, *, buyer_id: int
 ) -> tuple[TierOnSale, EventOnSale] | None:
     """The tier and its event; for a tier with a per-user limit, the same statement also takes
-    `buyer_id`'s limit lock for the event (`limits.lock_user_event`), saving a round trip."""
+    `buyer_id`'s limit lock for the event (`locking.lock_user_event`), saving a round trip."""
     row = (
         session.connection()
         .execute(_TIER_ON_SALE, {"tier_id": tier_id, "buyer_id": buyer_id})

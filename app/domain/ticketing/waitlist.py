@@ -20,7 +20,8 @@ from app.domain.events.models import Event, EventStatus
 from app.domain.notifications.mail import queue_email
 from app.domain.ticketing.claims import claim_general_admission
 from app.domain.ticketing.errors import BookingError
-from app.domain.ticketing.limits import check_order_size, lock_user_event
+from app.domain.ticketing.limits import check_order_size
+from app.domain.ticketing.locking import lock_tier_waitlist, lock_user_event
 from app.domain.ticketing.models import TicketTier, Unit, WaitlistEntry, WaitlistStatus
 
 ACTIVE = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
@@ -117,11 +118,7 @@ def leave_waitlist(session: Session, *, user: User, entry_id: int) -> WaitlistEn
 
 def make_offers(session: Session, tier_id: int, *, now: datetime, settings: OfferSettings) -> int:
     """Offer the tier's free units to the people waiting, in order; return offers made."""
-    # One offerer per tier at a time, so two sweeps never offer out of order.
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"waitlist:{tier_id}"},
-    )
+    lock_tier_waitlist(session, tier_id)
     waiting = session.scalars(
         select(WaitlistEntry)
         .where(WaitlistEntry.tier_id == tier_id, WaitlistEntry.status == WaitlistStatus.WAITING)
