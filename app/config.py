@@ -95,6 +95,15 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         # Booking
         "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 10),
         "WAITLIST_OFFER_MINUTES": _int(env, "WAITLIST_OFFER_MINUTES", 30),
+        # Hoarding, per user and event (app/domain/ticketing/hoarding.py): at most
+        # HOLD_RATE_MAX new bookings in any HOLD_RATE_WINDOW_SECONDS; after EXPIRED_HOLDS_MAX
+        # holds ran out unpaid within EXPIRED_HOLDS_WINDOW_SECONDS, a wait of
+        # EXPIRED_HOLDS_COOLDOWN_SECONDS after the last before holding again.
+        "HOLD_RATE_MAX": _int(env, "HOLD_RATE_MAX", 10),
+        "HOLD_RATE_WINDOW_SECONDS": _int(env, "HOLD_RATE_WINDOW_SECONDS", 600),
+        "EXPIRED_HOLDS_MAX": _int(env, "EXPIRED_HOLDS_MAX", 3),
+        "EXPIRED_HOLDS_WINDOW_SECONDS": _int(env, "EXPIRED_HOLDS_WINDOW_SECONDS", 3600),
+        "EXPIRED_HOLDS_COOLDOWN_SECONDS": _int(env, "EXPIRED_HOLDS_COOLDOWN_SECONDS", 1800),
         # At most one availability NOTIFY per event and process per interval (0: every change).
         "AVAILABILITY_NOTIFY_INTERVAL_MS": _int(env, "AVAILABILITY_NOTIFY_INTERVAL_MS", 250),
         "DB_POOL_SIZE": _int(env, "DB_POOL_SIZE", 10),

@@ -15,6 +15,8 @@ MESSAGES: dict[str, tuple[str, int]] = {
     "single_seats": ("Your choice would leave a single seat on its own.", 409),
     "invalid_seats": ("Some of those seats cannot be booked. Please pick others.", 422),
     "limit_exceeded": ("That is more tickets than one person may book for this event.", 422),
+    "too_many_holds": ("You have started many bookings for this event. Please wait.", 429),
+    "holds_expired": ("Your last holds for this event ran out. Please wait.", 429),
     "sales_closed": ("Tickets of this type are not on sale right now.", 422),
     "hidden_tier": ("That ticket type needs a valid access code.", 422),
     "invalid_quantity": ("Please choose a valid number of tickets.", 422),

@@ -1,16 +1,16 @@
 """Per-order and per-user ticket limits.
 
-The per-user limit counts everything the user holds or owns for the event, so it is counted
-under the user/event lock (`locking.lock_user_event`), taken before counting.
-
-Chosen seats are counted here (`with_user_limits`). A general-admission claim counts inside
-its own claim statement (`claims.CLAIM_GENERAL_ADMISSION`), after the same lock, which saves
-the ticket rush two round trips; both count with `LIVE_BOOKING` and refuse with
-`limit_exceeded`.
+The per-user limit counts everything the user holds or owns of a tier for the event, so it is
+counted under the user/event lock (`locking.lock_user_event`). Chosen seats are counted here
+(`with_user_limits`), in the same statement as the hoarding rules (`hoarding`). A general-
+admission or best-available claim counts inside its own claim statement (`claims`), after the
+same lock, which saves the ticket rush two round trips; all count with `LIVE_BOOKING` and
+refuse with `limit_exceeded`.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TypeVar
@@ -18,6 +18,7 @@ from typing import TypeVar
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.domain.ticketing import hoarding
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.locking import lock_user_event
 from app.domain.ticketing.on_sale import SaleTier
@@ -27,22 +28,14 @@ T = TypeVar("T")
 # A booking `b` that counts against the limit: confirmed, or a hold that has not run out.
 LIVE_BOOKING = "(b.status = 'confirmed' OR (b.status = 'pending' AND b.hold_expires_at > :now))"
 
-_LIVE_UNITS_BY_TIER = text(
-    "SELECT u.tier_id, count(*) FROM bookings b JOIN units u ON u.booking_id = b.id "  # noqa: S608 - constants only
-    "WHERE b.user_id = :user_id AND b.event_id = :event_id AND u.tier_id = ANY(:tier_ids) "
-    f"AND {LIVE_BOOKING} GROUP BY u.tier_id"
+# The user's live units of `tier_ids` (one tier id per unit), and when the hoarding rules let
+# them hold again, in one statement.
+_LIVE_UNITS_AND_WAITS = text(
+    "SELECT ARRAY(SELECT u.tier_id FROM bookings b JOIN units u ON u.booking_id = b.id"  # noqa: S608 - constants only
+    " WHERE b.user_id = :user_id AND b.event_id = :event_id AND u.tier_id = ANY(:tier_ids)"
+    f" AND {LIVE_BOOKING}) AS tiers, {hoarding.RATE_UNTIL} AS rate_until,"
+    f" {hoarding.COOLDOWN_UNTIL} AS cooldown_until"
 )
-
-
-def live_units_by_tier(
-    session: Session, *, user_id: int, event_id: int, tier_ids: list[int], now: datetime
-) -> dict[int, int]:
-    """Units of `tier_ids` that the user holds (unexpired) or owns for the event."""
-    rows = session.connection().execute(
-        _LIVE_UNITS_BY_TIER,
-        {"user_id": user_id, "event_id": event_id, "tier_ids": tier_ids, "now": now},
-    )
-    return {tier_id: count for tier_id, count in rows}
 
 
 def check_order_size(tier: SaleTier, quantity: int) -> None:
@@ -58,6 +51,12 @@ def check_order_size(tier: SaleTier, quantity: int) -> None:
         )
 
 
+def check_user_limit(tier: SaleTier, already: int, quantity: int) -> None:
+    """Refuse `quantity` more units of `tier` to a user who has `already` of them."""
+    if tier.per_user_limit is not None and already + quantity > tier.per_user_limit:
+        raise limit_exceeded(tier, already)
+
+
 def with_user_limits(
     session: Session,
     *,
@@ -65,25 +64,31 @@ def with_user_limits(
     event_id: int,
     wanted: Mapping[SaleTier, int],
     now: datetime,
+    rules: hoarding.HoldRules,
     then: Callable[[], T],
 ) -> T:
-    """Check the per-user limits of `wanted` (tier -> quantity) under the user/event lock, then
-    run `then` (the claim) while the lock is still held, so parallel requests cannot all pass."""
-    limited = {tier: n for tier, n in wanted.items() if tier.per_user_limit is not None}
-    if not limited:
-        return then()
+    """Check the per-user limits of `wanted` (tier -> quantity) and the hoarding `rules` under
+    the user/event lock, then run `then` (the claim) while the lock is still held, so parallel
+    requests cannot all pass."""
     lock_user_event(session, user_id, event_id)
-    owned = live_units_by_tier(
-        session,
-        user_id=user_id,
-        event_id=event_id,
-        tier_ids=[tier.id for tier in limited],
-        now=now,
+    tiers, rate_until, cooldown_until = (
+        session.connection()
+        .execute(
+            _LIVE_UNITS_AND_WAITS,
+            {
+                "user_id": user_id,
+                "event_id": event_id,
+                "tier_ids": [tier.id for tier in wanted],
+                "now": now,
+                **rules.params(),
+            },
+        )
+        .one()
     )
-    for tier, quantity in limited.items():
-        already = owned.get(tier.id, 0)
-        if already + quantity > (tier.per_user_limit or 0):
-            raise limit_exceeded(tier, already)
+    owned = Counter(tiers)
+    for tier, quantity in wanted.items():
+        check_user_limit(tier, owned[tier.id], quantity)
+    hoarding.check_waits(rate_until, cooldown_until, now=now)
     return then()
 
 

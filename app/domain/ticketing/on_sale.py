@@ -66,17 +66,14 @@ class TierOnSale:
     access_code: str | None
 
 
-# For a tier with a per-user limit, the buyer's limit lock (void, hence the cast).
-_BUYER_LIMIT_LOCK = (
-    "CASE WHEN t.per_user_limit IS NOT NULL THEN "
-    + USER_EVENT_LOCK.format(user_id=":buyer_id", event_id="t.event_id")
-    + "::text END"
-)
+# The buyer's user/event lock (void, hence the cast): every hold counts the hoarding rules,
+# and most tiers have a per-user limit too.
+_BUYER_LOCK = USER_EVENT_LOCK.format(user_id=":buyer_id", event_id="t.event_id") + "::text"
 _TIER_ON_SALE = text(
     "SELECT t.id, t.event_id, t.name, t.price_minor, t.currency, t.sales_start, t.sales_end,"  # noqa: S608
     " t.min_per_order, t.max_per_order, t.per_user_limit, t.hidden, t.access_code,"
     " e.status AS event_status, e.ends_at AS event_ends_at,"
-    f" e.is_seated AS event_is_seated, {_BUYER_LIMIT_LOCK} AS limit_lock"
+    f" e.is_seated AS event_is_seated, {_BUYER_LOCK} AS buyer_lock"
     " FROM ticket_tiers t JOIN events e ON e.id = t.event_id WHERE t.id = :tier_id"
 )
 
@@ -93,8 +90,8 @@ def load_event_on_sale(session: Session, event_id: int) -> EventOnSale | None:
 def load_tier_on_sale(
     session: Session, tier_id: int, *, buyer_id: int
 ) -> tuple[TierOnSale, EventOnSale] | None:
-    """The tier and its event; for a tier with a per-user limit, the same statement also takes
-    `buyer_id`'s limit lock for the event (`locking.lock_user_event`), saving a round trip."""
+    """The tier and its event; the same statement also takes `buyer_id`'s user/event lock
+    (`locking.lock_user_event`), saving a round trip."""
     row = (
         session.connection()
         .execute(_TIER_ON_SALE, {"tier_id": tier_id, "buyer_id": buyer_id})
@@ -104,7 +101,7 @@ def load_tier_on_sale(
     if row is None:
         return None
     values = dict(row)
-    del values["limit_lock"]
+    del values["buyer_lock"]
     event = EventOnSale(
         id=values["event_id"],
         status=values.pop("event_status"),

@@ -146,6 +146,7 @@ def make_offers(session: Session, tier_id: int, *, now: datetime, settings: Offe
             currency=tier.currency,
             now=now,
             hold_expires_at=expires_at,
+            rules=None,  # an offer is not the user's doing: the hoarding rules do not apply
         )
         if booking is None:
             break

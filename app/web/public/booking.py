@@ -20,6 +20,7 @@ from app.domain.base import NotFound, utcnow
 from app.domain.events.models import Event, EventStatus
 from app.domain.ticketing import allocation, catalog
 from app.domain.ticketing.errors import BookingError
+from app.domain.ticketing.hoarding import HoldRules
 from app.domain.ticketing.models import TicketTier
 from app.domain.ticketing.waitlist import OfferSettings, join_waitlist_by_id
 
@@ -49,6 +50,10 @@ def offer_settings() -> OfferSettings:
         minutes=int(current_app.config["WAITLIST_OFFER_MINUTES"]),
         base_url=str(current_app.config["BASE_URL"]),
     )
+
+
+def hold_rules() -> HoldRules:
+    return HoldRules.from_config(current_app.config)
 
 
 def _event_or_404(event_id: int) -> Event:
@@ -143,6 +148,7 @@ def book(event_id: int) -> ResponseReturnValue:
             now=utcnow(),
             hold_minutes=int(current_app.config["HOLD_MINUTES"]),
             offers=offer_settings(),
+            rules=hold_rules(),
         )
     except BookingError as error:
         get_session().rollback()

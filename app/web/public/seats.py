@@ -38,7 +38,7 @@ from app.domain.ticketing.errors import (
 )
 from app.domain.ticketing.on_sale import EventOnSale, load_event_on_sale
 from app.domain.ticketing.seatmap_view import SeatCell, SeatState, seat_cells
-from app.web.public.booking import offer_settings
+from app.web.public.booking import hold_rules, offer_settings
 from app.web.public.live_fragments import fragments_for
 from app.web.templating import format_money
 
@@ -214,6 +214,7 @@ def hold_chosen(event_id: int) -> ResponseReturnValue:
             now=utcnow(),
             hold_minutes=int(current_app.config["HOLD_MINUTES"]),
             offers=offer_settings(),
+            rules=hold_rules(),
             allow_single_seats=form.allow_single.data,
         )
     except SeatsTaken as error:
@@ -256,6 +257,7 @@ def hold_best(event_id: int) -> ResponseReturnValue:
                 now=utcnow(),
                 hold_minutes=int(current_app.config["HOLD_MINUTES"]),
                 offers=offer_settings(),
+                rules=hold_rules(),
             )
         except BookingError as error:
             session.rollback()
