@@ -11,11 +11,12 @@ refuse with `limit_exceeded`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import BigInteger, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.domain.ticketing import hoarding
@@ -36,6 +37,28 @@ _LIVE_UNITS_AND_WAITS = text(
     f" AND {LIVE_BOOKING}) AS tiers, {hoarding.RATE_UNTIL} AS rate_until,"
     f" {hoarding.COOLDOWN_UNTIL} AS cooldown_until"
 )
+
+_LIVE_UNITS = text(
+    "SELECT count(*) FROM bookings b JOIN units u ON u.booking_id = b.id"  # noqa: S608 - constants only
+    " WHERE b.user_id = :user_id AND b.event_id = :event_id AND u.tier_id = :tier_id"
+    f" AND b.id <> ALL(:except_ids) AND {LIVE_BOOKING}"
+).bindparams(bindparam("except_ids", type_=ARRAY(BigInteger)))
+
+
+def live_units(
+    session: Session,
+    *,
+    user_id: int,
+    event_id: int,
+    tier_id: int,
+    now: datetime,
+    except_ids: Sequence[int] = (),
+) -> int:
+    """Units of the tier that the user holds (unexpired) or owns for the event, leaving out
+    the bookings `except_ids`. Call it under the user/event lock."""
+    params = {"user_id": user_id, "event_id": event_id, "tier_id": tier_id, "now": now}
+    rows = session.connection().execute(_LIVE_UNITS, {**params, "except_ids": list(except_ids)})
+    return rows.scalar_one()
 
 
 def check_order_size(tier: SaleTier, quantity: int) -> None:
