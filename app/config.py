@@ -95,6 +95,9 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         # Booking
         "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 10),
         "WAITLIST_OFFER_MINUTES": _int(env, "WAITLIST_OFFER_MINUTES", 30),
+        # The limit per person a new ticket type starts with (organizers raise or remove it);
+        # 0: new ticket types start without one.
+        "TIER_DEFAULT_PER_USER_LIMIT": _int(env, "TIER_DEFAULT_PER_USER_LIMIT", 10),
         # Hoarding, per user and event (app/domain/ticketing/hoarding.py): at most
         # HOLD_RATE_MAX new bookings in any HOLD_RATE_WINDOW_SECONDS; after EXPIRED_HOLDS_MAX
         # holds ran out unpaid within EXPIRED_HOLDS_WINDOW_SECONDS, a wait of

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -200,7 +200,8 @@ def _save(event: Event, form: TierForm, tier: TicketTier | None) -> ResponseRetu
 def new(event_id: int) -> ResponseReturnValue:
     """Form for a new tier."""
     event = _own_event(event_id)
-    return _render_form(event, TierForm(currency=event.currency), None)
+    limit = int(current_app.config["TIER_DEFAULT_PER_USER_LIMIT"]) or None
+    return _render_form(event, TierForm(currency=event.currency, per_user_limit=limit), None)
 
 
 @bp.post("/tiers/new")
