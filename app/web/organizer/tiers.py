@@ -19,7 +19,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from app.db import get_session
 from app.domain.accounts.models import Role
@@ -79,10 +87,22 @@ class TierForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=10_000)],
     )
     hidden = BooleanField("Hidden: only buyers with the access code see it")
-    access_code = StringField("Access code", validators=[Optional(), Length(min=4, max=64)])
+    access_code = StringField(
+        "Access code", validators=[Optional(), Length(max=tier_service.MAX_ACCESS_CODE)]
+    )
     position = IntegerField(
         "Order on the page", default=0, validators=[Optional(), NumberRange(0, 1000)]
     )
+
+    # The tier's code so far (on edit): a short one set before the minimum may stay as it is.
+    kept_code: str | None = None
+
+    def validate_access_code(self, field: StringField) -> None:
+        code = (field.data or "").strip()
+        if code and not tier_service.access_code_ok(code, kept_code=self.kept_code):
+            raise ValidationError(
+                f"Use at least {tier_service.MIN_ACCESS_CODE} characters, hard to guess."
+            )
 
     def price_minor(self) -> int | None:
         """The price in minor units, or None (with a field error) when it has too many decimals."""
@@ -159,10 +179,17 @@ def index(event_id: int) -> ResponseReturnValue:
 def _render_form(
     event: Event, form: TierForm, tier: TicketTier | None, status: int = 200
 ) -> ResponseReturnValue:
-    return render_template("organizer/tier_form.html", event=event, form=form, tier=tier), status
+    return render_template(
+        "organizer/tier_form.html",
+        event=event,
+        form=form,
+        tier=tier,
+        min_code=tier_service.MIN_ACCESS_CODE,
+    ), status
 
 
 def _save(event: Event, form: TierForm, tier: TicketTier | None) -> ResponseReturnValue:
+    form.kept_code = tier.access_code if tier else None
     data = form.to_data(event) if form.validate() else None
     if data is None:
         return _render_form(event, form, tier, 422)
