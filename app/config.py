@@ -107,6 +107,10 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "EXPIRED_HOLDS_MAX": _int(env, "EXPIRED_HOLDS_MAX", 3),
         "EXPIRED_HOLDS_WINDOW_SECONDS": _int(env, "EXPIRED_HOLDS_WINDOW_SECONDS", 3600),
         "EXPIRED_HOLDS_COOLDOWN_SECONDS": _int(env, "EXPIRED_HOLDS_COOLDOWN_SECONDS", 1800),
+        # Booking, seat and waitlist posts per network (an IPv4 address, an IPv6 /64), counted
+        # in each web process (app/web/network.py): a burst, refilled at a rate per minute.
+        "NETWORK_BOOKING_BURST": _int(env, "NETWORK_BOOKING_BURST", 600),
+        "NETWORK_BOOKING_PER_MINUTE": _int(env, "NETWORK_BOOKING_PER_MINUTE", 1200),
         # At most one availability NOTIFY per event and process per interval (0: every change).
         "AVAILABILITY_NOTIFY_INTERVAL_MS": _int(env, "AVAILABILITY_NOTIFY_INTERVAL_MS", 250),
         "DB_POOL_SIZE": _int(env, "DB_POOL_SIZE", 10),

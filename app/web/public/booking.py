@@ -23,6 +23,7 @@ from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.hoarding import HoldRules
 from app.domain.ticketing.models import TicketTier
 from app.domain.ticketing.waitlist import OfferSettings, join_waitlist_by_id
+from app.web.network import booking_wait, busy_network_message
 
 bp = Blueprint("public_booking", __name__)
 
@@ -128,9 +129,18 @@ def _login_first(event_id: int) -> ResponseReturnValue:
     return _redirect(url_for("auth.login", next=url_for(".tickets", event_id=event_id)))
 
 
+def _network_busy(event_id: int, wait: int) -> ResponseReturnValue:
+    page, status = _panel_response(
+        _event_or_404(event_id), status=429, error=busy_network_message(wait)
+    )
+    return page, status, {"Retry-After": str(wait)}
+
+
 @bp.post("/events/<int:event_id>/book")
 def book(event_id: int) -> ResponseReturnValue:
     """Hold tickets of one tier; success goes to the booking page."""
+    if wait := booking_wait():
+        return _network_busy(event_id, wait)
     if not current_user.is_authenticated:
         return _login_first(event_id)
     form = BookingForm()
@@ -166,6 +176,8 @@ def book(event_id: int) -> ResponseReturnValue:
 @bp.post("/events/<int:event_id>/waitlist")
 def join(event_id: int) -> ResponseReturnValue:
     """Join a sold-out tier's waitlist."""
+    if wait := booking_wait():
+        return _network_busy(event_id, wait)
     if not current_user.is_authenticated:
         return _login_first(event_id)
     form = BookingForm()
