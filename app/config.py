@@ -111,6 +111,12 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         # in each web process (app/web/network.py): a burst, refilled at a rate per minute.
         "NETWORK_BOOKING_BURST": _int(env, "NETWORK_BOOKING_BURST", 600),
         "NETWORK_BOOKING_PER_MINUTE": _int(env, "NETWORK_BOOKING_PER_MINUTE", 1200),
+        # Guessing hidden tiers' access codes: wrong codes per user and per network in a window.
+        "ACCESS_CODE_MAX_FAILURES_PER_USER": _int(env, "ACCESS_CODE_MAX_FAILURES_PER_USER", 10),
+        "ACCESS_CODE_MAX_FAILURES_PER_NETWORK": _int(
+            env, "ACCESS_CODE_MAX_FAILURES_PER_NETWORK", 50
+        ),
+        "ACCESS_CODE_WINDOW_SECONDS": _int(env, "ACCESS_CODE_WINDOW_SECONDS", 900),
         # At most one availability NOTIFY per event and process per interval (0: every change).
         "AVAILABILITY_NOTIFY_INTERVAL_MS": _int(env, "AVAILABILITY_NOTIFY_INTERVAL_MS", 250),
         "DB_POOL_SIZE": _int(env, "DB_POOL_SIZE", 10),

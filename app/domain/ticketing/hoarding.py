@@ -17,13 +17,12 @@ Waitlist offers are made by the system, not asked for, so they are not subject t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.domain.ticketing.errors import BookingError
+from app.domain.ticketing.errors import BookingError, wait_phrase
 
 # When the user may make a new booking again, over their bookings of the event (:user_id,
 # :event_id) at :now; NULL (SQL) when they may right now. The rate's: once `holds` bookings are
@@ -88,18 +87,11 @@ def check_waits(
         raise BookingError(
             "too_many_holds",
             "You have started many bookings for this event in a short time. "
-            f"Please try again in {_wait(rate_until - now)}.",
+            f"Please try again in {wait_phrase(rate_until - now)}.",
         )
     if cooldown_until is not None and cooldown_until > now:
         raise BookingError(
             "holds_expired",
             "Your last holds for this event ran out without being paid. "
-            f"You can hold tickets again in {_wait(cooldown_until - now)}.",
+            f"You can hold tickets again in {wait_phrase(cooldown_until - now)}.",
         )
-
-
-def _wait(left: timedelta) -> str:
-    seconds = math.ceil(left.total_seconds())
-    if seconds < 90:
-        return f"{seconds} seconds"
-    return f"{math.ceil(seconds / 60)} minutes"
