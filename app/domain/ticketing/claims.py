@@ -41,8 +41,8 @@ _CLAIM = """
                 WHERE CAST(:per_user_limit AS integer) IS NOT NULL
                   AND b.user_id = :user_id AND b.event_id = :event_id AND u.tier_id = :tier_id
                   AND {live_booking}) AS owned,
-               {rate_until} AS rate_until,
-               {cooldown_until} AS cooldown_until
+               waits.rate_until, waits.cooldown_until
+        FROM {waits} AS waits
     ), picked AS (
         {picked}
     ), booking AS (
@@ -72,11 +72,10 @@ _ALLOWED = (
     "(SELECT (CAST(:per_user_limit AS integer) IS NULL OR owned + :quantity <= :per_user_limit)"  # noqa: S608 - constants only
     f" AND {hoarding.NO_WAIT} FROM mine)"
 )
-_RULES = {"rate_until": hoarding.RATE_UNTIL, "cooldown_until": hoarding.COOLDOWN_UNTIL}
 CLAIM_GENERAL_ADMISSION = text(
     _CLAIM.format(
         live_booking=LIVE_BOOKING,
-        **_RULES,
+        waits=hoarding.WAITS,
         picked=f"""SELECT id FROM units
         WHERE tier_id = :tier_id AND booking_id IS NULL AND NOT blocked AND {_ALLOWED}
         ORDER BY seat_order
@@ -90,7 +89,7 @@ CLAIM_GENERAL_ADMISSION = text(
 CLAIM_ROW_SEATS = text(
     _CLAIM.format(
         live_booking=LIVE_BOOKING,
-        **_RULES,
+        waits=hoarding.WAITS,
         picked=f"""SELECT id FROM units
         WHERE event_id = :event_id AND COALESCE(section, '') = :section
           AND row_label = :row_label AND grid_x = ANY(:positions) AND tier_id = :tier_id

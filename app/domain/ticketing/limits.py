@@ -34,8 +34,8 @@ LIVE_BOOKING = "(b.status = 'confirmed' OR (b.status = 'pending' AND b.hold_expi
 _LIVE_UNITS_AND_WAITS = text(
     "SELECT ARRAY(SELECT u.tier_id FROM bookings b JOIN units u ON u.booking_id = b.id"  # noqa: S608 - constants only
     " WHERE b.user_id = :user_id AND b.event_id = :event_id AND u.tier_id = ANY(:tier_ids)"
-    f" AND {LIVE_BOOKING}) AS tiers, {hoarding.RATE_UNTIL} AS rate_until,"
-    f" {hoarding.COOLDOWN_UNTIL} AS cooldown_until"
+    f" AND {LIVE_BOOKING}) AS tiers, waits.rate_until, waits.cooldown_until"
+    f" FROM {hoarding.WAITS} AS waits"
 )
 
 _LIVE_UNITS = text(
