@@ -33,16 +33,17 @@ REFERENCE_LENGTH = 8
 # Ticket secrets are 64 hex characters (244 random bits) from PostgreSQL's strong random
 # source: `replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')`.
 # The claim, around a `picked` query that locks the units to claim (SKIP LOCKED) and claims
-# nothing when the per-user limit would be passed or the hoarding rules make the user wait.
-# The booking is written only when `picked` got exactly :quantity units.
+# nothing when the per-user limit would be passed or the hoarding rules make the user wait:
+# one scan of the user's bookings of the event feeds both (`mine`). The booking is written
+# only when `picked` got exactly :quantity units.
 _CLAIM = """
     WITH mine AS (
-        SELECT (SELECT count(*) FROM bookings b JOIN units u ON u.booking_id = b.id
+        SELECT (SELECT count(*) FROM units u
                 WHERE CAST(:per_user_limit AS integer) IS NOT NULL
-                  AND b.user_id = :user_id AND b.event_id = :event_id AND u.tier_id = :tier_id
-                  AND {live_booking}) AS owned,
-               waits.rate_until, waits.cooldown_until
-        FROM {waits} AS waits
+                  AND u.booking_id = ANY(mine.live) AND u.tier_id = :tier_id) AS owned,
+               mine.rate_until, mine.cooldown_until
+        FROM (SELECT array_agg(b.id) FILTER (WHERE {live_booking}) AS live, {wait_columns}
+              FROM bookings b WHERE b.user_id = :user_id AND b.event_id = :event_id) AS mine
     ), picked AS (
         {picked}
     ), booking AS (
@@ -75,7 +76,7 @@ _ALLOWED = (
 CLAIM_GENERAL_ADMISSION = text(
     _CLAIM.format(
         live_booking=LIVE_BOOKING,
-        waits=hoarding.WAITS,
+        wait_columns=hoarding.WAIT_COLUMNS,
         picked=f"""SELECT id FROM units
         WHERE tier_id = :tier_id AND booking_id IS NULL AND NOT blocked AND {_ALLOWED}
         ORDER BY seat_order
@@ -89,7 +90,7 @@ CLAIM_GENERAL_ADMISSION = text(
 CLAIM_ROW_SEATS = text(
     _CLAIM.format(
         live_booking=LIVE_BOOKING,
-        waits=hoarding.WAITS,
+        wait_columns=hoarding.WAIT_COLUMNS,
         picked=f"""SELECT id FROM units
         WHERE event_id = :event_id AND COALESCE(section, '') = :section
           AND row_label = :row_label AND grid_x = ANY(:positions) AND tier_id = :tier_id

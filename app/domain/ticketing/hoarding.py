@@ -24,28 +24,29 @@ from typing import Any
 
 from app.domain.ticketing.errors import BookingError, wait_phrase
 
-# When the user may make a new booking again (`rate_until`, `cooldown_until`), from one scan
-# of their bookings of the event (:user_id, :event_id) at :now; NULL when they may right now.
-# The rate's: once `holds` bookings are in the window, when the oldest of them leaves it (an
-# aggregate, not a sort for the `holds`-th newest: each booking was counted before it was
-# made, so the window rarely holds more (a waitlist offer, a lowered setting), and then the
-# next try is told to wait again). The expiries': once enough holds ran out unpaid in their
-# window, the last of them plus the cooldown. Used as a subquery in FROM (`AS waits`).
+# When the user may make a new booking again (`rate_until`, `cooldown_until`): aggregates over
+# their bookings `b` of the event (:user_id, :event_id) at :now; NULL when they may right now
+# (and when the rules' parameters are NULL). The rate's: once `holds` bookings are in the
+# window, when the oldest of them leaves it (an aggregate, not a sort for the `holds`-th
+# newest: each booking was counted before it was made, so the window rarely holds more (a
+# waitlist offer, a lowered setting), and then the next try is told to wait again). The
+# expiries': once enough holds ran out unpaid in their window, the last of them plus the
+# cooldown. The claim statements compute them in the scan that counts the per-user limit.
 _IN_RATE_WINDOW = "b.created_at > :now - CAST(:holds_window AS interval) AND b.created_at <= :now"
 _RAN_OUT = (
     "b.status IN ('pending', 'expired') AND b.hold_expires_at <= :now"
     " AND b.hold_expires_at > :now - CAST(:expiries_window AS interval)"
 )
-WAITS = f"""(SELECT
-        CASE WHEN count(*) FILTER (WHERE {_IN_RATE_WINDOW}) >= CAST(:holds_max AS integer)
-             THEN min(b.created_at) FILTER (WHERE {_IN_RATE_WINDOW})
-                  + CAST(:holds_window AS interval) END AS rate_until,
-        CASE WHEN count(*) FILTER (WHERE {_RAN_OUT}) >= CAST(:expiries_max AS integer)
-             THEN max(b.hold_expires_at) FILTER (WHERE {_RAN_OUT})
-                  + CAST(:expiry_cooldown AS interval) END AS cooldown_until
-    FROM bookings b
-    WHERE CAST(:holds_max AS integer) IS NOT NULL
-      AND b.user_id = :user_id AND b.event_id = :event_id
+WAIT_COLUMNS = f"""
+    CASE WHEN count(*) FILTER (WHERE {_IN_RATE_WINDOW}) >= CAST(:holds_max AS integer)
+         THEN min(b.created_at) FILTER (WHERE {_IN_RATE_WINDOW})
+              + CAST(:holds_window AS interval) END AS rate_until,
+    CASE WHEN count(*) FILTER (WHERE {_RAN_OUT}) >= CAST(:expiries_max AS integer)
+         THEN max(b.hold_expires_at) FILTER (WHERE {_RAN_OUT})
+              + CAST(:expiry_cooldown AS interval) END AS cooldown_until"""
+# The same on their own, for a subquery in FROM (`AS waits`).
+WAITS = f"""(SELECT {WAIT_COLUMNS} FROM bookings b
+    WHERE b.user_id = :user_id AND b.event_id = :event_id
       AND ({_IN_RATE_WINDOW} OR ({_RAN_OUT})))"""  # noqa: S608 - constants only
 # Both allow a new booking (SQL, over the columns `rate_until` and `cooldown_until`).
 NO_WAIT = "(rate_until IS NULL AND (cooldown_until IS NULL OR cooldown_until <= :now))"
