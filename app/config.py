@@ -116,6 +116,28 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         # Booking
         "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 10),
         "WAITLIST_OFFER_MINUTES": _int(env, "WAITLIST_OFFER_MINUTES", 30),
+        # The limit per person a new ticket type starts with (organizers raise or remove it);
+        # 0: new ticket types start without one.
+        "TIER_DEFAULT_PER_USER_LIMIT": _int(env, "TIER_DEFAULT_PER_USER_LIMIT", 10),
+        # Hoarding, per user and event (app/domain/ticketing/hoarding.py): at most
+        # HOLD_RATE_MAX new bookings in any HOLD_RATE_WINDOW_SECONDS; after EXPIRED_HOLDS_MAX
+        # holds ran out unpaid within EXPIRED_HOLDS_WINDOW_SECONDS, a wait of
+        # EXPIRED_HOLDS_COOLDOWN_SECONDS after the last before holding again.
+        "HOLD_RATE_MAX": _int(env, "HOLD_RATE_MAX", 10),
+        "HOLD_RATE_WINDOW_SECONDS": _int(env, "HOLD_RATE_WINDOW_SECONDS", 600),
+        "EXPIRED_HOLDS_MAX": _int(env, "EXPIRED_HOLDS_MAX", 3),
+        "EXPIRED_HOLDS_WINDOW_SECONDS": _int(env, "EXPIRED_HOLDS_WINDOW_SECONDS", 3600),
+        "EXPIRED_HOLDS_COOLDOWN_SECONDS": _int(env, "EXPIRED_HOLDS_COOLDOWN_SECONDS", 1800),
+        # Booking, seat and waitlist posts per network (an IPv4 address, an IPv6 /64), counted
+        # in each web process (app/web/network.py): a burst, refilled at a rate per minute.
+        "NETWORK_BOOKING_BURST": _int(env, "NETWORK_BOOKING_BURST", 600),
+        "NETWORK_BOOKING_PER_MINUTE": _int(env, "NETWORK_BOOKING_PER_MINUTE", 1200),
+        # Guessing hidden tiers' access codes: wrong codes per user and per network in a window.
+        "ACCESS_CODE_MAX_FAILURES_PER_USER": _int(env, "ACCESS_CODE_MAX_FAILURES_PER_USER", 10),
+        "ACCESS_CODE_MAX_FAILURES_PER_NETWORK": _int(
+            env, "ACCESS_CODE_MAX_FAILURES_PER_NETWORK", 50
+        ),
+        "ACCESS_CODE_WINDOW_SECONDS": _int(env, "ACCESS_CODE_WINDOW_SECONDS", 900),
         # At most one availability NOTIFY per event and process per interval (0: every change).
         "AVAILABILITY_NOTIFY_INTERVAL_MS": _int(env, "AVAILABILITY_NOTIFY_INTERVAL_MS", 250),
         "DB_POOL_SIZE": _int(env, "DB_POOL_SIZE", 10),

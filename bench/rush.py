@@ -40,6 +40,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -47,6 +48,7 @@ import aiohttp
 from yarl import URL
 
 from app.domain.ticketing.claims import CLAIM_GENERAL_ADMISSION
+from app.domain.ticketing.hoarding import HoldRules
 from app.web.csrf_token import csrf_token_from
 from bench.load import (
     CpuMeter,
@@ -56,7 +58,7 @@ from bench.load import (
     logged_in_buyers,
     median,
 )
-from bench.server import BenchSite
+from bench.server import HOLD_RATE_MAX, BenchSite
 
 UNITS = int(os.environ.get("RUSH_UNITS", "6000"))
 BUYERS = int(os.environ.get("RUSH_BUYERS", "200"))
@@ -176,6 +178,7 @@ def fill_ratio(sold_at: list[float]) -> float:
 
 def claim_script(*, notify: bool) -> str:
     """The claim statement the booking endpoint runs, as a pgbench script."""
+    rules = HoldRules(holds=HOLD_RATE_MAX)
     literals = {
         "reference": "substr(md5(random()::text), 1, 16)",
         "status": "'pending'",
@@ -184,6 +187,13 @@ def claim_script(*, notify: bool) -> str:
         "confirmed_at": "NULL",
         "now": "now()",
         "confirm": "false",
+        "holds_max": str(rules.holds),
+        "expiries_max": str(rules.expiries),
+        **{
+            name: f"interval '{window.total_seconds():.0f} seconds'"
+            for name, window in rules.params().items()
+            if isinstance(window, timedelta)
+        },
     }
     sql = re.sub(
         r"(?<!:):(\w+)\b",

@@ -7,6 +7,7 @@ import re
 from sqlalchemy import text
 
 from app.domain.ticketing import claims
+from app.domain.ticketing.hoarding import HoldRules
 
 
 def test_claim_uses_the_free_units_index_at_realistic_fill(db, now, make_tier, make_user):
@@ -22,6 +23,7 @@ def test_claim_uses_the_free_units_index_at_realistic_fill(db, now, make_tier, m
         currency="USD",
         now=now,
         hold_expires_at=None,
+        rules=HoldRules(),
     )
     db.execute(
         text("UPDATE units SET booking_id = :b WHERE tier_id = :t AND seat_order <= 18000"),
@@ -46,6 +48,7 @@ def test_claim_uses_the_free_units_index_at_realistic_fill(db, now, make_tier, m
         "now": now,
         "confirm": False,
         "per_user_limit": 4,  # the limit's count runs too
+        **HoldRules().params(),  # and the hoarding rules' counts
     }
     plan = "\n".join(
         db.scalars(

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app.domain.ticketing.allocation import hold_units
 from app.domain.ticketing.bookings import cancel_booking
+from app.domain.ticketing.hoarding import HoldRules
 from app.domain.ticketing.holds import SWEEP_BATCH
 from app.domain.ticketing.models import Booking, BookingStatus
 from app.domain.ticketing.waitlist import OfferSettings
@@ -19,8 +20,18 @@ OFFERS = OfferSettings()
 def test_expire_holds_works_through_more_than_one_batch(db, now, make_tier, make_user):
     tier = make_tier(capacity=SWEEP_BATCH + 5, price_minor=100)
     user = make_user()
+    many = HoldRules(holds=SWEEP_BATCH + 5)  # one user's holds stand for many users' here
     for _ in range(SWEEP_BATCH + 5):
-        hold_units(db, user=user, event=tier.event, tier=tier, quantity=1, now=now, hold_minutes=1)
+        hold_units(
+            db,
+            user=user,
+            event=tier.event,
+            tier=tier,
+            quantity=1,
+            now=now,
+            hold_minutes=1,
+            rules=many,
+        )
     assert expire_holds(db, now + timedelta(minutes=1), offers=OFFERS) == SWEEP_BATCH + 5
     assert (
         db.scalar(

@@ -41,7 +41,7 @@ def test_create_makes_units_and_sets_the_listing_price(db, now, make_event):
         db, event=event, data=TierData(name="Community", capacity=5), actor_id=None, now=now
     )
     assert event.min_price_minor == 0
-    hidden = paid(name="Crew", price_minor=1, hidden=True, access_code="CREW1")
+    hidden = paid(name="Crew", price_minor=1, hidden=True, access_code="CREW-2026")
     create_tier(db, event=event, data=hidden, actor_id=None, now=now)
     assert event.min_price_minor == 0  # hidden tiers are not advertised
     assert db.scalar(select(func.count()).select_from(AuditEntry)) == 3
@@ -158,3 +158,19 @@ def test_sales_overview(db, now, make_tier, make_user):
     assert (sales[tier.id].sold, sales[tier.id].held, sales[tier.id].free) == (0, 3, 7)
     assert (sales[free.id].sold, sales[free.id].held, sales[free.id].free) == (2, 0, 2)
     assert db.scalar(select(func.count()).select_from(WaitlistEntry)) == 0
+
+
+def test_access_codes_have_8_characters_or_are_kept_unchanged(db, now, make_event, make_tier):
+    event = make_event()
+    with pytest.raises(BookingError, match="8 to 64 characters"):
+        create_tier(
+            db, event=event, data=paid(hidden=True, access_code="SEVEN77"), actor_id=None, now=now
+        )
+    legacy = make_tier(event=event, capacity=5, hidden=True, access_code="OLD1")
+    kept = paid(name=legacy.name, capacity=5, hidden=True, access_code=" OLD1 ")
+    update_tier(db, tier=legacy, data=kept, actor_id=None, now=now)
+    assert legacy.access_code == "OLD1"
+    with pytest.raises(BookingError, match="8 to 64 characters"):
+        update_tier(
+            db, tier=legacy, data=paid(hidden=True, access_code="OLD2"), actor_id=None, now=now
+        )

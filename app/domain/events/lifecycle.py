@@ -21,7 +21,7 @@ from app.domain.events.models import Event, EventStatus
 from app.domain.notifications.mail import queue_email
 from app.domain.ticketing import sale_gate
 from app.domain.ticketing.cancellation import AffectedPerson, CancelledSales, cancel_sales
-from app.domain.ticketing.limits import busy_on_lock_timeout
+from app.domain.ticketing.locking import busy_on_lock_timeout
 
 REASON_MAX = 2000
 

@@ -21,13 +21,9 @@ from app.domain.ticketing import claims, holds, sale_gate
 from app.domain.ticketing.availability import publish_availability
 from app.domain.ticketing.best_seats import stranded_seats
 from app.domain.ticketing.errors import BookingError, LeavesSingleSeats, SeatsTaken
-from app.domain.ticketing.limits import (
-    busy_on_lock_timeout,
-    check_order_size,
-    limit_exceeded,
-    lock_user_event,
-    with_user_limits,
-)
+from app.domain.ticketing.hoarding import HoldRules
+from app.domain.ticketing.limits import check_order_size, limit_exceeded, with_user_limits
+from app.domain.ticketing.locking import busy_on_lock_timeout, lock_user_event
 from app.domain.ticketing.models import Booking, TicketTier, Unit
 from app.domain.ticketing.on_sale import (
     SaleEvent,
@@ -53,6 +49,7 @@ def hold_units(
     now: datetime,
     hold_minutes: int,
     offers: OfferSettings | None = None,
+    rules: HoldRules | None = None,
     limit_locked: bool = False,
     gate_held: bool = False,
     allow_single_seats: bool = True,
@@ -60,8 +57,9 @@ def hold_units(
     """Claim units for `user`: `quantity` of `tier` (general admission) or exactly `seat_ids`.
 
     Returns the booking: confirmed with tickets when it costs nothing, else pending with a
-    hold of `hold_minutes`. `offers` configures waitlist offers for units freed on the way.
-    `limit_locked`: this transaction already holds the user's limit lock for the event;
+    hold of `hold_minutes`. `offers` configures waitlist offers for units freed on the way;
+    `rules` the hoarding rules (default: `HoldRules()`).
+    `limit_locked`: this transaction already holds the user's lock for the event;
     `gate_held`: it passed the event's sale gate in an earlier statement.
     Without `allow_single_seats`, chosen seats that would leave a free seat alone in its row
     are refused with `LeavesSingleSeats` (the buyer may then insist).
@@ -70,6 +68,7 @@ def hold_units(
     if not gate_held:
         sale_gate.pass_gate(session, event.id)
     offers = offers or OfferSettings()
+    rules = rules or HoldRules()
     with busy_on_lock_timeout():
         if seat_ids:
             booking = _hold_seats(
@@ -81,6 +80,7 @@ def hold_units(
                 now=now,
                 hold_minutes=hold_minutes,
                 offers=offers,
+                rules=rules,
                 allow_single_seats=allow_single_seats,
             )
         elif tier is None:
@@ -96,6 +96,7 @@ def hold_units(
                 now=now,
                 hold_minutes=hold_minutes,
                 offers=offers,
+                rules=rules,
                 limit_locked=limit_locked,
             )
     publish_availability(session, event.id)
@@ -113,6 +114,7 @@ def hold_tier(
     now: datetime,
     hold_minutes: int,
     offers: OfferSettings | None = None,
+    rules: HoldRules | None = None,
 ) -> Booking:
     """`hold_units` for a tier named by id, as a form sends it (`on_sale.tier_and_event`)."""
     tier, event = tier_and_event(session, tier_id, event_id=event_id, buyer_id=user.id)
@@ -126,6 +128,7 @@ def hold_tier(
         now=now,
         hold_minutes=hold_minutes,
         offers=offers,
+        rules=rules,
         limit_locked=True,
         gate_held=True,
     )
@@ -142,12 +145,13 @@ def _hold_general_admission(
     now: datetime,
     hold_minutes: int,
     offers: OfferSettings,
+    rules: HoldRules,
     limit_locked: bool,
 ) -> Booking:
     check_tier_on_sale(tier, event, now=now, access_code=access_code)
     check_order_size(tier, quantity)
     hold_expires_at = None if tier.price_minor == 0 else now + timedelta(minutes=hold_minutes)
-    if tier.per_user_limit is not None and not limit_locked:
+    if not limit_locked:
         lock_user_event(session, user.id, event.id)
 
     def claim() -> Booking | None:
@@ -163,6 +167,7 @@ def _hold_general_admission(
                 now=now,
                 hold_expires_at=hold_expires_at,
                 per_user_limit=tier.per_user_limit,
+                rules=rules,
             )
         except claims.UserLimitReached as reached:
             raise limit_exceeded(tier, reached.owned) from None
@@ -188,6 +193,7 @@ def _hold_seats(
     now: datetime,
     hold_minutes: int,
     offers: OfferSettings,
+    rules: HoldRules,
     allow_single_seats: bool,
 ) -> Booking:
     ids = sorted(set(seat_ids))
@@ -251,5 +257,6 @@ def _hold_seats(
         event_id=event.id,
         wanted={tiers[t]: len(s) for t, s in seats_by_tier.items()},
         now=now,
+        rules=rules,
         then=claim,
     )

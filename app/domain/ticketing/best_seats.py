@@ -39,12 +39,9 @@ from app.domain.accounts.models import User
 from app.domain.ticketing import claims, holds, sale_gate
 from app.domain.ticketing.availability import publish_availability
 from app.domain.ticketing.errors import BookingError, OfferedSeat, SeatsNotTogether
-from app.domain.ticketing.limits import (
-    busy_on_lock_timeout,
-    check_order_size,
-    limit_exceeded,
-    lock_user_event,
-)
+from app.domain.ticketing.hoarding import HoldRules
+from app.domain.ticketing.limits import check_order_size, limit_exceeded
+from app.domain.ticketing.locking import busy_on_lock_timeout, lock_user_event
 from app.domain.ticketing.models import Booking, TierRow, Unit
 from app.domain.ticketing.on_sale import (
     SaleEvent,
@@ -91,9 +88,10 @@ def hold_best_by_id(
     now: datetime,
     hold_minutes: int,
     offers: OfferSettings | None = None,
+    rules: HoldRules | None = None,
 ) -> Booking:
     """`hold_best_available` for a tier named by id, as the form sends it: the tier, its event
-    and the buyer's limit lock come in one statement (`on_sale.tier_and_event`)."""
+    and the buyer's lock for the event come in one statement (`on_sale.tier_and_event`)."""
     tier, event = tier_and_event(session, tier_id, event_id=event_id, buyer_id=user.id)
     return hold_best_available(
         session,
@@ -105,6 +103,7 @@ def hold_best_by_id(
         now=now,
         hold_minutes=hold_minutes,
         offers=offers,
+        rules=rules,
         limit_locked=True,
         gate_held=True,
     )
@@ -121,13 +120,15 @@ def hold_best_available(
     now: datetime,
     hold_minutes: int,
     offers: OfferSettings | None = None,
+    rules: HoldRules | None = None,
     limit_locked: bool = False,
     gate_held: bool = False,
 ) -> Booking:
     """Hold the best `quantity` seats of `tier` side by side. Raises `SeatsNotTogether` (with an
     offer of separate seats) when no such run is left but enough seats are, "sold_out" when
-    fewer are left. `limit_locked`: this transaction already holds the user's limit lock;
-    `gate_held`: it passed the event's sale gate (the claim re-checks the event)."""
+    fewer are left. `rules`: the hoarding rules (default: `HoldRules()`). `limit_locked`: this
+    transaction already holds the user's lock for the event; `gate_held`: it passed the
+    event's sale gate (the claim re-checks the event)."""
     check_event_on_sale(event, now)
     if not event.is_seated:
         raise BookingError("invalid_tier")
@@ -137,7 +138,7 @@ def hold_best_available(
     if not gate_held:
         sale_gate.pass_gate(session, event.id)
     with busy_on_lock_timeout():
-        if tier.per_user_limit is not None and not limit_locked:
+        if not limit_locked:
             lock_user_event(session, user.id, event.id)
 
         def claim() -> Booking | None:
@@ -149,6 +150,7 @@ def hold_best_available(
                 quantity=quantity,
                 now=now,
                 hold_expires_at=hold_expires_at,
+                rules=rules or HoldRules(),
             )
 
         booking = claim()
@@ -171,6 +173,7 @@ def _claim_best(
     quantity: int,
     now: datetime,
     hold_expires_at: datetime | None,
+    rules: HoldRules,
 ) -> Booking | None:
     skip: list[int] = []
     while (row := _lock_row(session, tier.id, quantity, skip)) is not None:
@@ -194,6 +197,7 @@ def _claim_best(
                     now=now,
                     hold_expires_at=hold_expires_at,
                     per_user_limit=tier.per_user_limit,
+                    rules=rules,
                 )
             except claims.UserLimitReached as reached:
                 raise limit_exceeded(tier, reached.owned) from None

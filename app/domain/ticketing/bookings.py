@@ -14,7 +14,8 @@ from app.domain.events.models import Event
 from app.domain.ticketing import claims, holds, sale_gate
 from app.domain.ticketing.availability import publish_availability
 from app.domain.ticketing.errors import BookingError
-from app.domain.ticketing.limits import busy_on_lock_timeout
+from app.domain.ticketing.limits import check_user_limit, live_units
+from app.domain.ticketing.locking import busy_on_lock_timeout, lock_user_event
 from app.domain.ticketing.models import (
     Booking,
     BookingLine,
@@ -171,6 +172,22 @@ def claim_free_booking(session: Session, booking: Booking, *, now: datetime) -> 
         raise BookingError("booking_closed", "This booking is confirmed by paying for it.")
     if holds.is_expired(booking, now):
         raise BookingError("hold_expired")
+    if booking.user_id is not None:
+        # The offer counts with what the user got since it was made (another booking, a limit
+        # the organizer lowered), under the lock their holds take.
+        lock_user_event(session, booking.user_id, booking.event_id)
+        for line in booking.lines:
+            if line.tier.per_user_limit is None:
+                continue
+            already = live_units(
+                session,
+                user_id=booking.user_id,
+                event_id=booking.event_id,
+                tier_id=line.tier_id,
+                now=now,
+                except_ids=[booking.id],
+            )
+            check_user_limit(line.tier, already, line.quantity)
     return confirm_booking(session, booking, now=now, reclaim=False)
 
 

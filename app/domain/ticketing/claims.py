@@ -4,9 +4,10 @@ A general-admission claim is ONE statement: it picks free units through the part
 free units (`ix_units_free`, ordered by `seat_order`) with `FOR UPDATE SKIP LOCKED`, and only
 when it got all of them inserts the booking and its line, links the units and, for a booking
 that confirms at once, issues its tickets. Fewer free units than wanted writes nothing.
-Given a per-user limit, the same statement first counts what the user already holds or owns
-of the tier and claims nothing when the limit would be passed: the caller must hold the user's
-limit lock (`limits.lock_user_event`, taken in an earlier statement) so that count is current.
+The same statement first counts what the user already holds or owns of the tier (given a
+per-user limit) and their recent bookings of the event (the hoarding rules, `hoarding`), and
+claims nothing when either refuses: the caller must hold the user's lock for the event
+(`locking.lock_user_event`, taken in an earlier statement) so those counts are current.
 Best available claims the seats it chose in one tier row with the same statement around a
 different pick (`CLAIM_ROW_SEATS`). Every claim statement also re-checks that the event is
 still on sale (`sale_gate.ON_SALE`): the caller passed the event's sale gate in an earlier
@@ -25,6 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.types import BigInteger, Integer
 
+from app.domain.ticketing import hoarding
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.limits import LIVE_BOOKING
 from app.domain.ticketing.models import Booking, BookingLine, BookingStatus
@@ -35,16 +37,17 @@ REFERENCE_LENGTH = 8
 # Ticket secrets are 64 hex characters (244 random bits) from PostgreSQL's strong random
 # source: `replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')`.
 # The claim, around a `picked` query that locks the units to claim (SKIP LOCKED) and claims
-# nothing when the per-user limit would be passed or the event is no longer on sale. The
-# booking is written only when `picked` got exactly :quantity units.
+# nothing when the event is no longer on sale, the per-user limit would be passed or the
+# hoarding rules make the user wait: one scan of the user's bookings of the event feeds the
+# last two (`mine`). The booking is written only when `picked` got exactly :quantity units.
 _CLAIM = """
-    WITH on_sale AS (
-        SELECT {on_sale} AS yes
-    ), owned AS (
-        SELECT count(*) AS units FROM bookings b JOIN units u ON u.booking_id = b.id
-        WHERE CAST(:per_user_limit AS integer) IS NOT NULL
-          AND b.user_id = :user_id AND b.event_id = :event_id AND u.tier_id = :tier_id
-          AND {live_booking}
+    WITH mine AS (
+        SELECT (SELECT count(*) FROM units u
+                WHERE CAST(:per_user_limit AS integer) IS NOT NULL
+                  AND u.booking_id = ANY(mine.live) AND u.tier_id = :tier_id) AS owned,
+               mine.rate_until, mine.cooldown_until, {on_sale} AS on_sale
+        FROM (SELECT array_agg(b.id) FILTER (WHERE {live_booking}) AS live, {wait_columns}
+              FROM bookings b WHERE b.user_id = :user_id AND b.event_id = :event_id) AS mine
     ), picked AS (
         {picked}
     ), booking AS (
@@ -68,20 +71,20 @@ _CLAIM = """
                'valid', :now
         FROM claimed WHERE :confirm
     )
-    SELECT (SELECT id FROM booking) AS booking_id, (SELECT units FROM owned) AS owned,
-           (SELECT yes FROM on_sale) AS on_sale
+    SELECT (SELECT id FROM booking) AS booking_id, owned, rate_until, cooldown_until, on_sale
+    FROM mine
 """
-_WITHIN_LIMIT = (
-    "(CAST(:per_user_limit AS integer) IS NULL"
-    " OR (SELECT units FROM owned) + :quantity <= :per_user_limit)"
+_ALLOWED = (
+    "(SELECT on_sale AND (CAST(:per_user_limit AS integer) IS NULL"  # noqa: S608 - constants only
+    f" OR owned + :quantity <= :per_user_limit) AND {hoarding.NO_WAIT} FROM mine)"
 )
 CLAIM_GENERAL_ADMISSION = text(
     _CLAIM.format(
         on_sale=ON_SALE,
         live_booking=LIVE_BOOKING,
+        wait_columns=hoarding.WAIT_COLUMNS,
         picked=f"""SELECT id FROM units
-        WHERE tier_id = :tier_id AND booking_id IS NULL AND NOT blocked AND {_WITHIN_LIMIT}
-          AND (SELECT yes FROM on_sale)
+        WHERE tier_id = :tier_id AND booking_id IS NULL AND NOT blocked AND {_ALLOWED}
         ORDER BY seat_order
         LIMIT :quantity
         FOR UPDATE SKIP LOCKED""",  # noqa: S608 - constants only
@@ -94,11 +97,11 @@ CLAIM_ROW_SEATS = text(
     _CLAIM.format(
         on_sale=ON_SALE,
         live_booking=LIVE_BOOKING,
+        wait_columns=hoarding.WAIT_COLUMNS,
         picked=f"""SELECT id FROM units
         WHERE event_id = :event_id AND COALESCE(section, '') = :section
           AND row_label = :row_label AND grid_x = ANY(:positions) AND tier_id = :tier_id
-          AND booking_id IS NULL AND NOT blocked AND NOT accessible AND {_WITHIN_LIMIT}
-          AND (SELECT yes FROM on_sale)
+          AND booking_id IS NULL AND NOT blocked AND NOT accessible AND {_ALLOWED}
         ORDER BY id
         FOR UPDATE SKIP LOCKED""",  # noqa: S608 - constants only
         line_seat_ids="(SELECT array_agg(id ORDER BY id) FROM picked)",
@@ -153,12 +156,14 @@ def claim_general_admission(
     now: datetime,
     hold_expires_at: datetime | None,
     per_user_limit: int | None = None,
+    rules: hoarding.HoldRules | None,
 ) -> Booking | None:
     """Claim `quantity` free units of the tier into a new booking, or nothing (None) when too
     few are free. With `hold_expires_at` None the booking is confirmed at once and its tickets
-    are issued. With `per_user_limit`, raises `UserLimitReached` instead of passing it (the
-    caller holds the user's limit lock). An event no longer on sale raises `event_not_on_sale`
-    (the caller passed its sale gate)."""
+    are issued. With `per_user_limit`, raises `UserLimitReached` instead of passing it; with
+    `rules`, a `BookingError` while they make the user wait (the caller holds the user's lock
+    for the event). Without `rules` (a waitlist offer) the hoarding rules are not checked.
+    An event no longer on sale raises `event_not_on_sale` (the caller passed its sale gate)."""
     return _claim(
         session,
         CLAIM_GENERAL_ADMISSION,
@@ -172,6 +177,7 @@ def claim_general_admission(
         now=now,
         hold_expires_at=hold_expires_at,
         per_user_limit=per_user_limit,
+        rules=rules,
     )
 
 
@@ -189,6 +195,7 @@ def claim_row_seats(
     now: datetime,
     hold_expires_at: datetime | None,
     per_user_limit: int | None = None,
+    rules: hoarding.HoldRules | None,
 ) -> Booking | None:
     """`claim_general_admission` for the seats at `positions` (grid_x) of one tier row: all of
     them into a new booking, or nothing (None) when any is taken or being claimed."""
@@ -205,6 +212,7 @@ def claim_row_seats(
         now=now,
         hold_expires_at=hold_expires_at,
         per_user_limit=per_user_limit,
+        rules=rules,
     )
 
 
@@ -222,6 +230,7 @@ def _claim(
     now: datetime,
     hold_expires_at: datetime | None,
     per_user_limit: int | None,
+    rules: hoarding.HoldRules | None,
 ) -> Booking | None:
     confirm = hold_expires_at is None
     values = {
@@ -238,13 +247,14 @@ def _claim(
         "cancellation_reason": None,
         "created_at": now,
     }
-    booking_id, owned, on_sale = (
+    booking_id, owned, rate_until, cooldown_until, on_sale = (
         session.connection()
         .execute(
             statement,
             {
                 **values,
                 **where,
+                **(rules.params() if rules else hoarding.NO_RULES),
                 "status": values["status"].value,
                 "now": now,
                 "tier_id": tier_id,
@@ -260,6 +270,7 @@ def _claim(
             raise BookingError("event_not_on_sale")
         if per_user_limit is not None and owned + quantity > per_user_limit:
             raise UserLimitReached(owned)
+        hoarding.check_waits(rate_until, cooldown_until, now=now)
         return None
     # Every column is known here, so the booking joins the session as a loaded, persistent
     # object without reading back the row the statement just wrote.

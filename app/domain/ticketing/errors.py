@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import timedelta
 
 from app.domain.base import DomainError
 
@@ -15,6 +17,9 @@ MESSAGES: dict[str, tuple[str, int]] = {
     "single_seats": ("Your choice would leave a single seat on its own.", 409),
     "invalid_seats": ("Some of those seats cannot be booked. Please pick others.", 422),
     "limit_exceeded": ("That is more tickets than one person may book for this event.", 422),
+    "too_many_holds": ("You have started many bookings for this event. Please wait.", 429),
+    "holds_expired": ("Your last holds for this event ran out. Please wait.", 429),
+    "too_many_guesses": ("Too many wrong access codes. Please wait.", 429),
     "sales_closed": ("Tickets of this type are not on sale right now.", 422),
     "hidden_tier": ("That ticket type needs a valid access code.", 422),
     "invalid_quantity": ("Please choose a valid number of tickets.", 422),
@@ -29,6 +34,14 @@ MESSAGES: dict[str, tuple[str, int]] = {
     "tier_in_use": ("This ticket type has bookings and cannot be deleted.", 409),
     "invalid_tier_settings": ("Please check the ticket type's settings.", 422),
 }
+
+
+def wait_phrase(left: timedelta) -> str:
+    """How long someone must wait, for a message: "40 seconds", "7 minutes"."""
+    seconds = math.ceil(left.total_seconds())
+    if seconds < 90:
+        return f"{seconds} seconds"
+    return f"{math.ceil(seconds / 60)} minutes"
 
 
 class BookingError(DomainError):

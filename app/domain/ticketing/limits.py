@@ -1,82 +1,64 @@
 """Per-order and per-user ticket limits.
 
-The per-user limit counts everything the user holds or owns for the event, so it must be read
-under a lock: `lock_user_event` serializes one user's bookings for one event (a transaction-
-scoped advisory lock, taken BEFORE counting, in an earlier statement: a READ COMMITTED
-statement sees only what was committed when it began), and other users are never blocked by it.
-A lock that cannot be had within `lock_timeout` ends in `Busy` rather than a hang.
-
-Chosen seats are counted here (`with_user_limits`). A general-admission claim counts inside
-its own claim statement (`claims.CLAIM_GENERAL_ADMISSION`), after the same lock, which saves
-the ticket rush two round trips; both count with `LIVE_BOOKING` and refuse with
-`limit_exceeded`.
+The per-user limit counts everything the user holds or owns of a tier for the event, so it is
+counted under the user/event lock (`locking.lock_user_event`). Chosen seats are counted here
+(`with_user_limits`), in the same statement as the hoarding rules (`hoarding`). A general-
+admission or best-available claim counts inside its own claim statement (`claims`), after the
+same lock, which saves the ticket rush two round trips; all count with `LIVE_BOOKING` and
+refuse with `limit_exceeded`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import BigInteger, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from app.domain.base import Busy
+from app.domain.ticketing import hoarding
 from app.domain.ticketing.errors import BookingError
-
-if TYPE_CHECKING:
-    from app.domain.ticketing.on_sale import SaleTier
+from app.domain.ticketing.locking import lock_user_event
+from app.domain.ticketing.on_sale import SaleTier
 
 T = TypeVar("T")
-LOCK_NOT_AVAILABLE = "55P03"
-# Two writers of seats in different rows (a hand-picked choice across rows, an expiry sweep)
-# can wait on each other's tier rows (migration 0007); PostgreSQL then aborts one of them.
-DEADLOCK_DETECTED = "40P01"
 
-
-# The user/event lock, as an SQL expression over two integer expressions.
-USER_EVENT_LOCK = (
-    "pg_advisory_xact_lock(hashtextextended('booking-limit:' || {user_id} || ':' || {event_id}, 0))"
-)
 # A booking `b` that counts against the limit: confirmed, or a hold that has not run out.
 LIVE_BOOKING = "(b.status = 'confirmed' OR (b.status = 'pending' AND b.hold_expires_at > :now))"
 
-_LOCK = text("SELECT " + USER_EVENT_LOCK.format(user_id=":user_id", event_id=":event_id"))
-_LIVE_UNITS_BY_TIER = text(
-    "SELECT u.tier_id, count(*) FROM bookings b JOIN units u ON u.booking_id = b.id "  # noqa: S608 - constants only
-    "WHERE b.user_id = :user_id AND b.event_id = :event_id AND u.tier_id = ANY(:tier_ids) "
-    f"AND {LIVE_BOOKING} GROUP BY u.tier_id"
+# The user's live units of `tier_ids` (one tier id per unit), and when the hoarding rules let
+# them hold again, in one statement.
+_LIVE_UNITS_AND_WAITS = text(
+    "SELECT ARRAY(SELECT u.tier_id FROM bookings b JOIN units u ON u.booking_id = b.id"  # noqa: S608 - constants only
+    " WHERE b.user_id = :user_id AND b.event_id = :event_id AND u.tier_id = ANY(:tier_ids)"
+    f" AND {LIVE_BOOKING}) AS tiers, waits.rate_until, waits.cooldown_until"
+    f" FROM {hoarding.WAITS} AS waits"
 )
 
-
-@contextmanager
-def busy_on_lock_timeout() -> Iterator[None]:
-    """Turn a `lock_timeout` (or a deadlock) into the polite "busy, try again" error."""
-    try:
-        yield
-    except OperationalError as exc:
-        if getattr(exc.orig, "sqlstate", None) in (LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED):
-            raise Busy("Many people are booking right now. Please try again.") from exc
-        raise
+_LIVE_UNITS = text(
+    "SELECT count(*) FROM bookings b JOIN units u ON u.booking_id = b.id"  # noqa: S608 - constants only
+    " WHERE b.user_id = :user_id AND b.event_id = :event_id AND u.tier_id = :tier_id"
+    f" AND b.id <> ALL(:except_ids) AND {LIVE_BOOKING}"
+).bindparams(bindparam("except_ids", type_=ARRAY(BigInteger)))
 
 
-def lock_user_event(session: Session, user_id: int, event_id: int) -> None:
-    """Serialize this user's bookings for this event until the transaction ends."""
-    with busy_on_lock_timeout():
-        session.connection().execute(_LOCK, {"user_id": user_id, "event_id": event_id})
-
-
-def live_units_by_tier(
-    session: Session, *, user_id: int, event_id: int, tier_ids: list[int], now: datetime
-) -> dict[int, int]:
-    """Units of `tier_ids` that the user holds (unexpired) or owns for the event."""
-    rows = session.connection().execute(
-        _LIVE_UNITS_BY_TIER,
-        {"user_id": user_id, "event_id": event_id, "tier_ids": tier_ids, "now": now},
-    )
-    return {tier_id: count for tier_id, count in rows}
+def live_units(
+    session: Session,
+    *,
+    user_id: int,
+    event_id: int,
+    tier_id: int,
+    now: datetime,
+    except_ids: Sequence[int] = (),
+) -> int:
+    """Units of the tier that the user holds (unexpired) or owns for the event, leaving out
+    the bookings `except_ids`. Call it under the user/event lock."""
+    params = {"user_id": user_id, "event_id": event_id, "tier_id": tier_id, "now": now}
+    rows = session.connection().execute(_LIVE_UNITS, {**params, "except_ids": list(except_ids)})
+    return rows.scalar_one()
 
 
 def check_order_size(tier: SaleTier, quantity: int) -> None:
@@ -92,6 +74,12 @@ def check_order_size(tier: SaleTier, quantity: int) -> None:
         )
 
 
+def check_user_limit(tier: SaleTier, already: int, quantity: int) -> None:
+    """Refuse `quantity` more units of `tier` to a user who has `already` of them."""
+    if tier.per_user_limit is not None and already + quantity > tier.per_user_limit:
+        raise limit_exceeded(tier, already)
+
+
 def with_user_limits(
     session: Session,
     *,
@@ -99,25 +87,31 @@ def with_user_limits(
     event_id: int,
     wanted: Mapping[SaleTier, int],
     now: datetime,
+    rules: hoarding.HoldRules,
     then: Callable[[], T],
 ) -> T:
-    """Check the per-user limits of `wanted` (tier -> quantity) under the user/event lock, then
-    run `then` (the claim) while the lock is still held, so parallel requests cannot all pass."""
-    limited = {tier: n for tier, n in wanted.items() if tier.per_user_limit is not None}
-    if not limited:
-        return then()
+    """Check the per-user limits of `wanted` (tier -> quantity) and the hoarding `rules` under
+    the user/event lock, then run `then` (the claim) while the lock is still held, so parallel
+    requests cannot all pass."""
     lock_user_event(session, user_id, event_id)
-    owned = live_units_by_tier(
-        session,
-        user_id=user_id,
-        event_id=event_id,
-        tier_ids=[tier.id for tier in limited],
-        now=now,
+    tiers, rate_until, cooldown_until = (
+        session.connection()
+        .execute(
+            _LIVE_UNITS_AND_WAITS,
+            {
+                "user_id": user_id,
+                "event_id": event_id,
+                "tier_ids": [tier.id for tier in wanted],
+                "now": now,
+                **rules.params(),
+            },
+        )
+        .one()
     )
-    for tier, quantity in limited.items():
-        already = owned.get(tier.id, 0)
-        if already + quantity > (tier.per_user_limit or 0):
-            raise limit_exceeded(tier, already)
+    owned = Counter(tiers)
+    for tier, quantity in wanted.items():
+        check_user_limit(tier, owned[tier.id], quantity)
+    hoarding.check_waits(rate_until, cooldown_until, now=now)
     return then()
 
 

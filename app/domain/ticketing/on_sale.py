@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.events.models import EventStatus
 from app.domain.ticketing.errors import BookingError
-from app.domain.ticketing.limits import USER_EVENT_LOCK, busy_on_lock_timeout
+from app.domain.ticketing.locking import USER_EVENT_LOCK, busy_on_lock_timeout
 from app.domain.ticketing.sale_gate import SHARED_GATE
 
 
@@ -67,17 +67,14 @@ class TierOnSale:
     access_code: str | None
 
 
-# For a tier with a per-user limit, the buyer's limit lock (void, hence the cast).
-_BUYER_LIMIT_LOCK = (
-    "CASE WHEN t.per_user_limit IS NOT NULL THEN "
-    + USER_EVENT_LOCK.format(user_id=":buyer_id", event_id="t.event_id")
-    + "::text END"
-)
+# The buyer's user/event lock (void, hence the cast): every hold counts the hoarding rules,
+# and most tiers have a per-user limit too.
+_BUYER_LOCK = USER_EVENT_LOCK.format(user_id=":buyer_id", event_id="t.event_id") + "::text"
 _TIER_ON_SALE = text(
     "SELECT t.id, t.event_id, t.name, t.price_minor, t.currency, t.sales_start, t.sales_end,"  # noqa: S608
     " t.min_per_order, t.max_per_order, t.per_user_limit, t.hidden, t.access_code,"
     " e.status AS event_status, e.ends_at AS event_ends_at,"
-    f" e.is_seated AS event_is_seated, {_BUYER_LIMIT_LOCK} AS limit_lock,"
+    f" e.is_seated AS event_is_seated, {_BUYER_LOCK} AS buyer_lock,"
     f" {SHARED_GATE.format(event_id='t.event_id')}::text AS sale_gate"
     " FROM ticket_tiers t JOIN events e ON e.id = t.event_id WHERE t.id = :tier_id"
 )
@@ -96,8 +93,8 @@ def load_tier_on_sale(
     session: Session, tier_id: int, *, buyer_id: int
 ) -> tuple[TierOnSale, EventOnSale] | None:
     """The tier and its event; the same statement passes the event's sale gate (`sale_gate`:
-    the claim re-checks the event's status) and, for a tier with a per-user limit, takes
-    `buyer_id`'s limit lock for the event (`limits.lock_user_event`), saving round trips."""
+    the claim re-checks the event's status) and takes `buyer_id`'s user/event lock
+    (`locking.lock_user_event`), saving round trips."""
     row = (
         session.connection()
         .execute(_TIER_ON_SALE, {"tier_id": tier_id, "buyer_id": buyer_id})
@@ -107,7 +104,7 @@ def load_tier_on_sale(
     if row is None:
         return None
     values = dict(row)
-    del values["limit_lock"], values["sale_gate"]
+    del values["buyer_lock"], values["sale_gate"]
     event = EventOnSale(
         id=values["event_id"],
         status=values.pop("event_status"),

@@ -28,7 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.domain.ticketing.errors import BookingError
-from app.domain.ticketing.limits import busy_on_lock_timeout
+from app.domain.ticketing.locking import busy_on_lock_timeout
 
 _KEY = "hashtextextended('event-sale:' || {event_id}, 0)"
 # The shared gate as an SQL expression over an integer expression (void: cast it to text).

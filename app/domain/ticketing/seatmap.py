@@ -20,7 +20,7 @@ from app.domain import audit
 from app.domain.base import DomainError, NotFound
 from app.domain.events.models import Event
 from app.domain.ticketing.availability import publish_availability
-from app.domain.ticketing.limits import busy_on_lock_timeout
+from app.domain.ticketing.locking import busy_on_lock_timeout
 from app.domain.ticketing.models import Ticket, TicketTier, Unit
 from app.domain.ticketing.seat_layout import SeatSpec, format_layout, parse_layout
 from app.domain.ticketing.seatmap_view import seat_label

@@ -24,6 +24,10 @@ from app.domain.ticketing.waitlist import OfferSettings, make_offers
 
 MAX_CAPACITY = 100_000
 MAX_PER_ORDER = 100
+# Guessing is rate limited too (`access_codes`), but a short code falls to a patient guesser.
+# Codes set before this minimum keep working until the organizer changes them.
+MIN_ACCESS_CODE = 8
+MAX_ACCESS_CODE = 64
 
 
 @dataclass(frozen=True)
@@ -81,8 +85,16 @@ def _invalid(message: str) -> BookingError:
     return BookingError("invalid_tier_settings", message)
 
 
-def validate(session: Session, event: Event, data: TierData, *, tier_id: int | None) -> TierData:
-    """Check the settings (the form checks them too; services never trust their caller)."""
+def validate(
+    session: Session,
+    event: Event,
+    data: TierData,
+    *,
+    tier_id: int | None,
+    kept_code: str | None = None,
+) -> TierData:
+    """Check the settings (the form checks them too; services never trust their caller).
+    `kept_code`: the tier's access code so far, accepted unchanged even if short."""
     name = data.name.strip()
     if not name or len(name) > 120:
         raise _invalid("Give the ticket type a name of at most 120 characters.")
@@ -107,9 +119,17 @@ def validate(session: Session, event: Event, data: TierData, *, tier_id: int | N
     if data.per_user_limit is not None and data.per_user_limit < data.min_per_order:
         raise _invalid("The limit per person cannot be below the minimum per order.")
     code = (data.access_code or "").strip() or None
-    if data.hidden and (code is None or not 4 <= len(code) <= 64):
-        raise _invalid("A hidden ticket type needs an access code of 4 to 64 characters.")
+    if data.hidden and not (code and access_code_ok(code, kept_code=kept_code)):
+        raise _invalid(
+            f"A hidden ticket type needs an access code of {MIN_ACCESS_CODE} to "
+            f"{MAX_ACCESS_CODE} characters."
+        )
     return replace(data, name=name, currency=currency, access_code=code if data.hidden else None)
+
+
+def access_code_ok(code: str, *, kept_code: str | None = None) -> bool:
+    """A new code of the allowed length, or the tier's code so far unchanged."""
+    return MIN_ACCESS_CODE <= len(code) <= MAX_ACCESS_CODE or code == kept_code
 
 
 def create_tier(
@@ -142,7 +162,7 @@ def update_tier(
     offers: OfferSettings | None = None,
 ) -> TicketTier:
     event = tier.event
-    data = validate(session, event, data, tier_id=tier.id)
+    data = validate(session, event, data, tier_id=tier.id, kept_code=tier.access_code)
     for column, value in _columns(data, capacity=tier.capacity).items():
         setattr(tier, column, value)
     session.flush()

@@ -4,6 +4,10 @@ An offer is a pending booking holding the units for `OfferSettings.minutes`, plu
 queued in the same transaction. An offer that runs out expires like any hold, and its units
 go to the next in line. Offers are made strictly in joining order: when the first in line
 wants more units than are free, nobody behind them is served first.
+
+The per-user limit holds across the queue: joining counts what the user already holds or owns
+of the tier, and so does each offer, under the user's lock (`locking`); an entry whose offer
+would pass the limit (the user got tickets another way since joining) is closed as left.
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ from app.domain.base import NotFound
 from app.domain.events.models import Event, EventStatus
 from app.domain.notifications.mail import queue_email
 from app.domain.ticketing import sale_gate
-from app.domain.ticketing.claims import claim_general_admission
+from app.domain.ticketing.claims import UserLimitReached, claim_general_admission
 from app.domain.ticketing.errors import BookingError
-from app.domain.ticketing.limits import check_order_size, lock_user_event
+from app.domain.ticketing.limits import check_order_size, check_user_limit, live_units
+from app.domain.ticketing.locking import lock_tier_waitlist, lock_user_event, try_lock_user_event
 from app.domain.ticketing.models import TicketTier, Unit, WaitlistEntry, WaitlistStatus
 
 ACTIVE = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
@@ -60,12 +65,15 @@ def join_waitlist(
     if tier.sales_end and now >= tier.sales_end:
         raise BookingError("sales_closed", "Sales for this ticket type have ended.")
     check_order_size(tier, quantity)
-    if tier.per_user_limit is not None and quantity > tier.per_user_limit:
-        raise BookingError("limit_exceeded")
-    # A queue being closed by a cancellation takes no one; then one user's joins for an
-    # event are serialized, like their bookings.
+    # A queue being closed by a cancellation takes no one; then the join is counted under
+    # the lock a hold takes, so a join and the user's holds see each other.
     sale_gate.enter(session, event.id, now)
     lock_user_event(session, user.id, event.id)
+    if tier.per_user_limit is not None:
+        # The entry will be the user's only active one of the tier (`uq_waitlist_active_user`),
+        # so what they hold or own is all there is to count with it.
+        already = live_units(session, user_id=user.id, event_id=event.id, tier_id=tier.id, now=now)
+        check_user_limit(tier, already, quantity)
     if free_units(session, tier.id) >= quantity:
         raise BookingError("not_sold_out")
     entry_id = session.scalar(
@@ -126,11 +134,7 @@ def make_offers(session: Session, tier_id: int, *, now: datetime, settings: Offe
     is off sale or over: callers releasing units already hold rows a cancellation waits for, so
     this never waits at the event's sale gate (`sale_gate.try_enter`).
     """
-    # One offerer per tier at a time, so two sweeps never offer out of order.
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"waitlist:{tier_id}"},
-    )
+    lock_tier_waitlist(session, tier_id)
     waiting = session.scalars(
         select(WaitlistEntry)
         .where(WaitlistEntry.tier_id == tier_id, WaitlistEntry.status == WaitlistStatus.WAITING)
@@ -150,17 +154,30 @@ def make_offers(session: Session, tier_id: int, *, now: datetime, settings: Offe
         if entry.user_id is None:  # the account was deleted meanwhile
             entry.status = WaitlistStatus.LEFT
             continue
-        booking = claim_general_admission(
-            session,
-            user_id=entry.user_id,
-            event_id=tier.event_id,
-            tier_id=tier.id,
-            quantity=entry.quantity,
-            unit_price_minor=tier.price_minor,
-            currency=tier.currency,
-            now=now,
-            hold_expires_at=expires_at,
-        )
+        # The user's limit is counted under their lock. Their own request may hold it while it
+        # waits for this tier's offer lock (releasing an expired hold on its way): never wait
+        # for them; they are first in line, so the next sweep offers again.
+        if not try_lock_user_event(session, entry.user_id, tier.event_id):
+            break
+        try:
+            booking = claim_general_admission(
+                session,
+                user_id=entry.user_id,
+                event_id=tier.event_id,
+                tier_id=tier.id,
+                quantity=entry.quantity,
+                unit_price_minor=tier.price_minor,
+                currency=tier.currency,
+                now=now,
+                hold_expires_at=expires_at,
+                per_user_limit=tier.per_user_limit,
+                rules=None,  # an offer is not the user's doing: the hoarding rules do not apply
+            )
+        except UserLimitReached:
+            # Used up: since joining, the user got tickets of the tier another way, and the
+            # offer would take them past the limit.
+            entry.status = WaitlistStatus.LEFT
+            continue
         if booking is None:
             break
         entry.status = WaitlistStatus.OFFERED

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -18,7 +18,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from app.db import get_session
 from app.domain import money
@@ -78,10 +86,22 @@ class TierForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=10_000)],
     )
     hidden = BooleanField("Hidden: only buyers with the access code see it")
-    access_code = StringField("Access code", validators=[Optional(), Length(min=4, max=64)])
+    access_code = StringField(
+        "Access code", validators=[Optional(), Length(max=tier_service.MAX_ACCESS_CODE)]
+    )
     position = IntegerField(
         "Order on the page", default=0, validators=[Optional(), NumberRange(0, 1000)]
     )
+
+    # The tier's code so far (on edit): a short one set before the minimum may stay as it is.
+    kept_code: str | None = None
+
+    def validate_access_code(self, field: StringField) -> None:
+        code = (field.data or "").strip()
+        if code and not tier_service.access_code_ok(code, kept_code=self.kept_code):
+            raise ValidationError(
+                f"Use at least {tier_service.MIN_ACCESS_CODE} characters, hard to guess."
+            )
 
     def price_minor(self) -> int | None:
         """The price in minor units, or None (with a field error) when it is not an amount of
@@ -154,10 +174,17 @@ def index(event_id: int) -> ResponseReturnValue:
 def _render_form(
     event: Event, form: TierForm, tier: TicketTier | None, status: int = 200
 ) -> ResponseReturnValue:
-    return render_template("organizer/tier_form.html", event=event, form=form, tier=tier), status
+    return render_template(
+        "organizer/tier_form.html",
+        event=event,
+        form=form,
+        tier=tier,
+        min_code=tier_service.MIN_ACCESS_CODE,
+    ), status
 
 
 def _save(event: Event, form: TierForm, tier: TicketTier | None) -> ResponseReturnValue:
+    form.kept_code = tier.access_code if tier else None
     data = form.to_data(event) if form.validate() else None
     if data is None:
         return _render_form(event, form, tier, 422)
@@ -195,7 +222,8 @@ def _save(event: Event, form: TierForm, tier: TicketTier | None) -> ResponseRetu
 def new(event_id: int) -> ResponseReturnValue:
     """Form for a new tier."""
     event = _own_event(event_id)
-    return _render_form(event, TierForm(currency=event.currency), None)
+    limit = int(current_app.config["TIER_DEFAULT_PER_USER_LIMIT"]) or None
+    return _render_form(event, TierForm(currency=event.currency, per_user_limit=limit), None)
 
 
 @bp.post("/tiers/new")

@@ -11,19 +11,20 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.db import get_session
+from app.db import get_db, get_session
 from app.domain.base import NotFound, utcnow
 from app.domain.events.models import Event
 from app.domain.events.visibility import PUBLIC_STATUSES
-from app.domain.ticketing import allocation, catalog
+from app.domain.ticketing import access_codes, allocation, catalog
+from app.domain.ticketing.access_codes import GuessLimits
 from app.domain.ticketing.errors import BookingError
-from app.domain.ticketing.models import TicketTier
+from app.domain.ticketing.hoarding import HoldRules
 from app.domain.ticketing.waitlist import OfferSettings, join_waitlist_by_id
 from app.web.authz import verified_email_required
+from app.web.network import booking_wait, busy_network_message, client_network
 
 bp = Blueprint("public_booking", __name__)
 
@@ -53,6 +54,10 @@ def offer_settings() -> OfferSettings:
     )
 
 
+def hold_rules() -> HoldRules:
+    return HoldRules.from_config(current_app.config)
+
+
 def _event_or_404(event_id: int) -> Event:
     """A public event (a cancelled or past one answers with its closed ticket panel)."""
     event = get_session().get(Event, event_id)
@@ -61,18 +66,28 @@ def _event_or_404(event_id: int) -> Event:
     return event
 
 
-def _unlocked(event: Event, code: str | None) -> frozenset[int]:
-    """Hidden tiers of the event that `code` unlocks."""
+def _unlock(event_id: int, code: str | None) -> frozenset[int]:
+    """The hidden tiers `code` unlocks. A code that unlocks none is a wrong guess, counted for
+    the user and the network in its own transaction (this request may roll back). Raises
+    `too_many_guesses` (and compares nothing) while either guessed wrong too often."""
     if not code:
         return frozenset()
-    ids = get_session().scalars(
-        select(TicketTier.id).where(
-            TicketTier.event_id == event.id,
-            TicketTier.hidden.is_(True),
-            TicketTier.access_code == code.strip(),
-        )
+    user_id = current_user.id if current_user.is_authenticated else None
+    network = client_network()
+    unlocked = access_codes.unlock(
+        get_session(),
+        event_id=event_id,
+        code=code,
+        user_id=user_id,
+        network=network,
+        limits=GuessLimits.from_config(current_app.config),
+        now=utcnow(),
     )
-    return frozenset(ids)
+    if not unlocked:
+        with get_db().session() as own:
+            access_codes.record_wrong_code(own, user_id=user_id, network=network, now=utcnow())
+            own.commit()
+    return unlocked
 
 
 def _panel_response(
@@ -82,8 +97,8 @@ def _panel_response(
     error: str | None = None,
     error_tier_id: int | None = None,
     code: str | None = None,
+    unlocked: frozenset[int] = frozenset(),
 ) -> ResponseReturnValue:
-    unlocked = _unlocked(event, code)
     panel = catalog.ticket_panel(get_session(), event, now=utcnow(), unlocked_tier_ids=unlocked)
     context = {
         "event": event,
@@ -97,13 +112,34 @@ def _panel_response(
     return render_template(template or "public/booking_tickets.html", **context), status
 
 
+def _refusal(
+    event_id: int, error: BookingError, *, tier_id: int, code: str | None, unlocked: frozenset[int]
+) -> ResponseReturnValue:
+    """The panel after a refused post, with what the post's code unlocked."""
+    get_session().rollback()
+    # While guessing is blocked the code was not compared: say nothing about it.
+    shown = None if error.code == "too_many_guesses" else code
+    return _panel_response(
+        _event_or_404(event_id),
+        status=error.status,
+        error=error.message,
+        error_tier_id=tier_id,
+        code=shown,
+        unlocked=unlocked,
+    )
+
+
 @bp.get("/events/<int:event_id>/tickets")
 def tickets(event_id: int) -> ResponseReturnValue:
     """The ticket panel on its own page; `?code=` reveals hidden tiers."""
     event = _event_or_404(event_id)
     form = AccessCodeForm(request.args)
     code = form.code.data if form.validate() else None
-    return _panel_response(event, code=code)
+    try:
+        unlocked = _unlock(event.id, code)
+    except BookingError as error:
+        return _panel_response(event, status=error.status, error=error.message)
+    return _panel_response(event, code=code, unlocked=unlocked)
 
 
 def _form_problem(form: BookingForm) -> str:
@@ -126,17 +162,28 @@ def _login_first(event_id: int) -> ResponseReturnValue:
     return _redirect(url_for("auth.login", next=url_for(".tickets", event_id=event_id)))
 
 
+def _network_busy(event_id: int, wait: int) -> ResponseReturnValue:
+    page, status = _panel_response(
+        _event_or_404(event_id), status=429, error=busy_network_message(wait)
+    )
+    return page, status, {"Retry-After": str(wait)}
+
+
 @bp.post("/events/<int:event_id>/book")
 @verified_email_required
 def book(event_id: int) -> ResponseReturnValue:
     """Hold tickets of one tier; success goes to the booking page."""
+    if wait := booking_wait():
+        return _network_busy(event_id, wait)
     if not current_user.is_authenticated:
         return _login_first(event_id)
     form = BookingForm()
     if not form.validate():
         return _panel_response(_event_or_404(event_id), status=422, error=_form_problem(form))
     code = form.access_code.data or None
+    unlocked: frozenset[int] = frozenset()
     try:
+        unlocked = _unlock(event_id, code)
         booking = allocation.hold_tier(
             get_session(),
             user=current_user,
@@ -147,17 +194,10 @@ def book(event_id: int) -> ResponseReturnValue:
             now=utcnow(),
             hold_minutes=int(current_app.config["HOLD_MINUTES"]),
             offers=offer_settings(),
+            rules=hold_rules(),
         )
     except BookingError as error:
-        get_session().rollback()
-        event = _event_or_404(event_id)
-        return _panel_response(
-            event,
-            status=error.status,
-            error=error.message,
-            error_tier_id=form.tier_id.data,
-            code=code,
-        )
+        return _refusal(event_id, error, tier_id=form.tier_id.data, code=code, unlocked=unlocked)
     return _redirect(url_for("account_bookings.detail", reference=booking.reference))
 
 
@@ -165,6 +205,8 @@ def book(event_id: int) -> ResponseReturnValue:
 @verified_email_required
 def join(event_id: int) -> ResponseReturnValue:
     """Join a sold-out tier's waitlist."""
+    if wait := booking_wait():
+        return _network_busy(event_id, wait)
     if not current_user.is_authenticated:
         return _login_first(event_id)
     form = BookingForm()
@@ -172,7 +214,9 @@ def join(event_id: int) -> ResponseReturnValue:
     if not form.validate():
         return _panel_response(event, status=422, error=_form_problem(form))
     code = form.access_code.data or None
+    unlocked: frozenset[int] = frozenset()
     try:
+        unlocked = _unlock(event_id, code)
         entry = join_waitlist_by_id(
             get_session(),
             user=current_user,
@@ -183,14 +227,7 @@ def join(event_id: int) -> ResponseReturnValue:
             access_code=code,
         )
     except BookingError as error:
-        get_session().rollback()
-        return _panel_response(
-            event,
-            status=error.status,
-            error=error.message,
-            error_tier_id=form.tier_id.data,
-            code=code,
-        )
+        return _refusal(event_id, error, tier_id=form.tier_id.data, code=code, unlocked=unlocked)
     flash(
         f"You are on the waitlist for {entry.tier.name}. We will email you when tickets free up.",
         "success",

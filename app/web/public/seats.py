@@ -39,7 +39,8 @@ from app.domain.ticketing.errors import (
 from app.domain.ticketing.on_sale import EventOnSale, load_event_on_sale
 from app.domain.ticketing.seatmap_view import SeatCell, SeatState, seat_cells
 from app.web.authz import verified_email_required
-from app.web.public.booking import offer_settings
+from app.web.network import booking_wait, busy_network_message
+from app.web.public.booking import hold_rules, offer_settings
 from app.web.public.live_fragments import fragments_for, requested_part
 from app.web.templating import format_money
 
@@ -186,10 +187,19 @@ def _taken_cells(event_id: int, seat_ids: list[int]) -> list[SeatCell]:
     ]
 
 
+def _network_busy(event_id: int, wait: int, *, best: bool) -> ResponseReturnValue:
+    answer = SeatAnswer(busy_network_message(wait))
+    section = request.form.get("section", type=int)
+    page, status = _answer(event_id, answer, status=429, best=best, section=section)
+    return page, status, {"Retry-After": str(wait)}
+
+
 @bp.post("/events/<int:event_id>/seats")
 @verified_email_required
 def hold_chosen(event_id: int) -> ResponseReturnValue:
     """Hold exactly the seats ticked on the map."""
+    if wait := booking_wait():
+        return _network_busy(event_id, wait, best=False)
     if not current_user.is_authenticated:
         return _login_first(event_id)
     # A lean read of the event (the hot path of a rush); pages that need more load it whole.
@@ -216,6 +226,7 @@ def hold_chosen(event_id: int) -> ResponseReturnValue:
             now=utcnow(),
             hold_minutes=int(current_app.config["HOLD_MINUTES"]),
             offers=offer_settings(),
+            rules=hold_rules(),
             allow_single_seats=form.allow_single.data,
         )
     except SeatsTaken as error:
@@ -244,6 +255,8 @@ def hold_chosen(event_id: int) -> ResponseReturnValue:
 @verified_email_required
 def hold_best(event_id: int) -> ResponseReturnValue:
     """Hold the best free seats of one price zone, side by side."""
+    if wait := booking_wait():
+        return _network_busy(event_id, wait, best=True)
     if not current_user.is_authenticated:
         return _login_first(event_id)
     form = BestSeatsForm()
@@ -259,6 +272,7 @@ def hold_best(event_id: int) -> ResponseReturnValue:
                 now=utcnow(),
                 hold_minutes=int(current_app.config["HOLD_MINUTES"]),
                 offers=offer_settings(),
+                rules=hold_rules(),
             )
         except BookingError as error:
             session.rollback()
