@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from app.domain.accounts.rate_limit import prune_attempts
 from app.domain.events.lifecycle import complete_past_events
-from app.domain.ticketing.access_codes import prune_wrong_codes
 from jobs.ticketing_tasks import advance_waitlists, expire_holds, refresh_sold_counts
 
 
@@ -34,5 +33,4 @@ SCHEDULES: dict[str, Schedule] = {
     "refresh_sold_counts": Schedule("*/5 * * * *", refresh_sold_counts),
     "complete_past_events": Schedule("*/10 * * * *", complete_past_events),
     "prune_attempts": Schedule("17 * * * *", lambda s, now: prune_attempts(s, now=now)),
-    "prune_wrong_codes": Schedule("23 * * * *", lambda s, now: prune_wrong_codes(s, now=now)),
 }

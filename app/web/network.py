@@ -1,7 +1,8 @@
 """Who a request comes from, by network, and the per-network limit of the booking endpoints.
 
 A network is an IPv4 address (a NAT: everyone behind it shares one) or an IPv6 /64 (one
-subscriber's, who could otherwise take a new address per request). `TRUSTED_PROXIES` makes
+subscriber's, who could otherwise take a new address per request): `rate_limit.network_of`,
+as the login and access-code limits count them. `TRUSTED_PROXIES` makes
 `request.remote_addr` the client's (app/__init__.py).
 
 The limit is a token bucket per network in each web process, not a counter in PostgreSQL like
@@ -21,10 +22,10 @@ from __future__ import annotations
 import math
 import threading
 import time
-from functools import lru_cache
-from ipaddress import IPv6Network
 
 from flask import current_app, request
+
+from app.domain.accounts.rate_limit import network_of
 
 clock = time.monotonic  # the buckets' time (tests stop it)
 # Networks remembered per process; past it, the one seen longest ago is forgotten (its bucket
@@ -32,17 +33,14 @@ clock = time.monotonic  # the buckets' time (tests stop it)
 MAX_NETWORKS = 50_000
 
 
-@lru_cache(maxsize=8192)  # parsing an IPv6 address costs about 20 µs
-def network_of(address: str) -> str:
-    """The network an address counts in: itself for IPv4, its /64 for IPv6."""
-    if ":" not in address:
-        return address
-    return str(IPv6Network(f"{address}/64", strict=False))
+def client_ip() -> str | None:
+    """The client's address (`TRUSTED_PROXIES` decides whose, app/__init__.py)."""
+    return request.remote_addr
 
 
 def client_network() -> str | None:
-    address = request.remote_addr
-    return network_of(address) if address else None
+    """The client's network (`rate_limit.network_of`); None when its address is unknown."""
+    return network_of(client_ip())
 
 
 class NetworkBuckets:

@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
 
-from app.domain.ticketing.access_codes import (
-    GuessLimits,
-    prune_wrong_codes,
-    record_wrong_code,
-    unlock,
-)
+from app.config import load_config
+from app.domain.accounts.rate_limit import ACCESS_CODE, Policy, Rule, policy
+from app.domain.ticketing.access_codes import record_wrong_code, unlock
 from app.domain.ticketing.errors import BookingError
-from app.domain.ticketing.models import WrongAccessCode
 
-LIMITS = GuessLimits(per_user=3, per_network=5, window=timedelta(minutes=15))
+LIMITS = Policy(
+    ACCESS_CODE,
+    timedelta(minutes=15),
+    (Rule(3, by_subject=True), Rule(5, by_network=True)),
+)
 NET = "198.51.100.7"
 
 
@@ -32,7 +31,7 @@ def try_code(db, event_id, code, now, *, user_id=None, network=NET):  # noqa: AN
         code=code,
         user_id=user_id,
         network=network,
-        limits=LIMITS,
+        policy=LIMITS,
         now=now,
     )
 
@@ -69,12 +68,10 @@ def test_a_network_has_its_own_larger_budget(db, now, hidden, make_user):
     assert try_code(db, hidden.event_id, "CREW-2026", now, network=None) == {hidden.id}
 
 
-def test_old_wrong_codes_are_pruned(db, now):
-    record_wrong_code(db, user_id=None, network=NET, now=now - timedelta(days=2))
-    record_wrong_code(db, user_id=None, network=NET, now=now - timedelta(hours=1))
-    assert prune_wrong_codes(db, now=now) == 1
-    assert db.scalar(select(func.count()).select_from(WrongAccessCode)) == 1
-
-
-def test_limits_come_from_the_settings(app):
-    assert GuessLimits.from_config(app.config) == GuessLimits()
+def test_limits_come_from_the_settings():
+    limits = policy(ACCESS_CODE, load_config({}))
+    assert limits.window == timedelta(seconds=900)
+    assert [(r.limit, r.by_subject, r.by_network) for r in limits.rules] == [
+        (10, True, False),
+        (50, False, True),
+    ]

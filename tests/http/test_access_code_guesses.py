@@ -10,7 +10,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.domain.ticketing.models import Booking, WaitlistEntry, WrongAccessCode
+from app.domain.accounts.models import Attempt
+from app.domain.accounts.rate_limit import ACCESS_CODE
+from app.domain.ticketing.models import Booking, WaitlistEntry
 
 NAT = {"REMOTE_ADDR": "198.51.100.7"}
 ELSEWHERE = {"REMOTE_ADDR": "203.0.113.9"}
@@ -36,7 +38,7 @@ def panel(client: FlaskClient, tier, code: str, environ=NAT):  # noqa: ANN001, A
 
 def wrong_codes(db: Session) -> int:
     db.expire_all()
-    return db.scalar(select(func.count()).select_from(WrongAccessCode))
+    return db.scalar(select(func.count()).where(Attempt.action == ACCESS_CODE))
 
 
 def test_a_users_wrong_codes_block_them_and_not_others(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.domain.ticketing.models import Booking, Unit
 from app.domain.ticketing.seatmap import replace_layout
 from app.web import network
-from app.web.network import NetworkBuckets, network_of
+from app.web.network import NetworkBuckets, client_network
 
 NAT = {"REMOTE_ADDR": "198.51.100.7"}
 ELSEWHERE = {"REMOTE_ADDR": "203.0.113.9"}
@@ -41,10 +41,18 @@ def test_a_bucket_forgets_the_network_seen_longest_ago():
     assert buckets.take("c", 0.0) > 0
 
 
-def test_an_ipv6_subscriber_counts_as_one_network():
-    assert network_of("198.51.100.7") == "198.51.100.7"
-    assert network_of("2001:db8:1:2:aaaa::1") == network_of("2001:db8:1:2:ffff::9")
-    assert network_of("2001:db8:1:2::1") != network_of("2001:db8:1:3::1")
+@pytest.mark.parametrize(
+    ("address", "counted_as"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff::9", "2001:db8:1:2::/64"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+    ],
+)
+def test_a_client_counts_in_its_network(app: Flask, address: str, counted_as: str) -> None:
+    with app.test_request_context(environ_base={"REMOTE_ADDR": address}):
+        assert client_network() == counted_as
 
 
 @pytest.fixture(autouse=True)

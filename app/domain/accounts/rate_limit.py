@@ -1,6 +1,6 @@
 """Rate limits in PostgreSQL: attempts counted per subject and per source network in a window.
 
-Three actions are limited, each by its own rules (`policy`):
+Four actions are limited, each by its own rules (`policy`):
 - "login", a password or second-factor code at login. Failures count per account from one
   network, per account from all networks together (a much higher ceiling), and per network
   over all accounts. So a stranger who fails an admin's password locks out only their own
@@ -13,6 +13,8 @@ Three actions are limited, each by its own rules (`policy`):
   password changes, deletion). Failures count per account and per network.
 - "mail", a request that mails an address (registration, password reset, email change, a
   code). Every request counts, per address and per network: nobody floods a mailbox.
+- "access_code", a hidden tier's access code that unlocked nothing (`ticketing.access_codes`).
+  Wrong codes count per user and per network; an anonymous guess (no subject) by network only.
 
 An attempt is taken before the secret is checked (`take`), under a transaction-level advisory
 lock per subject and per network, and the caller commits it on its own: parallel guesses
@@ -31,6 +33,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, exists, func, select, text, update
@@ -40,7 +43,7 @@ from sqlalchemy.orm import Session
 from app.domain.accounts.errors import TooManyAttempts
 from app.domain.accounts.models import Attempt, AttemptOutcome
 
-LOGIN, REAUTH, MAIL = "login", "reauth", "mail"
+LOGIN, REAUTH, MAIL, ACCESS_CODE = "login", "reauth", "mail", "access_code"
 IPV6_NETWORK_PREFIX = 64
 # How long attempts are kept (prune_attempts), and so how long a login makes its network known.
 KNOWN_FOR = timedelta(days=1)
@@ -91,9 +94,17 @@ def policy(action: str, config: Mapping[str, Any]) -> Policy:
         )
         window = timedelta(seconds=int(config["ACCOUNT_MAILS_WINDOW_SECONDS"]))
         return Policy(MAIL, window, rules, failures_only=False)
+    if action == ACCESS_CODE:
+        rules = (
+            Rule(int(config["ACCESS_CODE_MAX_FAILURES_PER_USER"]), by_subject=True),
+            Rule(int(config["ACCESS_CODE_MAX_FAILURES_PER_NETWORK"]), by_network=True),
+        )
+        window = timedelta(seconds=int(config["ACCESS_CODE_WINDOW_SECONDS"]))
+        return Policy(ACCESS_CODE, window, rules)
     raise ValueError(f"no rate limit for {action!r}")
 
 
+@lru_cache(maxsize=8192)  # the booking endpoints ask on every request; IPv6 parsing costs ~20 µs
 def network_of(ip: str | None) -> str | None:
     """The source network of a client address (see the module docstring); None if unknown."""
     if not ip:
@@ -146,6 +157,8 @@ def _rule_filter(
             return None  # an unknown origin is held by the subject's other rules
         where &= Attempt.network == network
     if rule.by_subject:
+        if not subject:
+            return None  # an anonymous attempt is held by the network's rules
         where &= Attempt.subject == subject
         if since is not None:
             where &= Attempt.created_at > since

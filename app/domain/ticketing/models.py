@@ -318,19 +318,3 @@ class WaitlistEntry(Base):
 
     tier: Mapped[TicketTier] = relationship()
     user: Mapped[User | None] = relationship()
-
-
-class WrongAccessCode(Base):
-    """An access code that unlocked no hidden tier: guesses are limited per user and network
-    (`access_codes`)."""
-
-    __tablename__ = "wrong_access_codes"
-    __table_args__ = (
-        Index("ix_wrong_access_codes_user_at", "user_id", "created_at"),
-        Index("ix_wrong_access_codes_network_at", "network", "created_at"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    network: Mapped[str | None] = mapped_column(String(64))  # an IPv4 address, an IPv6 /64
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -23,7 +23,7 @@ from app.domain.accounts.errors import WrongSecret
 from app.domain.accounts.login import audit_login_failure
 from app.domain.accounts.models import AttemptOutcome
 from app.domain.base import utcnow
-from app.web.account.session_login import client_ip
+from app.web.network import client_ip, client_network
 
 EXTENSION = "eventhall.attempts_db"
 POOL_SIZE = 2
@@ -53,10 +53,6 @@ def _own_transaction() -> Iterator[Session]:
     with _database(current_app).session() as session:
         yield session
         session.commit()
-
-
-def client_network() -> str | None:
-    return rate_limit.network_of(client_ip())
 
 
 def take(action: str, subject: str) -> int:

@@ -30,7 +30,8 @@ from app.web.account.forms import (
     show_error,
 )
 from app.web.account.oauth import enabled_providers, provider_label
-from app.web.account.session_login import client_ip, safe_next
+from app.web.account.session_login import safe_next
+from app.web.network import client_ip
 
 bp = Blueprint("auth", __name__)
 

@@ -32,7 +32,8 @@ from app.domain.accounts.oauth_linking import (
 )
 from app.domain.base import utcnow
 from app.web.account import mailer, notices, session_login
-from app.web.account.session_login import client_ip, safe_next, signed_in_user
+from app.web.account.session_login import safe_next, signed_in_user
+from app.web.network import client_ip
 
 bp = Blueprint("account_oauth", __name__)
 EXTENSION = "eventhall.oauth"

@@ -37,7 +37,8 @@ from app.web.account.forms import (
     PreferencesForm,
     show_error,
 )
-from app.web.account.session_login import client_ip, signed_in_user
+from app.web.account.session_login import signed_in_user
+from app.web.network import client_ip
 
 bp = Blueprint("account_profile", __name__)
 

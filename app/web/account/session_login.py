@@ -20,6 +20,7 @@ from app.domain.accounts.models import User
 from app.domain.accounts.sessions import end_session, load_session_user, start_session
 from app.domain.base import utcnow
 from app.extensions import login_manager
+from app.web.network import client_ip
 
 PENDING_KEY = "pending_2fa"
 PENDING_SECONDS = 300
@@ -28,10 +29,6 @@ PENDING_SECONDS = 300
 def signed_in_user() -> User:
     """The current user object itself (not flask-login's proxy), for domain services."""
     return current_user._get_current_object()
-
-
-def client_ip() -> str | None:
-    return request.remote_addr
 
 
 FORWARDING_WARNED = "eventhall.forwarding_warned"

@@ -15,11 +15,11 @@ from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.db import get_db, get_session
+from app.domain.accounts import rate_limit
 from app.domain.base import NotFound, utcnow
 from app.domain.events.models import Event
 from app.domain.events.visibility import PUBLIC_STATUSES
 from app.domain.ticketing import access_codes, allocation, catalog
-from app.domain.ticketing.access_codes import GuessLimits
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.hoarding import HoldRules
 from app.domain.ticketing.waitlist import OfferSettings, join_waitlist_by_id
@@ -80,7 +80,7 @@ def _unlock(event_id: int, code: str | None) -> frozenset[int]:
         code=code,
         user_id=user_id,
         network=network,
-        limits=GuessLimits.from_config(current_app.config),
+        policy=rate_limit.policy(rate_limit.ACCESS_CODE, current_app.config),
         now=utcnow(),
     )
     if not unlocked:

@@ -13,10 +13,11 @@ TRUSTED_PROXIES says how many there are; otherwise every client counts as the pr
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 
 from flask import Flask
+
+from app.domain.accounts.rate_limit import network_of
 
 _create_lock = threading.Lock()
 
@@ -31,16 +32,9 @@ class TooManyStreams(Exception):
 
 
 def client_network(address: str | None) -> str:
-    """The network `address` is counted in: itself for IPv4, its /64 for IPv6."""
-    try:
-        ip = ipaddress.ip_address(address or "")
-    except ValueError:
-        return address or ""  # not an IP (a Unix socket's peer): one group
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return str(ip)
+    """The network `address` is counted in (`rate_limit.network_of`); a peer that is not an
+    IP address (a Unix socket's) is one group of its own."""
+    return network_of(address) or address or ""
 
 
 class StreamGate:
