@@ -37,6 +37,13 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
             f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes in production "
             "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
         )
+    base_url = env.get("BASE_URL", "").rstrip("/")
+    if production and not base_url.startswith(("https://", "http://")):
+        # Links in mail, canonical URLs and calendar UIDs come from it, never the Host header.
+        raise RuntimeError(
+            "BASE_URL must be set in production to the address users reach the site on "
+            "(e.g. https://tickets.example.com)"
+        )
     # Production sends cookies over HTTPS only, whatever SESSION_COOKIE_SECURE says.
     secure_cookies = production or _bool(
         env.get("SESSION_COOKIE_SECURE"), not debug and app_env != "test"
@@ -49,7 +56,7 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "INSTANCE_DIR": str(instance),
         "DATABASE_URL": env.get("DATABASE_URL", ""),
         "PGDATA_DIR": env.get("PGDATA_DIR", str(instance / "pgdata")),
-        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
+        "BASE_URL": base_url or "http://127.0.0.1:5000",
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
         # Development mode listens on loopback only unless this says otherwise (app/serving.py).
         "ALLOW_DEV_ON_NETWORK": _bool(env.get("ALLOW_DEV_ON_NETWORK")),

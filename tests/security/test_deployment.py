@@ -22,7 +22,12 @@ STRONG_KEY = "k" * 32
 
 
 def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {"APP_ENV": "production", "INSTANCE_DIR": str(tmp_path), **extra}
+    return {
+        "APP_ENV": "production",
+        "INSTANCE_DIR": str(tmp_path),
+        "BASE_URL": "https://tickets.example.com",
+        **extra,
+    }
 
 
 def test_production_refuses_a_missing_or_short_secret_key(tmp_path: Path) -> None:
@@ -33,6 +38,17 @@ def test_production_refuses_a_missing_or_short_secret_key(tmp_path: Path) -> Non
             load_config(production_env(tmp_path, SECRET_KEY=short))
     assert load_config(production_env(tmp_path, SECRET_KEY=STRONG_KEY))["SECRET_KEY"]
     assert not (tmp_path / "secret_key").exists()  # no development key written either
+
+
+def test_production_refuses_a_missing_base_url(tmp_path: Path) -> None:
+    for base_url in ("", "/", "tickets.example.com"):
+        env = production_env(tmp_path, SECRET_KEY=STRONG_KEY, BASE_URL=base_url)
+        with pytest.raises(RuntimeError, match="BASE_URL must be set in production"):
+            load_config(env)
+    env = production_env(tmp_path, SECRET_KEY=STRONG_KEY, BASE_URL="https://tickets.example.com/")
+    assert load_config(env)["BASE_URL"] == "https://tickets.example.com"
+    development = load_config({"INSTANCE_DIR": str(tmp_path)})
+    assert development["BASE_URL"] == "http://127.0.0.1:5000"
 
 
 def test_production_cookies_are_secure_whatever_the_setting_says(tmp_path: Path) -> None:
