@@ -145,6 +145,13 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
             env, "ACCESS_CODE_MAX_FAILURES_PER_NETWORK", 50
         ),
         "ACCESS_CODE_WINDOW_SECONDS": _int(env, "ACCESS_CODE_WINDOW_SECONDS", 900),
+        # Payments (app/integrations/payments): the demo provider, the site's own checkout, is
+        # offered outside production; its webhook secret is kept under instance/ unless set.
+        "PAYMENTS_DEMO": not production and _bool(env.get("PAYMENTS_DEMO"), True),
+        "DEMO_PAY_SECRET": env.get("DEMO_PAY_SECRET", ""),
+        # A payment still pending after this long is looked up at its provider (webhooks get
+        # lost) by the reconciliation sweep.
+        "PAYMENT_RECONCILE_AFTER_SECONDS": _int(env, "PAYMENT_RECONCILE_AFTER_SECONDS", 900),
         # At most one availability NOTIFY per event and process per interval (0: every change).
         "AVAILABILITY_NOTIFY_INTERVAL_MS": _int(env, "AVAILABILITY_NOTIFY_INTERVAL_MS", 250),
         "DB_POOL_SIZE": _int(env, "DB_POOL_SIZE", 10),

@@ -109,6 +109,8 @@ class Event(Base):
     # version the admin saw, so an edit made meanwhile is never approved unseen.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     is_seated: Mapped[bool] = mapped_column(default=False)
+    # The payment providers buyers may pay with (None: every provider the site has set up).
+    payment_providers: Mapped[list[str] | None] = mapped_column(ARRAY(String(20)))
     # Kept current by the ticketing services, for listing filters and sorts.
     min_price_minor: Mapped[int | None]
     currency: Mapped[str] = mapped_column(String(3), default="USD")

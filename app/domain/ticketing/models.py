@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.naming import conv
 
 from app.domain.accounts.models import User
 from app.domain.base import Base, str_enum, utcnow
@@ -190,7 +191,8 @@ class TierRow(Base):
 
     __tablename__ = "tier_rows"
     __table_args__ = (
-        UniqueConstraint("tier_id", "section", "row_label"),
+        # Named as migration 0007 made it (before the convention's full column list).
+        UniqueConstraint("tier_id", "section", "row_label", name=conv("uq_tier_rows_tier_id")),
         Index(
             "ix_tier_rows_claim", "tier_id", "grid_y", "id", postgresql_where=text("max_run > 0")
         ),
@@ -246,29 +248,6 @@ class Ticket(Base):
     booking: Mapped[Booking] = relationship(back_populates="tickets")
     unit: Mapped[Unit] = relationship()
     tier: Mapped[TicketTier] = relationship()
-
-
-class PaymentStatus(enum.StrEnum):
-    PENDING = "pending"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    REFUNDED = "refunded"
-
-
-class Payment(Base):
-    __tablename__ = "payments"
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    booking_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("bookings.id"), index=True)
-    provider: Mapped[str] = mapped_column(String(20))
-    provider_ref: Mapped[str | None] = mapped_column(String(255), index=True)
-    amount_minor: Mapped[int]
-    currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[PaymentStatus] = mapped_column(
-        str_enum(PaymentStatus, "payment_status"), default=PaymentStatus.PENDING
-    )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class WaitlistStatus(enum.StrEnum):

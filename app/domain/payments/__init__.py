@@ -1,0 +1,1 @@
+"""Payments: checkouts, provider events, refunds (see each module)."""

@@ -1,0 +1,214 @@
+"""What a provider's event does: the only way a paid booking gets confirmed.
+
+Each event is recorded once by the provider's id (`payment_events`, unique): the insert that
+records it is the first statement, so ten copies delivered at once queue on it and all but
+one find it taken and change nothing. Then the payment is locked, and the event moves it only
+forward: pending -> failed or succeeded, failed -> succeeded (the provider took the money after
+all), succeeded -> refunded; never back. So events arriving out of order end in the same state
+(a refund before its success leaves the payment refunded, and the late success does nothing).
+
+A success confirms the booking (`confirm_booking`, which re-claims the units of a hold that
+ran out if they are still free). When it cannot (the seats are gone, the booking was cancelled,
+the event is off sale, or another payment confirmed it already) the payment is refunded in
+full, automatically, and the buyer told: money is never kept for tickets not issued.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from app.domain import audit
+from app.domain.money import format_money
+from app.domain.notifications.mail import queue_email
+from app.domain.payments.models import (
+    Payment,
+    PaymentEvent,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
+from app.domain.payments.refunds import refund_in_full, settle_refund
+from app.domain.ticketing.bookings import confirm_booking
+from app.domain.ticketing.errors import BookingError
+from app.domain.ticketing.locking import busy_on_lock_timeout
+from app.domain.ticketing.models import Booking, BookingStatus
+from app.integrations.payments.base import EventKind, ProviderEvent
+
+DUPLICATE = "duplicate"
+
+
+def apply_event(session: Session, provider: str, event: ProviderEvent, *, now: datetime) -> str:
+    """Record and act on a verified provider event; returns its outcome (also recorded)."""
+    recorded = session.execute(
+        insert(PaymentEvent)
+        .values(
+            provider=provider,
+            provider_event_id=event.event_id,
+            kind=event.kind.value,
+            outcome="",
+            payload=dict(event.payload),
+            received_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["provider", "provider_event_id"])
+        .returning(PaymentEvent.id)
+    ).scalar()
+    if recorded is None:
+        return DUPLICATE
+    payment = None
+    if event.provider_ref:
+        with busy_on_lock_timeout():
+            payment = session.scalars(
+                select(Payment)
+                .where(Payment.provider == provider, Payment.provider_ref == event.provider_ref)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).first()
+    if payment is None:
+        outcome = "ignored: no payment of ours" if event.provider_ref else "ignored"
+    elif event.kind == EventKind.SUCCEEDED:
+        outcome = _succeeded(session, payment, event, now=now)
+    elif event.kind == EventKind.FAILED:
+        outcome = _failed(payment, event)
+    elif event.kind in (EventKind.REFUNDED, EventKind.REFUND_FAILED):
+        outcome = _refund_settled(session, payment, event, now=now)
+    else:
+        outcome = f"ignored: {event.raw_type or event.kind.value}"
+    row = session.get(PaymentEvent, recorded)
+    assert row is not None
+    row.outcome = outcome
+    row.payment_id = payment.id if payment else None
+    session.flush()
+    return outcome
+
+
+def _succeeded(session: Session, payment: Payment, event: ProviderEvent, *, now: datetime) -> str:
+    if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
+        return f"ignored: payment already {payment.status.value}"
+    if event.amount_minor is not None and (
+        event.amount_minor != payment.amount_minor
+        or (event.currency or "").upper() != payment.currency.upper()
+    ):
+        # Never confirm on a different amount; what was taken goes back.
+        payment.status = PaymentStatus.SUCCEEDED
+        payment.succeeded_at = now
+        payment.amount_minor = event.amount_minor
+        payment.currency = (event.currency or payment.currency).upper()
+        refund_in_full(
+            session, payment, cause="amount-mismatch", reason="The amount paid was wrong.", now=now
+        )
+        return "refunded: amount did not match"
+    payment.status = PaymentStatus.SUCCEEDED
+    payment.succeeded_at = now
+    payment.failure_reason = None
+    booking = session.get(Booking, payment.booking_id)
+    assert booking is not None
+    try:
+        with session.begin_nested():
+            confirmed = confirm_booking(session, booking, now=now)
+            already_paid = _paid_by_another(session, payment)
+            if already_paid:
+                raise BookingError("booking_closed", "This booking was already paid.")
+    except BookingError as error:
+        session.refresh(payment)
+        refund_in_full(session, payment, cause="not-confirmed", reason=error.message, now=now)
+        _tell_buyer_refunded(session, booking, payment, error.message)
+        return f"refunded: {error.code}"
+    audit.record(
+        session, "payment.succeeded", actor_id=None, target=payment, now=now, event=event.event_id
+    )
+    return "confirmed" if confirmed.status == BookingStatus.CONFIRMED else "succeeded"
+
+
+def _paid_by_another(session: Session, payment: Payment) -> bool:
+    """Another payment of the booking succeeded before this one."""
+    return (
+        session.scalar(
+            select(Payment.id)
+            .where(
+                Payment.booking_id == payment.booking_id,
+                Payment.id != payment.id,
+                Payment.status.in_((PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)),
+                Payment.succeeded_at.is_not(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _failed(payment: Payment, event: ProviderEvent) -> str:
+    if payment.status != PaymentStatus.PENDING:
+        return f"ignored: payment already {payment.status.value}"
+    payment.status = PaymentStatus.FAILED
+    payment.failure_reason = str(event.payload.get("failure_message") or "Declined.")[:2000]
+    return "failed"
+
+
+def _refund_settled(
+    session: Session, payment: Payment, event: ProviderEvent, *, now: datetime
+) -> str:
+    succeeded = event.kind == EventKind.REFUNDED
+    refund = None
+    if event.refund_ref:
+        refund = session.scalars(
+            select(Refund)
+            .where(Refund.payment_id == payment.id, Refund.provider_refund_ref == event.refund_ref)
+            .with_for_update()
+        ).first()
+    if refund is None:
+        refund = session.scalars(
+            select(Refund)
+            .where(Refund.payment_id == payment.id, Refund.status == RefundStatus.PENDING)
+            .order_by(Refund.id)
+            .with_for_update()
+        ).first()
+    if refund is not None:
+        if refund.status != RefundStatus.PENDING:
+            return f"ignored: refund already {refund.status.value}"
+        settle_refund(session, refund, payment, succeeded=succeeded, now=now)
+        return "refund " + ("succeeded" if succeeded else "failed")
+    if not succeeded:
+        return "ignored: no refund of ours"
+    # Refunded at the provider (its dashboard), or before we heard of the success: record it,
+    # and a payment refunded in full is over (a success arriving later does nothing).
+    amount = event.amount_minor if event.amount_minor is not None else payment.amount_minor
+    refund = Refund(
+        payment_id=payment.id,
+        amount_minor=amount,
+        currency=payment.currency,
+        status=RefundStatus.SUCCEEDED,
+        reason="Refunded at the provider.",
+        requested_by_id=None,
+        ticket_ids=[],
+        idempotency_key=f"refund-{payment.id}-provider-{event.event_id}"[:80],
+        provider_refund_ref=event.refund_ref,
+        created_at=now,
+        completed_at=now,
+    )
+    session.add(refund)
+    payment.refunded_minor += amount
+    if payment.refunded_minor >= payment.amount_minor:
+        payment.status = PaymentStatus.REFUNDED
+    session.flush()
+    return "refund recorded"
+
+
+def _tell_buyer_refunded(session: Session, booking: Booking, payment: Payment, why: str) -> None:
+    user = booking.user
+    if user is None or user.deleted_at is not None:
+        return
+    queue_email(
+        session,
+        to=user.email,
+        subject=f"Your payment for booking {booking.reference} is being refunded",
+        text=(
+            f"Hello {user.name},\n\n"
+            f"We received your payment of {format_money(payment.amount_minor, payment.currency)} "
+            f"for booking {booking.reference}, but could not issue the tickets: {why}\n\n"
+            "The whole amount is being refunded to you; you do not need to do anything.\n"
+        ),
+    )
