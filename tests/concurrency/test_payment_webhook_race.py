@@ -80,11 +80,11 @@ def test_a_late_success_racing_expiry_and_a_rival(db, now, parallel, make_user, 
     """The hold ran out; at once the sweep releases it, a rival holds the units, and the
     payment lands. Whoever wins, the two units are sold once, and money is kept only for
     issued tickets."""
+    later = now + timedelta(minutes=10, seconds=1)
     for round_ in range(5):
         tier, booking, (payment,) = paid_hold(db, now, make_user, make_tier)
         rival = make_user()
         db.commit()
-        later = now + timedelta(minutes=10, seconds=1)
         event = success(payment, f"evt_late_{round_}")
 
         def act(index, session, tier_id=tier.id, rival_id=rival.id, event=event):  # noqa: ANN001, ANN202
