@@ -5,13 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from app.domain.notifications.mail import EMAIL_TOPIC
+from app.domain.payments.refunds import REFUND_CANCELLED_EVENT_TOPIC, SEND_REFUND_TOPIC
 from app.integrations import mail
+from jobs import payment_tasks
 
-Handler = Callable[[Mapping[str, Any], Mapping[str, Any]], None]
+# A handler gets the delivering transaction's session (what it writes commits with the
+# message's delivery, and is rolled back if it raises), the settings and the payload.
+Handler = Callable[[Session, Mapping[str, Any], Mapping[str, Any]], None]
 
 
-def send_email(config: Mapping[str, Any], payload: Mapping[str, Any]) -> None:
+def send_email(session: Session, config: Mapping[str, Any], payload: Mapping[str, Any]) -> None:
     mail.deliver(
         config,
         to=payload["to"],
@@ -21,12 +27,20 @@ def send_email(config: Mapping[str, Any], payload: Mapping[str, Any]) -> None:
     )
 
 
-HANDLERS: dict[str, Handler] = {EMAIL_TOPIC: send_email}
+HANDLERS: dict[str, Handler] = {
+    EMAIL_TOPIC: send_email,
+    SEND_REFUND_TOPIC: payment_tasks.send_refund,
+    REFUND_CANCELLED_EVENT_TOPIC: payment_tasks.refund_cancelled_event,
+    payment_tasks.RECONCILE_TOPIC: payment_tasks.reconcile,
+    payment_tasks.DEMO_WEBHOOK_TOPIC: payment_tasks.deliver_demo_webhook,
+}
 
 
-def dispatch(config: Mapping[str, Any], topic: str, payload: Mapping[str, Any]) -> None:
+def dispatch(
+    session: Session, config: Mapping[str, Any], topic: str, payload: Mapping[str, Any]
+) -> None:
     try:
         handler = HANDLERS[topic]
     except KeyError:
         raise ValueError(f"no handler for outbox topic {topic!r}") from None
-    handler(config, payload)
+    handler(session, config, payload)

@@ -37,7 +37,8 @@ def deliver_message(
     """Act on one message; on failure record the error and schedule a retry. True if done."""
     message.attempts += 1
     try:
-        dispatch(config, message.topic, message.payload)
+        with session.begin_nested():  # a handler that fails leaves nothing behind
+            dispatch(session, config, message.topic, message.payload)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
         log.warning("outbox message %s failed: %s", message.id, exc)
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.accounts.rate_limit import prune_attempts
 from app.domain.events.lifecycle import complete_past_events
+from jobs.payment_tasks import queue_reconciliation
 from jobs.ticketing_tasks import advance_waitlists, expire_holds, refresh_sold_counts
 
 
@@ -32,5 +33,6 @@ SCHEDULES: dict[str, Schedule] = {
     "advance_waitlists": Schedule("* * * * *", advance_waitlists),
     "refresh_sold_counts": Schedule("*/5 * * * *", refresh_sold_counts),
     "complete_past_events": Schedule("*/10 * * * *", complete_past_events),
+    "queue_reconciliation": Schedule("*/5 * * * *", queue_reconciliation),
     "prune_attempts": Schedule("17 * * * *", lambda s, now: prune_attempts(s, now=now)),
 }

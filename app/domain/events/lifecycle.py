@@ -19,6 +19,8 @@ from app.domain.events import revisions
 from app.domain.events.errors import EventError, invalid
 from app.domain.events.models import Event, EventStatus
 from app.domain.notifications.mail import queue_email
+from app.domain.outbox import enqueue
+from app.domain.payments.refunds import REFUND_CANCELLED_EVENT_TOPIC
 from app.domain.ticketing import sale_gate
 from app.domain.ticketing.cancellation import AffectedPerson, CancelledSales, cancel_sales
 from app.domain.ticketing.locking import busy_on_lock_timeout
@@ -91,6 +93,9 @@ def cancel_event(
     session.flush()
     revisions.close_pending(session, event.id)
     sales = cancel_sales(session, event.id, actor_id=actor.id, now=now)
+    if sales.refund_due:
+        # Paid bookings are refunded by the worker, after this commits (resumable, once each).
+        enqueue(session, REFUND_CANCELLED_EVENT_TOPIC, {"event_id": event.id})
     record(
         session,
         "event.cancelled",

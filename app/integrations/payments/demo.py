@@ -55,21 +55,22 @@ def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
     return f"t={t},v1={mac}"
 
 
-def event_body(
+def new_event(
     kind: EventKind, *, provider_ref: str, amount_minor: int, currency: str, **extra: Any
-) -> bytes:
-    """A demo event as the demo provider sends it."""
-    return json.dumps(
-        {
-            "id": "evt_demo_" + secrets.token_hex(12),
-            "type": kind.value,
-            "payment": provider_ref,
-            "amount_minor": amount_minor,
-            "currency": currency,
-            **extra,
-        },
-        separators=(",", ":"),
-    ).encode()
+) -> dict[str, Any]:
+    """A demo event as the demo provider sends it (`body` makes the bytes to sign)."""
+    return {
+        "id": "evt_demo_" + secrets.token_hex(12),
+        "type": kind.value,
+        "payment": provider_ref,
+        "amount_minor": amount_minor,
+        "currency": currency,
+        **extra,
+    }
+
+
+def body(event: dict[str, Any]) -> bytes:
+    return json.dumps(event, separators=(",", ":")).encode()
 
 
 class DemoProvider:
