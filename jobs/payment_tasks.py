@@ -33,7 +33,7 @@ from app.integrations.payments.demo import SIGNATURE_HEADER, DemoProvider, sign
 from app.integrations.payments.demo import body as demo_body
 
 log = logging.getLogger(__name__)
-DEMO_WEBHOOK_TOPIC = "payments.demo_webhook"
+
 RECONCILE_TOPIC = "payments.reconcile"
 # Payments older than this are not looked up any more (their holds are long over; a success
 # that still arrives by webhook is handled, and refunded, like any late one).

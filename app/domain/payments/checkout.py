@@ -14,9 +14,11 @@ from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.domain import audit
+from app.domain.base import NotFound
+from app.domain.events.models import Event
 from app.domain.payments.errors import PaymentError
 from app.domain.payments.models import Payment, PaymentStatus
 from app.domain.ticketing.locking import busy_on_lock_timeout
@@ -29,6 +31,18 @@ def accepted_providers(event_providers: list[str] | None, configured: Collection
     if event_providers is None:
         return list(configured)
     return [name for name in configured if name in event_providers]
+
+
+def set_accepted_providers(
+    session: Session, event: Event, chosen: Collection[str], *, configured: Collection[str]
+) -> None:
+    """The providers buyers may pay `event` with: a choice among those set up (all of them
+    is stored as no choice, so a provider set up later is offered too)."""
+    picked = [name for name in configured if name in chosen]
+    if not picked or len(picked) != len(set(chosen)):
+        raise PaymentError("invalid_providers")
+    event.payment_providers = None if len(picked) == len(configured) else picked
+    session.flush()
 
 
 def begin_payment(
@@ -100,8 +114,31 @@ def record_checkout_failure(session: Session, payment_id: int, reason: str) -> N
 
 
 def booking_payments(session: Session, booking_id: int) -> list[Payment]:
+    """The booking's payments, oldest first, with their refunds."""
     return list(
         session.scalars(
-            select(Payment).where(Payment.booking_id == booking_id).order_by(Payment.id)
+            select(Payment)
+            .where(Payment.booking_id == booking_id)
+            .options(selectinload(Payment.refunds))
+            .order_by(Payment.id)
         )
     )
+
+
+def user_payment(session: Session, *, user_id: int, payment_id: int) -> Payment:
+    """The user's payment (one of their bookings'); anyone else's answers NotFound."""
+    payment = session.scalars(
+        select(Payment)
+        .join(Booking, Booking.id == Payment.booking_id)
+        .where(Payment.id == payment_id, Booking.user_id == user_id)
+        .options(selectinload(Payment.refunds))
+    ).first()
+    if payment is None:
+        raise NotFound("We could not find that payment.")
+    return payment
+
+
+def payment_by_ref(session: Session, *, provider: str, provider_ref: str) -> Payment | None:
+    return session.scalars(
+        select(Payment).where(Payment.provider == provider, Payment.provider_ref == provider_ref)
+    ).first()

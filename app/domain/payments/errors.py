@@ -14,6 +14,7 @@ MESSAGES: dict[str, str] = {
     "not_refundable": "Nothing of this booking can be refunded.",
     "refund_too_large": "That is more than what is left to refund.",
     "invalid_refund": "Choose the tickets to refund, or an amount.",
+    "invalid_providers": "Choose at least one of the ways of paying on offer.",
 }
 
 

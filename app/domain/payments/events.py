@@ -32,6 +32,7 @@ from app.domain.payments.models import (
     RefundStatus,
 )
 from app.domain.payments.refunds import refund_in_full, settle_refund
+from app.domain.ticketing.availability import publish_availability
 from app.domain.ticketing.bookings import confirm_booking
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.locking import busy_on_lock_timeout
@@ -42,20 +43,11 @@ DUPLICATE = "duplicate"
 
 
 def apply_event(session: Session, provider: str, event: ProviderEvent, *, now: datetime) -> str:
-    """Record and act on a verified provider event; returns its outcome (also recorded)."""
-    recorded = session.execute(
-        insert(PaymentEvent)
-        .values(
-            provider=provider,
-            provider_event_id=event.event_id,
-            kind=event.kind.value,
-            outcome="",
-            payload=dict(event.payload),
-            received_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["provider", "provider_event_id"])
-        .returning(PaymentEvent.id)
-    ).scalar()
+    """Record and act on a verified provider event; returns its outcome (also recorded).
+    Raises `Busy` when a lock wait runs out (another copy of the event, or the booking, is
+    being worked on): the caller rolls back and tries again."""
+    with busy_on_lock_timeout():
+        recorded = _record(session, provider, event, now)
     if recorded is None:
         return DUPLICATE
     payment = None
@@ -82,7 +74,28 @@ def apply_event(session: Session, provider: str, event: ProviderEvent, *, now: d
     row.outcome = outcome
     row.payment_id = payment.id if payment else None
     session.flush()
+    if payment is not None:
+        # Pages waiting for this payment (the return page's stream) listen on the event.
+        event_id = session.scalar(select(Booking.event_id).where(Booking.id == payment.booking_id))
+        publish_availability(session, event_id)
     return outcome
+
+
+def _record(session: Session, provider: str, event: ProviderEvent, now: datetime) -> int | None:
+    """The event's row id, or None when it was recorded before (a duplicate)."""
+    return session.execute(
+        insert(PaymentEvent)
+        .values(
+            provider=provider,
+            provider_event_id=event.event_id,
+            kind=event.kind.value,
+            outcome="",
+            payload=dict(event.payload),
+            received_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["provider", "provider_event_id"])
+        .returning(PaymentEvent.id)
+    ).scalar()
 
 
 def _succeeded(session: Session, payment: Payment, event: ProviderEvent, *, now: datetime) -> str:

@@ -231,6 +231,19 @@ def user_booking(session: Session, *, user_id: int, reference: str) -> Booking:
     return booking
 
 
+def event_booking(session: Session, *, event_id: int, reference: str) -> Booking:
+    """A booking of the event by its reference (for the event's organizer and admins); a
+    booking of another event answers NotFound."""
+    booking = session.scalars(
+        select(Booking).where(
+            Booking.reference == reference.strip().upper(), Booking.event_id == event_id
+        )
+    ).first()
+    if booking is None:
+        raise NotFound("We could not find that booking.")
+    return booking
+
+
 def open_booking(
     session: Session, *, user_id: int, reference: str, now: datetime, offers: OfferSettings
 ) -> Booking:

@@ -31,6 +31,8 @@ from app.integrations.payments.base import (
 )
 
 SIGNATURE_HEADER = "Demo-Signature"
+# The outbox topic whose messages the worker delivers to /webhooks/demo.
+WEBHOOK_TOPIC = "payments.demo_webhook"
 TOLERANCE_SECONDS = 300
 KINDS = {kind.value: kind for kind in EventKind}
 
