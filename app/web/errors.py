@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.domain.base import DomainError
+from app.web.error_status import http_status
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -27,6 +28,11 @@ def render_error(status: int, message: str | None = None) -> tuple[str, int]:
     return render_template(template, status=status, message=text), status
 
 
+def render_refusal(error: DomainError) -> tuple[str, int]:
+    """The error page for a domain error, with its message and the status it maps to."""
+    return render_error(http_status(error), error.message)
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
@@ -36,7 +42,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> tuple[str, int]:
-        return render_error(error.status, error.message)
+        return render_refusal(error)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:

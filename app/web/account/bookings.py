@@ -13,6 +13,7 @@ from app.domain.ticketing import bookings, holds
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.models import Booking
 from app.domain.ticketing.waitlist import leave_waitlist
+from app.web.error_status import http_status
 from app.web.public.booking import offer_settings
 
 bp = Blueprint("account_bookings", __name__, url_prefix="/account")
@@ -88,7 +89,7 @@ def _act(reference: str, action: str) -> ResponseReturnValue:
         session.rollback()
         return _render_detail(
             bookings.user_booking(session, user_id=current_user.id, reference=reference),
-            status=error.status,
+            status=http_status(error),
             error=error.message,
         )
     return redirect(url_for(".detail", reference=booking.reference), 303)

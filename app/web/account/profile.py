@@ -38,6 +38,7 @@ from app.web.account.forms import (
     show_error,
 )
 from app.web.account.session_login import client_ip, signed_in_user
+from app.web.error_status import http_status
 
 bp = Blueprint("account_profile", __name__)
 
@@ -137,7 +138,7 @@ def change_email() -> ResponseReturnValue:
         return confirm.confirm_first(url_for("account_profile.profile") + "#email-heading")
     except AccountError as error:
         show_error(form, error)
-        return _profile_page(error.status, email_form=form)
+        return _profile_page(http_status(error), email_form=form)
     if change.taken_by is not None:
         notices.email_change_attempt(change.taken_by)
     else:
@@ -213,7 +214,7 @@ def change_password() -> ResponseReturnValue:
         return confirm.confirm_first(url_for("account_profile.profile") + "#password-heading")
     except AccountError as error:
         show_error(form, error, fields={"password": "new_password"})
-        return _profile_page(error.status, password_form=form)
+        return _profile_page(http_status(error), password_form=form)
     mailer.send(
         user.email,
         "password_changed",
@@ -308,7 +309,7 @@ def delete_account_post() -> ResponseReturnValue:
         return confirm.confirm_first(url_for("account_profile.delete_account"))
     except AccountError as error:
         show_error(form, error)
-        return _delete_page(form, error.status)
+        return _delete_page(form, http_status(error))
     cookie_session.clear()
     logout_user()
     flash("Your account is deleted. Thank you for having been with us.", "info")

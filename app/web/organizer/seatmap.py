@@ -32,6 +32,7 @@ from app.domain.ticketing.seatmap import (
 )
 from app.domain.ticketing.seatmap_view import seat_map_view
 from app.web.authz import owned_or_404, requires_role
+from app.web.error_status import http_status
 from app.web.public.booking import offer_settings
 
 bp = Blueprint("organizer_seatmap", __name__, url_prefix="/organizer/events/<int:event_id>/seats")
@@ -146,10 +147,10 @@ def save_layout(event_id: int) -> ResponseReturnValue:
         )
     except SeatLayoutError as error:
         form.layout.errors = list(error.problems)
-        return _editor(event, status=error.status, layout_form=form)
+        return _editor(event, status=http_status(error), layout_form=form)
     except SeatsInUse as error:
         form.layout.errors = [error.message]
-        return _editor(event, status=error.status, layout_form=form)
+        return _editor(event, status=http_status(error), layout_form=form)
     flash(
         f"Seat map saved: {change.added} seats added, {change.removed} removed, "
         f"{change.kept} kept.",
@@ -182,6 +183,6 @@ def edit_seats(event_id: int) -> ResponseReturnValue:
             offers=offer_settings(),
         )
     except (SeatMapError, SeatsInUse) as error:
-        return _editor(event, status=error.status, edit_form=form, edit_error=error.message)
+        return _editor(event, status=http_status(error), edit_form=form, edit_error=error.message)
     flash(f"{changed} seat{'' if changed == 1 else 's'} changed.", "success")
     return _back_to_editor(event)

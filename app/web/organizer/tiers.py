@@ -38,6 +38,7 @@ from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.models import TicketTier, TierKind
 from app.domain.ticketing.waitlist import event_waitlists
 from app.web.authz import owned_or_404, requires_role
+from app.web.error_status import http_status
 from app.web.public.booking import offer_settings
 
 bp = Blueprint("organizer_tiers", __name__, url_prefix="/organizer/events/<int:event_id>")
@@ -213,7 +214,9 @@ def _save(event: Event, form: TierForm, tier: TicketTier | None) -> ResponseRetu
     except BookingError as error:
         session.rollback()
         form.form_errors.append(error.message)
-        return _render_form(event, form, _own_tier(event, tier.id) if tier else None, error.status)
+        return _render_form(
+            event, form, _own_tier(event, tier.id) if tier else None, http_status(error)
+        )
     return redirect(url_for(".index", event_id=event.id), 303)
 
 

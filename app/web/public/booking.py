@@ -24,6 +24,7 @@ from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.hoarding import HoldRules
 from app.domain.ticketing.waitlist import OfferSettings, join_waitlist_by_id
 from app.web.authz import verified_email_required
+from app.web.error_status import http_status
 from app.web.network import booking_wait, busy_network_message, client_network
 
 bp = Blueprint("public_booking", __name__)
@@ -121,7 +122,7 @@ def _refusal(
     shown = None if error.code == "too_many_guesses" else code
     return _panel_response(
         _event_or_404(event_id),
-        status=error.status,
+        status=http_status(error),
         error=error.message,
         error_tier_id=tier_id,
         code=shown,
@@ -138,7 +139,7 @@ def tickets(event_id: int) -> ResponseReturnValue:
     try:
         unlocked = _unlock(event.id, code)
     except BookingError as error:
-        return _panel_response(event, status=error.status, error=error.message)
+        return _panel_response(event, status=http_status(error), error=error.message)
     return _panel_response(event, code=code, unlocked=unlocked)
 
 

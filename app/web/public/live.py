@@ -21,7 +21,7 @@ from app.db import get_session
 from app.domain.base import NotFound
 from app.domain.events.models import Event, EventStatus
 from app.live import hub_for
-from app.web.errors import render_error
+from app.web.errors import render_refusal
 from app.web.public.live_fragments import (
     fragments_for,
     out_of_band,
@@ -62,7 +62,7 @@ def stream(event_id: int) -> ResponseReturnValue:
         )
     except TooManyStreams as refusal:
         # Streams of browsers that left are noticed at their next keep-alive.
-        body, status = render_error(refusal.status, refusal.message)
+        body, status = render_refusal(refusal)
         return body, status, {"Retry-After": str(max(1, round(keepalive)))}
 
     def events() -> Iterator[str]:

@@ -39,6 +39,7 @@ from app.domain.ticketing.errors import (
 from app.domain.ticketing.on_sale import EventOnSale, load_event_on_sale
 from app.domain.ticketing.seatmap_view import SeatCell, SeatState, seat_cells
 from app.web.authz import verified_email_required
+from app.web.error_status import http_status
 from app.web.network import booking_wait, busy_network_message
 from app.web.public.booking import hold_rules, offer_settings
 from app.web.public.live_fragments import fragments_for, requested_part
@@ -239,15 +240,15 @@ def hold_chosen(event_id: int) -> ResponseReturnValue:
         message = f"Sorry, {names} {'was' if len(taken) == 1 else 'were'} just taken."
         message += " These are free nearby:" if offer else " Please pick other seats."
         answer = SeatAnswer(message, offer, _hold(offer), taken)
-        return _answer(event_id, answer, status=error.status, best=False, section=section)
+        return _answer(event_id, answer, status=http_status(error), best=False, section=section)
     except LeavesSingleSeats as error:
         session.rollback()
         chosen = [OfferedSeat(seat_id, "") for seat_id in form.seat.data]
         answer = SeatAnswer(error.message, chosen, "Hold my choice anyway")
-        return _answer(event_id, answer, status=error.status, best=False, section=section)
+        return _answer(event_id, answer, status=http_status(error), best=False, section=section)
     except BookingError as error:
         session.rollback()
-        return refuse(error.message, error.status)
+        return refuse(error.message, http_status(error))
     return _to_booking(booking.reference)
 
 
@@ -277,7 +278,7 @@ def hold_best(event_id: int) -> ResponseReturnValue:
         except BookingError as error:
             session.rollback()
             offer = error.seats if isinstance(error, SeatsNotTogether) else []
-            answer, status = SeatAnswer(error.message, offer, _hold(offer)), error.status
+            answer, status = SeatAnswer(error.message, offer, _hold(offer)), http_status(error)
         else:
             return _to_booking(booking.reference)
     else:
