@@ -1,7 +1,9 @@
-"""Authorization helpers used by every blueprint.
+"""Authorization helpers used by every blueprint: who is signed in, and what they may reach.
 
-Role checks happen at the route (`@requires_role`), ownership checks at the data level
-(`owned_or_404`): another user's object answers 404, never its data.
+Views ask for the user through `signed_in_user()` (or `signed_in_user_or_none()` where a
+visitor may be anonymous), never through flask-login's proxy. Role checks happen at the route
+(`@requires_role`), ownership checks at the data level (`owned_or_404`): another user's object
+answers 404, never its data.
 """
 
 from __future__ import annotations
@@ -14,12 +16,25 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app.domain.accounts.models import Role
+from app.domain.accounts.models import Role, User
 from app.web.account import session_login
-from app.web.account.session_login import signed_in_user
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
+
+
+def signed_in_user_or_none() -> User | None:
+    """The signed-in user (the object itself, not flask-login's proxy), or None for a visitor."""
+    if not current_user.is_authenticated:
+        return None
+    return current_user._get_current_object()
+
+
+def signed_in_user() -> User:
+    """The signed-in user, in views behind `@requires_role` or `@login_required`."""
+    user = signed_in_user_or_none()
+    assert user is not None  # the route's sign-in check ran first
+    return user
 
 
 def requires_role(*roles: Role) -> Callable[[F], F]:
@@ -30,15 +45,16 @@ def requires_role(*roles: Role) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
+            user = signed_in_user_or_none()
+            if user is None:
                 return redirect(url_for("auth.login", next=request.full_path))
-            if current_user.role not in roles:
+            if user.role not in roles:
                 abort(403)
-            if current_user.needs_2fa and not current_user.has_2fa:
+            if user.needs_2fa and not user.has_2fa:
                 flash("Turn on two-factor authentication to reach your dashboard.", "warning")
                 return redirect(url_for("auth.two_factor_setup", next=request.full_path))
-            if current_user.needs_2fa and not current_user.second_factor_done:
-                return _second_factor_again()
+            if user.needs_2fa and not user.second_factor_done:
+                return _second_factor_again(user)
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
@@ -46,8 +62,7 @@ def requires_role(*roles: Role) -> Callable[[F], F]:
     return decorator
 
 
-def _second_factor_again() -> Response:
-    user = signed_in_user()
+def _second_factor_again(user: User) -> Response:
     next_url = request.full_path if request.method == "GET" else "/"
     session_login.end_login(user)
     session_login.begin_second_factor(user, remember=False, next_url=next_url, method="step-up")
@@ -62,7 +77,8 @@ def verified_email_required(view: F) -> F:
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if current_user.is_authenticated and current_user.email_verified_at is None:
+        user = signed_in_user_or_none()
+        if user is not None and user.email_verified_at is None:
             flash(
                 "Confirm your email address first: open the link we sent you, or send a new "
                 "one from this page.",

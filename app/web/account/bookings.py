@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from app.db import get_session
 from app.domain.base import utcnow
@@ -13,6 +13,7 @@ from app.domain.ticketing import bookings, holds
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.models import Booking
 from app.domain.ticketing.waitlist import leave_waitlist
+from app.web.authz import signed_in_user
 from app.web.error_status import http_status
 from app.web.public.booking import offer_settings
 
@@ -26,7 +27,7 @@ def index() -> ResponseReturnValue:
     now = utcnow()
     history = bookings.booking_history(
         get_session(),
-        user_id=current_user.id,
+        user_id=signed_in_user().id,
         now=now,
         past_page=request.args.get("page", 1, type=int),
     )
@@ -65,7 +66,7 @@ def detail(reference: str) -> ResponseReturnValue:
     """One booking: what it is for, its status and, while held, the time left."""
     booking = bookings.open_booking(
         get_session(),
-        user_id=current_user.id,
+        user_id=signed_in_user().id,
         reference=reference,
         now=utcnow(),
         offers=offer_settings(),
@@ -75,11 +76,16 @@ def detail(reference: str) -> ResponseReturnValue:
 
 def _act(reference: str, action: str) -> ResponseReturnValue:
     session = get_session()
-    booking = bookings.user_booking(session, user_id=current_user.id, reference=reference)
+    user_id = signed_in_user().id
+    booking = bookings.user_booking(session, user_id=user_id, reference=reference)
     try:
         if action == "cancel":
             bookings.cancel_booking(
-                session, booking, actor_id=current_user.id, now=utcnow(), offers=offer_settings()
+                session,
+                booking,
+                actor_id=user_id,
+                now=utcnow(),
+                offers=offer_settings(),
             )
             flash(f"Booking {booking.reference} is cancelled.", "success")
         else:
@@ -88,7 +94,7 @@ def _act(reference: str, action: str) -> ResponseReturnValue:
     except BookingError as error:
         session.rollback()
         return _render_detail(
-            bookings.user_booking(session, user_id=current_user.id, reference=reference),
+            bookings.user_booking(session, user_id=user_id, reference=reference),
             status=http_status(error),
             error=error.message,
         )
@@ -114,7 +120,7 @@ def claim(reference: str) -> ResponseReturnValue:
 def leave(entry_id: int) -> ResponseReturnValue:
     """Leave a waitlist (the global CSRF check guards every POST)."""
     try:
-        leave_waitlist(get_session(), user=current_user, entry_id=entry_id)
+        leave_waitlist(get_session(), user=signed_in_user(), entry_id=entry_id)
         flash("You left the waitlist.", "success")
     except BookingError as error:
         flash(error.message, "error")

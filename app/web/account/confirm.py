@@ -18,7 +18,8 @@ from app.domain.accounts.errors import AccountError, TooManyAttempts
 from app.domain.base import utcnow
 from app.web.account import attempts, notices, oauth
 from app.web.account.forms import ConfirmCodeForm, ConfirmPasswordForm, SendCodeForm, show_error
-from app.web.account.session_login import client_ip, safe_next, signed_in_user
+from app.web.account.session_login import client_ip, safe_next
+from app.web.authz import signed_in_user
 from app.web.error_status import http_status
 
 CODE_SENT = "code_sent"

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask import session as cookie_session
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required, logout_user
+from flask_login import login_required, logout_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -37,7 +37,8 @@ from app.web.account.forms import (
     PreferencesForm,
     show_error,
 )
-from app.web.account.session_login import client_ip, signed_in_user
+from app.web.account.session_login import client_ip
+from app.web.authz import signed_in_user
 from app.web.error_status import http_status
 
 bp = Blueprint("account_profile", __name__)
@@ -51,7 +52,7 @@ def _signed_in() -> None:
 
 def _preferences_form(form: PreferencesForm | None = None) -> PreferencesForm:
     if form is None:
-        prefs = current_user.preferences or {}
+        prefs = signed_in_user().preferences or {}
         form = PreferencesForm(
             categories=prefs.get("categories", []),
             home_city=prefs.get("home_city", ""),
@@ -162,7 +163,7 @@ def confirm_email(token: str) -> ResponseReturnValue:
         token,
         max_age=int(current_app.config["EMAIL_VERIFY_TTL_SECONDS"]),
         now=utcnow(),
-        keep_session_token=current_user.login_session_token,
+        keep_session_token=signed_in_user().login_session_token,
         ip=client_ip(),
     )
     mailer.send(
@@ -276,7 +277,7 @@ def end_other_sessions() -> ResponseReturnValue:
         get_session(),
         signed_in_user().id,
         now=utcnow(),
-        keep_token=current_user.login_session_token,
+        keep_token=signed_in_user().login_session_token,
     )
     flash(f"Logged out {count} other session{'s' if count != 1 else ''}.", "success")
     return redirect(url_for("account_profile.profile"))

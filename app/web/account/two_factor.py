@@ -18,7 +18,8 @@ from app.domain.base import utcnow
 from app.web.account import attempts, notices
 from app.web.account.confirm import confirm_first
 from app.web.account.forms import CodeForm, DisableTwoFactorForm, show_error
-from app.web.account.session_login import client_ip, safe_next, signed_in_user
+from app.web.account.session_login import client_ip, safe_next
+from app.web.authz import signed_in_user
 from app.web.error_status import http_status
 
 

@@ -11,8 +11,8 @@ from app.domain.accounts.errors import AccountError
 from app.domain.accounts.models import OrganizerApplication, Role, User
 from app.domain.base import utcnow
 from app.web.account import mailer
-from app.web.account.session_login import client_ip, signed_in_user
-from app.web.authz import requires_role
+from app.web.account.session_login import client_ip
+from app.web.authz import requires_role, signed_in_user
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin")
 

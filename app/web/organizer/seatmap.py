@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, SelectMultipleField, TextAreaField
@@ -31,7 +30,7 @@ from app.domain.ticketing.seatmap import (
     replace_layout,
 )
 from app.domain.ticketing.seatmap_view import seat_map_view
-from app.web.authz import owned_or_404, requires_role
+from app.web.authz import owned_or_404, requires_role, signed_in_user
 from app.web.error_status import http_status
 from app.web.public.booking import offer_settings
 
@@ -68,7 +67,7 @@ class SeatEditForm(FlaskForm):
 
 def _own_event(event_id: int) -> Event:
     return owned_or_404(
-        get_session().get(Event, event_id), current_user.id, owner_attr="organizer_id"
+        get_session().get(Event, event_id), signed_in_user().id, owner_attr="organizer_id"
     )
 
 
@@ -141,7 +140,7 @@ def save_layout(event_id: int) -> ResponseReturnValue:
             event=event,
             text=form.layout.data,
             new_seat_tier=_event_tier(event, form.new_seat_tier.data),
-            actor_id=current_user.id,
+            actor_id=signed_in_user().id,
             now=utcnow(),
             offers=offer_settings(),
         )
@@ -178,7 +177,7 @@ def edit_seats(event_id: int) -> ResponseReturnValue:
             seat_ids=form.seat.data,
             row_seat_ids=form.row.data,
             tier=_event_tier(event, form.tier.data),
-            actor_id=current_user.id,
+            actor_id=signed_in_user().id,
             now=utcnow(),
             offers=offer_settings(),
         )

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -37,7 +36,7 @@ from app.domain.ticketing import tiers as tier_service
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.models import TicketTier, TierKind
 from app.domain.ticketing.waitlist import event_waitlists
-from app.web.authz import owned_or_404, requires_role
+from app.web.authz import owned_or_404, requires_role, signed_in_user
 from app.web.error_status import http_status
 from app.web.public.booking import offer_settings
 
@@ -150,7 +149,7 @@ def _to_local(moment: datetime | None, tz: str) -> datetime | None:
 
 def _own_event(event_id: int) -> Event:
     return owned_or_404(
-        get_session().get(Event, event_id), current_user.id, owner_attr="organizer_id"
+        get_session().get(Event, event_id), signed_in_user().id, owner_attr="organizer_id"
     )
 
 
@@ -196,7 +195,7 @@ def _save(event: Event, form: TierForm, tier: TicketTier | None) -> ResponseRetu
                 session,
                 event=event,
                 data=data,
-                actor_id=current_user.id,
+                actor_id=signed_in_user().id,
                 now=utcnow(),
                 offers=offer_settings(),
             )
@@ -206,7 +205,7 @@ def _save(event: Event, form: TierForm, tier: TicketTier | None) -> ResponseRetu
                 session,
                 tier=tier,
                 data=data,
-                actor_id=current_user.id,
+                actor_id=signed_in_user().id,
                 now=utcnow(),
                 offers=offer_settings(),
             )
@@ -263,7 +262,9 @@ def delete(event_id: int, tier_id: int) -> ResponseReturnValue:
     event = _own_event(event_id)
     tier = _own_tier(event, tier_id)
     try:
-        tier_service.delete_tier(get_session(), tier=tier, actor_id=current_user.id, now=utcnow())
+        tier_service.delete_tier(
+            get_session(), tier=tier, actor_id=signed_in_user().id, now=utcnow()
+        )
         flash("Ticket type deleted.", "success")
     except BookingError as error:
         flash(error.message, "error")

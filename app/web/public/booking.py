@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -23,7 +22,7 @@ from app.domain.ticketing.access_codes import GuessLimits
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.hoarding import HoldRules
 from app.domain.ticketing.waitlist import OfferSettings, join_waitlist_by_id
-from app.web.authz import verified_email_required
+from app.web.authz import signed_in_user_or_none, verified_email_required
 from app.web.error_status import http_status
 from app.web.network import booking_wait, busy_network_message, client_network
 
@@ -73,7 +72,8 @@ def _unlock(event_id: int, code: str | None) -> frozenset[int]:
     `too_many_guesses` (and compares nothing) while either guessed wrong too often."""
     if not code:
         return frozenset()
-    user_id = current_user.id if current_user.is_authenticated else None
+    user = signed_in_user_or_none()
+    user_id = user.id if user else None
     network = client_network()
     unlocked = access_codes.unlock(
         get_session(),
@@ -176,7 +176,8 @@ def book(event_id: int) -> ResponseReturnValue:
     """Hold tickets of one tier; success goes to the booking page."""
     if wait := booking_wait():
         return _network_busy(event_id, wait)
-    if not current_user.is_authenticated:
+    user = signed_in_user_or_none()
+    if user is None:
         return _login_first(event_id)
     form = BookingForm()
     if not form.validate():
@@ -187,7 +188,7 @@ def book(event_id: int) -> ResponseReturnValue:
         unlocked = _unlock(event_id, code)
         booking = allocation.hold_tier(
             get_session(),
-            user=current_user,
+            user=user,
             event_id=event_id,
             tier_id=form.tier_id.data,
             quantity=form.quantity.data,
@@ -208,7 +209,8 @@ def join(event_id: int) -> ResponseReturnValue:
     """Join a sold-out tier's waitlist."""
     if wait := booking_wait():
         return _network_busy(event_id, wait)
-    if not current_user.is_authenticated:
+    user = signed_in_user_or_none()
+    if user is None:
         return _login_first(event_id)
     form = BookingForm()
     event = _event_or_404(event_id)
@@ -220,7 +222,7 @@ def join(event_id: int) -> ResponseReturnValue:
         unlocked = _unlock(event_id, code)
         entry = join_waitlist_by_id(
             get_session(),
-            user=current_user,
+            user=user,
             event_id=event_id,
             tier_id=form.tier_id.data,
             quantity=form.quantity.data,

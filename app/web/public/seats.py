@@ -18,7 +18,6 @@ from typing import TypeVar
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
@@ -38,7 +37,7 @@ from app.domain.ticketing.errors import (
 )
 from app.domain.ticketing.on_sale import EventOnSale, load_event_on_sale
 from app.domain.ticketing.seatmap_view import SeatCell, SeatState, seat_cells
-from app.web.authz import verified_email_required
+from app.web.authz import signed_in_user_or_none, verified_email_required
 from app.web.error_status import http_status
 from app.web.network import booking_wait, busy_network_message
 from app.web.public.booking import hold_rules, offer_settings
@@ -201,7 +200,8 @@ def hold_chosen(event_id: int) -> ResponseReturnValue:
     """Hold exactly the seats ticked on the map."""
     if wait := booking_wait():
         return _network_busy(event_id, wait, best=False)
-    if not current_user.is_authenticated:
+    user = signed_in_user_or_none()
+    if user is None:
         return _login_first(event_id)
     # A lean read of the event (the hot path of a rush); pages that need more load it whole.
     event = _seated_or_404(load_event_on_sale(get_session(), event_id))
@@ -219,7 +219,7 @@ def hold_chosen(event_id: int) -> ResponseReturnValue:
     try:
         booking = hold_units(
             session,
-            user=current_user,
+            user=user,
             event=event,
             tier=None,
             quantity=len(form.seat.data),
@@ -235,7 +235,7 @@ def hold_chosen(event_id: int) -> ResponseReturnValue:
         taken = _taken_cells(event_id, error.seat_ids)
         names = " and ".join(cell.name for cell in taken)
         offer = nearest_alternative(
-            session, event_id=event_id, seat_ids=form.seat.data, buyer_id=current_user.id
+            session, event_id=event_id, seat_ids=form.seat.data, buyer_id=user.id
         )
         message = f"Sorry, {names} {'was' if len(taken) == 1 else 'were'} just taken."
         message += " These are free nearby:" if offer else " Please pick other seats."
@@ -258,7 +258,8 @@ def hold_best(event_id: int) -> ResponseReturnValue:
     """Hold the best free seats of one price zone, side by side."""
     if wait := booking_wait():
         return _network_busy(event_id, wait, best=True)
-    if not current_user.is_authenticated:
+    user = signed_in_user_or_none()
+    if user is None:
         return _login_first(event_id)
     form = BestSeatsForm()
     session = get_session()
@@ -266,7 +267,7 @@ def hold_best(event_id: int) -> ResponseReturnValue:
         try:
             booking = hold_best_by_id(
                 session,
-                user=current_user,
+                user=user,
                 event_id=event_id,
                 tier_id=form.tier_id.data,
                 quantity=form.quantity.data,
