@@ -2,8 +2,8 @@
 
 Views ask for the user through `signed_in_user()` (or `signed_in_user_or_none()` where a
 visitor may be anonymous), never through flask-login's proxy. Role checks happen at the route
-(`@requires_role`), ownership checks at the data level (`owned_or_404`): another user's object
-answers 404, never its data.
+(`@requires_role`), ownership checks at the data level (`owned_or_404` and the event loaders
+below): another user's object, or an event the public may not see, answers 404, never its data.
 """
 
 from __future__ import annotations
@@ -16,11 +16,19 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.db import get_session
 from app.domain.accounts.models import Role, User
+from app.domain.base import NotFound
+from app.domain.events.editing import get_organizer_event
+from app.domain.events.models import Event, EventStatus
+from app.domain.events.visibility import PUBLIC_STATUSES
+from app.domain.ticketing.on_sale import EventOnSale
 from app.web.account import session_login
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
+E = TypeVar("E", Event, EventOnSale)
+PUBLISHED = frozenset({EventStatus.PUBLISHED})
 
 
 def signed_in_user_or_none() -> User | None:
@@ -99,3 +107,24 @@ def owned_or_404(obj: T | None, user_id: int | None, *, owner_attr: str = "user_
     if obj is None or user_id is None or getattr(obj, owner_attr) != user_id:
         abort(404)
     return obj
+
+
+def published_or_404(event: E | None, *, closed_too: bool = False) -> E:
+    """`event` when it is published; with `closed_too` also when it was cancelled or is over
+    (it keeps its public page, e.g. a closed ticket panel). Anything else, a draft included,
+    is "not found"."""
+    allowed = PUBLIC_STATUSES if closed_too else PUBLISHED
+    if event is None or event.status not in allowed:
+        raise NotFound("We could not find that event.")
+    return event
+
+
+def published_event_or_404(event_id: int, *, closed_too: bool = False) -> Event:
+    """The event `event_id` for the public pages: see `published_or_404`."""
+    return published_or_404(get_session().get(Event, event_id), closed_too=closed_too)
+
+
+def organizer_event_or_404(event_id: int) -> Event:
+    """The event `event_id` when the signed-in organizer owns it; anyone else's is "not found"
+    (routes behind `@requires_role(Role.ORGANIZER)`)."""
+    return get_organizer_event(get_session(), event_id, signed_in_user().id)

@@ -23,7 +23,6 @@ from app.domain.events.editing import (
     delete_event,
     duplicate_event,
     events_by_status,
-    get_organizer_event,
     time_zone_names,
     update_event,
     validate_event_input,
@@ -31,7 +30,7 @@ from app.domain.events.editing import (
 from app.domain.events.errors import EventError, EventInvalid
 from app.domain.events.lifecycle import cancel_event, submit_event
 from app.domain.events.models import Event, EventRevision, EventStatus, RevisionStatus
-from app.web.authz import requires_role, signed_in_user
+from app.web.authz import organizer_event_or_404, requires_role, signed_in_user
 from app.web.organizer.event_form import EventForm, build_form, read_form, show_errors
 from app.web.public.events import current_storage
 
@@ -46,10 +45,6 @@ DASHBOARD_ORDER = (
     EventStatus.CANCELLED,
     EventStatus.COMPLETED,
 )
-
-
-def _own_event(event_id: int) -> Event:
-    return get_organizer_event(get_session(), event_id, signed_in_user().id)
 
 
 def _edit_url(event: Event) -> str:
@@ -139,7 +134,7 @@ def create() -> Response | tuple[str, int]:
 def edit(event_id: int) -> tuple[str, int]:
     """The event form, filled in (with the changes waiting for review, if any)."""
     session = get_session()
-    event = _own_event(event_id)
+    event = organizer_event_or_404(event_id)
     pending = None
     if event.status == EventStatus.PUBLISHED:
         pending = revisions.pending_revision(session, event.id)
@@ -152,7 +147,7 @@ def edit(event_id: int) -> tuple[str, int]:
 def update(event_id: int) -> Response | tuple[str, int]:
     """Save changes (a published event's material ones go to review)."""
     session = get_session()
-    event = _own_event(event_id)
+    event = organizer_event_or_404(event_id)
     form = build_form(list_categories(session), event=event)
     saved, revision = _save(
         form, lambda data: update_event(session, event, data, actor=signed_in_user(), now=utcnow())
@@ -176,7 +171,7 @@ def _act(event_id: int, action: str) -> Response:
     """Run a lifecycle action; a refusal is shown as a message on the dashboard."""
     session = get_session()
     user = signed_in_user()
-    event = _own_event(event_id)
+    event = organizer_event_or_404(event_id)
     now = utcnow()
     try:
         if action == "submit":

@@ -30,7 +30,7 @@ from app.domain.ticketing.seatmap import (
     replace_layout,
 )
 from app.domain.ticketing.seatmap_view import seat_map_view
-from app.web.authz import owned_or_404, requires_role, signed_in_user
+from app.web.authz import organizer_event_or_404, requires_role, signed_in_user
 from app.web.error_status import http_status
 from app.web.public.booking import offer_settings
 
@@ -63,12 +63,6 @@ class SeatEditForm(FlaskForm):
     tier = SelectField("Price zone", coerce=int, validate_choice=False)
     seat = SelectMultipleField("Seats", coerce=int, validate_choice=False)
     row = SelectMultipleField("Rows", coerce=int, validate_choice=False)
-
-
-def _own_event(event_id: int) -> Event:
-    return owned_or_404(
-        get_session().get(Event, event_id), signed_in_user().id, owner_attr="organizer_id"
-    )
 
 
 def _tier_choices(event: Event, *, none_label: str) -> list[SelectChoice]:
@@ -123,14 +117,14 @@ def _back_to_editor(event: Event) -> ResponseReturnValue:
 @requires_role(Role.ORGANIZER)
 def editor(event_id: int) -> ResponseReturnValue:
     """The seat map editor (`?section=N` for one section of a large venue)."""
-    return _editor(_own_event(event_id))
+    return _editor(organizer_event_or_404(event_id))
 
 
 @bp.post("/layout")
 @requires_role(Role.ORGANIZER)
 def save_layout(event_id: int) -> ResponseReturnValue:
     """Replace the layout; seats that stay keep their zone, flags and bookings."""
-    event = _own_event(event_id)
+    event = organizer_event_or_404(event_id)
     form = LayoutForm()
     if not form.validate():
         return _editor(event, status=422, layout_form=form)
@@ -162,7 +156,7 @@ def save_layout(event_id: int) -> ResponseReturnValue:
 @requires_role(Role.ORGANIZER)
 def edit_seats(event_id: int) -> ResponseReturnValue:
     """Apply one action to the ticked seats and rows."""
-    event = _own_event(event_id)
+    event = organizer_event_or_404(event_id)
     form = SeatEditForm()
     form.tier.choices = _tier_choices(event, none_label="")
     if not form.validate():

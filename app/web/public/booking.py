@@ -14,15 +14,18 @@ from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.db import get_db, get_session
-from app.domain.base import NotFound, utcnow
+from app.domain.base import utcnow
 from app.domain.events.models import Event
-from app.domain.events.visibility import PUBLIC_STATUSES
 from app.domain.ticketing import access_codes, allocation, catalog
 from app.domain.ticketing.access_codes import GuessLimits
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.hoarding import HoldRules
 from app.domain.ticketing.waitlist import OfferSettings, join_waitlist_by_id
-from app.web.authz import signed_in_user_or_none, verified_email_required
+from app.web.authz import (
+    published_event_or_404,
+    signed_in_user_or_none,
+    verified_email_required,
+)
 from app.web.error_status import http_status
 from app.web.network import booking_wait, busy_network_message, client_network
 
@@ -56,14 +59,6 @@ def offer_settings() -> OfferSettings:
 
 def hold_rules() -> HoldRules:
     return HoldRules.from_config(current_app.config)
-
-
-def _event_or_404(event_id: int) -> Event:
-    """A public event (a cancelled or past one answers with its closed ticket panel)."""
-    event = get_session().get(Event, event_id)
-    if event is None or event.status not in PUBLIC_STATUSES:
-        raise NotFound("We could not find that event.")
-    return event
 
 
 def _unlock(event_id: int, code: str | None) -> frozenset[int]:
@@ -121,7 +116,7 @@ def _refusal(
     # While guessing is blocked the code was not compared: say nothing about it.
     shown = None if error.code == "too_many_guesses" else code
     return _panel_response(
-        _event_or_404(event_id),
+        published_event_or_404(event_id, closed_too=True),
         status=http_status(error),
         error=error.message,
         error_tier_id=tier_id,
@@ -133,7 +128,7 @@ def _refusal(
 @bp.get("/events/<int:event_id>/tickets")
 def tickets(event_id: int) -> ResponseReturnValue:
     """The ticket panel on its own page; `?code=` reveals hidden tiers."""
-    event = _event_or_404(event_id)
+    event = published_event_or_404(event_id, closed_too=True)
     form = AccessCodeForm(request.args)
     code = form.code.data if form.validate() else None
     try:
@@ -165,7 +160,9 @@ def _login_first(event_id: int) -> ResponseReturnValue:
 
 def _network_busy(event_id: int, wait: int) -> ResponseReturnValue:
     page, status = _panel_response(
-        _event_or_404(event_id), status=429, error=busy_network_message(wait)
+        published_event_or_404(event_id, closed_too=True),
+        status=429,
+        error=busy_network_message(wait),
     )
     return page, status, {"Retry-After": str(wait)}
 
@@ -181,7 +178,9 @@ def book(event_id: int) -> ResponseReturnValue:
         return _login_first(event_id)
     form = BookingForm()
     if not form.validate():
-        return _panel_response(_event_or_404(event_id), status=422, error=_form_problem(form))
+        return _panel_response(
+            published_event_or_404(event_id, closed_too=True), status=422, error=_form_problem(form)
+        )
     code = form.access_code.data or None
     unlocked: frozenset[int] = frozenset()
     try:
@@ -213,7 +212,7 @@ def join(event_id: int) -> ResponseReturnValue:
     if user is None:
         return _login_first(event_id)
     form = BookingForm()
-    event = _event_or_404(event_id)
+    event = published_event_or_404(event_id, closed_too=True)
     if not form.validate():
         return _panel_response(event, status=422, error=_form_problem(form))
     code = form.access_code.data or None

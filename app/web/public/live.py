@@ -17,10 +17,9 @@ from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.db import get_session
 from app.domain.base import NotFound
-from app.domain.events.models import Event, EventStatus
 from app.live import hub_for
+from app.web.authz import published_event_or_404
 from app.web.errors import render_refusal
 from app.web.public.live_fragments import (
     fragments_for,
@@ -34,17 +33,10 @@ bp = Blueprint("public_live", __name__)
 log = logging.getLogger(__name__)
 
 
-def _published_event_or_404(event_id: int) -> Event:
-    event = get_session().get(Event, event_id)
-    if event is None or event.status != EventStatus.PUBLISHED:
-        raise NotFound("We could not find that event.")
-    return event
-
-
 @bp.get("/events/<int:event_id>/live")
 def stream(event_id: int) -> ResponseReturnValue:
     """`availability` events with the fresh counts (and seat rows, with `?seats=1`)."""
-    _published_event_or_404(event_id)
+    published_event_or_404(event_id)
     seats = requested_seats(request.args.get("seats"))
     section = requested_part(request.args.get("section"))
     since = request.headers.get("Last-Event-ID")
@@ -103,7 +95,7 @@ def stream(event_id: int) -> ResponseReturnValue:
 @bp.get("/events/<int:event_id>/availability")
 def availability(event_id: int) -> ResponseReturnValue:
     """The stream's message as one fragment: counts (and the seat grid with `?seats=1`)."""
-    _published_event_or_404(event_id)
+    published_event_or_404(event_id)
     snapshot = fragments_for(current_app).snapshot(
         event_id,
         seats=requested_seats(request.args.get("seats")),

@@ -25,7 +25,7 @@ from wtforms.validators import InputRequired, NumberRange
 
 from app.db import get_session
 from app.domain.base import NotFound, utcnow
-from app.domain.events.models import Event, EventStatus
+from app.domain.events.models import Event
 from app.domain.ticketing.allocation import MAX_SEATS_PER_ORDER, hold_units
 from app.domain.ticketing.best_seats import hold_best_by_id, nearest_alternative
 from app.domain.ticketing.errors import (
@@ -37,7 +37,12 @@ from app.domain.ticketing.errors import (
 )
 from app.domain.ticketing.on_sale import EventOnSale, load_event_on_sale
 from app.domain.ticketing.seatmap_view import SeatCell, SeatState, seat_cells
-from app.web.authz import signed_in_user_or_none, verified_email_required
+from app.web.authz import (
+    published_event_or_404,
+    published_or_404,
+    signed_in_user_or_none,
+    verified_email_required,
+)
 from app.web.error_status import http_status
 from app.web.network import booking_wait, busy_network_message
 from app.web.public.booking import hold_rules, offer_settings
@@ -86,11 +91,11 @@ def _hold(seats: list[OfferedSeat]) -> str:
 
 def seated_event_or_404(event_id: int) -> Event:
     """A published seated event; anything else is "not found"."""
-    return _seated_or_404(get_session().get(Event, event_id))
+    return _seated_or_404(published_event_or_404(event_id))
 
 
-def _seated_or_404(event: E | None) -> E:
-    if event is None or event.status != EventStatus.PUBLISHED or not event.is_seated:
+def _seated_or_404(event: E) -> E:
+    if not event.is_seated:
         raise NotFound("We could not find that event.")
     return event
 
@@ -204,7 +209,7 @@ def hold_chosen(event_id: int) -> ResponseReturnValue:
     if user is None:
         return _login_first(event_id)
     # A lean read of the event (the hot path of a rush); pages that need more load it whole.
-    event = _seated_or_404(load_event_on_sale(get_session(), event_id))
+    event = _seated_or_404(published_or_404(load_event_on_sale(get_session(), event_id)))
     form = SeatPickForm()
     section = request.form.get("section", type=int)
 
