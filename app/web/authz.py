@@ -24,6 +24,7 @@ from app.domain.events.models import Event, EventStatus
 from app.domain.events.visibility import PUBLIC_STATUSES
 from app.domain.ticketing.on_sale import EventOnSale
 from app.web.account import session_login
+from app.web.htmx import full_page_redirect
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -92,10 +93,7 @@ def verified_email_required(view: F) -> F:
                 "one from this page.",
                 "warning",
             )
-            target = url_for("account_profile.profile")
-            if request.headers.get("HX-Request"):
-                return "", 204, {"HX-Redirect": target}
-            return redirect(target, 303)
+            return full_page_redirect(url_for("account_profile.profile"))
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

@@ -15,6 +15,7 @@ from app.domain.ticketing.models import Booking
 from app.domain.ticketing.waitlist import leave_waitlist
 from app.web.authz import signed_in_user
 from app.web.error_status import http_status
+from app.web.htmx import render_page_or_fragment
 from app.web.public.booking import offer_settings
 
 bp = Blueprint("account_bookings", __name__, url_prefix="/account")
@@ -44,13 +45,9 @@ def _render_detail(
 ) -> ResponseReturnValue:
     now = utcnow()
     remaining = holds.hold_remaining(booking, now)
-    template = (
-        "account/_booking_detail.html"
-        if request.headers.get("HX-Request")
-        else "account/booking_detail.html"
-    )
-    return render_template(
-        template,
+    return render_page_or_fragment(
+        "account/booking_detail.html",
+        "account/_booking_detail.html",
         booking=booking,
         seats=bookings.seat_labels(get_session(), booking),
         status=bookings.display_status(booking, now),

@@ -7,7 +7,7 @@ htmx swaps the editor in place. Another organizer's event answers 404.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -32,6 +32,7 @@ from app.domain.ticketing.seatmap import (
 from app.domain.ticketing.seatmap_view import seat_map_view
 from app.web.authz import organizer_event_or_404, requires_role, signed_in_user
 from app.web.error_status import http_status
+from app.web.htmx import render_page_or_fragment
 from app.web.public.booking import offer_settings
 
 bp = Blueprint("organizer_seatmap", __name__, url_prefix="/organizer/events/<int:event_id>/seats")
@@ -104,8 +105,10 @@ def _editor(
         "edit_form": edit_form,
         "edit_error": edit_error,
     }
-    template = "organizer/_seatmap_editor.html" if request.headers.get("HX-Request") else None
-    return render_template(template or "organizer/seatmap.html", **context), status
+    page = render_page_or_fragment(
+        "organizer/seatmap.html", "organizer/_seatmap_editor.html", **context
+    )
+    return page, status
 
 
 def _back_to_editor(event: Event) -> ResponseReturnValue:

@@ -7,7 +7,7 @@ answer other than success. htmx requests get the panel fragment back.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField
@@ -27,6 +27,7 @@ from app.web.authz import (
     verified_email_required,
 )
 from app.web.error_status import http_status
+from app.web.htmx import full_page_redirect, render_page_or_fragment
 from app.web.network import booking_wait, busy_network_message, client_network
 
 bp = Blueprint("public_booking", __name__)
@@ -104,8 +105,10 @@ def _panel_response(
         "access_code": code if unlocked else None,
         "code_rejected": bool(code) and not unlocked,
     }
-    template = "public/_ticket_panel.html" if request.headers.get("HX-Request") else None
-    return render_template(template or "public/booking_tickets.html", **context), status
+    page = render_page_or_fragment(
+        "public/booking_tickets.html", "public/_ticket_panel.html", **context
+    )
+    return page, status
 
 
 def _refusal(
@@ -146,16 +149,10 @@ def _form_problem(form: BookingForm) -> str:
     return "Please check your choice and try again."
 
 
-def _redirect(target: str) -> ResponseReturnValue:
-    if request.headers.get("HX-Request"):
-        return "", 204, {"HX-Redirect": target}
-    return redirect(target, 303)
-
-
 def _login_first(event_id: int) -> ResponseReturnValue:
     """Anonymous buyers log in and come back to the tickets (a POST cannot be replayed)."""
     flash("Please log in to book tickets.", "info")
-    return _redirect(url_for("auth.login", next=url_for(".tickets", event_id=event_id)))
+    return full_page_redirect(url_for("auth.login", next=url_for(".tickets", event_id=event_id)))
 
 
 def _network_busy(event_id: int, wait: int) -> ResponseReturnValue:
@@ -199,7 +196,7 @@ def book(event_id: int) -> ResponseReturnValue:
         )
     except BookingError as error:
         return _refusal(event_id, error, tier_id=form.tier_id.data, code=code, unlocked=unlocked)
-    return _redirect(url_for("account_bookings.detail", reference=booking.reference))
+    return full_page_redirect(url_for("account_bookings.detail", reference=booking.reference))
 
 
 @bp.post("/events/<int:event_id>/waitlist")
@@ -234,4 +231,4 @@ def join(event_id: int) -> ResponseReturnValue:
         f"You are on the waitlist for {entry.tier.name}. We will email you when tickets free up.",
         "success",
     )
-    return _redirect(url_for("account_bookings.index") + "#waitlist")
+    return full_page_redirect(url_for("account_bookings.index") + "#waitlist")

@@ -34,6 +34,7 @@ from app.domain.events.visibility import holds_ticket, visible_event
 from app.domain.ticketing.catalog import ticket_panel
 from app.integrations.storage import Storage, is_media_key, storage_from_config
 from app.web.authz import requires_role, signed_in_user_or_none, verified_email_required
+from app.web.htmx import render_page_or_fragment
 from app.web.links import absolute_url
 
 bp = Blueprint("public_events", __name__)
@@ -74,11 +75,9 @@ def index() -> str:
         zone=current_app.config["EVENTS_DISPLAY_TZ"],
         notices=notices,
     )
-    partial = request.headers.get("HX-Request") and not request.headers.get(
-        "HX-History-Restore-Request"
-    )
-    return render_template(
-        "public/_event_results.html" if partial else "public/events.html",
+    return render_page_or_fragment(
+        "public/events.html",
+        "public/_event_results.html",
         page=page,
         params=page.params,
         categories=categories,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
@@ -44,6 +44,7 @@ from app.web.authz import (
     verified_email_required,
 )
 from app.web.error_status import http_status
+from app.web.htmx import full_page_redirect, render_page_or_fragment, wants_fragment
 from app.web.network import booking_wait, busy_network_message
 from app.web.public.booking import hold_rules, offer_settings
 from app.web.public.live_fragments import fragments_for, requested_part
@@ -130,8 +131,7 @@ def seat_page(
         "best_answer": best_answer,
         "pick_answer": pick_answer,
     }
-    template = "public/_seatmap.html" if request.headers.get("HX-Request") else None
-    return render_template(template or "public/seatmap.html", **context), status
+    return render_page_or_fragment("public/seatmap.html", "public/_seatmap.html", **context), status
 
 
 @bp.get("/events/<int:event_id>/seats")
@@ -144,17 +144,11 @@ def page(event_id: int) -> ResponseReturnValue:
 
 def _login_first(event_id: int) -> ResponseReturnValue:
     flash("Please log in to choose seats.", "info")
-    target = url_for("auth.login", next=url_for(".page", event_id=event_id))
-    if request.headers.get("HX-Request"):
-        return "", 204, {"HX-Redirect": target}
-    return redirect(target, 303)
+    return full_page_redirect(url_for("auth.login", next=url_for(".page", event_id=event_id)))
 
 
 def _to_booking(reference: str) -> ResponseReturnValue:
-    target = url_for("account_bookings.detail", reference=reference)
-    if request.headers.get("HX-Request"):
-        return "", 204, {"HX-Redirect": target}
-    return redirect(target, 303)
+    return full_page_redirect(url_for("account_bookings.detail", reference=reference))
 
 
 def _first_error(form: FlaskForm) -> str:
@@ -173,7 +167,7 @@ def _answer(
     """A refusal: for htmx the answer alone (plus the taken seats greyed out), else the page.
     Takes the event's id: after a rollback the event object would be read again."""
     target = "best" if best else "pick"
-    if request.headers.get("HX-Request"):
+    if wants_fragment():
         context = {"event_id": event_id, "answer": answer, "target": target}
         return render_template("public/_seat_answer.html", **context), status
     event = seated_event_or_404(event_id)
