@@ -127,3 +127,8 @@ def test_every_domain_error_in_the_app_is_covered() -> None:
 def test_the_domain_knows_no_http_statuses() -> None:
     for cls in {DomainError} | _subclasses(DomainError):
         assert "status" not in vars(cls), cls
+
+
+def test_a_code_counts_within_its_own_family_only() -> None:
+    assert http_status(AccountError("Not a booking.", code="sold_out")) == 422
+    assert http_status(DomainError("Not a stream.", code=TooManyStreams.PROCESS_FULL)) == 400
