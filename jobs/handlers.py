@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.domain.notifications.mail import EMAIL_TOPIC
 from app.domain.payments.refunds import REFUND_CANCELLED_EVENT_TOPIC, SEND_REFUND_TOPIC
 from app.integrations import mail
+from app.integrations.payments.demo import WEBHOOK_TOPIC as DEMO_WEBHOOK_TOPIC
 from jobs import payment_tasks
 
 # A handler gets the delivering transaction's session (what it writes commits with the
@@ -32,7 +33,7 @@ HANDLERS: dict[str, Handler] = {
     SEND_REFUND_TOPIC: payment_tasks.send_refund,
     REFUND_CANCELLED_EVENT_TOPIC: payment_tasks.refund_cancelled_event,
     payment_tasks.RECONCILE_TOPIC: payment_tasks.reconcile,
-    payment_tasks.DEMO_WEBHOOK_TOPIC: payment_tasks.deliver_demo_webhook,
+    DEMO_WEBHOOK_TOPIC: payment_tasks.deliver_demo_webhook,
 }
 
 

@@ -51,7 +51,6 @@ class DomainError(Exception):
     """Root of every error a service raises; `message` is safe to show to the user."""
 
     code = "error"
-    status = 400
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -64,16 +63,13 @@ class NotFound(DomainError):
     """The object does not exist or does not belong to the caller (never leak which)."""
 
     code = "not_found"
-    status = 404
 
 
 class Forbidden(DomainError):
     code = "forbidden"
-    status = 403
 
 
 class Busy(DomainError):
     """Lock contention: the user should simply try again."""
 
     code = "busy"
-    status = 409

@@ -23,7 +23,6 @@ DEFAULT_EXPONENT = 2
 
 class MoneyError(DomainError):
     code = "bad_amount"
-    status = 422
 
 
 def exponent(currency: str) -> int:

@@ -30,7 +30,6 @@ KEY_PATTERN = re.compile(r"^(covers|speakers)/[0-9a-f]{40}\.jpg$")
 
 class ImageRejected(DomainError):
     code = "image_rejected"
-    status = 422
 
 
 @dataclass(frozen=True)

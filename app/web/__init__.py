@@ -22,9 +22,13 @@ BLUEPRINT_MODULES = (
     "app.web.account.profile",
     "app.web.account.bookings",
     "app.web.account.dev_outbox",
+    "app.web.payments.buyer",
+    "app.web.payments.demo_checkout",
+    "app.web.payments.webhooks",
     "app.web.organizer.events",
     "app.web.organizer.tiers",
     "app.web.organizer.seatmap",
+    "app.web.organizer.payments",
     "app.web.admin.users",
     "app.web.admin.moderation",
 )

@@ -1,7 +1,9 @@
-"""Authorization helpers used by every blueprint.
+"""Authorization helpers used by every blueprint: who is signed in, and what they may reach.
 
-Role checks happen at the route (`@requires_role`), ownership checks at the data level
-(`owned_or_404`): another user's object answers 404, never its data.
+Views ask for the user through `signed_in_user()` (or `signed_in_user_or_none()` where a
+visitor may be anonymous), never through flask-login's proxy. Role checks happen at the route
+(`@requires_role`), ownership checks at the data level (`owned_or_404` and the event loaders
+below): another user's object, or an event the public may not see, answers 404, never its data.
 """
 
 from __future__ import annotations
@@ -14,12 +16,34 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app.domain.accounts.models import Role
+from app.db import get_session
+from app.domain.accounts.models import Role, User
+from app.domain.base import NotFound
+from app.domain.events.editing import get_organizer_event
+from app.domain.events.models import Event, EventStatus
+from app.domain.events.visibility import PUBLIC_STATUSES
+from app.domain.ticketing.on_sale import EventOnSale
 from app.web.account import session_login
-from app.web.account.session_login import signed_in_user
+from app.web.htmx import full_page_redirect
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
+E = TypeVar("E", Event, EventOnSale)
+PUBLISHED = frozenset({EventStatus.PUBLISHED})
+
+
+def signed_in_user_or_none() -> User | None:
+    """The signed-in user (the object itself, not flask-login's proxy), or None for a visitor."""
+    if not current_user.is_authenticated:
+        return None
+    return current_user._get_current_object()
+
+
+def signed_in_user() -> User:
+    """The signed-in user, in views behind `@requires_role` or `@login_required`."""
+    user = signed_in_user_or_none()
+    assert user is not None  # the route's sign-in check ran first
+    return user
 
 
 def requires_role(*roles: Role) -> Callable[[F], F]:
@@ -30,15 +54,16 @@ def requires_role(*roles: Role) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
+            user = signed_in_user_or_none()
+            if user is None:
                 return redirect(url_for("auth.login", next=request.full_path))
-            if current_user.role not in roles:
+            if user.role not in roles:
                 abort(403)
-            if current_user.needs_2fa and not current_user.has_2fa:
+            if user.needs_2fa and not user.has_2fa:
                 flash("Turn on two-factor authentication to reach your dashboard.", "warning")
                 return redirect(url_for("auth.two_factor_setup", next=request.full_path))
-            if current_user.needs_2fa and not current_user.second_factor_done:
-                return _second_factor_again()
+            if user.needs_2fa and not user.second_factor_done:
+                return _second_factor_again(user)
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
@@ -46,8 +71,7 @@ def requires_role(*roles: Role) -> Callable[[F], F]:
     return decorator
 
 
-def _second_factor_again() -> Response:
-    user = signed_in_user()
+def _second_factor_again(user: User) -> Response:
     next_url = request.full_path if request.method == "GET" else "/"
     session_login.end_login(user)
     session_login.begin_second_factor(user, remember=False, next_url=next_url, method="step-up")
@@ -62,16 +86,14 @@ def verified_email_required(view: F) -> F:
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if current_user.is_authenticated and current_user.email_verified_at is None:
+        user = signed_in_user_or_none()
+        if user is not None and user.email_verified_at is None:
             flash(
                 "Confirm your email address first: open the link we sent you, or send a new "
                 "one from this page.",
                 "warning",
             )
-            target = url_for("account_profile.profile")
-            if request.headers.get("HX-Request"):
-                return "", 204, {"HX-Redirect": target}
-            return redirect(target, 303)
+            return full_page_redirect(url_for("account_profile.profile"))
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
@@ -83,3 +105,24 @@ def owned_or_404(obj: T | None, user_id: int | None, *, owner_attr: str = "user_
     if obj is None or user_id is None or getattr(obj, owner_attr) != user_id:
         abort(404)
     return obj
+
+
+def published_or_404(event: E | None, *, closed_too: bool = False) -> E:
+    """`event` when it is published; with `closed_too` also when it was cancelled or is over
+    (it keeps its public page, e.g. a closed ticket panel). Anything else, a draft included,
+    is "not found"."""
+    allowed = PUBLIC_STATUSES if closed_too else PUBLISHED
+    if event is None or event.status not in allowed:
+        raise NotFound("We could not find that event.")
+    return event
+
+
+def published_event_or_404(event_id: int, *, closed_too: bool = False) -> Event:
+    """The event `event_id` for the public pages: see `published_or_404`."""
+    return published_or_404(get_session().get(Event, event_id), closed_too=closed_too)
+
+
+def organizer_event_or_404(event_id: int) -> Event:
+    """The event `event_id` when the signed-in organizer owns it; anyone else's is "not found"
+    (routes behind `@requires_role(Role.ORGANIZER)`)."""
+    return get_organizer_event(get_session(), event_id, signed_in_user().id)

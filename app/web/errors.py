@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.domain.base import DomainError
+from app.web.error_status import http_status
+from app.web.htmx import render_page_or_fragment
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -22,9 +24,16 @@ MESSAGES = {
 
 
 def render_error(status: int, message: str | None = None) -> tuple[str, int]:
-    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
     text = message or MESSAGES.get(status, "Something went wrong.")
-    return render_template(template, status=status, message=text), status
+    page = render_page_or_fragment(
+        "errors/error.html", "errors/_error.html", status=status, message=text
+    )
+    return page, status
+
+
+def render_refusal(error: DomainError) -> tuple[str, int]:
+    """The error page for a domain error, with its message and the status it maps to."""
+    return render_error(http_status(error), error.message)
 
 
 def register(app: Flask) -> None:
@@ -36,7 +45,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> tuple[str, int]:
-        return render_error(error.status, error.message)
+        return render_refusal(error)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:

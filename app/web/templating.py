@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from app.domain.money import format_money
+from app.web.htmx import wants_fragment
 from app.web.links import absolute_url
 
 
@@ -23,3 +24,4 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["local"] = format_local
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
     app.jinja_env.globals["absolute_url"] = absolute_url
+    app.jinja_env.globals["wants_fragment"] = wants_fragment

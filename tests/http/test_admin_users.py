@@ -41,6 +41,8 @@ def test_user_search_answers_htmx_with_the_table_only(app, db, make_user, login_
     assert "<html" not in fragment.get_data(as_text=True)
     assert "Findable Person" in fragment.get_data(as_text=True)
     assert "Vary" in fragment.headers and "HX-Request" in fragment.headers["Vary"]
+    restore = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    assert "<html" in client.get("/admin/users?q=x", headers=restore).get_data(as_text=True)
     assert "Findable" not in client.get("/admin/users?role=admin").get_data(as_text=True)
 
 

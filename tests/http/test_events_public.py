@@ -38,6 +38,9 @@ def test_search_page_and_htmx_fragment_show_the_same_results(
     body = fragment.get_data(as_text=True)
     assert "<html" not in body and "Jazz night" in body and "1 event" in body
     assert fragment.headers["Vary"] == "HX-Request" or "HX-Request" in fragment.headers["Vary"]
+    # Back to a pushed search after htmx's history cache missed: the whole page.
+    restore = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    assert "<html" in client.get("/events?q=jaz", headers=restore).get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,7 @@ def gunicorn(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         **os.environ,
         "DATABASE_URL": database_url,
         "APP_ENV": "production",
+        "BASE_URL": f"http://127.0.0.1:{port}",
         "SECRET_KEY": "gevent-test-" + "x" * 32,
         "LIVE_STREAMS_PER_CLIENT": str(STREAMS + 10),  # every stream comes from this machine
         "INSTANCE_DIR": str(tmp_path_factory.mktemp("gunicorn")),

@@ -34,9 +34,13 @@ from app.domain.accounts.models import (
 from app.domain.base import utcnow
 from app.domain.events.models import Category, Event, EventReport, EventRevision, EventStatus
 from app.domain.events.revisions import material_of, propose
+from app.domain.payments.checkout import begin_payment, record_checkout
+from app.domain.payments.models import Payment
 from app.domain.ticketing.allocation import hold_units
 from app.domain.ticketing.models import Booking, TicketTier, WaitlistEntry
 from app.domain.ticketing.seatmap import replace_layout
+from app.integrations.payments import configured_providers
+from app.integrations.payments.base import CheckoutRequest
 
 PERSONAS = ("anonymous", "unverified", "attendee", "owner", "other_organizer", "admin")
 LOGIN = "login"  # a redirect to the login page
@@ -61,6 +65,8 @@ STATE_TABLES = (
     "booking_lines",
     "tickets",
     "payments",
+    "refunds",
+    "payment_events",
     "waitlist_entries",
     "audit_log",
     "outbox",
@@ -104,6 +110,7 @@ class World:
     seat_id: int  # a free seat of `event`
     revision: EventRevision  # changes to `event` waiting for review
     identity: OAuthIdentity  # the buyer's sign-in link with a provider
+    payment: Payment  # the buyer's payment of `booking`, started with the demo provider
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,10 @@ class Route:
 
 def _event(w: World) -> dict[str, Any]:
     return {"event_id": w.event.id}
+
+
+def _booking_of_event(w: World) -> dict[str, Any]:
+    return {"event_id": w.event.id, "reference": w.booking.reference}
 
 
 def _event_form(w: World) -> dict[str, Any]:
@@ -258,6 +269,32 @@ ROUTES: dict[str, Route] = {
     "account_bookings.claim": Route(
         params=lambda w: {"reference": w.booking.reference}, post=OWN_BOOKING, owner="buyer"
     ),
+    "payments.pay": Route(
+        params=lambda w: {"reference": w.booking.reference},
+        post=spec(404, anonymous=LOGIN, unverified=VERIFY, owner=OK),
+        data=lambda w: {"provider": "demo"},
+        owner="buyer",
+    ),
+    "payments.status": Route(
+        params=lambda w: {"reference": w.booking.reference}, get=OWN_BOOKING, owner="buyer"
+    ),
+    "payments.status_stream": Route(
+        params=lambda w: {"reference": w.booking.reference}, get=OWN_BOOKING, owner="buyer"
+    ),
+    "payments.receipt": Route(
+        params=lambda w: {"payment_id": w.payment.id}, get=OWN_BOOKING, owner="buyer"
+    ),
+    "demo_checkout.page": Route(
+        params=lambda w: {"ref": w.payment.provider_ref}, get=OWN_BOOKING, owner="buyer"
+    ),
+    "demo_checkout.choose": Route(
+        params=lambda w: {"ref": w.payment.provider_ref},
+        post=OWN_BOOKING,
+        data=lambda w: {"choice": "succeed"},
+        owner="buyer",
+    ),
+    # Signed by the provider, not by a session: unsigned, it is refused for everyone.
+    "webhooks.receive": Route(params=lambda w: {"provider": "demo"}, post=spec(400)),
     "account_bookings.leave": Route(
         params=lambda w: {"entry_id": w.entry.id}, post=OWN_BOOKING, owner="buyer"
     ),
@@ -286,6 +323,16 @@ ROUTES: dict[str, Route] = {
         params=lambda w: {"event_id": w.event.id, "tier_id": w.tier.id}, post=OWN_EVENT
     ),
     "organizer_tiers.waitlist": Route(params=_event, get=OWN_EVENT),
+    "organizer_payments.index": Route(params=_event, get=OWN_EVENT),
+    "organizer_payments.providers": Route(
+        params=_event, post=OWN_EVENT, data=lambda w: {"provider": "demo"}
+    ),
+    "organizer_payments.booking": Route(params=_booking_of_event, get=OWN_EVENT),
+    "organizer_payments.refund": Route(
+        params=_booking_of_event,
+        post=OWN_EVENT,
+        data=lambda w: {"amount": "1.00", "reason": "Goodwill"},
+    ),
     "organizer_seatmap.editor": Route(params=_event, get=OWN_EVENT),
     "organizer_seatmap.save_layout": Route(
         params=_event,
@@ -344,7 +391,7 @@ ROUTES: dict[str, Route] = {
 
 
 @pytest.fixture
-def world(db: Session, make_user, make_event, make_tier, now) -> World:  # noqa: ANN001
+def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> World:  # noqa: ANN001
     users = {
         "unverified": make_user(verified=False),
         "attendee": make_user(),
@@ -397,6 +444,21 @@ def world(db: Session, make_user, make_event, make_tier, now) -> World:  # noqa:
         author=organizer,
         now=utcnow(),
     )
+    payment = begin_payment(db, booking, provider="demo", accepted=["demo"], now=utcnow())
+    made = configured_providers(app.config)["demo"].create_checkout(
+        CheckoutRequest(
+            payment_id=payment.id,
+            booking_reference=booking.reference,
+            amount_minor=payment.amount_minor,
+            currency=payment.currency,
+            description="matrix",
+            buyer_email=None,
+            return_url="https://example.test/back",
+            cancel_url="https://example.test/cancel",
+            idempotency_key=payment.idempotency_key,
+        )
+    )
+    record_checkout(db, payment.id, provider_ref=made.provider_ref, checkout_url=made.redirect_url)
     db.commit()
     seat_id = db.scalar(
         text("SELECT min(id) FROM units WHERE event_id = :e AND booking_id IS NULL"),
@@ -416,6 +478,7 @@ def world(db: Session, make_user, make_event, make_tier, now) -> World:  # noqa:
         seat_id,
         revision,
         identity,
+        payment,
     )
 
 

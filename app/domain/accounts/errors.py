@@ -8,8 +8,6 @@ from app.domain.base import DomainError
 class AccountError(DomainError):
     """A rule about accounts refused the request; `field` names the form field at fault."""
 
-    status = 422
-
     def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
         super().__init__(message, code=code)
         self.field = field
@@ -30,7 +28,6 @@ class InvalidCredentials(WrongSecret):
 
 class TooManyAttempts(AccountError):
     code = "rate_limited"
-    status = 429
 
     def __init__(self, retry_after: int) -> None:
         self.retry_after = max(1, retry_after)
@@ -41,14 +38,12 @@ class InvalidToken(AccountError):
     """A verification or reset link that is malformed, expired or already used."""
 
     code = "invalid_token"
-    status = 400
 
 
 class ReauthRequired(AccountError):
     """A sensitive change needs the user to prove again who they are (a recent sign-in)."""
 
     code = "reauth_required"
-    status = 403
 
     def __init__(self) -> None:
         super().__init__("For your safety, confirm it is you first.")

@@ -25,7 +25,6 @@ class EmailNotVerified(AccountError):
     """Only raised after the password matched, so it reveals nothing to a stranger."""
 
     code = "email_not_verified"
-    status = 403
 
     def __init__(self, user: User) -> None:
         super().__init__("Confirm your email address first: open the link we sent you.")

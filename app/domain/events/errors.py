@@ -9,14 +9,12 @@ class EventError(DomainError):
     """An event action that cannot happen in the event's current state."""
 
     code = "event_error"
-    status = 409
 
 
 class EventInvalid(DomainError):
     """Submitted event data breaks a rule; `errors` maps each field to its messages."""
 
     code = "invalid"
-    status = 422
 
     def __init__(self, errors: dict[str, list[str]]) -> None:
         first = next(iter(errors.values()))[0] if errors else "Some of what you sent needs fixing."

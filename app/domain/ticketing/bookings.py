@@ -213,6 +213,7 @@ _BOOKING_PAGE = (
             Event.city,
             Event.status,
             Event.cancellation_note,
+            Event.payment_providers,
         ),
         joinedload(Booking.lines).joinedload(BookingLine.tier).load_only(TicketTier.name),
     )

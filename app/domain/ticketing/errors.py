@@ -9,30 +9,30 @@ from datetime import timedelta
 
 from app.domain.base import DomainError
 
-# code -> (message, HTTP status the web layer answers with)
-MESSAGES: dict[str, tuple[str, int]] = {
-    "sold_out": ("Sorry, there are not enough tickets left for that.", 409),
-    "seats_taken": ("These seats were just taken. Please pick others.", 409),
-    "not_together": ("There are not that many seats together any more.", 409),
-    "single_seats": ("Your choice would leave a single seat on its own.", 409),
-    "invalid_seats": ("Some of those seats cannot be booked. Please pick others.", 422),
-    "limit_exceeded": ("That is more tickets than one person may book for this event.", 422),
-    "too_many_holds": ("You have started many bookings for this event. Please wait.", 429),
-    "holds_expired": ("Your last holds for this event ran out. Please wait.", 429),
-    "too_many_guesses": ("Too many wrong access codes. Please wait.", 429),
-    "sales_closed": ("Tickets of this type are not on sale right now.", 422),
-    "hidden_tier": ("That ticket type needs a valid access code.", 422),
-    "invalid_quantity": ("Please choose a valid number of tickets.", 422),
-    "invalid_tier": ("That ticket type is not available for this event.", 422),
-    "event_not_on_sale": ("This event is not selling tickets.", 422),
-    "hold_expired": ("Your hold has expired and the tickets went back on sale.", 409),
-    "booking_closed": ("This booking can no longer be changed.", 409),
-    "not_cancellable": ("This booking cannot be cancelled here.", 422),
-    "not_sold_out": ("Tickets are still available: book them directly.", 422),
-    "already_waiting": ("You are already on the waitlist for these tickets.", 409),
-    "capacity_too_low": ("Capacity cannot go below what is sold or held.", 422),
-    "tier_in_use": ("This ticket type has bookings and cannot be deleted.", 409),
-    "invalid_tier_settings": ("Please check the ticket type's settings.", 422),
+# code -> the message a buyer reads (the web layer picks the HTTP status: app/web/error_status.py)
+MESSAGES: dict[str, str] = {
+    "sold_out": "Sorry, there are not enough tickets left for that.",
+    "seats_taken": "These seats were just taken. Please pick others.",
+    "not_together": "There are not that many seats together any more.",
+    "single_seats": "Your choice would leave a single seat on its own.",
+    "invalid_seats": "Some of those seats cannot be booked. Please pick others.",
+    "limit_exceeded": "That is more tickets than one person may book for this event.",
+    "too_many_holds": "You have started many bookings for this event. Please wait.",
+    "holds_expired": "Your last holds for this event ran out. Please wait.",
+    "too_many_guesses": "Too many wrong access codes. Please wait.",
+    "sales_closed": "Tickets of this type are not on sale right now.",
+    "hidden_tier": "That ticket type needs a valid access code.",
+    "invalid_quantity": "Please choose a valid number of tickets.",
+    "invalid_tier": "That ticket type is not available for this event.",
+    "event_not_on_sale": "This event is not selling tickets.",
+    "hold_expired": "Your hold has expired and the tickets went back on sale.",
+    "booking_closed": "This booking can no longer be changed.",
+    "not_cancellable": "This booking cannot be cancelled here.",
+    "not_sold_out": "Tickets are still available: book them directly.",
+    "already_waiting": "You are already on the waitlist for these tickets.",
+    "capacity_too_low": "Capacity cannot go below what is sold or held.",
+    "tier_in_use": "This ticket type has bookings and cannot be deleted.",
+    "invalid_tier_settings": "Please check the ticket type's settings.",
 }
 
 
@@ -48,9 +48,7 @@ class BookingError(DomainError):
     """A booking, tier or waitlist request that cannot be carried out; nothing was changed."""
 
     def __init__(self, code: str, message: str | None = None) -> None:
-        default, status = MESSAGES[code]
-        super().__init__(message or default, code=code)
-        self.status = status
+        super().__init__(message or MESSAGES[code], code=code)
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,6 @@ class SeatLayoutError(DomainError):
     """The layout text cannot be read; `problems` lists each reason (with its line)."""
 
     code = "bad_layout"
-    status = 422
 
     def __init__(self, problems: list[str]) -> None:
         shown = problems[:MAX_PROBLEMS]

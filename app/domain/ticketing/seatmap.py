@@ -38,14 +38,12 @@ class SeatAction(enum.StrEnum):
 
 class SeatMapError(DomainError):
     code = "seatmap"
-    status = 422
 
 
 class SeatsInUse(DomainError):
     """Held or sold seats (or seats with ticket history) cannot be changed or removed."""
 
     code = "seats_in_use"
-    status = 409
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from datetime import timedelta
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 
 from app.db import get_session
 from app.domain.accounts import password_reset, rate_limit, registration
@@ -31,6 +30,7 @@ from app.web.account.forms import (
 )
 from app.web.account.oauth import enabled_providers, provider_label
 from app.web.account.session_login import safe_next
+from app.web.authz import signed_in_user_or_none
 from app.web.network import client_ip
 
 bp = Blueprint("auth", __name__)
@@ -45,7 +45,7 @@ def _set_up(state: BlueprintSetupState) -> None:
 @bp.get("/register")
 def register() -> ResponseReturnValue:
     """The registration form."""
-    if current_user.is_authenticated:
+    if signed_in_user_or_none() is not None:
         return redirect(url_for("account_profile.profile"))
     return render_template("account/register.html", form=RegisterForm())
 
@@ -89,7 +89,8 @@ def check_email() -> ResponseReturnValue:
 @bp.get("/verify/<token>")
 def verify_email(token: str) -> ResponseReturnValue:
     """Prove the email address in a signed link."""
-    signed_in = current_user.id if current_user.is_authenticated else None
+    user = signed_in_user_or_none()
+    signed_in = user.id if user else None
     user, removed = registration.verify_email(
         get_session(),
         current_app.config["SECRET_KEY"],
@@ -114,7 +115,7 @@ def _login_page(form: LoginForm, status: int = 200) -> ResponseReturnValue:
 def login() -> ResponseReturnValue:
     """The login form (and sign-in provider buttons)."""
     next_url = safe_next(request.args.get("next"))
-    if current_user.is_authenticated:
+    if signed_in_user_or_none() is not None:
         return redirect(next_url)
     return _login_page(LoginForm(next=next_url))
 
@@ -221,8 +222,7 @@ def login_code_post() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     """End the session on the server and in the browser."""
-    user = current_user._get_current_object() if current_user.is_authenticated else None
-    session_login.end_login(user)
+    session_login.end_login(signed_in_user_or_none())
     flash("You are logged out.", "info")
     return redirect("/")
 

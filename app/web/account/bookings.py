@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from app.db import get_session
 from app.domain.base import utcnow
+from app.domain.payments.checkout import booking_payments
 from app.domain.ticketing import bookings, holds
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.models import Booking
 from app.domain.ticketing.waitlist import leave_waitlist
+from app.web.authz import signed_in_user
+from app.web.error_status import http_status
+from app.web.htmx import render_page_or_fragment
+from app.web.payments.choices import providers_for
 from app.web.public.booking import offer_settings
 
 bp = Blueprint("account_bookings", __name__, url_prefix="/account")
@@ -25,7 +30,7 @@ def index() -> ResponseReturnValue:
     now = utcnow()
     history = bookings.booking_history(
         get_session(),
-        user_id=current_user.id,
+        user_id=signed_in_user().id,
         now=now,
         past_page=request.args.get("page", 1, type=int),
     )
@@ -37,20 +42,20 @@ def index() -> ResponseReturnValue:
     )
 
 
-def _render_detail(
+def render_booking(
     booking: Booking, *, status: int = 200, error: str | None = None
 ) -> ResponseReturnValue:
+    """The booking's page (its fragment for htmx): status, hold countdown, ways of paying
+    while it is held, its payments and refunds."""
     now = utcnow()
     remaining = holds.hold_remaining(booking, now)
-    template = (
-        "account/_booking_detail.html"
-        if request.headers.get("HX-Request")
-        else "account/booking_detail.html"
-    )
-    return render_template(
-        template,
+    return render_page_or_fragment(
+        "account/booking_detail.html",
+        "account/_booking_detail.html",
         booking=booking,
         seats=bookings.seat_labels(get_session(), booking),
+        payments=booking_payments(get_session(), booking.id) if booking.total_minor else [],
+        providers=providers_for(booking.event.payment_providers),
         status=bookings.display_status(booking, now),
         remaining_seconds=int(remaining.total_seconds()) if remaining else None,
         now_utc=now,
@@ -64,21 +69,26 @@ def detail(reference: str) -> ResponseReturnValue:
     """One booking: what it is for, its status and, while held, the time left."""
     booking = bookings.open_booking(
         get_session(),
-        user_id=current_user.id,
+        user_id=signed_in_user().id,
         reference=reference,
         now=utcnow(),
         offers=offer_settings(),
     )
-    return _render_detail(booking)
+    return render_booking(booking)
 
 
 def _act(reference: str, action: str) -> ResponseReturnValue:
     session = get_session()
-    booking = bookings.user_booking(session, user_id=current_user.id, reference=reference)
+    user_id = signed_in_user().id
+    booking = bookings.user_booking(session, user_id=user_id, reference=reference)
     try:
         if action == "cancel":
             bookings.cancel_booking(
-                session, booking, actor_id=current_user.id, now=utcnow(), offers=offer_settings()
+                session,
+                booking,
+                actor_id=user_id,
+                now=utcnow(),
+                offers=offer_settings(),
             )
             flash(f"Booking {booking.reference} is cancelled.", "success")
         else:
@@ -86,9 +96,9 @@ def _act(reference: str, action: str) -> ResponseReturnValue:
             flash(f"Booking {booking.reference} is confirmed. Enjoy the event!", "success")
     except BookingError as error:
         session.rollback()
-        return _render_detail(
-            bookings.user_booking(session, user_id=current_user.id, reference=reference),
-            status=error.status,
+        return render_booking(
+            bookings.user_booking(session, user_id=user_id, reference=reference),
+            status=http_status(error),
             error=error.message,
         )
     return redirect(url_for(".detail", reference=booking.reference), 303)
@@ -113,7 +123,7 @@ def claim(reference: str) -> ResponseReturnValue:
 def leave(entry_id: int) -> ResponseReturnValue:
     """Leave a waitlist (the global CSRF check guards every POST)."""
     try:
-        leave_waitlist(get_session(), user=current_user, entry_id=entry_id)
+        leave_waitlist(get_session(), user=signed_in_user(), entry_id=entry_id)
         flash("You left the waitlist.", "success")
     except BookingError as error:
         flash(error.message, "error")

@@ -18,7 +18,9 @@ from app.domain.accounts.errors import AccountError, TooManyAttempts
 from app.domain.base import utcnow
 from app.web.account import attempts, notices, oauth
 from app.web.account.forms import ConfirmCodeForm, ConfirmPasswordForm, SendCodeForm, show_error
-from app.web.account.session_login import safe_next, signed_in_user
+from app.web.account.session_login import safe_next
+from app.web.authz import signed_in_user
+from app.web.error_status import http_status
 from app.web.network import client_ip
 
 CODE_SENT = "code_sent"
@@ -64,7 +66,7 @@ def confirm_password() -> ResponseReturnValue:
             )
     except AccountError as error:
         show_error(form, error)
-        return _page(error.status, password_form=form)
+        return _page(http_status(error), password_form=form)
     return redirect(safe_next(form.next.data, url_for("account_profile.profile")), 303)
 
 
@@ -96,7 +98,7 @@ def confirm_code() -> ResponseReturnValue:
             )
     except AccountError as error:
         show_error(form, error)
-        return _page(error.status, code_form=form)
+        return _page(http_status(error), code_form=form)
     return redirect(safe_next(form.next.data, url_for("account_profile.profile")), 303)
 
 

@@ -19,7 +19,6 @@ from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, request, url_for
 from flask import session as cookie_session
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from joserfc.errors import JoseError
 
 from app.db import get_session
@@ -32,7 +31,8 @@ from app.domain.accounts.oauth_linking import (
 )
 from app.domain.base import utcnow
 from app.web.account import mailer, notices, session_login
-from app.web.account.session_login import safe_next, signed_in_user
+from app.web.account.session_login import safe_next
+from app.web.authz import signed_in_user, signed_in_user_or_none
 from app.web.network import client_ip
 
 bp = Blueprint("account_oauth", __name__)
@@ -197,7 +197,7 @@ def start_for_user(provider: str, intent: str, next_url: str) -> ResponseReturnV
     """Send a signed-in user to the provider to link it (LINK) or confirm who they are
     (CONFIRM); the callback finishes it for the same user only."""
     client = _client(provider)
-    cookie_session[INTENT_KEY] = {"kind": intent, "uid": current_user.id}
+    cookie_session[INTENT_KEY] = {"kind": intent, "uid": signed_in_user().id}
     cookie_session[NEXT_KEY] = safe_next(next_url)
     settings = next(p for p in PROVIDERS if p.key == provider).fresh_login
     return client.authorize_redirect(
@@ -213,10 +213,9 @@ def callback(provider: str) -> ResponseReturnValue:
     next_url = safe_next(cookie_session.pop(NEXT_KEY, None))
     intent = cookie_session.pop(INTENT_KEY, None)
     label = provider_label(provider)
+    signed_in = signed_in_user_or_none()
     for_user = (
-        isinstance(intent, dict)
-        and current_user.is_authenticated
-        and intent.get("uid") == current_user.id
+        isinstance(intent, dict) and signed_in is not None and intent.get("uid") == signed_in.id
     )
     fallback = url_for("account_profile.profile") if for_user else url_for("auth.login")
     try:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask import session as cookie_session
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required, logout_user
+from flask_login import login_required, logout_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -37,7 +37,8 @@ from app.web.account.forms import (
     PreferencesForm,
     show_error,
 )
-from app.web.account.session_login import signed_in_user
+from app.web.authz import signed_in_user
+from app.web.error_status import http_status
 from app.web.network import client_ip
 
 bp = Blueprint("account_profile", __name__)
@@ -51,7 +52,7 @@ def _signed_in() -> None:
 
 def _preferences_form(form: PreferencesForm | None = None) -> PreferencesForm:
     if form is None:
-        prefs = current_user.preferences or {}
+        prefs = signed_in_user().preferences or {}
         form = PreferencesForm(
             categories=prefs.get("categories", []),
             home_city=prefs.get("home_city", ""),
@@ -138,7 +139,7 @@ def change_email() -> ResponseReturnValue:
         return confirm.confirm_first(url_for("account_profile.profile") + "#email-heading")
     except AccountError as error:
         show_error(form, error)
-        return _profile_page(error.status, email_form=form)
+        return _profile_page(http_status(error), email_form=form)
     if change.taken_by is not None:
         notices.email_change_attempt(change.taken_by)
     else:
@@ -162,7 +163,7 @@ def confirm_email(token: str) -> ResponseReturnValue:
         token,
         max_age=int(current_app.config["EMAIL_VERIFY_TTL_SECONDS"]),
         now=utcnow(),
-        keep_session_token=current_user.login_session_token,
+        keep_session_token=signed_in_user().login_session_token,
         ip=client_ip(),
     )
     mailer.send(
@@ -214,7 +215,7 @@ def change_password() -> ResponseReturnValue:
         return confirm.confirm_first(url_for("account_profile.profile") + "#password-heading")
     except AccountError as error:
         show_error(form, error, fields={"password": "new_password"})
-        return _profile_page(error.status, password_form=form)
+        return _profile_page(http_status(error), password_form=form)
     mailer.send(
         user.email,
         "password_changed",
@@ -276,7 +277,7 @@ def end_other_sessions() -> ResponseReturnValue:
         get_session(),
         signed_in_user().id,
         now=utcnow(),
-        keep_token=current_user.login_session_token,
+        keep_token=signed_in_user().login_session_token,
     )
     flash(f"Logged out {count} other session{'s' if count != 1 else ''}.", "success")
     return redirect(url_for("account_profile.profile"))
@@ -309,7 +310,7 @@ def delete_account_post() -> ResponseReturnValue:
         return confirm.confirm_first(url_for("account_profile.delete_account"))
     except AccountError as error:
         show_error(form, error)
-        return _delete_page(form, error.status)
+        return _delete_page(form, http_status(error))
     cookie_session.clear()
     logout_user()
     flash("Your account is deleted. Thank you for having been with us.", "info")

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, request
 from flask import session as cookie_session
-from flask_login import current_user, login_user, logout_user
+from flask_login import login_user, logout_user
 
 from app.db import get_session
 from app.domain.accounts.login import record_login_success
@@ -24,11 +24,6 @@ from app.web.network import client_ip
 
 PENDING_KEY = "pending_2fa"
 PENDING_SECONDS = 300
-
-
-def signed_in_user() -> User:
-    """The current user object itself (not flask-login's proxy), for domain services."""
-    return current_user._get_current_object()
 
 
 FORWARDING_WARNED = "eventhall.forwarding_warned"

@@ -18,7 +18,9 @@ from app.domain.base import utcnow
 from app.web.account import attempts, notices
 from app.web.account.confirm import confirm_first
 from app.web.account.forms import CodeForm, DisableTwoFactorForm, show_error
-from app.web.account.session_login import safe_next, signed_in_user
+from app.web.account.session_login import safe_next
+from app.web.authz import signed_in_user
+from app.web.error_status import http_status
 from app.web.network import client_ip
 
 
@@ -85,7 +87,7 @@ def enable() -> ResponseReturnValue:
         return confirm_first(url_for("auth.two_factor_setup", next=_next_url() or None))
     except AccountError as error:
         show_error(form, error)
-        return _page(error.status, form=form)
+        return _page(http_status(error), form=form)
     notices.security_change(user, "turned on two-factor authentication")
     flash("Two-factor authentication is on.", "success")
     return render_template(
@@ -109,7 +111,7 @@ def recovery_codes() -> ResponseReturnValue:
             )
     except AccountError as error:
         show_error(form, error)
-        return _page(error.status, codes_form=form)
+        return _page(http_status(error), codes_form=form)
     notices.security_change(user, "made new recovery codes for your second factor")
     return render_template(
         "account/recovery_codes.html", codes=codes, next_url=url_for("auth.two_factor_setup")
@@ -135,7 +137,7 @@ def disable() -> ResponseReturnValue:
             )
     except AccountError as error:
         show_error(form, error)
-        return _page(error.status, disable_form=form)
+        return _page(http_status(error), disable_form=form)
     notices.security_change(user, "turned off two-factor authentication")
     flash("Two-factor authentication is off.", "info")
     return redirect(url_for("account_profile.profile"))

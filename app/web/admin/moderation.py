@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from app.db import get_session
-from app.domain.accounts.models import Role, User
+from app.domain.accounts.models import Role
 from app.domain.base import utcnow
 from app.domain.events.categories import (
     category_usage,
@@ -36,16 +36,9 @@ from app.domain.events.reports import (
 )
 from app.domain.events.revision_diff import revision_changes
 from app.domain.events.revisions import changed_labels
-from app.web.authz import requires_role
-from app.web.public.events import viewer
+from app.web.authz import requires_role, signed_in_user
 
 bp = Blueprint("admin_moderation", __name__, url_prefix="/admin")
-
-
-def _admin() -> User:
-    user = viewer()
-    assert user is not None  # requires_role guarantees a signed-in user
-    return user
 
 
 def _queue_page(errors: dict[int, str] | None = None, status: int = 200) -> tuple[str, int]:
@@ -83,7 +76,7 @@ def approve(event_id: int) -> Response:
     session = get_session()
     event = get_submitted_event(session, event_id)
     try:
-        approve_event(session, event, admin=_admin(), version=_seen_version(), now=utcnow())
+        approve_event(session, event, admin=signed_in_user(), version=_seen_version(), now=utcnow())
         flash(f"Published “{event.title}”.", "success")
     except EventError as error:
         session.rollback()
@@ -101,7 +94,7 @@ def reject(event_id: int) -> Response | tuple[str, int]:
         reject_event(
             session,
             event,
-            admin=_admin(),
+            admin=signed_in_user(),
             reason=request.form.get("reason", ""),
             version=_seen_version(),
             now=utcnow(),
@@ -146,7 +139,7 @@ def approve_changes(revision_id: int) -> Response:
     session = get_session()
     revision = get_revision(session, revision_id)
     try:
-        event = approve_revision(session, revision, admin=_admin(), now=utcnow())
+        event = approve_revision(session, revision, admin=signed_in_user(), now=utcnow())
     except EventError as error:
         session.rollback()
         flash(error.message, "error")
@@ -163,7 +156,11 @@ def reject_changes(revision_id: int) -> Response | tuple[str, int]:
     revision = get_revision(session, revision_id)
     try:
         reject_revision(
-            session, revision, admin=_admin(), reason=request.form.get("reason", ""), now=utcnow()
+            session,
+            revision,
+            admin=signed_in_user(),
+            reason=request.form.get("reason", ""),
+            now=utcnow(),
         )
     except EventInvalid as error:
         return _revision_page(revision, error=error.message, status=422)
@@ -196,7 +193,9 @@ def reports() -> tuple[str, int]:
 def dismiss(report_id: int) -> Response:
     """Close a report without acting on the event."""
     session = get_session()
-    dismiss_report(session, get_open_report(session, report_id), admin=_admin(), now=utcnow())
+    dismiss_report(
+        session, get_open_report(session, report_id), admin=signed_in_user(), now=utcnow()
+    )
     flash("Report dismissed.", "success")
     return redirect(url_for(".reports"), 303)
 
@@ -209,7 +208,11 @@ def unpublish(report_id: int) -> Response | tuple[str, int]:
     report = get_open_report(session, report_id)
     try:
         event = unpublish_reported_event(
-            session, report, admin=_admin(), reason=request.form.get("reason", ""), now=utcnow()
+            session,
+            report,
+            admin=signed_in_user(),
+            reason=request.form.get("reason", ""),
+            now=utcnow(),
         )
     except EventInvalid as error:
         return _reports_page({report_id: error.message}, 422)
@@ -243,7 +246,7 @@ def add_category() -> Response | tuple[str, int]:
     """Add a category."""
     try:
         category = create_category(
-            get_session(), request.form.get("name", ""), admin=_admin(), now=utcnow()
+            get_session(), request.form.get("name", ""), admin=signed_in_user(), now=utcnow()
         )
     except EventInvalid as error:
         return _categories_page(create_error=error.message, status=422)
@@ -259,7 +262,7 @@ def rename(category_id: int) -> Response | tuple[str, int]:
     category = get_category(session, category_id)
     try:
         rename_category(
-            session, category, request.form.get("name", ""), admin=_admin(), now=utcnow()
+            session, category, request.form.get("name", ""), admin=signed_in_user(), now=utcnow()
         )
     except EventInvalid as error:
         return _categories_page(row_errors={category_id: error.message}, status=422)
@@ -273,7 +276,9 @@ def remove(category_id: int) -> Response:
     """Delete an unused category."""
     session = get_session()
     try:
-        delete_category(session, get_category(session, category_id), admin=_admin(), now=utcnow())
+        delete_category(
+            session, get_category(session, category_id), admin=signed_in_user(), now=utcnow()
+        )
         flash("Category deleted.", "success")
     except EventError as error:
         flash(error.message, "error")

@@ -11,8 +11,8 @@ from app.domain.accounts.errors import AccountError
 from app.domain.accounts.models import OrganizerApplication, Role, User
 from app.domain.base import utcnow
 from app.web.account import mailer
-from app.web.account.session_login import signed_in_user
-from app.web.authz import requires_role
+from app.web.authz import requires_role, signed_in_user
+from app.web.htmx import render_page_or_fragment
 from app.web.network import client_ip
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin")
@@ -39,11 +39,9 @@ def users() -> ResponseReturnValue:
     role = Role(role_filter) if role_filter in set(Role) else None
     page = _page_number()
     found, more = roles.search_users(get_session(), query=query, role=role, page=page)
-    template = (
-        "admin/_users_table.html" if request.headers.get("HX-Request") else "admin/users.html"
-    )
-    return render_template(
-        template,
+    return render_page_or_fragment(
+        "admin/users.html",
+        "admin/_users_table.html",
         users=found,
         more=more,
         page=page,

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask import url_for as flask_url_for
 
 from app.db import get_session
-from app.domain.accounts.models import Role, User
+from app.domain.accounts.models import Role
 from app.domain.base import utcnow
 from app.domain.events import revisions
 from app.domain.events.categories import list_categories
@@ -23,7 +23,6 @@ from app.domain.events.editing import (
     delete_event,
     duplicate_event,
     events_by_status,
-    get_organizer_event,
     time_zone_names,
     update_event,
     validate_event_input,
@@ -31,9 +30,9 @@ from app.domain.events.editing import (
 from app.domain.events.errors import EventError, EventInvalid
 from app.domain.events.lifecycle import cancel_event, submit_event
 from app.domain.events.models import Event, EventRevision, EventStatus, RevisionStatus
-from app.web.authz import requires_role
+from app.web.authz import organizer_event_or_404, requires_role, signed_in_user
 from app.web.organizer.event_form import EventForm, build_form, read_form, show_errors
-from app.web.public.events import current_storage, viewer
+from app.web.public.events import current_storage
 
 bp = Blueprint("organizer_events", __name__, url_prefix="/organizer")
 T = TypeVar("T")
@@ -48,16 +47,6 @@ DASHBOARD_ORDER = (
 )
 
 
-def _organizer() -> User:
-    user = viewer()
-    assert user is not None  # requires_role guarantees a signed-in user
-    return user
-
-
-def _own_event(event_id: int) -> Event:
-    return get_organizer_event(get_session(), event_id, _organizer().id)
-
-
 def _edit_url(event: Event) -> str:
     return flask_url_for("organizer_events.edit", event_id=event.id)
 
@@ -67,7 +56,7 @@ def _edit_url(event: Event) -> str:
 def dashboard() -> str:
     """The organizer's events, grouped by status."""
     session = get_session()
-    organizer_id = _organizer().id
+    organizer_id = signed_in_user().id
     return render_template(
         "organizer/dashboard.html",
         grouped=events_by_status(session, organizer_id),
@@ -131,7 +120,9 @@ def create() -> Response | tuple[str, int]:
     """Create a draft."""
     session = get_session()
     form = build_form(list_categories(session))
-    saved, event = _save(form, lambda data: create_event(session, _organizer(), data, now=utcnow()))
+    saved, event = _save(
+        form, lambda data: create_event(session, signed_in_user(), data, now=utcnow())
+    )
     if not saved or event is None:
         return _render_form(form, None, 422)
     flash("Draft saved. Submit it for review when it is ready.", "success")
@@ -143,7 +134,7 @@ def create() -> Response | tuple[str, int]:
 def edit(event_id: int) -> tuple[str, int]:
     """The event form, filled in (with the changes waiting for review, if any)."""
     session = get_session()
-    event = _own_event(event_id)
+    event = organizer_event_or_404(event_id)
     pending = None
     if event.status == EventStatus.PUBLISHED:
         pending = revisions.pending_revision(session, event.id)
@@ -156,10 +147,10 @@ def edit(event_id: int) -> tuple[str, int]:
 def update(event_id: int) -> Response | tuple[str, int]:
     """Save changes (a published event's material ones go to review)."""
     session = get_session()
-    event = _own_event(event_id)
+    event = organizer_event_or_404(event_id)
     form = build_form(list_categories(session), event=event)
     saved, revision = _save(
-        form, lambda data: update_event(session, event, data, actor=_organizer(), now=utcnow())
+        form, lambda data: update_event(session, event, data, actor=signed_in_user(), now=utcnow())
     )
     if not saved:
         return _render_form(form, event, 422)
@@ -179,8 +170,8 @@ def update(event_id: int) -> Response | tuple[str, int]:
 def _act(event_id: int, action: str) -> Response:
     """Run a lifecycle action; a refusal is shown as a message on the dashboard."""
     session = get_session()
-    user = _organizer()
-    event = _own_event(event_id)
+    user = signed_in_user()
+    event = organizer_event_or_404(event_id)
     now = utcnow()
     try:
         if action == "submit":

@@ -7,9 +7,8 @@ htmx swaps the editor in place. Another organizer's event answers 404.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, SelectMultipleField, TextAreaField
@@ -31,7 +30,9 @@ from app.domain.ticketing.seatmap import (
     replace_layout,
 )
 from app.domain.ticketing.seatmap_view import seat_map_view
-from app.web.authz import owned_or_404, requires_role
+from app.web.authz import organizer_event_or_404, requires_role, signed_in_user
+from app.web.error_status import http_status
+from app.web.htmx import render_page_or_fragment
 from app.web.public.booking import offer_settings
 
 bp = Blueprint("organizer_seatmap", __name__, url_prefix="/organizer/events/<int:event_id>/seats")
@@ -63,12 +64,6 @@ class SeatEditForm(FlaskForm):
     tier = SelectField("Price zone", coerce=int, validate_choice=False)
     seat = SelectMultipleField("Seats", coerce=int, validate_choice=False)
     row = SelectMultipleField("Rows", coerce=int, validate_choice=False)
-
-
-def _own_event(event_id: int) -> Event:
-    return owned_or_404(
-        get_session().get(Event, event_id), current_user.id, owner_attr="organizer_id"
-    )
 
 
 def _tier_choices(event: Event, *, none_label: str) -> list[SelectChoice]:
@@ -110,8 +105,10 @@ def _editor(
         "edit_form": edit_form,
         "edit_error": edit_error,
     }
-    template = "organizer/_seatmap_editor.html" if request.headers.get("HX-Request") else None
-    return render_template(template or "organizer/seatmap.html", **context), status
+    page = render_page_or_fragment(
+        "organizer/seatmap.html", "organizer/_seatmap_editor.html", **context
+    )
+    return page, status
 
 
 def _back_to_editor(event: Event) -> ResponseReturnValue:
@@ -123,14 +120,14 @@ def _back_to_editor(event: Event) -> ResponseReturnValue:
 @requires_role(Role.ORGANIZER)
 def editor(event_id: int) -> ResponseReturnValue:
     """The seat map editor (`?section=N` for one section of a large venue)."""
-    return _editor(_own_event(event_id))
+    return _editor(organizer_event_or_404(event_id))
 
 
 @bp.post("/layout")
 @requires_role(Role.ORGANIZER)
 def save_layout(event_id: int) -> ResponseReturnValue:
     """Replace the layout; seats that stay keep their zone, flags and bookings."""
-    event = _own_event(event_id)
+    event = organizer_event_or_404(event_id)
     form = LayoutForm()
     if not form.validate():
         return _editor(event, status=422, layout_form=form)
@@ -140,16 +137,16 @@ def save_layout(event_id: int) -> ResponseReturnValue:
             event=event,
             text=form.layout.data,
             new_seat_tier=_event_tier(event, form.new_seat_tier.data),
-            actor_id=current_user.id,
+            actor_id=signed_in_user().id,
             now=utcnow(),
             offers=offer_settings(),
         )
     except SeatLayoutError as error:
         form.layout.errors = list(error.problems)
-        return _editor(event, status=error.status, layout_form=form)
+        return _editor(event, status=http_status(error), layout_form=form)
     except SeatsInUse as error:
         form.layout.errors = [error.message]
-        return _editor(event, status=error.status, layout_form=form)
+        return _editor(event, status=http_status(error), layout_form=form)
     flash(
         f"Seat map saved: {change.added} seats added, {change.removed} removed, "
         f"{change.kept} kept.",
@@ -162,7 +159,7 @@ def save_layout(event_id: int) -> ResponseReturnValue:
 @requires_role(Role.ORGANIZER)
 def edit_seats(event_id: int) -> ResponseReturnValue:
     """Apply one action to the ticked seats and rows."""
-    event = _own_event(event_id)
+    event = organizer_event_or_404(event_id)
     form = SeatEditForm()
     form.tier.choices = _tier_choices(event, none_label="")
     if not form.validate():
@@ -177,11 +174,11 @@ def edit_seats(event_id: int) -> ResponseReturnValue:
             seat_ids=form.seat.data,
             row_seat_ids=form.row.data,
             tier=_event_tier(event, form.tier.data),
-            actor_id=current_user.id,
+            actor_id=signed_in_user().id,
             now=utcnow(),
             offers=offer_settings(),
         )
     except (SeatMapError, SeatsInUse) as error:
-        return _editor(event, status=error.status, edit_form=form, edit_error=error.message)
+        return _editor(event, status=http_status(error), edit_form=form, edit_error=error.message)
     flash(f"{changed} seat{'' if changed == 1 else 's'} changed.", "success")
     return _back_to_editor(event)

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -37,7 +36,8 @@ from app.domain.ticketing import tiers as tier_service
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.models import TicketTier, TierKind
 from app.domain.ticketing.waitlist import event_waitlists
-from app.web.authz import owned_or_404, requires_role
+from app.web.authz import organizer_event_or_404, owned_or_404, requires_role, signed_in_user
+from app.web.error_status import http_status
 from app.web.public.booking import offer_settings
 
 bp = Blueprint("organizer_tiers", __name__, url_prefix="/organizer/events/<int:event_id>")
@@ -147,12 +147,6 @@ def _to_local(moment: datetime | None, tz: str) -> datetime | None:
     return moment.astimezone(ZoneInfo(tz)).replace(tzinfo=None) if moment else None
 
 
-def _own_event(event_id: int) -> Event:
-    return owned_or_404(
-        get_session().get(Event, event_id), current_user.id, owner_attr="organizer_id"
-    )
-
-
 def _own_tier(event: Event, tier_id: int) -> TicketTier:
     return owned_or_404(get_session().get(TicketTier, tier_id), event.id, owner_attr="event_id")
 
@@ -161,7 +155,7 @@ def _own_tier(event: Event, tier_id: int) -> TicketTier:
 @requires_role(Role.ORGANIZER)
 def index(event_id: int) -> ResponseReturnValue:
     """The event's tiers with sold, held and free units."""
-    event = _own_event(event_id)
+    event = organizer_event_or_404(event_id)
     session = get_session()
     return render_template(
         "organizer/tiers.html",
@@ -195,7 +189,7 @@ def _save(event: Event, form: TierForm, tier: TicketTier | None) -> ResponseRetu
                 session,
                 event=event,
                 data=data,
-                actor_id=current_user.id,
+                actor_id=signed_in_user().id,
                 now=utcnow(),
                 offers=offer_settings(),
             )
@@ -205,7 +199,7 @@ def _save(event: Event, form: TierForm, tier: TicketTier | None) -> ResponseRetu
                 session,
                 tier=tier,
                 data=data,
-                actor_id=current_user.id,
+                actor_id=signed_in_user().id,
                 now=utcnow(),
                 offers=offer_settings(),
             )
@@ -213,7 +207,9 @@ def _save(event: Event, form: TierForm, tier: TicketTier | None) -> ResponseRetu
     except BookingError as error:
         session.rollback()
         form.form_errors.append(error.message)
-        return _render_form(event, form, _own_tier(event, tier.id) if tier else None, error.status)
+        return _render_form(
+            event, form, _own_tier(event, tier.id) if tier else None, http_status(error)
+        )
     return redirect(url_for(".index", event_id=event.id), 303)
 
 
@@ -221,7 +217,7 @@ def _save(event: Event, form: TierForm, tier: TicketTier | None) -> ResponseRetu
 @requires_role(Role.ORGANIZER)
 def new(event_id: int) -> ResponseReturnValue:
     """Form for a new tier."""
-    event = _own_event(event_id)
+    event = organizer_event_or_404(event_id)
     limit = int(current_app.config["TIER_DEFAULT_PER_USER_LIMIT"]) or None
     return _render_form(event, TierForm(currency=event.currency, per_user_limit=limit), None)
 
@@ -230,7 +226,7 @@ def new(event_id: int) -> ResponseReturnValue:
 @requires_role(Role.ORGANIZER)
 def create(event_id: int) -> ResponseReturnValue:
     """Create a tier (and its units)."""
-    event = _own_event(event_id)
+    event = organizer_event_or_404(event_id)
     return _save(event, TierForm(), None)
 
 
@@ -238,7 +234,7 @@ def create(event_id: int) -> ResponseReturnValue:
 @requires_role(Role.ORGANIZER)
 def edit(event_id: int, tier_id: int) -> ResponseReturnValue:
     """Form for an existing tier."""
-    event = _own_event(event_id)
+    event = organizer_event_or_404(event_id)
     tier = _own_tier(event, tier_id)
     form = TierForm(obj=tier)
     form.fill_from(tier, event)
@@ -249,7 +245,7 @@ def edit(event_id: int, tier_id: int) -> ResponseReturnValue:
 @requires_role(Role.ORGANIZER)
 def update(event_id: int, tier_id: int) -> ResponseReturnValue:
     """Save a tier; capacity goes up freely and down to what is sold or held."""
-    event = _own_event(event_id)
+    event = organizer_event_or_404(event_id)
     return _save(event, TierForm(), _own_tier(event, tier_id))
 
 
@@ -257,10 +253,12 @@ def update(event_id: int, tier_id: int) -> ResponseReturnValue:
 @requires_role(Role.ORGANIZER)
 def delete(event_id: int, tier_id: int) -> ResponseReturnValue:
     """Delete a tier nobody booked."""
-    event = _own_event(event_id)
+    event = organizer_event_or_404(event_id)
     tier = _own_tier(event, tier_id)
     try:
-        tier_service.delete_tier(get_session(), tier=tier, actor_id=current_user.id, now=utcnow())
+        tier_service.delete_tier(
+            get_session(), tier=tier, actor_id=signed_in_user().id, now=utcnow()
+        )
         flash("Ticket type deleted.", "success")
     except BookingError as error:
         flash(error.message, "error")
@@ -271,7 +269,7 @@ def delete(event_id: int, tier_id: int) -> ResponseReturnValue:
 @requires_role(Role.ORGANIZER)
 def waitlist(event_id: int) -> ResponseReturnValue:
     """Each tier's queue in order, with offers made and converted."""
-    event = _own_event(event_id)
+    event = organizer_event_or_404(event_id)
     return render_template(
         "organizer/waitlist.html", event=event, waitlists=event_waitlists(get_session(), event)
     )

@@ -7,23 +7,27 @@ answer other than success. htmx requests get the panel fragment back.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.db import get_db, get_session
 from app.domain.accounts import rate_limit
-from app.domain.base import NotFound, utcnow
+from app.domain.base import utcnow
 from app.domain.events.models import Event
-from app.domain.events.visibility import PUBLIC_STATUSES
 from app.domain.ticketing import access_codes, allocation, catalog
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.hoarding import HoldRules
 from app.domain.ticketing.waitlist import OfferSettings, join_waitlist_by_id
-from app.web.authz import verified_email_required
+from app.web.authz import (
+    published_event_or_404,
+    signed_in_user_or_none,
+    verified_email_required,
+)
+from app.web.error_status import http_status
+from app.web.htmx import full_page_redirect, render_page_or_fragment
 from app.web.network import booking_wait, busy_network_message, client_network
 
 bp = Blueprint("public_booking", __name__)
@@ -58,21 +62,14 @@ def hold_rules() -> HoldRules:
     return HoldRules.from_config(current_app.config)
 
 
-def _event_or_404(event_id: int) -> Event:
-    """A public event (a cancelled or past one answers with its closed ticket panel)."""
-    event = get_session().get(Event, event_id)
-    if event is None or event.status not in PUBLIC_STATUSES:
-        raise NotFound("We could not find that event.")
-    return event
-
-
 def _unlock(event_id: int, code: str | None) -> frozenset[int]:
     """The hidden tiers `code` unlocks. A code that unlocks none is a wrong guess, counted for
     the user and the network in its own transaction (this request may roll back). Raises
     `too_many_guesses` (and compares nothing) while either guessed wrong too often."""
     if not code:
         return frozenset()
-    user_id = current_user.id if current_user.is_authenticated else None
+    user = signed_in_user_or_none()
+    user_id = user.id if user else None
     network = client_network()
     unlocked = access_codes.unlock(
         get_session(),
@@ -108,8 +105,10 @@ def _panel_response(
         "access_code": code if unlocked else None,
         "code_rejected": bool(code) and not unlocked,
     }
-    template = "public/_ticket_panel.html" if request.headers.get("HX-Request") else None
-    return render_template(template or "public/booking_tickets.html", **context), status
+    page = render_page_or_fragment(
+        "public/booking_tickets.html", "public/_ticket_panel.html", **context
+    )
+    return page, status
 
 
 def _refusal(
@@ -120,8 +119,8 @@ def _refusal(
     # While guessing is blocked the code was not compared: say nothing about it.
     shown = None if error.code == "too_many_guesses" else code
     return _panel_response(
-        _event_or_404(event_id),
-        status=error.status,
+        published_event_or_404(event_id, closed_too=True),
+        status=http_status(error),
         error=error.message,
         error_tier_id=tier_id,
         code=shown,
@@ -132,13 +131,13 @@ def _refusal(
 @bp.get("/events/<int:event_id>/tickets")
 def tickets(event_id: int) -> ResponseReturnValue:
     """The ticket panel on its own page; `?code=` reveals hidden tiers."""
-    event = _event_or_404(event_id)
+    event = published_event_or_404(event_id, closed_too=True)
     form = AccessCodeForm(request.args)
     code = form.code.data if form.validate() else None
     try:
         unlocked = _unlock(event.id, code)
     except BookingError as error:
-        return _panel_response(event, status=error.status, error=error.message)
+        return _panel_response(event, status=http_status(error), error=error.message)
     return _panel_response(event, code=code, unlocked=unlocked)
 
 
@@ -150,21 +149,17 @@ def _form_problem(form: BookingForm) -> str:
     return "Please check your choice and try again."
 
 
-def _redirect(target: str) -> ResponseReturnValue:
-    if request.headers.get("HX-Request"):
-        return "", 204, {"HX-Redirect": target}
-    return redirect(target, 303)
-
-
 def _login_first(event_id: int) -> ResponseReturnValue:
     """Anonymous buyers log in and come back to the tickets (a POST cannot be replayed)."""
     flash("Please log in to book tickets.", "info")
-    return _redirect(url_for("auth.login", next=url_for(".tickets", event_id=event_id)))
+    return full_page_redirect(url_for("auth.login", next=url_for(".tickets", event_id=event_id)))
 
 
 def _network_busy(event_id: int, wait: int) -> ResponseReturnValue:
     page, status = _panel_response(
-        _event_or_404(event_id), status=429, error=busy_network_message(wait)
+        published_event_or_404(event_id, closed_too=True),
+        status=429,
+        error=busy_network_message(wait),
     )
     return page, status, {"Retry-After": str(wait)}
 
@@ -175,18 +170,21 @@ def book(event_id: int) -> ResponseReturnValue:
     """Hold tickets of one tier; success goes to the booking page."""
     if wait := booking_wait():
         return _network_busy(event_id, wait)
-    if not current_user.is_authenticated:
+    user = signed_in_user_or_none()
+    if user is None:
         return _login_first(event_id)
     form = BookingForm()
     if not form.validate():
-        return _panel_response(_event_or_404(event_id), status=422, error=_form_problem(form))
+        return _panel_response(
+            published_event_or_404(event_id, closed_too=True), status=422, error=_form_problem(form)
+        )
     code = form.access_code.data or None
     unlocked: frozenset[int] = frozenset()
     try:
         unlocked = _unlock(event_id, code)
         booking = allocation.hold_tier(
             get_session(),
-            user=current_user,
+            user=user,
             event_id=event_id,
             tier_id=form.tier_id.data,
             quantity=form.quantity.data,
@@ -198,7 +196,7 @@ def book(event_id: int) -> ResponseReturnValue:
         )
     except BookingError as error:
         return _refusal(event_id, error, tier_id=form.tier_id.data, code=code, unlocked=unlocked)
-    return _redirect(url_for("account_bookings.detail", reference=booking.reference))
+    return full_page_redirect(url_for("account_bookings.detail", reference=booking.reference))
 
 
 @bp.post("/events/<int:event_id>/waitlist")
@@ -207,10 +205,11 @@ def join(event_id: int) -> ResponseReturnValue:
     """Join a sold-out tier's waitlist."""
     if wait := booking_wait():
         return _network_busy(event_id, wait)
-    if not current_user.is_authenticated:
+    user = signed_in_user_or_none()
+    if user is None:
         return _login_first(event_id)
     form = BookingForm()
-    event = _event_or_404(event_id)
+    event = published_event_or_404(event_id, closed_too=True)
     if not form.validate():
         return _panel_response(event, status=422, error=_form_problem(form))
     code = form.access_code.data or None
@@ -219,7 +218,7 @@ def join(event_id: int) -> ResponseReturnValue:
         unlocked = _unlock(event_id, code)
         entry = join_waitlist_by_id(
             get_session(),
-            user=current_user,
+            user=user,
             event_id=event_id,
             tier_id=form.tier_id.data,
             quantity=form.quantity.data,
@@ -232,4 +231,4 @@ def join(event_id: int) -> ResponseReturnValue:
         f"You are on the waitlist for {entry.tier.name}. We will email you when tickets free up.",
         "success",
     )
-    return _redirect(url_for("account_bookings.index") + "#waitlist")
+    return full_page_redirect(url_for("account_bookings.index") + "#waitlist")

@@ -16,7 +16,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user
 from markupsafe import Markup
 
 from app.db import get_session
@@ -34,7 +33,8 @@ from app.domain.events.structured_data import event_json_ld, open_graph
 from app.domain.events.visibility import holds_ticket, visible_event
 from app.domain.ticketing.catalog import ticket_panel
 from app.integrations.storage import Storage, is_media_key, storage_from_config
-from app.web.authz import requires_role, verified_email_required
+from app.web.authz import requires_role, signed_in_user_or_none, verified_email_required
+from app.web.htmx import render_page_or_fragment
 from app.web.links import absolute_url
 
 bp = Blueprint("public_events", __name__)
@@ -50,13 +50,6 @@ def markdown_filter(source: str | None) -> Markup:
 def media_url(key: str | None, *, external: bool = False) -> str | None:
     link = absolute_url if external else url_for
     return link("public_events.media", key=key) if key else None
-
-
-def viewer() -> User | None:
-    """The signed-in user as an object of this request's session, or None."""
-    if not current_user.is_authenticated:
-        return None
-    return get_session().get(User, current_user.id)
 
 
 def event_url(event: Event, *, external: bool = False) -> str:
@@ -82,11 +75,9 @@ def index() -> str:
         zone=current_app.config["EVENTS_DISPLAY_TZ"],
         notices=notices,
     )
-    partial = request.headers.get("HX-Request") and not request.headers.get(
-        "HX-History-Restore-Request"
-    )
-    return render_template(
-        "public/_event_results.html" if partial else "public/events.html",
+    return render_page_or_fragment(
+        "public/events.html",
+        "public/_event_results.html",
         page=page,
         params=page.params,
         categories=categories,
@@ -101,7 +92,7 @@ def index() -> str:
 @bp.get("/events/<int:event_id>-<slug>")
 def show(event_id: int, slug: str | None = None) -> Response | str:
     """The event page (drafts only for their organizer and admins)."""
-    user = viewer()
+    user = signed_in_user_or_none()
     event = visible_event(get_session(), event_id, user)
     if slug != event.slug:
         return redirect(event_url(event), 301)
@@ -144,7 +135,7 @@ def _render_event(
 @bp.get("/events/<int:event_id>.ics")
 def calendar(event_id: int) -> Response:
     """The event as an iCalendar file, for "add to calendar"."""
-    event = visible_event(get_session(), event_id, viewer())
+    event = visible_event(get_session(), event_id, signed_in_user_or_none())
     url = event_url(event, external=True)
     body = event_to_ics(event, url=url, domain=urlsplit(url).hostname or "localhost", now=utcnow())
     return Response(
@@ -160,7 +151,7 @@ def calendar(event_id: int) -> Response:
 def report(event_id: int) -> Response | tuple[str, int]:
     """Report abuse on a published event."""
     session = get_session()
-    user = viewer()
+    user = signed_in_user_or_none()
     event = visible_event(session, event_id, user)
     try:
         report_event(

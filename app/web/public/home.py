@@ -8,7 +8,7 @@ from app.db import get_session
 from app.domain.base import utcnow
 from app.domain.events.categories import list_categories
 from app.domain.events.recommendations import Preferences, for_you
-from app.web.public.events import viewer
+from app.web.authz import signed_in_user_or_none
 
 bp = Blueprint("public_home", __name__)
 
@@ -17,7 +17,7 @@ bp = Blueprint("public_home", __name__)
 def index() -> str:
     """Events ranked by the visitor's preferences, or soon and popular ones."""
     session = get_session()
-    user = viewer()
+    user = signed_in_user_or_none()
     preferences = Preferences.from_json(user.preferences if user else None)
     return render_template(
         "public/home.html",

@@ -17,11 +17,10 @@ from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.db import get_session
 from app.domain.base import NotFound
-from app.domain.events.models import Event, EventStatus
 from app.live import hub_for
-from app.web.errors import render_error
+from app.web.authz import published_event_or_404
+from app.web.errors import render_refusal
 from app.web.public.live_fragments import (
     fragments_for,
     out_of_band,
@@ -34,17 +33,10 @@ bp = Blueprint("public_live", __name__)
 log = logging.getLogger(__name__)
 
 
-def _published_event_or_404(event_id: int) -> Event:
-    event = get_session().get(Event, event_id)
-    if event is None or event.status != EventStatus.PUBLISHED:
-        raise NotFound("We could not find that event.")
-    return event
-
-
 @bp.get("/events/<int:event_id>/live")
 def stream(event_id: int) -> ResponseReturnValue:
     """`availability` events with the fresh counts (and seat rows, with `?seats=1`)."""
-    _published_event_or_404(event_id)
+    published_event_or_404(event_id)
     seats = requested_seats(request.args.get("seats"))
     section = requested_part(request.args.get("section"))
     since = request.headers.get("Last-Event-ID")
@@ -62,7 +54,7 @@ def stream(event_id: int) -> ResponseReturnValue:
         )
     except TooManyStreams as refusal:
         # Streams of browsers that left are noticed at their next keep-alive.
-        body, status = render_error(refusal.status, refusal.message)
+        body, status = render_refusal(refusal)
         return body, status, {"Retry-After": str(max(1, round(keepalive)))}
 
     def events() -> Iterator[str]:
@@ -103,7 +95,7 @@ def stream(event_id: int) -> ResponseReturnValue:
 @bp.get("/events/<int:event_id>/availability")
 def availability(event_id: int) -> ResponseReturnValue:
     """The stream's message as one fragment: counts (and the seat grid with `?seats=1`)."""
-    _published_event_or_404(event_id)
+    published_event_or_404(event_id)
     snapshot = fragments_for(current_app).snapshot(
         event_id,
         seats=requested_seats(request.args.get("seats")),

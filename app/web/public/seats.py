@@ -16,9 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
@@ -26,7 +25,7 @@ from wtforms.validators import InputRequired, NumberRange
 
 from app.db import get_session
 from app.domain.base import NotFound, utcnow
-from app.domain.events.models import Event, EventStatus
+from app.domain.events.models import Event
 from app.domain.ticketing.allocation import MAX_SEATS_PER_ORDER, hold_units
 from app.domain.ticketing.best_seats import hold_best_by_id, nearest_alternative
 from app.domain.ticketing.errors import (
@@ -38,7 +37,14 @@ from app.domain.ticketing.errors import (
 )
 from app.domain.ticketing.on_sale import EventOnSale, load_event_on_sale
 from app.domain.ticketing.seatmap_view import SeatCell, SeatState, seat_cells
-from app.web.authz import verified_email_required
+from app.web.authz import (
+    published_event_or_404,
+    published_or_404,
+    signed_in_user_or_none,
+    verified_email_required,
+)
+from app.web.error_status import http_status
+from app.web.htmx import full_page_redirect, render_page_or_fragment, wants_fragment
 from app.web.network import booking_wait, busy_network_message
 from app.web.public.booking import hold_rules, offer_settings
 from app.web.public.live_fragments import fragments_for, requested_part
@@ -86,11 +92,11 @@ def _hold(seats: list[OfferedSeat]) -> str:
 
 def seated_event_or_404(event_id: int) -> Event:
     """A published seated event; anything else is "not found"."""
-    return _seated_or_404(get_session().get(Event, event_id))
+    return _seated_or_404(published_event_or_404(event_id))
 
 
-def _seated_or_404(event: E | None) -> E:
-    if event is None or event.status != EventStatus.PUBLISHED or not event.is_seated:
+def _seated_or_404(event: E) -> E:
+    if not event.is_seated:
         raise NotFound("We could not find that event.")
     return event
 
@@ -125,8 +131,7 @@ def seat_page(
         "best_answer": best_answer,
         "pick_answer": pick_answer,
     }
-    template = "public/_seatmap.html" if request.headers.get("HX-Request") else None
-    return render_template(template or "public/seatmap.html", **context), status
+    return render_page_or_fragment("public/seatmap.html", "public/_seatmap.html", **context), status
 
 
 @bp.get("/events/<int:event_id>/seats")
@@ -139,17 +144,11 @@ def page(event_id: int) -> ResponseReturnValue:
 
 def _login_first(event_id: int) -> ResponseReturnValue:
     flash("Please log in to choose seats.", "info")
-    target = url_for("auth.login", next=url_for(".page", event_id=event_id))
-    if request.headers.get("HX-Request"):
-        return "", 204, {"HX-Redirect": target}
-    return redirect(target, 303)
+    return full_page_redirect(url_for("auth.login", next=url_for(".page", event_id=event_id)))
 
 
 def _to_booking(reference: str) -> ResponseReturnValue:
-    target = url_for("account_bookings.detail", reference=reference)
-    if request.headers.get("HX-Request"):
-        return "", 204, {"HX-Redirect": target}
-    return redirect(target, 303)
+    return full_page_redirect(url_for("account_bookings.detail", reference=reference))
 
 
 def _first_error(form: FlaskForm) -> str:
@@ -168,7 +167,7 @@ def _answer(
     """A refusal: for htmx the answer alone (plus the taken seats greyed out), else the page.
     Takes the event's id: after a rollback the event object would be read again."""
     target = "best" if best else "pick"
-    if request.headers.get("HX-Request"):
+    if wants_fragment():
         context = {"event_id": event_id, "answer": answer, "target": target}
         return render_template("public/_seat_answer.html", **context), status
     event = seated_event_or_404(event_id)
@@ -200,10 +199,11 @@ def hold_chosen(event_id: int) -> ResponseReturnValue:
     """Hold exactly the seats ticked on the map."""
     if wait := booking_wait():
         return _network_busy(event_id, wait, best=False)
-    if not current_user.is_authenticated:
+    user = signed_in_user_or_none()
+    if user is None:
         return _login_first(event_id)
     # A lean read of the event (the hot path of a rush); pages that need more load it whole.
-    event = _seated_or_404(load_event_on_sale(get_session(), event_id))
+    event = _seated_or_404(published_or_404(load_event_on_sale(get_session(), event_id)))
     form = SeatPickForm()
     section = request.form.get("section", type=int)
 
@@ -218,7 +218,7 @@ def hold_chosen(event_id: int) -> ResponseReturnValue:
     try:
         booking = hold_units(
             session,
-            user=current_user,
+            user=user,
             event=event,
             tier=None,
             quantity=len(form.seat.data),
@@ -234,20 +234,20 @@ def hold_chosen(event_id: int) -> ResponseReturnValue:
         taken = _taken_cells(event_id, error.seat_ids)
         names = " and ".join(cell.name for cell in taken)
         offer = nearest_alternative(
-            session, event_id=event_id, seat_ids=form.seat.data, buyer_id=current_user.id
+            session, event_id=event_id, seat_ids=form.seat.data, buyer_id=user.id
         )
         message = f"Sorry, {names} {'was' if len(taken) == 1 else 'were'} just taken."
         message += " These are free nearby:" if offer else " Please pick other seats."
         answer = SeatAnswer(message, offer, _hold(offer), taken)
-        return _answer(event_id, answer, status=error.status, best=False, section=section)
+        return _answer(event_id, answer, status=http_status(error), best=False, section=section)
     except LeavesSingleSeats as error:
         session.rollback()
         chosen = [OfferedSeat(seat_id, "") for seat_id in form.seat.data]
         answer = SeatAnswer(error.message, chosen, "Hold my choice anyway")
-        return _answer(event_id, answer, status=error.status, best=False, section=section)
+        return _answer(event_id, answer, status=http_status(error), best=False, section=section)
     except BookingError as error:
         session.rollback()
-        return refuse(error.message, error.status)
+        return refuse(error.message, http_status(error))
     return _to_booking(booking.reference)
 
 
@@ -257,7 +257,8 @@ def hold_best(event_id: int) -> ResponseReturnValue:
     """Hold the best free seats of one price zone, side by side."""
     if wait := booking_wait():
         return _network_busy(event_id, wait, best=True)
-    if not current_user.is_authenticated:
+    user = signed_in_user_or_none()
+    if user is None:
         return _login_first(event_id)
     form = BestSeatsForm()
     session = get_session()
@@ -265,7 +266,7 @@ def hold_best(event_id: int) -> ResponseReturnValue:
         try:
             booking = hold_best_by_id(
                 session,
-                user=current_user,
+                user=user,
                 event_id=event_id,
                 tier_id=form.tier_id.data,
                 quantity=form.quantity.data,
@@ -277,7 +278,7 @@ def hold_best(event_id: int) -> ResponseReturnValue:
         except BookingError as error:
             session.rollback()
             offer = error.seats if isinstance(error, SeatsNotTogether) else []
-            answer, status = SeatAnswer(error.message, offer, _hold(offer)), error.status
+            answer, status = SeatAnswer(error.message, offer, _hold(offer)), http_status(error)
         else:
             return _to_booking(booking.reference)
     else:

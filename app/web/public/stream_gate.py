@@ -18,17 +18,17 @@ import threading
 from flask import Flask
 
 from app.domain.accounts.rate_limit import network_of
+from app.domain.base import DomainError
 
 _create_lock = threading.Lock()
 
 
-class TooManyStreams(Exception):
-    """This process (503), or this client's network (429), has as many open streams as it may."""
+class TooManyStreams(DomainError):
+    """This process (`PROCESS_FULL`), or this client's network (`NETWORK_FULL`), has as many
+    open streams as it may."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+    PROCESS_FULL = "live_streams_busy"
+    NETWORK_FULL = "too_many_live_streams"
 
 
 def client_network(address: str | None) -> str:
@@ -45,15 +45,21 @@ class StreamGate:
 
     def enter(self, address: str | None, *, per_client: int, per_process: int) -> str:
         """Count one more stream for `address`'s network and return the network (to `leave`
-        with), or raise TooManyStreams (status 503 for the process, 429 for the network)."""
+        with), or raise TooManyStreams (the process's or the network's code)."""
         network = client_network(address)
         # Checked and counted under one lock: two streams arriving together must not both
         # take the last place.
         with self._lock:
             if self._total >= per_process:
-                raise TooManyStreams(503, "Live updates are busy. They will reconnect shortly.")
+                raise TooManyStreams(
+                    "Live updates are busy. They will reconnect shortly.",
+                    code=TooManyStreams.PROCESS_FULL,
+                )
             if self._open.get(network, 0) >= per_client:
-                raise TooManyStreams(429, "Too many live views are open from your network.")
+                raise TooManyStreams(
+                    "Too many live views are open from your network.",
+                    code=TooManyStreams.NETWORK_FULL,
+                )
             self._open[network] = self._open.get(network, 0) + 1
             self._total += 1
         return network

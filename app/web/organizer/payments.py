@@ -1,0 +1,136 @@
+"""An event's payments for its organizer: which providers buyers may pay with, finding a
+booking by its reference, and refunding it (chosen tickets, or an amount of money)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from app.db import get_session
+from app.domain.accounts.models import Role
+from app.domain.base import NotFound, utcnow
+from app.domain.events.models import Event
+from app.domain.money import MoneyError, to_minor
+from app.domain.payments import checkout
+from app.domain.payments.errors import PaymentError
+from app.domain.payments.refunds import refund_booking, refundable
+from app.domain.ticketing import bookings
+from app.domain.ticketing.models import Booking, Ticket
+from app.integrations.payments import configured_providers
+from app.web.authz import organizer_event_or_404, requires_role, signed_in_user
+from app.web.error_status import http_status
+from app.web.public.booking import offer_settings
+
+bp = Blueprint("organizer_payments", __name__, url_prefix="/organizer/events/<int:event_id>")
+REASON_MAX = 500
+
+
+def _page(event: Event, *, status: int = 200, error: str | None = None) -> ResponseReturnValue:
+    providers = configured_providers(current_app.config)
+    return render_template(
+        "organizer/payments.html",
+        event=event,
+        providers={name: p.label for name, p in providers.items()},
+        accepted=checkout.accepted_providers(event.payment_providers, list(providers)),
+        error=error,
+    ), status
+
+
+@bp.get("/payments")
+@requires_role(Role.ORGANIZER)
+def index(event_id: int) -> ResponseReturnValue:
+    """Ways of paying, and a booking looked up by reference (`?reference=`)."""
+    event = organizer_event_or_404(event_id)
+    reference = request.args.get("reference", "").strip()
+    if reference:
+        try:
+            booking = bookings.event_booking(get_session(), event_id=event.id, reference=reference)
+        except NotFound as missing:
+            return _page(event, status=404, error=missing.message)
+        return redirect(url_for(".booking", event_id=event.id, reference=booking.reference))
+    return _page(event)
+
+
+@bp.post("/payments")
+@requires_role(Role.ORGANIZER)
+def providers(event_id: int) -> ResponseReturnValue:
+    event = organizer_event_or_404(event_id)
+    session = get_session()
+    try:
+        checkout.set_accepted_providers(
+            session,
+            event,
+            request.form.getlist("provider"),
+            configured=list(configured_providers(current_app.config)),
+        )
+    except PaymentError as error:
+        session.rollback()
+        return _page(event, status=http_status(error), error=error.message)
+    session.commit()
+    flash("Ways of paying saved.", "success")
+    return redirect(url_for(".index", event_id=event.id), 303)
+
+
+def _booking_page(
+    event: Event, booking: Booking, *, status: int = 200, error: str | None = None
+) -> ResponseReturnValue:
+    session = get_session()
+    tickets = session.scalars(
+        select(Ticket).where(Ticket.booking_id == booking.id).order_by(Ticket.id)
+    )
+    return render_template(
+        "organizer/booking.html",
+        event=event,
+        booking=booking,
+        tickets=list(tickets),
+        payments=checkout.booking_payments(session, booking.id),
+        refundable=refundable(session, booking.id),
+        seats=bookings.seat_labels(session, booking),
+        error=error,
+        reason_max=REASON_MAX,
+    ), status
+
+
+@bp.get("/bookings/<reference>")
+@requires_role(Role.ORGANIZER)
+def booking(event_id: int, reference: str) -> ResponseReturnValue:
+    event = organizer_event_or_404(event_id)
+    found = bookings.event_booking(get_session(), event_id=event.id, reference=reference)
+    return _booking_page(event, found)
+
+
+@bp.post("/bookings/<reference>/refund")
+@requires_role(Role.ORGANIZER)
+def refund(event_id: int, reference: str) -> ResponseReturnValue:
+    """Refund the ticked tickets (their price; they go back on sale), or an amount alone."""
+    event = organizer_event_or_404(event_id)
+    session = get_session()
+    found = bookings.event_booking(session, event_id=event.id, reference=reference)
+    reason = request.form.get("reason", "").strip()
+    try:
+        ticket_ids = [int(t) for t in request.form.getlist("ticket")]
+    except ValueError:
+        ticket_ids = []
+    amount_text = request.form.get("amount", "").strip()
+    try:
+        if not reason or len(reason) > REASON_MAX:
+            raise PaymentError("invalid_refund", "Say why, in a few words (for the buyer).")
+        amount = to_minor(amount_text, found.currency) if amount_text else None
+        refund_booking(
+            session,
+            found,
+            ticket_ids=ticket_ids,
+            amount_minor=amount,
+            reason=reason,
+            actor_id=signed_in_user().id,
+            now=utcnow(),
+            offers=offer_settings(),
+        )
+    except (PaymentError, MoneyError) as error:
+        session.rollback()
+        again = bookings.event_booking(session, event_id=event.id, reference=reference)
+        return _booking_page(event, again, status=http_status(error), error=error.message)
+    session.commit()
+    flash("The refund is on its way to the buyer.", "success")
+    return redirect(url_for(".booking", event_id=event.id, reference=found.reference), 303)

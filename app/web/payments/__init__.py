@@ -1,0 +1,1 @@
+"""Payments on the web: paying, the return page, receipts, provider webhooks, the demo checkout."""

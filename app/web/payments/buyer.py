@@ -1,0 +1,204 @@
+"""Paying for a held booking: "Pay" sends the buyer to the provider's checkout; the return page
+says "confirming your payment" and turns confirmed by itself when the provider's event lands
+(a server-sent-event stream woken by the event's NOTIFY); a receipt per payment.
+
+The return page never confirms anything: only a verified provider event does
+(`payments.events.apply_event`, reached through /webhooks/<provider>).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+from sqlalchemy.orm import Session
+
+from app.db import get_db, get_session
+from app.domain.base import utcnow
+from app.domain.payments import checkout
+from app.domain.payments.errors import PaymentError
+from app.domain.ticketing import bookings, holds
+from app.integrations.payments import configured_providers
+from app.integrations.payments.base import CheckoutRequest, ProviderError
+from app.live import hub_for
+from app.web.account.bookings import render_booking
+from app.web.authz import signed_in_user, verified_email_required
+from app.web.error_status import http_status
+from app.web.htmx import full_page_redirect, render_page_or_fragment
+from app.web.links import absolute_url
+from app.web.payments.choices import providers_for
+from app.web.public.booking import offer_settings
+from app.web.public.stream_gate import TooManyStreams, gate_for
+
+bp = Blueprint("payments", __name__, url_prefix="/account")
+log = logging.getLogger(__name__)
+
+
+@bp.post("/bookings/<reference>/pay")
+@login_required
+@verified_email_required
+def pay(reference: str) -> ResponseReturnValue:
+    """Start a payment with the chosen provider and go to its checkout."""
+    session = get_session()
+    user = signed_in_user()
+    booking = bookings.user_booking(session, user_id=user.id, reference=reference)
+    event = booking.event
+    accepted = providers_for(event.payment_providers)
+    provider_name = request.form.get("provider", "")
+    try:
+        payment = checkout.begin_payment(
+            session, booking, provider=provider_name, accepted=accepted, now=utcnow()
+        )
+    except PaymentError as error:
+        session.rollback()
+        return _booking_page(reference, error=error.message, status=http_status(error))
+    session.commit()
+    provider = configured_providers(current_app.config)[provider_name]
+    try:
+        made = provider.create_checkout(
+            CheckoutRequest(
+                payment_id=payment.id,
+                booking_reference=booking.reference,
+                amount_minor=payment.amount_minor,
+                currency=payment.currency,
+                description=f"{event.title}: booking {booking.reference}",
+                buyer_email=user.email,
+                return_url=absolute_url("payments.status", reference=booking.reference),
+                cancel_url=absolute_url("account_bookings.detail", reference=booking.reference),
+                idempotency_key=payment.idempotency_key,
+            )
+        )
+    except ProviderError as error:
+        log.warning("checkout of payment %s failed: %s", payment.id, error)
+        checkout.record_checkout_failure(session, payment.id, str(error))
+        session.commit()
+        refusal = PaymentError("provider_unavailable")
+        return _booking_page(reference, error=refusal.message, status=http_status(refusal))
+    checkout.record_checkout(
+        session, payment.id, provider_ref=made.provider_ref, checkout_url=made.redirect_url
+    )
+    session.commit()
+    return full_page_redirect(made.redirect_url)
+
+
+def _booking_page(reference: str, *, error: str, status: int) -> ResponseReturnValue:
+    booking = bookings.user_booking(get_session(), user_id=signed_in_user().id, reference=reference)
+    return render_booking(booking, status=status, error=error)
+
+
+def _status_context(reference: str) -> dict[str, object]:
+    session = get_session()
+    now = utcnow()
+    booking = bookings.open_booking(
+        session,
+        user_id=signed_in_user().id,
+        reference=reference,
+        now=now,
+        offers=offer_settings(),
+    )
+    payments = checkout.booking_payments(session, booking.id)
+    remaining = holds.hold_remaining(booking, now)
+    return {
+        "booking": booking,
+        "status": bookings.display_status(booking, now),
+        "payment": payments[-1] if payments else None,
+        "remaining_seconds": int(remaining.total_seconds()) if remaining else None,
+        "booking_url": url_for("account_bookings.detail", reference=booking.reference),
+    }
+
+
+@bp.get("/bookings/<reference>/payment")
+@login_required
+def status(reference: str) -> ResponseReturnValue:
+    """Where the provider sends the buyer back: the payment's state, live until it settles."""
+    return render_page_or_fragment(
+        "payments/status.html", "payments/_status.html", **_status_context(reference)
+    )
+
+
+@bp.get("/bookings/<reference>/payment/live")
+@login_required
+def status_stream(reference: str) -> ResponseReturnValue:
+    """`payment` events with the status fragment, sent again whenever the event's availability
+    notification wakes the stream (a provider event publishes one), until the payment settles."""
+    context = _status_context(reference)  # 404 for someone else's booking
+    booking = context["booking"]
+    event_id, user_id = booking.event_id, booking.user_id  # type: ignore[attr-defined]
+    booking_url = context["booking_url"]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    keepalive = float(app.config["SSE_KEEPALIVE_SECONDS"])
+    ends = time.monotonic() + float(app.config["SSE_STREAM_SECONDS"])
+    gate = gate_for(app)
+    try:
+        network = gate.enter(
+            request.remote_addr,
+            per_client=int(app.config["LIVE_STREAMS_PER_CLIENT"]),
+            per_process=int(app.config["LIVE_STREAMS_PER_PROCESS"]),
+        )
+    except TooManyStreams as refusal:
+        return refusal.message, http_status(refusal), {"Retry-After": str(round(keepalive))}
+    hub = hub_for(app)
+
+    def events() -> Iterator[str]:
+        last = None
+        with hub.subscribe(event_id) as subscription:
+            yield "retry: 3000\n\n"
+            while (left := ends - time.monotonic()) > 0:
+                with app.app_context(), get_db().session() as session:
+                    fragment, settled = _render_status(session, user_id, reference, booking_url)
+                if fragment != last:
+                    last = fragment
+                    data = "".join(f"data: {line}\n" for line in fragment.splitlines())
+                    yield f"event: payment\n{data}\n"
+                else:
+                    yield ": still here\n\n"
+                if settled:
+                    return
+                subscription.wait(min(keepalive, left))
+
+    response = Response(events(), mimetype="text/event-stream")
+    response.call_on_close(lambda: gate.leave(network))
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _render_status(
+    session: Session, user_id: int, reference: str, booking_url: object
+) -> tuple[str, bool]:
+    """The status fragment as the stream sends it (no request here: links come made)."""
+    now = utcnow()
+    booking = bookings.user_booking(session, user_id=user_id, reference=reference)
+    payments = checkout.booking_payments(session, booking.id)
+    remaining = holds.hold_remaining(booking, now)
+    shown = bookings.display_status(booking, now)
+    fragment = render_template(
+        "payments/_status.html",
+        booking=booking,
+        status=shown,
+        payment=payments[-1] if payments else None,
+        remaining_seconds=int(remaining.total_seconds()) if remaining else None,
+        booking_url=booking_url,
+    )
+    return fragment, shown != "pending"
+
+
+@bp.get("/payments/<int:payment_id>/receipt")
+@login_required
+def receipt(payment_id: int) -> ResponseReturnValue:
+    """What was paid, when, how, and what was refunded of it."""
+    payment = checkout.user_payment(
+        get_session(), user_id=signed_in_user().id, payment_id=payment_id
+    )
+    provider = configured_providers(current_app.config).get(payment.provider)
+    return render_template(
+        "payments/receipt.html",
+        provider_label=provider.label if provider else payment.provider.capitalize(),
+        payment=payment,
+        booking=payment.booking,
+        back=url_for("account_bookings.detail", reference=payment.booking.reference),
+    )

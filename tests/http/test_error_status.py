@@ -1,0 +1,158 @@
+"""Domain errors carry codes; the web layer maps them to HTTP statuses (app/web/error_status.py).
+
+The expected statuses are the ones the views answered with while the statuses still lived on
+the domain's error classes: moving them must not change a single response.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+
+import app
+from app.domain.accounts.errors import (
+    AccountError,
+    InvalidCredentials,
+    InvalidToken,
+    ReauthRequired,
+    TooManyAttempts,
+    WrongSecret,
+)
+from app.domain.accounts.login import EmailNotVerified
+from app.domain.accounts.models import User
+from app.domain.base import Busy, DomainError, Forbidden, NotFound
+from app.domain.events.errors import EventError, EventInvalid
+from app.domain.money import MoneyError
+from app.domain.payments.errors import MESSAGES as PAYMENT_MESSAGES
+from app.domain.payments.errors import PaymentError
+from app.domain.ticketing.errors import (
+    MESSAGES,
+    BookingError,
+    LeavesSingleSeats,
+    OfferedSeat,
+    SeatsNotTogether,
+    SeatsTaken,
+)
+from app.domain.ticketing.seat_layout import SeatLayoutError
+from app.domain.ticketing.seatmap import SeatMapError, SeatsInUse
+from app.integrations.storage import ImageRejected
+from app.web.error_status import http_status
+from app.web.public.stream_gate import TooManyStreams
+
+BOOKING_STATUSES = {
+    "sold_out": 409,
+    "seats_taken": 409,
+    "not_together": 409,
+    "single_seats": 409,
+    "invalid_seats": 422,
+    "limit_exceeded": 422,
+    "too_many_holds": 429,
+    "holds_expired": 429,
+    "too_many_guesses": 429,
+    "sales_closed": 422,
+    "hidden_tier": 422,
+    "invalid_quantity": 422,
+    "invalid_tier": 422,
+    "event_not_on_sale": 422,
+    "hold_expired": 409,
+    "booking_closed": 409,
+    "not_cancellable": 422,
+    "not_sold_out": 422,
+    "already_waiting": 409,
+    "capacity_too_low": 422,
+    "tier_in_use": 409,
+    "invalid_tier_settings": 422,
+}
+
+PAYMENT_STATUSES = {
+    "provider_not_accepted": 422,
+    "not_payable": 409,
+    "hold_expired": 409,
+    "nothing_to_pay": 422,
+    "unknown_payment": 404,
+    "provider_unavailable": 503,
+    "not_refundable": 409,
+    "refund_too_large": 422,
+    "invalid_refund": 422,
+    "invalid_providers": 422,
+}
+
+SEAT = OfferedSeat(1, "Stalls, Row A seat 1")
+ERRORS: list[tuple[DomainError, int]] = [
+    (DomainError("Something is wrong."), 400),
+    (NotFound("We could not find that event."), 404),
+    (Forbidden("Not yours."), 403),
+    (Busy("Many people are booking right now."), 409),
+    (MoneyError("Enter an amount like 12.50."), 422),
+    (EventError("A draft event cannot be cancelled."), 409),
+    (EventInvalid({"title": ["Enter a title."]}), 422),
+    (AccountError("That email is taken.", code="email_taken"), 422),
+    (AccountError("Enter your name.", code="name_missing", field="name"), 422),
+    (WrongSecret("That password is not right.", code="password_wrong"), 422),
+    (InvalidCredentials(), 422),
+    (TooManyAttempts(60), 429),
+    (InvalidToken("That link has expired."), 400),
+    (ReauthRequired(), 403),
+    (EmailNotVerified(User(email="someone@example.test")), 403),
+    (SeatLayoutError(["Line 1: no seats."]), 422),
+    (SeatMapError("Choose at least one seat or row."), 422),
+    (SeatsInUse("These seats are held or sold."), 409),
+    (ImageRejected("The uploaded file is empty."), 422),
+    (SeatsTaken([1, 2]), 409),
+    (SeatsNotTogether("Stalls", 2, [SEAT]), 409),
+    (LeavesSingleSeats([SEAT]), 409),
+    (TooManyStreams("Live updates are busy.", code=TooManyStreams.PROCESS_FULL), 503),
+    (TooManyStreams("Too many live views.", code=TooManyStreams.NETWORK_FULL), 429),
+]
+
+
+@pytest.mark.parametrize(
+    ("error", "status"), ERRORS, ids=[f"{type(e).__name__}-{e.code}" for e, _ in ERRORS]
+)
+def test_each_error_answers_with_its_former_status(error: DomainError, status: int) -> None:
+    assert http_status(error) == status
+
+
+@pytest.mark.parametrize(("code", "status"), sorted(BOOKING_STATUSES.items()))
+def test_each_booking_code_answers_with_its_former_status(code: str, status: int) -> None:
+    assert http_status(BookingError(code)) == status
+
+
+def test_every_booking_code_is_covered() -> None:
+    assert set(BOOKING_STATUSES) == set(MESSAGES)
+
+
+@pytest.mark.parametrize(("code", "status"), sorted(PAYMENT_STATUSES.items()))
+def test_each_payment_code_answers_with_its_status(code: str, status: int) -> None:
+    assert http_status(PaymentError(code)) == status
+
+
+def test_every_payment_code_is_covered() -> None:
+    assert set(PAYMENT_STATUSES) == set(PAYMENT_MESSAGES)
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = set(cls.__subclasses__())
+    for sub in list(found):
+        found |= _subclasses(sub)
+    return found
+
+
+def test_every_domain_error_in_the_app_is_covered() -> None:
+    """A new error class must be added above, with the status it should answer."""
+    for module in pkgutil.walk_packages(app.__path__, "app."):
+        importlib.import_module(module.name)
+    covered = {type(error) for error, _ in ERRORS} | {BookingError, PaymentError}
+    assert _subclasses(DomainError) - covered == set()
+
+
+def test_the_domain_knows_no_http_statuses() -> None:
+    for cls in {DomainError} | _subclasses(DomainError):
+        assert "status" not in vars(cls), cls
+
+
+def test_a_code_counts_within_its_own_family_only() -> None:
+    assert http_status(AccountError("Not a booking.", code="sold_out")) == 422
+    assert http_status(DomainError("Not a stream.", code=TooManyStreams.PROCESS_FULL)) == 400
