@@ -97,7 +97,7 @@ class StripeProvider:
         self.webhook_secret = webhook_secret
         self.client = stripe.StripeClient(
             secret_key,
-            base_addresses={"api": api_base} if api_base else None,
+            base_addresses={"api": api_base.rstrip("/")} if api_base else None,
             # Stripe's client retries connection errors and 409/5xx answers it marks retryable,
             # always with the same idempotency key.
             max_network_retries=2,
