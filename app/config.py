@@ -149,6 +149,19 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         # offered outside production; its webhook secret is kept under instance/ unless set.
         "PAYMENTS_DEMO": not production and _bool(env.get("PAYMENTS_DEMO"), True),
         "DEMO_PAY_SECRET": env.get("DEMO_PAY_SECRET", ""),
+        # Real providers, each offered when its credentials are all set (README); the API
+        # bases point the SDKs elsewhere (tests run local stand-ins).
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),  # empty: the SDK's
+        "RAZORPAY_KEY_ID": env.get("RAZORPAY_KEY_ID", ""),
+        "RAZORPAY_KEY_SECRET": env.get("RAZORPAY_KEY_SECRET", ""),
+        "RAZORPAY_WEBHOOK_SECRET": env.get("RAZORPAY_WEBHOOK_SECRET", ""),
+        "RAZORPAY_API_BASE": env.get("RAZORPAY_API_BASE", "https://api.razorpay.com"),
+        "PAYPAL_CLIENT_ID": env.get("PAYPAL_CLIENT_ID", ""),
+        "PAYPAL_CLIENT_SECRET": env.get("PAYPAL_CLIENT_SECRET", ""),
+        "PAYPAL_WEBHOOK_ID": env.get("PAYPAL_WEBHOOK_ID", ""),
+        "PAYPAL_API_BASE": env.get("PAYPAL_API_BASE", "https://api-m.sandbox.paypal.com"),
         # A payment still pending after this long is looked up at its provider (webhooks get
         # lost) by the reconciliation sweep.
         "PAYMENT_RECONCILE_AFTER_SECONDS": _int(env, "PAYMENT_RECONCILE_AFTER_SECONDS", 900),

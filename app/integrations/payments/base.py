@@ -93,6 +93,16 @@ class RefundResult:
     succeeded: bool | None
 
 
+def header(headers: Mapping[str, str], name: str) -> str:
+    """A request header by name, whatever its case ('' when absent): a framework's headers
+    are case-insensitive, a plain dict is not."""
+    value = headers.get(name)
+    if value is None:
+        wanted = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == wanted), None)
+    return value or ""
+
+
 class PaymentProvider(Protocol):
     name: str  # as stored in payments.provider and in /webhooks/<name>
     label: str  # what the buyer reads: "Card (Stripe)"
