@@ -96,6 +96,12 @@ def create_hot_event(
     return HotEvent(event.id, tier.id, capacity)
 
 
+def cookie_jar(site: BenchSite) -> aiohttp.CookieJar:
+    """A client's cookies for the bench site. Production marks its cookies Secure; like a
+    browser for localhost, the client treats the site's loopback origin as a secure one."""
+    return aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[site.base_url])
+
+
 async def logged_in_buyers(site: BenchSite, emails: list[str], *, parallel: int = 16) -> list[Any]:
     """One aiohttp session per buyer, each signed in through the login form."""
     gate = asyncio.Semaphore(parallel)
@@ -103,7 +109,7 @@ async def logged_in_buyers(site: BenchSite, emails: list[str], *, parallel: int 
     async def one(email: str) -> aiohttp.ClientSession:
         http = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=1),
-            cookie_jar=aiohttp.CookieJar(unsafe=True),  # cookies for 127.0.0.1
+            cookie_jar=cookie_jar(site),
             timeout=aiohttp.ClientTimeout(total=60),
         )
         async with gate:

@@ -111,6 +111,7 @@ from bench.load import (
     CpuMeter,
     HotEvent,
     close_all,
+    cookie_jar,
     create_hot_event,
     create_published_event,
     logged_in_buyers,
@@ -556,7 +557,7 @@ async def hand_pick(site: BenchSite, event: SeatedEvent, buyers: list[Buyer]) ->
     base = URL(site.base_url)
     sessions = []
     for buyer in buyers:
-        jar = aiohttp.CookieJar(unsafe=True)
+        jar = cookie_jar(site)
         jar.update_cookies(buyer.cookies, base)
         sessions.append(
             aiohttp.ClientSession(
@@ -591,7 +592,7 @@ async def arena_pages(site: BenchSite, arena: SeatedEvent, buyer: Buyer) -> str:
     after a hold changed the venue (with its seat rows rendered before). Times are the
     client's on loopback (about the server's time) and medians over the parts."""
     base = URL(site.base_url)
-    jar = aiohttp.CookieJar(unsafe=True)
+    jar = cookie_jar(site)
     jar.update_cookies(buyer.cookies, base)
     pages = f"{site.base_url}/events/{arena.event_id}/seats"
     front = arena.zones[0]

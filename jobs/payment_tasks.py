@@ -19,15 +19,12 @@ from sqlalchemy.orm import Session
 from app.domain.base import utcnow
 from app.domain.outbox import OutboxMessage, enqueue
 from app.domain.payments import refunds
-from app.domain.payments.events import apply_event
+from app.domain.payments.events import apply_lookup
 from app.domain.payments.models import Payment, PaymentStatus, Refund
 from app.integrations.payments import configured_providers
 from app.integrations.payments.base import (
-    EventKind,
     PaymentProvider,
-    PaymentState,
     ProviderError,
-    ProviderEvent,
 )
 from app.integrations.payments.demo import SIGNATURE_HEADER, DemoProvider, sign
 from app.integrations.payments.demo import body as demo_body
@@ -136,19 +133,8 @@ def reconcile(session: Session, config: Mapping[str, Any], payload: Mapping[str,
         except ProviderError as error:
             log.warning("lookup of payment %s failed: %s", payment.id, error)
             continue
-        if found.state == PaymentState.PENDING:
-            continue
-        kind = EventKind.SUCCEEDED if found.state == PaymentState.SUCCEEDED else EventKind.FAILED
-        event = ProviderEvent(
-            event_id=f"lookup:{payment.provider_ref}:{found.state.value}",
-            kind=kind,
-            provider_ref=payment.provider_ref,
-            amount_minor=found.amount_minor,
-            currency=found.currency,
-            raw_type="lookup",
-        )
         with session.begin_nested():
-            apply_event(session, payment.provider, event, now=now)
+            apply_lookup(session, payment, found, now=now)
 
 
 def deliver_demo_webhook(

@@ -31,6 +31,7 @@ BLUEPRINT_MODULES = (
     "app.web.organizer.payments",
     "app.web.admin.users",
     "app.web.admin.moderation",
+    "app.web.admin.payments",
 )
 
 CONTENT_SECURITY_POLICY = (

@@ -255,3 +255,26 @@ def test_the_organizer_chooses_the_ways_of_paying(
     assert desk.post(url, data={"provider": "demo"}).status_code == 303
     db.expire_all()
     assert db.get(type(event), event.id).payment_providers is None  # all there is
+
+
+def test_an_admin_finds_any_booking_and_refunds_money_only(
+    db: Session, app: Flask, client: FlaskClient, held, secret: str, make_user, login_as
+) -> None:
+    from app.domain.accounts.models import Role
+
+    _, booking = held
+    started = pay(client, booking)
+    client.post(started.location, data={"choice": "succeed"})
+    deliver_demo_events(db, client, secret)
+    admin = app.test_client()
+    login_as(admin, make_user(role=Role.ADMIN))
+    assert admin.get("/admin/bookings?reference=NOPE0000").status_code == 404
+    found = admin.get(f"/admin/bookings?reference={booking.reference.lower()}")
+    assert found.status_code == 302
+    url = f"/admin/bookings/{booking.reference}/refund"
+    assert admin.post(url, data={"amount": "12.345", "reason": "x"}).status_code == 422
+    assert admin.post(url, data={"amount": "60.00", "reason": "x"}).status_code == 422
+    assert admin.post(url, data={"amount": "10.00", "reason": "Late start"}).status_code == 303
+    (refund,) = db.scalars(select(Refund)).all()
+    assert (refund.amount_minor, refund.ticket_ids) == (1000, [])
+    assert count(db, Ticket.booking_id == booking.id, Ticket.status == TicketStatus.VALID) == 2

@@ -281,6 +281,9 @@ ROUTES: dict[str, Route] = {
     "payments.status_stream": Route(
         params=lambda w: {"reference": w.booking.reference}, get=OWN_BOOKING, owner="buyer"
     ),
+    "payments.on_page_done": Route(
+        params=lambda w: {"payment_id": w.payment.id}, post=OWN_BOOKING, owner="buyer"
+    ),
     "payments.receipt": Route(
         params=lambda w: {"payment_id": w.payment.id}, get=OWN_BOOKING, owner="buyer"
     ),
@@ -385,6 +388,13 @@ ROUTES: dict[str, Route] = {
     "admin_moderation.add_category": Route(post=ADMIN, data=lambda w: {"name": "Theatre"}),
     "admin_moderation.rename": Route(
         params=lambda w: {"category_id": w.category.id}, post=ADMIN, data=lambda w: {"name": "X"}
+    ),
+    "admin_payments.find": Route(get=ADMIN),
+    "admin_payments.booking": Route(params=lambda w: {"reference": w.booking.reference}, get=ADMIN),
+    "admin_payments.refund": Route(
+        params=lambda w: {"reference": w.booking.reference},
+        post=ADMIN,
+        data=lambda w: {"amount": "1.00", "reason": "Goodwill"},
     ),
     "admin_moderation.remove": Route(params=lambda w: {"category_id": w.category.id}, post=ADMIN),
 }

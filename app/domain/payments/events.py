@@ -37,7 +37,7 @@ from app.domain.ticketing.bookings import confirm_booking
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.locking import busy_on_lock_timeout
 from app.domain.ticketing.models import Booking, BookingStatus
-from app.integrations.payments.base import EventKind, ProviderEvent
+from app.integrations.payments.base import EventKind, Lookup, PaymentState, ProviderEvent
 
 DUPLICATE = "duplicate"
 
@@ -79,6 +79,24 @@ def apply_event(session: Session, provider: str, event: ProviderEvent, *, now: d
         event_id = session.scalar(select(Booking.event_id).where(Booking.id == payment.booking_id))
         publish_availability(session, event_id)
     return outcome
+
+
+def apply_lookup(session: Session, payment: Payment, found: Lookup, *, now: datetime) -> str | None:
+    """What the provider said when asked about `payment` (webhooks get lost; a page's return
+    hands us a reason to ask), applied like its event would be, once per answer. None while
+    the provider still has it pending."""
+    if found.state == PaymentState.PENDING or not payment.provider_ref:
+        return None
+    kind = EventKind.SUCCEEDED if found.state == PaymentState.SUCCEEDED else EventKind.FAILED
+    event = ProviderEvent(
+        event_id=f"lookup:{payment.provider_ref}:{found.state.value}",
+        kind=kind,
+        provider_ref=payment.provider_ref,
+        amount_minor=found.amount_minor,
+        currency=found.currency,
+        raw_type="lookup",
+    )
+    return apply_event(session, payment.provider, event, now=now)
 
 
 def _record(session: Session, provider: str, event: ProviderEvent, now: datetime) -> int | None:

@@ -232,14 +232,13 @@ def user_booking(session: Session, *, user_id: int, reference: str) -> Booking:
     return booking
 
 
-def event_booking(session: Session, *, event_id: int, reference: str) -> Booking:
-    """A booking of the event by its reference (for the event's organizer and admins); a
-    booking of another event answers NotFound."""
-    booking = session.scalars(
-        select(Booking).where(
-            Booking.reference == reference.strip().upper(), Booking.event_id == event_id
-        )
-    ).first()
+def event_booking(session: Session, *, event_id: int | None, reference: str) -> Booking:
+    """A booking by its reference: of the event `event_id` (for its organizer; a booking of
+    another event answers NotFound), or of any event with None (for admins)."""
+    query = select(Booking).where(Booking.reference == reference.strip().upper())
+    if event_id is not None:
+        query = query.where(Booking.event_id == event_id)
+    booking = session.scalars(query).first()
     if booking is None:
         raise NotFound("We could not find that booking.")
     return booking

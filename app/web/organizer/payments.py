@@ -5,25 +5,22 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from app.db import get_session
 from app.domain.accounts.models import Role
-from app.domain.base import NotFound, utcnow
+from app.domain.base import NotFound
 from app.domain.events.models import Event
-from app.domain.money import MoneyError, to_minor
+from app.domain.money import MoneyError
 from app.domain.payments import checkout
 from app.domain.payments.errors import PaymentError
-from app.domain.payments.refunds import refund_booking, refundable
 from app.domain.ticketing import bookings
-from app.domain.ticketing.models import Booking, Ticket
+from app.domain.ticketing.models import Booking
 from app.integrations.payments import configured_providers
 from app.web.authz import organizer_event_or_404, requires_role, signed_in_user
 from app.web.error_status import http_status
-from app.web.public.booking import offer_settings
+from app.web.payments.refund_page import refund_from_form, render_refund_page
 
 bp = Blueprint("organizer_payments", __name__, url_prefix="/organizer/events/<int:event_id>")
-REASON_MAX = 500
 
 
 def _page(event: Event, *, status: int = 200, error: str | None = None) -> ResponseReturnValue:
@@ -72,24 +69,17 @@ def providers(event_id: int) -> ResponseReturnValue:
     return redirect(url_for(".index", event_id=event.id), 303)
 
 
-def _booking_page(
+def _refund_page(
     event: Event, booking: Booking, *, status: int = 200, error: str | None = None
 ) -> ResponseReturnValue:
-    session = get_session()
-    tickets = session.scalars(
-        select(Ticket).where(Ticket.booking_id == booking.id).order_by(Ticket.id)
-    )
-    return render_template(
-        "organizer/booking.html",
-        event=event,
-        booking=booking,
-        tickets=list(tickets),
-        payments=checkout.booking_payments(session, booking.id),
-        refundable=refundable(session, booking.id),
-        seats=bookings.seat_labels(session, booking),
+    return render_refund_page(
+        get_session(),
+        booking,
+        back=(url_for(".index", event_id=event.id), f"Payments for {event.title}"),
+        refund_url=url_for(".refund", event_id=event.id, reference=booking.reference),
+        status=status,
         error=error,
-        reason_max=REASON_MAX,
-    ), status
+    )
 
 
 @bp.get("/bookings/<reference>")
@@ -97,7 +87,7 @@ def _booking_page(
 def booking(event_id: int, reference: str) -> ResponseReturnValue:
     event = organizer_event_or_404(event_id)
     found = bookings.event_booking(get_session(), event_id=event.id, reference=reference)
-    return _booking_page(event, found)
+    return _refund_page(event, found)
 
 
 @bp.post("/bookings/<reference>/refund")
@@ -107,30 +97,12 @@ def refund(event_id: int, reference: str) -> ResponseReturnValue:
     event = organizer_event_or_404(event_id)
     session = get_session()
     found = bookings.event_booking(session, event_id=event.id, reference=reference)
-    reason = request.form.get("reason", "").strip()
     try:
-        ticket_ids = [int(t) for t in request.form.getlist("ticket")]
-    except ValueError:
-        ticket_ids = []
-    amount_text = request.form.get("amount", "").strip()
-    try:
-        if not reason or len(reason) > REASON_MAX:
-            raise PaymentError("invalid_refund", "Say why, in a few words (for the buyer).")
-        amount = to_minor(amount_text, found.currency) if amount_text else None
-        refund_booking(
-            session,
-            found,
-            ticket_ids=ticket_ids,
-            amount_minor=amount,
-            reason=reason,
-            actor_id=signed_in_user().id,
-            now=utcnow(),
-            offers=offer_settings(),
-        )
+        refund_from_form(session, found, actor_id=signed_in_user().id)
     except (PaymentError, MoneyError) as error:
         session.rollback()
         again = bookings.event_booking(session, event_id=event.id, reference=reference)
-        return _booking_page(event, again, status=http_status(error), error=error.message)
+        return _refund_page(event, again, status=http_status(error), error=error.message)
     session.commit()
     flash("The refund is on its way to the buyer.", "success")
     return redirect(url_for(".booking", event_id=event.id, reference=found.reference), 303)

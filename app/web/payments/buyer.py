@@ -10,24 +10,35 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy.orm import Session
 
 from app.db import get_db, get_session
-from app.domain.base import utcnow
+from app.domain.base import Busy, utcnow
 from app.domain.payments import checkout
 from app.domain.payments.errors import PaymentError
+from app.domain.payments.events import apply_lookup
 from app.domain.ticketing import bookings, holds
+from app.domain.ticketing.models import Booking
 from app.integrations.payments import configured_providers
 from app.integrations.payments.base import CheckoutRequest, ProviderError
 from app.live import hub_for
 from app.web.account.bookings import render_booking
 from app.web.authz import signed_in_user, verified_email_required
 from app.web.error_status import http_status
+from app.web.errors import render_error
 from app.web.htmx import full_page_redirect, render_page_or_fragment
 from app.web.links import absolute_url
 from app.web.payments.choices import providers_for
@@ -82,7 +93,62 @@ def pay(reference: str) -> ResponseReturnValue:
         session, payment.id, provider_ref=made.provider_ref, checkout_url=made.redirect_url
     )
     session.commit()
-    return full_page_redirect(made.redirect_url)
+    if made.redirect_url:
+        return full_page_redirect(made.redirect_url)
+    return _on_page_checkout(booking, payment.id, made.page_data)
+
+
+# Razorpay's checkout runs on our page: its script and frames come from Razorpay.
+ON_PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self' https://checkout.razorpay.com; frame-src https://api.razorpay.com "
+    "https://checkout.razorpay.com; connect-src 'self' https://*.razorpay.com; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def _on_page_checkout(
+    booking: Booking, payment_id: int, page_data: Mapping[str, object]
+) -> ResponseReturnValue:
+    page = render_template(
+        "payments/on_page_checkout.html",
+        booking=booking,
+        options=dict(page_data),
+        done_url=url_for(".on_page_done", payment_id=payment_id),
+    )
+    return page, 200, {"Content-Security-Policy": ON_PAGE_CSP}
+
+
+@bp.post("/payments/<int:payment_id>/paid-on-page")
+@login_required
+def on_page_done(payment_id: int) -> ResponseReturnValue:
+    """What the provider's script hands our page after paying (Razorpay's payment id, order id
+    and signature). A valid signature is only a reason to ask the provider at once; what it
+    answers goes through the same path as its webhook, which may also arrive first."""
+    session = get_session()
+    payment = checkout.user_payment(session, user_id=signed_in_user().id, payment_id=payment_id)
+    provider = configured_providers(current_app.config).get(payment.provider)
+    verify = getattr(provider, "verify_payment_signature", None)
+    order_id = request.form.get("razorpay_order_id", "")
+    if (
+        verify is None
+        or order_id != payment.provider_ref
+        or not verify(
+            order_id,
+            request.form.get("razorpay_payment_id", ""),
+            request.form.get("razorpay_signature", ""),
+        )
+    ):
+        return render_error(400, "That payment confirmation is not valid.")
+    try:
+        found = provider.lookup(order_id)
+        apply_lookup(session, payment, found, now=utcnow())
+        session.commit()
+    except (ProviderError, Busy) as error:
+        # The webhook (or the reconciliation sweep) still settles it; the page says so.
+        session.rollback()
+        log.info("lookup after paying on page %s: %s", payment_id, error)
+    return redirect(url_for(".status", reference=payment.booking.reference), 303)
 
 
 def _booking_page(reference: str, *, error: str, status: int) -> ResponseReturnValue:
