@@ -34,6 +34,16 @@ BLUEPRINT_MODULES = (
     "app.web.admin.payments",
 )
 
+def content_security_policy(*form_targets: str) -> str:
+    """The site's policy; `form_targets`: other origins a form on the page may lead to (a
+    payment provider's checkout, reached by a redirect from our "Pay")."""
+    if not form_targets:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", "form-action 'self' " + " ".join(form_targets)
+    )
+
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; frame-ancestors 'none'; "

@@ -278,3 +278,19 @@ def test_an_admin_finds_any_booking_and_refunds_money_only(
     (refund,) = db.scalars(select(Refund)).all()
     assert (refund.amount_minor, refund.ticket_ids) == (1000, [])
     assert count(db, Ticket.booking_id == booking.id, Ticket.status == TicketStatus.VALID) == 2
+
+
+def test_the_pay_form_may_lead_to_the_providers_checkout(
+    app: Flask, client: FlaskClient, held, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Browsers hold a form's redirects to the page's CSP `form-action`: the booking page lets
+    "Pay" reach the hosted checkouts on offer, and nothing else."""
+    _, booking = held
+    csp = client.get(f"/account/bookings/{booking.reference}").headers["Content-Security-Policy"]
+    assert csp.endswith("form-action 'self'")
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test_x")
+    monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", "whsec_x")
+    page = client.get(f"/account/bookings/{booking.reference}")
+    assert "Card (Stripe)" in page.text
+    csp = page.headers["Content-Security-Policy"]
+    assert csp.endswith("form-action 'self' https://checkout.stripe.com")

@@ -106,6 +106,9 @@ def header(headers: Mapping[str, str], name: str) -> str:
 class PaymentProvider(Protocol):
     name: str  # as stored in payments.provider and in /webhooks/<name>
     label: str  # what the buyer reads: "Card (Stripe)"
+    # The origins of its hosted checkout: a form whose answer redirects there needs them in
+    # its page's CSP `form-action` (browsers check redirects of a form's navigation too).
+    checkout_origins: tuple[str, ...]
 
     def create_checkout(self, request: CheckoutRequest) -> Checkout: ...
 

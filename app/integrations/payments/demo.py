@@ -78,6 +78,7 @@ def body(event: dict[str, Any]) -> bytes:
 class DemoProvider:
     name = "demo"
     label = "Demo card (no real money)"
+    checkout_origins: tuple[str, ...] = ()  # its checkout is the site's own page
 
     def __init__(self, *, secret: str, base_url: str) -> None:
         self.secret = secret

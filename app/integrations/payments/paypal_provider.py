@@ -125,6 +125,8 @@ class _Headers(dict[str, str]):
 class PayPalProvider:
     name = "paypal"
     label = "PayPal"
+    # Where "Pay" sends the buyer (the booking page's CSP lets its form go there).
+    checkout_origins = ("https://www.paypal.com", "https://www.sandbox.paypal.com")
 
     def __init__(
         self, *, client_id: str, client_secret: str, webhook_id: str, api_base: str = ""

@@ -87,6 +87,7 @@ def receipt_for(idempotency_key: str) -> str:
 class RazorpayProvider:
     name = "razorpay"
     label = "Razorpay (cards, UPI, netbanking)"
+    checkout_origins: tuple[str, ...] = ()  # paid on our page
 
     def __init__(
         self,

@@ -92,6 +92,8 @@ def _provider_error(error: stripe.StripeError) -> ProviderError:
 class StripeProvider:
     name = "stripe"
     label = "Card (Stripe)"
+    # Where "Pay" sends the buyer (the booking page's CSP lets its form go there).
+    checkout_origins = ("https://checkout.stripe.com",)
 
     def __init__(self, *, secret_key: str, webhook_secret: str, api_base: str = "") -> None:
         self.webhook_secret = webhook_secret

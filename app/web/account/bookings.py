@@ -14,10 +14,11 @@ from app.domain.ticketing import bookings, holds
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.models import Booking
 from app.domain.ticketing.waitlist import leave_waitlist
+from app.web import content_security_policy
 from app.web.authz import signed_in_user
 from app.web.error_status import http_status
 from app.web.htmx import render_page_or_fragment
-from app.web.payments.choices import providers_for
+from app.web.payments.choices import checkout_origins, providers_for
 from app.web.public.booking import offer_settings
 
 bp = Blueprint("account_bookings", __name__, url_prefix="/account")
@@ -49,18 +50,21 @@ def render_booking(
     while it is held, its payments and refunds."""
     now = utcnow()
     remaining = holds.hold_remaining(booking, now)
-    return render_page_or_fragment(
+    providers = providers_for(booking.event.payment_providers)
+    page = render_page_or_fragment(
         "account/booking_detail.html",
         "account/_booking_detail.html",
         booking=booking,
         seats=bookings.seat_labels(get_session(), booking),
         payments=booking_payments(get_session(), booking.id) if booking.total_minor else [],
-        providers=providers_for(booking.event.payment_providers),
+        providers=providers,
         status=bookings.display_status(booking, now),
         remaining_seconds=int(remaining.total_seconds()) if remaining else None,
         now_utc=now,
         error=error,
-    ), status
+    )
+    csp = content_security_policy(*checkout_origins(providers))
+    return page, status, {"Content-Security-Policy": csp}
 
 
 @bp.get("/bookings/<reference>")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import current_app
 
 from app.domain.payments.checkout import accepted_providers
@@ -13,3 +15,9 @@ def providers_for(event_providers: list[str] | None) -> dict[str, str]:
     providers = configured_providers(current_app.config)
     names = accepted_providers(event_providers, list(providers))
     return {name: providers[name].label for name in names}
+
+
+def checkout_origins(names: Iterable[str]) -> list[str]:
+    """Where the "Pay" form of these providers may lead (for the page's CSP)."""
+    providers = configured_providers(current_app.config)
+    return sorted({origin for name in names for origin in providers[name].checkout_origins})
