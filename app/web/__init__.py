@@ -34,6 +34,7 @@ BLUEPRINT_MODULES = (
     "app.web.admin.payments",
 )
 
+
 def content_security_policy(*form_targets: str) -> str:
     """The site's policy; `form_targets`: other origins a form on the page may lead to (a
     payment provider's checkout, reached by a redirect from our "Pay")."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from app.domain import audit
@@ -251,6 +251,14 @@ def open_booking(
     booking = user_booking(session, user_id=user_id, reference=reference)
     holds.expire_if_due(session, booking, now=now, offers=offers)
     return booking
+
+
+def valid_ticket_count(session: Session, booking_id: int) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.booking_id == booking_id, Ticket.status == TicketStatus.VALID)
+    )
 
 
 def seat_labels(session: Session, booking: Booking) -> dict[int, list[str]]:

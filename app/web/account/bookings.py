@@ -51,12 +51,16 @@ def render_booking(
     now = utcnow()
     remaining = holds.hold_remaining(booking, now)
     providers = providers_for(booking.event.payment_providers)
+    payments = booking_payments(get_session(), booking.id) if booking.total_minor else []
+    refunded = any(p.refunds for p in payments)
     page = render_page_or_fragment(
         "account/booking_detail.html",
         "account/_booking_detail.html",
         booking=booking,
         seats=bookings.seat_labels(get_session(), booking),
-        payments=booking_payments(get_session(), booking.id) if booking.total_minor else [],
+        payments=payments,
+        # Tickets refunded one by one leave fewer valid ones than were booked.
+        valid_tickets=bookings.valid_ticket_count(get_session(), booking.id) if refunded else None,
         providers=providers,
         status=bookings.display_status(booking, now),
         remaining_seconds=int(remaining.total_seconds()) if remaining else None,

@@ -13,7 +13,8 @@ from app.domain.payments import checkout
 from app.domain.payments.errors import PaymentError
 from app.domain.payments.refunds import refund_booking, refundable
 from app.domain.ticketing import bookings
-from app.domain.ticketing.models import Booking, Ticket
+from app.domain.ticketing.models import Booking, Ticket, TicketTier, Unit
+from app.domain.ticketing.seatmap_view import seat_label
 from app.web.public.booking import offer_settings
 
 REASON_MAX = 500
@@ -32,11 +33,7 @@ def render_refund_page(
         "payments/booking_refunds.html",
         event=booking.event,
         booking=booking,
-        tickets=list(
-            session.scalars(
-                select(Ticket).where(Ticket.booking_id == booking.id).order_by(Ticket.id)
-            )
-        ),
+        tickets=_tickets(session, booking.id),
         payments=checkout.booking_payments(session, booking.id),
         refundable=refundable(session, booking.id),
         seats=bookings.seat_labels(session, booking),
@@ -46,6 +43,21 @@ def render_refund_page(
         reason_max=REASON_MAX,
     )
     return page, status
+
+
+def _tickets(session: Session, booking_id: int) -> list[tuple[Ticket, str]]:
+    """The booking's tickets with what each is for ("Stalls, Row A seat 3", or the tier)."""
+    rows = session.execute(
+        select(Ticket, Unit.section, Unit.row_label, Unit.seat_number, TicketTier.name)
+        .join(Unit, Unit.id == Ticket.unit_id)
+        .join(TicketTier, TicketTier.id == Ticket.tier_id)
+        .where(Ticket.booking_id == booking_id)
+        .order_by(Ticket.id)
+    ).all()
+    return [
+        (ticket, seat_label(section, row, number) if number is not None else tier)
+        for ticket, section, row, number, tier in rows
+    ]
 
 
 def refund_from_form(session: Session, booking: Booking, *, actor_id: int) -> None:
