@@ -79,6 +79,7 @@ class LiveHub:
         self._stopping = threading.Event()  # the running listener's; each start gets a new one
         self._idle_since = time.monotonic()
         self.listening = threading.Event()  # set while the LISTEN connection is up
+        self._closed = False  # closed for good: never listens again
 
     # --- subscribers -------------------------------------------------------------------
 
@@ -115,6 +116,14 @@ class LiveHub:
         with self._lock:
             return sum(len(subs) for subs in self._subscribers.values())
 
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop for good, as the app goes away: streams still open (a browser's lasts until its
+        next keep-alive) are never listened for again, nor reconnect to a database that may be
+        gone."""
+        with self._lock:
+            self._closed = True
+        self.stop(timeout)
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the listener and close its connection (subscribers simply stop being woken)."""
         with self._lock:
@@ -126,7 +135,7 @@ class LiveHub:
     # --- the listener ------------------------------------------------------------------
 
     def _start_locked(self) -> None:
-        if self._thread is not None:
+        if self._thread is not None or self._closed:
             return
         self._stopping = threading.Event()
         self._thread = threading.Thread(

@@ -333,3 +333,19 @@ def test_the_overview_of_a_large_venue_follows_sales_live(
         assert "innerHTML:.part-free[data-part='0']\">6 free</span>" in change["data"]
     finally:
         stream.close()
+
+
+def test_a_closed_hub_never_listens_again(app: Flask, db: Session) -> None:
+    """An app going away closes its hub: a stream still open (its browser left, and it has not
+    noticed yet) must not reconnect to a database that may be gone."""
+    from app.db import libpq_url
+
+    hub = LiveHub(libpq_url(app.config["DATABASE_URL"]))
+    with hub.subscribe(1):
+        assert hub.listening.wait(WAIT)
+        hub.close()
+        wait_until(lambda: listeners(db) == 0, what="the LISTEN connection to close")
+        hub.keep_listening()
+        with hub.subscribe(2):
+            assert not hub.listening.wait(0.3)
+    assert listeners(db) == 0

@@ -14,7 +14,6 @@ from collections.abc import Iterator, Mapping
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     redirect,
     render_template,
@@ -39,11 +38,11 @@ from app.web.account.bookings import render_booking
 from app.web.authz import signed_in_user, verified_email_required
 from app.web.error_status import http_status
 from app.web.errors import render_error
+from app.web.event_stream import open_event_stream
 from app.web.htmx import full_page_redirect, render_page_or_fragment
 from app.web.links import absolute_url
 from app.web.payments.choices import providers_for
 from app.web.public.booking import offer_settings
-from app.web.public.stream_gate import TooManyStreams, gate_for
 
 bp = Blueprint("payments", __name__, url_prefix="/account")
 log = logging.getLogger(__name__)
@@ -196,20 +195,9 @@ def status_stream(reference: str) -> ResponseReturnValue:
     event_id, user_id = booking.event_id, booking.user_id  # type: ignore[attr-defined]
     booking_url = context["booking_url"]
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    keepalive = float(app.config["SSE_KEEPALIVE_SECONDS"])
-    ends = time.monotonic() + float(app.config["SSE_STREAM_SECONDS"])
-    gate = gate_for(app)
-    try:
-        network = gate.enter(
-            request.remote_addr,
-            per_client=int(app.config["LIVE_STREAMS_PER_CLIENT"]),
-            per_process=int(app.config["LIVE_STREAMS_PER_PROCESS"]),
-        )
-    except TooManyStreams as refusal:
-        return refusal.message, http_status(refusal), {"Retry-After": str(round(keepalive))}
     hub = hub_for(app)
 
-    def events() -> Iterator[str]:
+    def events(keepalive: float, ends: float) -> Iterator[str]:
         last = None
         with hub.subscribe(event_id) as subscription:
             yield "retry: 3000\n\n"
@@ -226,11 +214,7 @@ def status_stream(reference: str) -> ResponseReturnValue:
                     return
                 subscription.wait(min(keepalive, left))
 
-    response = Response(events(), mimetype="text/event-stream")
-    response.call_on_close(lambda: gate.leave(network))
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["X-Accel-Buffering"] = "no"
-    return response
+    return open_event_stream(app, events)
 
 
 def _render_status(

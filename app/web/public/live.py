@@ -10,24 +10,22 @@ from __future__ import annotations
 
 import logging
 import time
-import weakref
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.domain.base import NotFound
 from app.live import hub_for
 from app.web.authz import published_event_or_404
-from app.web.errors import render_refusal
+from app.web.event_stream import open_event_stream
 from app.web.public.live_fragments import (
     fragments_for,
     out_of_band,
     requested_part,
     requested_seats,
 )
-from app.web.public.stream_gate import TooManyStreams, gate_for
 
 bp = Blueprint("public_live", __name__)
 log = logging.getLogger(__name__)
@@ -43,21 +41,8 @@ def stream(event_id: int) -> ResponseReturnValue:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     hub, fragments = hub_for(app), fragments_for(app)
     fragments.page_key(event_id, seats=seats, section=section)  # a made-up part is a 404
-    keepalive = float(app.config["SSE_KEEPALIVE_SECONDS"])
-    ends = time.monotonic() + float(app.config["SSE_STREAM_SECONDS"])
-    gate = gate_for(app)
-    try:
-        network = gate.enter(
-            request.remote_addr,
-            per_client=int(app.config["LIVE_STREAMS_PER_CLIENT"]),
-            per_process=int(app.config["LIVE_STREAMS_PER_PROCESS"]),
-        )
-    except TooManyStreams as refusal:
-        # Streams of browsers that left are noticed at their next keep-alive.
-        body, status = render_refusal(refusal)
-        return body, status, {"Retry-After": str(max(1, round(keepalive)))}
 
-    def events() -> Iterator[str]:
+    def events(keepalive: float, ends: float) -> Iterator[str]:
         last = since
         with hub.subscribe(event_id) as subscription:
             yield "retry: 3000\n\n"
@@ -80,16 +65,7 @@ def stream(event_id: int) -> ResponseReturnValue:
                 yield message.encode() if message.data else ": still here\n\n"
                 subscription.wait(min(keepalive, left))
 
-    # Not `stream_with_context`: the request (its session, its user) ends when this returns,
-    # so an open stream holds no transaction; renders run in a bare app context.
-    response = Response(events(), mimetype="text/event-stream")
-    # The place is given back once: when the server closes the response (the stream ended or
-    # the browser left), or when the response is dropped unsent (an error after this view).
-    leave = weakref.finalize(response, gate.leave, network)
-    response.call_on_close(leave)
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["X-Accel-Buffering"] = "no"  # no proxy buffering of the stream
-    return response
+    return open_event_stream(app, events)
 
 
 @bp.get("/events/<int:event_id>/availability")

@@ -216,12 +216,6 @@ class LiveFragments:
     def close(self) -> None:
         self.database.engine.dispose()
 
-    def forget(self) -> None:
-        """Drop every rendering (tests reuse event ids after emptying the database)."""
-        with self._lock:
-            self._pages.clear()
-            self._layouts.clear()
-
     def _current(self, key: PageKey) -> tuple[Snapshot, list[Digest]]:
         page = self._page(key)
         with page.lock:

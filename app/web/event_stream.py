@@ -1,0 +1,49 @@
+"""A server-sent-event response held to the stream gate's caps (app/web/public/stream_gate.py).
+
+Every live stream of the site opens through `open_event_stream`: it counts the stream against
+the process's and the client network's caps (a refusal answers 503 or 429 with `Retry-After`),
+gives the place back once the response is closed (or dropped unsent), and sends the headers
+that keep proxies from buffering. The stream itself is the caller's generator, made with the
+keep-alive interval and the moment it must end by.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import Callable, Iterator
+
+from flask import Flask, Response, request
+from flask.typing import ResponseReturnValue
+
+from app.web.errors import render_refusal
+from app.web.public.stream_gate import TooManyStreams, gate_for
+
+# events(keepalive_seconds, ends_at_monotonic) -> the stream's lines
+Events = Callable[[float, float], Iterator[str]]
+
+
+def open_event_stream(app: Flask, events: Events) -> ResponseReturnValue:
+    keepalive = float(app.config["SSE_KEEPALIVE_SECONDS"])
+    ends = time.monotonic() + float(app.config["SSE_STREAM_SECONDS"])
+    gate = gate_for(app)
+    try:
+        network = gate.enter(
+            request.remote_addr,
+            per_client=int(app.config["LIVE_STREAMS_PER_CLIENT"]),
+            per_process=int(app.config["LIVE_STREAMS_PER_PROCESS"]),
+        )
+    except TooManyStreams as refusal:
+        # Streams of browsers that left are noticed at their next keep-alive.
+        body, status = render_refusal(refusal)
+        return body, status, {"Retry-After": str(max(1, round(keepalive)))}
+    # Not `stream_with_context`: the request (its session, its user) ends when the view
+    # returns, so an open stream holds no transaction; renders run in a bare app context.
+    response = Response(events(keepalive, ends), mimetype="text/event-stream")
+    # The place is given back once: when the server closes the response (the stream ended or
+    # the browser left), or when the response is dropped unsent (an error after the view).
+    leave = weakref.finalize(response, gate.leave, network)
+    response.call_on_close(leave)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"  # no proxy buffering of the stream
+    return response
