@@ -43,10 +43,17 @@ def index() -> ResponseReturnValue:
 
 
 def render_booking(
-    booking: Booking, *, status: int = 200, error: str | None = None
+    booking: Booking,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    notice: str | None = None,
+    coupon_error: str | None = None,
+    coupon_code: str | None = None,
 ) -> ResponseReturnValue:
-    """The booking's page (its fragment for htmx): status, hold countdown, ways of paying
-    while it is held, its payments and refunds."""
+    """The booking's page (its fragment for htmx): status, hold countdown, its coupon code
+    while it is held (`coupon_error` and the `coupon_code` typed after a refusal), ways of
+    paying, its payments and refunds."""
     now = utcnow()
     remaining = holds.hold_remaining(booking, now)
     return render_page_or_fragment(
@@ -54,12 +61,17 @@ def render_booking(
         "account/_booking_detail.html",
         booking=booking,
         seats=bookings.seat_labels(get_session(), booking),
-        payments=booking_payments(get_session(), booking.id) if booking.total_minor else [],
+        payments=booking_payments(get_session(), booking.id)
+        if booking.total_minor or booking.discount_minor
+        else [],
         providers=providers_for(booking.event.payment_providers),
         status=bookings.display_status(booking, now),
         remaining_seconds=int(remaining.total_seconds()) if remaining else None,
         now_utc=now,
         error=error,
+        notice=notice,
+        coupon_error=coupon_error,
+        coupon_code=coupon_code,
     ), status
 
 
