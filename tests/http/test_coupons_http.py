@@ -18,7 +18,7 @@ from app.domain.accounts.rate_limit import COUPON
 from app.domain.base import utcnow
 from app.domain.payments.models import Payment
 from app.domain.ticketing.coupon_settings import CouponData, create_coupon
-from app.domain.ticketing.models import Booking, BookingStatus, CouponKind, Ticket
+from app.domain.ticketing.models import Booking, BookingStatus, Coupon, CouponKind, Ticket
 
 HTMX = {"HX-Request": "true"}
 NET = {"REMOTE_ADDR": "198.51.100.7"}
@@ -192,3 +192,66 @@ def test_a_zero_total_confirms_without_a_provider(db: Session, client: FlaskClie
     after = apply(client, held, "SUMMER", htmx=True)  # a confirmed booking takes no code
     assert after.status_code == 409 and "can no longer be changed" in after.text
     assert "Have a coupon code?" not in client.get(f"/account/bookings/{held.reference}").text
+
+
+# The organizer's pages.
+
+
+def test_the_organizer_creates_edits_and_deactivates_codes(
+    db: Session, app: Flask, make_event, make_tier, login_as
+) -> None:  # noqa: ANN001
+    event = make_event(title="Taiko night", currency="JPY")
+    floor = make_tier(event=event, capacity=5, price_minor=3000, name="Floor")
+    make_tier(event=event, capacity=5, price_minor=5000, name="Balcony")
+    db.commit()
+    client = app.test_client()
+    login_as(client, event.organizer)
+    base = f"/organizer/events/{event.id}/coupons"
+    assert "Coupon codes" in client.get(f"/organizer/events/{event.id}/tiers").text
+    form = client.get(f"{base}/new")
+    assert form.status_code == 200 and "Floor" in form.text and "in JPY" in form.text
+    fields = {
+        "code": "taiko-500",
+        "kind": "fixed",
+        "amount_off": "500",
+        "tier_ids": [str(floor.id)],
+        "max_uses": "20",
+        "min_quantity": "2",
+        "active": "y",
+    }
+    assert client.post(f"{base}/new", data=fields).status_code == 303
+    made = db.scalars(select(Coupon).where(Coupon.event_id == event.id)).one()
+    assert (made.code, made.amount_off_minor, made.currency, made.tier_ids) == (
+        "TAIKO-500",
+        500,
+        "JPY",
+        [floor.id],
+    )
+    listed = client.get(base)
+    assert "TAIKO-500" in listed.text and "JPY 500 off" in listed.text and "0 of 20" in listed.text
+    again = client.post(f"{base}/new", data=fields)
+    assert again.status_code == 409 and "already has a coupon with that code" in again.text
+    yen_cents = client.post(f"{base}/new", data={**fields, "code": "CENTS", "amount_off": "1.50"})
+    assert yen_cents.status_code == 422 and "JPY has at most 0 decimals" in yen_cents.text
+    no_percent = client.post(
+        f"{base}/new", data={"code": "PCT", "kind": "percent", "min_quantity": "1"}
+    )
+    assert no_percent.status_code == 422 and "Enter a percentage" in no_percent.text
+    bad_tier = client.post(f"{base}/new", data={**fields, "code": "ODD", "tier_ids": ["999999"]})
+    assert bad_tier.status_code == 422
+    edit = client.get(f"{base}/{made.id}/edit")
+    assert edit.status_code == 200 and 'value="500"' in edit.text
+    changed = {"code": "TAIKO-10", "kind": "percent", "percent_off": "10", "min_quantity": "1"}
+    assert client.post(f"{base}/{made.id}/edit", data=changed).status_code == 303
+    db.expire_all()
+    coupon = db.get(Coupon, made.id)
+    assert (coupon.code, coupon.kind, coupon.percent_off, coupon.amount_off_minor) == (
+        "TAIKO-10",
+        CouponKind.PERCENT,
+        10,
+        None,
+    )
+    assert coupon.tier_ids is None and coupon.active is False  # the box was left unticked
+    assert client.post(f"{base}/{made.id}/deactivate").status_code == 303
+    assert "Deactivated" in client.get(base).text
+    assert db.scalar(select(func.count()).select_from(Coupon)) == 1
