@@ -20,6 +20,7 @@ from app.domain.money import format_money, to_minor
 from app.domain.payments import checkout
 from app.domain.payments.events import apply_event
 from app.domain.payments.models import Payment, PaymentStatus, Refund
+from app.domain.payments.refunds import refund_booking
 from app.domain.ticketing.allocation import hold_units
 from app.domain.ticketing.bookings import claim_free_booking
 from app.domain.ticketing.coupon_settings import (
@@ -32,6 +33,7 @@ from app.domain.ticketing.coupons import (
     Line,
     apply_coupon,
     discount_of,
+    paid_for,
     price,
     record_wrong_code,
     remove_coupon,
@@ -39,6 +41,7 @@ from app.domain.ticketing.coupons import (
 )
 from app.domain.ticketing.errors import BookingError, CouponError
 from app.domain.ticketing.models import Booking, BookingStatus, Coupon, CouponKind
+from app.domain.ticketing.waitlist import OfferSettings
 from app.integrations.payments.base import EventKind, ProviderEvent
 from jobs.ticketing_tasks import expire_holds
 
@@ -450,3 +453,38 @@ def test_settings_are_checked_and_codes_unique_per_event(db, now, make_event, ma
         now=now,
     )
     assert (changed.kind, changed.percent_off, changed.amount_off_minor) == (FIXED, None, 100)
+
+
+def test_refunded_tickets_give_back_what_they_cost_after_the_discount(
+    db, now, make_user, make_tier
+):
+    tier = make_tier(capacity=5, price_minor=1000)
+    coupon(db, tier.event, now, code="TENOFF", kind=FIXED, amount_off_minor=1000)
+    booking = apply_coupon(db, hold(db, now, make_user(), tier, 3), "TENOFF", now=now)
+    payment = start_payment(db, booking, now)
+    assert apply_event(db, "demo", succeeded(payment), now=now) == "confirmed"
+    tickets = sorted(t.id for t in db.get(Booking, booking.id).tickets)
+    amounts = [
+        refund_booking(
+            db,
+            booking,
+            ticket_ids=[ticket],
+            reason="Cannot come",
+            actor_id=None,
+            now=now,
+            offers=OfferSettings(),
+        )[0].amount_minor
+        for ticket in tickets
+    ]
+    assert amounts == [667, 667, 666]  # 2000 paid, 2000 back
+    db.expire_all()
+    assert db.get(Booking, booking.id).status == BookingStatus.REFUNDED
+
+
+def test_a_discount_is_shared_among_the_tickets_it_applies_to() -> None:
+    lines = [Line(1, 2, 1000), Line(2, 1, 4000)]
+    only_one = Coupon(kind=PERCENT, percent_off=50, tier_ids=[1])  # 1000 off
+    assert paid_for(lines, {2: 1}, discount_minor=1000, coupon=only_one) == 4000
+    assert paid_for(lines, {1: 1}, discount_minor=1000, coupon=only_one) == 500
+    assert paid_for(lines, {1: 1, 2: 1}, discount_minor=1000, coupon=None) == 5000 - 833
+    assert paid_for(lines, {1: 2}, discount_minor=0, coupon=None) == 2000

@@ -138,6 +138,34 @@ def price(lines: Iterable[Line], coupon: Coupon | None) -> Price:
     return Price(subtotal, eligible_minor, sum(line.quantity for line in eligible), off)
 
 
+def paid_for(
+    lines: list[Line], taken: dict[int, int], *, discount_minor: int, coupon: Coupon | None
+) -> int:
+    """What `taken` tickets (tier id -> how many) of a booking with these lines cost after its
+    discount: their price less their share of `discount_minor`, shared among the tickets the
+    coupon applies to by price (rounded half up). Without the coupon (it was deleted with its
+    event) the discount is shared among all the tickets."""
+    tiers = coupon.tier_ids if coupon is not None else None
+    price_of = {line.tier_id: line.unit_price_minor for line in lines}
+    full = sum(price_of[tier_id] * count for tier_id, count in taken.items())
+    if not discount_minor:
+        return full
+    eligible = sum(
+        line.unit_price_minor * line.quantity
+        for line in lines
+        if tiers is None or line.tier_id in tiers
+    )
+    taken_eligible = sum(
+        price_of[tier_id] * count
+        for tier_id, count in taken.items()
+        if tiers is None or tier_id in tiers
+    )
+    if not eligible:
+        return full
+    share = Decimal(discount_minor) * Decimal(taken_eligible) / Decimal(eligible)
+    return full - int(share.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def _lines(session: Session, booking_id: int) -> list[Line]:
     return [
         Line(tier_id, quantity, unit_price)
