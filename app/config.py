@@ -145,6 +145,10 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
             env, "ACCESS_CODE_MAX_FAILURES_PER_NETWORK", 50
         ),
         "ACCESS_CODE_WINDOW_SECONDS": _int(env, "ACCESS_CODE_WINDOW_SECONDS", 900),
+        # Guessing coupon codes: codes that did not apply, per user and per network in a window.
+        "COUPON_MAX_FAILURES_PER_USER": _int(env, "COUPON_MAX_FAILURES_PER_USER", 10),
+        "COUPON_MAX_FAILURES_PER_NETWORK": _int(env, "COUPON_MAX_FAILURES_PER_NETWORK", 50),
+        "COUPON_WINDOW_SECONDS": _int(env, "COUPON_WINDOW_SECONDS", 900),
         # Payments (app/integrations/payments): the demo provider, the site's own checkout, is
         # offered outside production; its webhook secret is kept under instance/ unless set.
         "PAYMENTS_DEMO": not production and _bool(env.get("PAYMENTS_DEMO"), True),

@@ -16,6 +16,7 @@ from app.domain.outbox import OutboxMessage  # noqa: F401
 from app.domain.payments.models import Payment, PaymentEvent, Refund  # noqa: F401
 from app.domain.ticketing.models import (  # noqa: F401
     Booking,
+    Coupon,
     Ticket,
     TicketTier,
     Unit,

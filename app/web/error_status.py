@@ -20,7 +20,7 @@ from app.domain.base import Busy, DomainError, Forbidden, NotFound
 from app.domain.events.errors import EventError, EventInvalid
 from app.domain.money import MoneyError
 from app.domain.payments.errors import PaymentError
-from app.domain.ticketing.errors import BookingError
+from app.domain.ticketing.errors import BookingError, CouponError
 from app.domain.ticketing.seat_layout import SeatLayoutError
 from app.domain.ticketing.seatmap import SeatMapError, SeatsInUse
 from app.integrations.storage import ImageRejected
@@ -54,6 +54,15 @@ STATUS_BY_CODE: dict[type[DomainError], dict[str, int]] = {
         "not_sold_out": UNPROCESSABLE,
         "capacity_too_low": UNPROCESSABLE,
         "invalid_tier_settings": UNPROCESSABLE,
+        "price_changed": CONFLICT,
+        "coupon_used_up": CONFLICT,
+    },
+    # Coupons: a code used up (by others, meanwhile) is a conflict, guessing a wait; every
+    # other refusal (unknown, expired, not for these tickets) is the class's 422.
+    CouponError: {
+        "used_up": CONFLICT,
+        "code_taken": CONFLICT,
+        "too_many_guesses": TOO_MANY,
     },
     PaymentError: {
         "hold_expired": CONFLICT,
@@ -82,6 +91,7 @@ STATUS_BY_CLASS: dict[type[DomainError], int] = {
     EventInvalid: UNPROCESSABLE,
     MoneyError: UNPROCESSABLE,
     PaymentError: UNPROCESSABLE,
+    CouponError: UNPROCESSABLE,
     SeatLayoutError: UNPROCESSABLE,
     SeatMapError: UNPROCESSABLE,
     SeatsInUse: CONFLICT,

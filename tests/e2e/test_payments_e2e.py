@@ -1,4 +1,5 @@
-"""In Chromium: a buyer holds two paid seats, pays through the demo provider's checkout, and
+"""In Chromium: a buyer holds two paid seats, takes 10% off with a coupon code (in place, no
+reload), pays through the demo provider's checkout, and
 watches the return page turn confirmed without reloading when the signed webhook lands (sent
 over HTTP to the live server, as the worker sends it); the organizer refunds one seat; the
 buyer sees the refund on the booking page. Phone and desktop, with axe."""
@@ -14,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.outbox import OutboxMessage
+from app.domain.ticketing.coupon_settings import CouponData, create_coupon
+from app.domain.ticketing.models import CouponKind
 from app.domain.ticketing.seatmap import replace_layout
 from app.integrations.payments.demo import WEBHOOK_TOPIC
 from jobs.payment_tasks import deliver_demo_webhook
@@ -32,6 +35,13 @@ def venue(db: Session, make_event, make_tier, now):  # noqa: ANN001, ANN201
         event=event,
         text="Section Stalls\nRow A: 1-8\nRow B: 1-8",
         new_seat_tier=stalls,
+        actor_id=None,
+        now=now,
+    )
+    create_coupon(
+        db,
+        event=event,
+        data=CouponData(code="QUARTET10", kind=CouponKind.PERCENT, percent_off=10),
         actor_id=None,
         now=now,
     )
@@ -69,14 +79,19 @@ def test_paying_for_two_seats_and_a_refund(
     expect(page).to_have_url(re.compile(r"/account/bookings/[A-Z0-9]+$"))
     reference = page.url.rsplit("/", 1)[1]
     expect(page.get_by_role("button", name="Pay USD 60.00")).to_be_visible()
+    page.evaluate("window.__sameDocument = true")
+    page.get_by_label("Have a coupon code?").fill("quartet10")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("button", name="Pay USD 54.00")).to_be_visible()
+    assert page.evaluate("window.__sameDocument") is True  # swapped in by htmx
     check_accessibility(page)
     screenshot(page, "payments-booking-phone")
 
-    page.get_by_role("button", name="Pay USD 60.00").click()
+    page.get_by_role("button", name="Pay USD 54.00").click()
     expect(page.get_by_role("heading", name="Demo checkout")).to_be_visible()
     check_accessibility(page)
     screenshot(page, "payments-demo-checkout-phone")
-    page.get_by_role("button", name="Pay USD 60.00").click()
+    page.get_by_role("button", name="Pay USD 54.00").click()
     expect(page.get_by_text("Confirming your payment")).to_be_visible()
     check_accessibility(page)
     screenshot(page, "payments-confirming-phone")
@@ -107,7 +122,8 @@ def test_paying_for_two_seats_and_a_refund(
         mine = new_page(viewport=viewport[name])
         log_in(mine, live_server, csrf_app, buyer, login_as)
         mine.goto(f"{live_server.url}/account/bookings/{reference}")
-        expect(mine.get_by_text("Refund of USD 30.00 for 1 ticket (succeeded)")).to_be_visible()
+        # A seat's share of what was paid: its price less its share of the discount.
+        expect(mine.get_by_text("Refund of USD 27.00 for 1 ticket (succeeded)")).to_be_visible()
         expect(mine.get_by_text("You are in: 1 ticket.")).to_be_visible()
         expect(mine.get_by_role("link", name="Receipt")).to_be_visible()
         check_accessibility(mine)

@@ -28,8 +28,10 @@ from app.domain.money import MoneyError
 from app.domain.payments.errors import MESSAGES as PAYMENT_MESSAGES
 from app.domain.payments.errors import PaymentError
 from app.domain.ticketing.errors import (
+    COUPON_MESSAGES,
     MESSAGES,
     BookingError,
+    CouponError,
     LeavesSingleSeats,
     OfferedSeat,
     SeatsNotTogether,
@@ -64,6 +66,21 @@ BOOKING_STATUSES = {
     "capacity_too_low": 422,
     "tier_in_use": 409,
     "invalid_tier_settings": 422,
+    "price_changed": 409,
+    "coupon_used_up": 409,
+}
+
+COUPON_STATUSES = {
+    "unknown_code": 422,
+    "not_yet_valid": 422,
+    "expired": 422,
+    "used_up": 409,
+    "used_up_by_you": 422,
+    "not_for_these_tickets": 422,
+    "too_few_tickets": 422,
+    "too_many_guesses": 429,
+    "invalid_coupon": 422,
+    "code_taken": 409,
 }
 
 PAYMENT_STATUSES = {
@@ -133,6 +150,15 @@ def test_every_payment_code_is_covered() -> None:
     assert set(PAYMENT_STATUSES) == set(PAYMENT_MESSAGES)
 
 
+@pytest.mark.parametrize(("code", "status"), sorted(COUPON_STATUSES.items()))
+def test_each_coupon_code_answers_with_its_status(code: str, status: int) -> None:
+    assert http_status(CouponError(code)) == status
+
+
+def test_every_coupon_code_is_covered() -> None:
+    assert set(COUPON_STATUSES) == set(COUPON_MESSAGES)
+
+
 def _subclasses(cls: type) -> set[type]:
     found = set(cls.__subclasses__())
     for sub in list(found):
@@ -144,7 +170,7 @@ def test_every_domain_error_in_the_app_is_covered() -> None:
     """A new error class must be added above, with the status it should answer."""
     for module in pkgutil.walk_packages(app.__path__, "app."):
         importlib.import_module(module.name)
-    covered = {type(error) for error, _ in ERRORS} | {BookingError, PaymentError}
+    covered = {type(error) for error, _ in ERRORS} | {BookingError, PaymentError, CouponError}
     assert _subclasses(DomainError) - covered == set()
 
 

@@ -37,7 +37,8 @@ from app.domain.events.revisions import material_of, propose
 from app.domain.payments.checkout import begin_payment, record_checkout
 from app.domain.payments.models import Payment
 from app.domain.ticketing.allocation import hold_units
-from app.domain.ticketing.models import Booking, TicketTier, WaitlistEntry
+from app.domain.ticketing.coupon_settings import CouponData, create_coupon
+from app.domain.ticketing.models import Booking, Coupon, CouponKind, TicketTier, WaitlistEntry
 from app.domain.ticketing.seatmap import replace_layout
 from app.integrations.payments import configured_providers
 from app.integrations.payments.base import CheckoutRequest
@@ -60,6 +61,7 @@ STATE_TABLES = (
     "event_reports",
     "event_revisions",
     "ticket_tiers",
+    "coupons",
     "units",
     "bookings",
     "booking_lines",
@@ -111,6 +113,7 @@ class World:
     revision: EventRevision  # changes to `event` waiting for review
     identity: OAuthIdentity  # the buyer's sign-in link with a provider
     payment: Payment  # the buyer's payment of `booking`, started with the demo provider
+    coupon: Coupon  # a code of `event`
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,14 @@ def _event_form(w: World) -> dict[str, Any]:
         "category_id": "",
         "tags": "",
     }
+
+
+def _coupon(w: World) -> dict[str, Any]:
+    return {"event_id": w.event.id, "coupon_id": w.coupon.id}
+
+
+def _coupon_form(w: World) -> dict[str, Any]:
+    return {"code": "NEWCODE", "kind": "fixed", "amount_off": "2.00", "min_quantity": "1"}
 
 
 def _tier_form(w: World) -> dict[str, Any]:
@@ -269,6 +280,15 @@ ROUTES: dict[str, Route] = {
     "account_bookings.claim": Route(
         params=lambda w: {"reference": w.booking.reference}, post=OWN_BOOKING, owner="buyer"
     ),
+    "account_coupons.apply": Route(
+        params=lambda w: {"reference": w.booking.reference},
+        post=OWN_BOOKING,
+        data=lambda w: {"code": w.coupon.code},
+        owner="buyer",
+    ),
+    "account_coupons.remove": Route(
+        params=lambda w: {"reference": w.booking.reference}, post=OWN_BOOKING, owner="buyer"
+    ),
     "payments.pay": Route(
         params=lambda w: {"reference": w.booking.reference},
         post=spec(404, anonymous=LOGIN, unverified=VERIFY, owner=OK),
@@ -326,6 +346,12 @@ ROUTES: dict[str, Route] = {
         params=lambda w: {"event_id": w.event.id, "tier_id": w.tier.id}, post=OWN_EVENT
     ),
     "organizer_tiers.waitlist": Route(params=_event, get=OWN_EVENT),
+    "organizer_coupons.index": Route(params=_event, get=OWN_EVENT),
+    "organizer_coupons.new": Route(params=_event, get=OWN_EVENT),
+    "organizer_coupons.create": Route(params=_event, post=OWN_EVENT, data=_coupon_form),
+    "organizer_coupons.edit": Route(params=_coupon, get=OWN_EVENT),
+    "organizer_coupons.update": Route(params=_coupon, post=OWN_EVENT, data=_coupon_form),
+    "organizer_coupons.deactivate": Route(params=_coupon, post=OWN_EVENT),
     "organizer_payments.index": Route(params=_event, get=OWN_EVENT),
     "organizer_payments.providers": Route(
         params=_event, post=OWN_EVENT, data=lambda w: {"provider": "demo"}
@@ -469,6 +495,13 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         )
     )
     record_checkout(db, payment.id, provider_ref=made.provider_ref, checkout_url=made.redirect_url)
+    coupon = create_coupon(
+        db,
+        event=event,
+        data=CouponData(code="MATRIX10", kind=CouponKind.PERCENT, percent_off=10),
+        actor_id=None,
+        now=utcnow(),
+    )
     db.commit()
     seat_id = db.scalar(
         text("SELECT min(id) FROM units WHERE event_id = :e AND booking_id IS NULL"),
@@ -489,6 +522,7 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         revision,
         identity,
         payment,
+        coupon,
     )
 
 
@@ -582,4 +616,29 @@ def test_another_events_tier_under_ones_own_event_is_not_found(
     assert client.get(f"{base}/edit").status_code == 404
     assert client.post(f"{base}/edit", data=_tier_form(world)).status_code == 404
     assert client.post(f"{base}/delete").status_code == 404
+    assert fingerprint(db) == before
+
+
+def test_another_events_coupon_under_ones_own_event_is_not_found(
+    app: Flask,
+    db: Session,
+    world: World,
+    login_as,
+    make_event,  # noqa: ANN001
+) -> None:
+    """The organizer's own event in the URL does not open another organizer's coupon."""
+    foreign = create_coupon(
+        db,
+        event=make_event(organizer=world.users["other_organizer"]),
+        data=CouponData(code="THEIRS", kind=CouponKind.PERCENT, percent_off=50),
+        actor_id=None,
+        now=utcnow(),
+    )
+    db.commit()
+    client = client_for(app, "owner", "organizer", world, login_as)
+    base = f"/organizer/events/{world.event.id}/coupons/{foreign.id}"
+    before = fingerprint(db)
+    assert client.get(f"{base}/edit").status_code == 404
+    assert client.post(f"{base}/edit", data=_coupon_form(world)).status_code == 404
+    assert client.post(f"{base}/deactivate").status_code == 404
     assert fingerprint(db) == before

@@ -1,6 +1,6 @@
 """Rate limits in PostgreSQL: attempts counted per subject and per source network in a window.
 
-Four actions are limited, each by its own rules (`policy`):
+Five actions are limited, each by its own rules (`policy`):
 - "login", a password or second-factor code at login. Failures count per account from one
   network, per account from all networks together (a much higher ceiling), and per network
   over all accounts. So a stranger who fails an admin's password locks out only their own
@@ -15,6 +15,8 @@ Four actions are limited, each by its own rules (`policy`):
   code). Every request counts, per address and per network: nobody floods a mailbox.
 - "access_code", a hidden tier's access code that unlocked nothing (`ticketing.access_codes`).
   Wrong codes count per user and per network; an anonymous guess (no subject) by network only.
+- "coupon", a coupon code that did not apply to a booking (`ticketing.coupons`): unknown,
+  expired or used up alike, per user and per network.
 
 An attempt is taken before the secret is checked (`take`), under a transaction-level advisory
 lock per subject and per network, and the caller commits it on its own: parallel guesses
@@ -43,7 +45,7 @@ from sqlalchemy.orm import Session
 from app.domain.accounts.errors import TooManyAttempts
 from app.domain.accounts.models import Attempt, AttemptOutcome
 
-LOGIN, REAUTH, MAIL, ACCESS_CODE = "login", "reauth", "mail", "access_code"
+LOGIN, REAUTH, MAIL, ACCESS_CODE, COUPON = "login", "reauth", "mail", "access_code", "coupon"
 IPV6_NETWORK_PREFIX = 64
 # How long attempts are kept (prune_attempts), and so how long a login makes its network known.
 KNOWN_FOR = timedelta(days=1)
@@ -101,6 +103,13 @@ def policy(action: str, config: Mapping[str, Any]) -> Policy:
         )
         window = timedelta(seconds=int(config["ACCESS_CODE_WINDOW_SECONDS"]))
         return Policy(ACCESS_CODE, window, rules)
+    if action == COUPON:
+        rules = (
+            Rule(int(config["COUPON_MAX_FAILURES_PER_USER"]), by_subject=True),
+            Rule(int(config["COUPON_MAX_FAILURES_PER_NETWORK"]), by_network=True),
+        )
+        window = timedelta(seconds=int(config["COUPON_WINDOW_SECONDS"]))
+        return Policy(COUPON, window, rules)
     raise ValueError(f"no rate limit for {action!r}")
 
 

@@ -9,8 +9,10 @@ all), succeeded -> refunded; never back. So events arriving out of order end in 
 
 A success confirms the booking (`confirm_booking`, which re-claims the units of a hold that
 ran out if they are still free). When it cannot (the seats are gone, the booking was cancelled,
-the event is off sale, or another payment confirmed it already) the payment is refunded in
-full, automatically, and the buyer told: money is never kept for tickets not issued.
+the event is off sale, another payment confirmed it already, or the booking's total is no
+longer what this payment was for, since a coupon was applied or removed after it started) the
+payment is refunded in full, automatically, and the buyer told: money is never kept for
+tickets not issued.
 """
 
 from __future__ import annotations
@@ -143,6 +145,13 @@ def _succeeded(session: Session, payment: Payment, event: ProviderEvent, *, now:
             already_paid = _paid_by_another(session, payment)
             if already_paid:
                 raise BookingError("booking_closed", "This booking was already paid.")
+            if (confirmed.total_minor, confirmed.currency.upper()) != (
+                payment.amount_minor,
+                payment.currency.upper(),
+            ):
+                # Started before the buyer applied or removed a coupon: this payment was for
+                # another price, and confirming on it would keep (or dodge) the discount.
+                raise BookingError("price_changed")
     except BookingError as error:
         session.refresh(payment)
         refund_in_full(session, payment, cause="not-confirmed", reason=error.message, now=now)
@@ -155,7 +164,9 @@ def _succeeded(session: Session, payment: Payment, event: ProviderEvent, *, now:
 
 
 def _paid_by_another(session: Session, payment: Payment) -> bool:
-    """Another payment of the booking succeeded before this one."""
+    """Another payment of the booking succeeded before this one, and was not given back in
+    full (one refunded because it could not confirm, e.g. for the price before a coupon
+    changed it, paid nothing: the buyer's next payment confirms)."""
     return (
         session.scalar(
             select(Payment.id)
@@ -164,6 +175,7 @@ def _paid_by_another(session: Session, payment: Payment) -> bool:
                 Payment.id != payment.id,
                 Payment.status.in_((PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)),
                 Payment.succeeded_at.is_not(None),
+                Payment.refunded_minor < Payment.amount_minor,
             )
             .limit(1)
         )

@@ -26,12 +26,14 @@ from app.domain.notifications.mail import queue_email
 from app.domain.outbox import enqueue
 from app.domain.payments.errors import PaymentError
 from app.domain.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from app.domain.ticketing import coupons
 from app.domain.ticketing.holds import after_release
 from app.domain.ticketing.locking import busy_on_lock_timeout
 from app.domain.ticketing.models import (
     Booking,
     BookingLine,
     BookingStatus,
+    Coupon,
     Ticket,
     TicketStatus,
     Unit,
@@ -95,10 +97,13 @@ def refund_booking(
     locked = _lock_booking(session, booking.id)
     if locked.status != BookingStatus.CONFIRMED or not payments:
         raise PaymentError("not_refundable")
-    if ticket_ids:
-        amount_minor = _take_back_tickets(session, locked, ticket_ids, now=now, offers=offers)
-    assert amount_minor is not None
     left = sum(p.refundable_minor for p in payments)
+    if ticket_ids:
+        # What the tickets cost after the booking's discount; the shares of a discount are
+        # rounded, so the last tickets refunded get what is left at most.
+        taken_back = _take_back_tickets(session, locked, ticket_ids, now=now, offers=offers)
+        amount_minor = min(taken_back, left)
+    assert amount_minor is not None
     if amount_minor <= 0 or amount_minor > left:
         raise PaymentError("refund_too_large" if amount_minor > 0 else "invalid_refund")
     refunds = []
@@ -160,13 +165,17 @@ def _take_back_tickets(
     )
     if len(tickets) != len(set(ticket_ids)) or any(t.status != TicketStatus.VALID for t in tickets):
         raise PaymentError("invalid_refund", "Choose valid tickets of this booking to refund.")
-    prices = dict(
-        session.execute(
-            select(BookingLine.tier_id, BookingLine.unit_price_minor).where(
+    lines = [
+        coupons.Line(tier_id, quantity, unit_price)
+        for tier_id, quantity, unit_price in session.execute(
+            select(BookingLine.tier_id, BookingLine.quantity, BookingLine.unit_price_minor).where(
                 BookingLine.booking_id == booking.id
             )
-        ).all()
-    )
+        )
+    ]
+    taken: dict[int, int] = {}
+    for ticket in tickets:
+        taken[ticket.tier_id] = taken.get(ticket.tier_id, 0) + 1
     for ticket in tickets:
         ticket.status = TicketStatus.VOID
     freed = session.execute(
@@ -188,7 +197,8 @@ def _take_back_tickets(
     for event_id, tier_id in freed:
         by_event.setdefault(event_id, set()).add(tier_id)
     after_release(session, by_event, now=now, offers=offers)
-    return sum(prices[t.tier_id] for t in tickets)
+    coupon = session.get(Coupon, booking.coupon_id) if booking.coupon_id else None
+    return coupons.paid_for(lines, taken, discount_minor=booking.discount_minor, coupon=coupon)
 
 
 def _new_refund(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 from app.domain import audit
 from app.domain.base import NotFound
 from app.domain.events.models import Event
-from app.domain.ticketing import claims, holds, sale_gate
+from app.domain.ticketing import claims, coupons, holds, sale_gate
 from app.domain.ticketing.availability import publish_availability
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.limits import check_user_limit, live_units
@@ -21,6 +21,7 @@ from app.domain.ticketing.models import (
     BookingLine,
     BookingStatus,
     CancellationReason,
+    Coupon,
     Ticket,
     TicketStatus,
     TicketTier,
@@ -53,7 +54,9 @@ def confirm_booking(
     One already released is re-claimed: the same seats, or any free units of its tiers; when
     that is impossible, `hold_expired` is raised and the caller rolls back (and refunds).
     Confirming a confirmed booking again changes nothing. With `reclaim` False an expired
-    booking is refused instead. Nothing is confirmed for an event that is no longer on sale
+    booking is refused instead. A booking whose hold ran out keeps its coupon only if the code
+    has a use left (`coupons.keep_use`; else `coupon_used_up`, and the caller refunds).
+    Nothing is confirmed for an event that is no longer on sale
     (cancelled, unpublished or over): `event_not_on_sale`, and the caller refunds.
     """
     # The gate before the booking's row: a cancellation takes them in that order.
@@ -69,6 +72,8 @@ def confirm_booking(
         if not reclaim:
             raise BookingError("hold_expired")
         _reclaim(session, locked)
+    # A hold that ran out gave its coupon's use back: it keeps the discount only if one is left.
+    coupons.keep_use(session, locked, now=now)
     locked.status = BookingStatus.CONFIRMED
     locked.confirmed_at = now
     locked.hold_expires_at = None
@@ -216,6 +221,7 @@ _BOOKING_PAGE = (
             Event.payment_providers,
         ),
         joinedload(Booking.lines).joinedload(BookingLine.tier).load_only(TicketTier.name),
+        joinedload(Booking.coupon).load_only(Coupon.code),
     )
 )
 

@@ -274,7 +274,7 @@ def _claim(
         return None
     # Every column is known here, so the booking joins the session as a loaded, persistent
     # object without reading back the row the statement just wrote.
-    booking = Booking(id=booking_id, **values)
+    booking = Booking(id=booking_id, coupon_id=None, discount_minor=0, **values)
     make_transient_to_detached(booking)
     session.add(booking)
     return booking

@@ -33,6 +33,22 @@ MESSAGES: dict[str, str] = {
     "capacity_too_low": "Capacity cannot go below what is sold or held.",
     "tier_in_use": "This ticket type has bookings and cannot be deleted.",
     "invalid_tier_settings": "Please check the ticket type's settings.",
+    "price_changed": "The price of this booking changed before the payment arrived.",
+    "coupon_used_up": "Your hold ran out and its code was used up meanwhile.",
+}
+
+# The coupon family: a code the buyer typed, or an organizer's coupon settings.
+COUPON_MESSAGES: dict[str, str] = {
+    "unknown_code": "That code is not valid for this event.",
+    "not_yet_valid": "That code cannot be used yet.",
+    "expired": "That code is no longer valid.",
+    "used_up": "That code has been used up.",
+    "used_up_by_you": "You have already used that code as often as it allows.",
+    "not_for_these_tickets": "That code does not apply to these tickets.",
+    "too_few_tickets": "That code needs more tickets in the booking.",
+    "too_many_guesses": "Too many codes that did not work. Please wait.",
+    "invalid_coupon": "Please check the coupon's settings.",
+    "code_taken": "This event already has a coupon with that code.",
 }
 
 
@@ -49,6 +65,13 @@ class BookingError(DomainError):
 
     def __init__(self, code: str, message: str | None = None) -> None:
         super().__init__(message or MESSAGES[code], code=code)
+
+
+class CouponError(DomainError):
+    """A coupon code that cannot be applied, or coupon settings refused; nothing was changed."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        super().__init__(message or COUPON_MESSAGES[code], code=code)
 
 
 @dataclass(frozen=True)

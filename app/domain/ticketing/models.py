@@ -67,6 +67,61 @@ class TicketTier(Base):
     event: Mapped[Event] = relationship()
 
 
+class CouponKind(enum.StrEnum):
+    PERCENT = "percent"  # `percent_off` of the eligible tickets' price
+    FIXED = "fixed"  # `amount_off_minor` off the eligible tickets' price, never below zero
+
+
+class Coupon(Base):
+    """A discount code of one event (`ticketing.coupons`).
+
+    Its uses are not stored: a use is a booking that carries the coupon and is confirmed or
+    still held, counted under this row's lock (so an expired hold gives its use back without a
+    write). Codes are stored upper-case and compared so: buyers may type them in any case.
+    """
+
+    __tablename__ = "coupons"
+    __table_args__ = (
+        UniqueConstraint("event_id", "code"),
+        CheckConstraint("code = upper(code)", name="code_upper_case"),
+        CheckConstraint(
+            "(kind = 'percent' AND percent_off BETWEEN 1 AND 100 AND amount_off_minor IS NULL)"
+            " OR (kind = 'fixed' AND amount_off_minor > 0 AND percent_off IS NULL)",
+            name="discount_of_its_kind",
+        ),
+        CheckConstraint("max_uses IS NULL OR max_uses >= 1", name="max_uses_positive"),
+        CheckConstraint(
+            "max_uses_per_user IS NULL OR max_uses_per_user >= 1", name="max_per_user_positive"
+        ),
+        CheckConstraint("min_quantity >= 1", name="min_quantity_positive"),
+        CheckConstraint(
+            "valid_from IS NULL OR valid_until IS NULL OR valid_until > valid_from",
+            name="window_in_order",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[CouponKind] = mapped_column(str_enum(CouponKind, "coupon_kind"))
+    percent_off: Mapped[int | None]
+    amount_off_minor: Mapped[int | None]
+    # The currency of `amount_off_minor` (the event's when the coupon was made).
+    currency: Mapped[str] = mapped_column(String(3))
+    # The tiers it takes money off (None: every tier of the event).
+    tier_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
+    max_uses: Mapped[int | None]  # None: unlimited
+    max_uses_per_user: Mapped[int | None]
+    valid_from: Mapped[datetime | None]
+    valid_until: Mapped[datetime | None]
+    # Tickets of the eligible tiers a booking must have for the code to apply.
+    min_quantity: Mapped[int] = mapped_column(default=1, server_default="1")
+    active: Mapped[bool] = mapped_column(default=True, server_default="true")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[Event] = relationship()
+
+
 class BookingStatus(enum.StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
@@ -89,6 +144,13 @@ class Booking(Base):
             "hold_expires_at",
             postgresql_where=text("status = 'pending'"),
         ),
+        # A coupon's uses are counted through it (`ticketing.coupons`).
+        Index(
+            "ix_bookings_coupon",
+            "coupon_id",
+            postgresql_where=text("coupon_id IS NOT NULL"),
+        ),
+        CheckConstraint("discount_minor >= 0", name="discount_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -100,8 +162,11 @@ class Booking(Base):
         str_enum(BookingStatus, "booking_status"), default=BookingStatus.PENDING
     )
     quantity: Mapped[int]
+    # What the buyer pays: the lines' price less `discount_minor`.
     total_minor: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    coupon_id: Mapped[int | None] = mapped_column(ForeignKey("coupons.id", ondelete="SET NULL"))
+    discount_minor: Mapped[int] = mapped_column(default=0, server_default="0")
     hold_expires_at: Mapped[datetime | None]
     confirmed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
@@ -112,6 +177,7 @@ class Booking(Base):
 
     user: Mapped[User | None] = relationship()
     event: Mapped[Event] = relationship()
+    coupon: Mapped[Coupon | None] = relationship()
     tickets: Mapped[list[Ticket]] = relationship(back_populates="booking")
     lines: Mapped[list[BookingLine]] = relationship(
         back_populates="booking", order_by="BookingLine.id"

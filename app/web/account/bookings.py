@@ -44,14 +44,22 @@ def index() -> ResponseReturnValue:
 
 
 def render_booking(
-    booking: Booking, *, status: int = 200, error: str | None = None
+    booking: Booking,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    notice: str | None = None,
+    coupon_error: str | None = None,
+    coupon_code: str | None = None,
 ) -> ResponseReturnValue:
-    """The booking's page (its fragment for htmx): status, hold countdown, ways of paying
-    while it is held, its payments and refunds."""
+    """The booking's page (its fragment for htmx): status, hold countdown, its coupon code
+    while it is held (`coupon_error` and the `coupon_code` typed after a refusal), ways of
+    paying, its payments and refunds."""
     now = utcnow()
     remaining = holds.hold_remaining(booking, now)
     providers = providers_for(booking.event.payment_providers)
-    payments = booking_payments(get_session(), booking.id) if booking.total_minor else []
+    paid_for = booking.total_minor or booking.discount_minor
+    payments = booking_payments(get_session(), booking.id) if paid_for else []
     refunded = any(p.refunds for p in payments)
     page = render_page_or_fragment(
         "account/booking_detail.html",
@@ -66,6 +74,9 @@ def render_booking(
         remaining_seconds=int(remaining.total_seconds()) if remaining else None,
         now_utc=now,
         error=error,
+        notice=notice,
+        coupon_error=coupon_error,
+        coupon_code=coupon_code,
     )
     csp = content_security_policy(*checkout_origins(providers))
     return page, status, {"Content-Security-Policy": csp}

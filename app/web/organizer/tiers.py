@@ -123,8 +123,8 @@ class TierForm(FlaskForm):
             price_minor=price,
             currency=(self.currency.data or "").upper(),
             capacity=self.capacity.data or 0,
-            sales_start=_to_utc(self.sales_start.data, event.timezone),
-            sales_end=_to_utc(self.sales_end.data, event.timezone),
+            sales_start=local_to_utc(self.sales_start.data, event.timezone),
+            sales_end=local_to_utc(self.sales_end.data, event.timezone),
             min_per_order=self.min_per_order.data,
             max_per_order=self.max_per_order.data,
             per_user_limit=self.per_user_limit.data,
@@ -135,15 +135,15 @@ class TierForm(FlaskForm):
 
     def fill_from(self, tier: TicketTier, event: Event) -> None:
         self.price.data = money.format_amount(tier.price_minor, tier.currency)
-        self.sales_start.data = _to_local(tier.sales_start, event.timezone)
-        self.sales_end.data = _to_local(tier.sales_end, event.timezone)
+        self.sales_start.data = utc_to_local(tier.sales_start, event.timezone)
+        self.sales_end.data = utc_to_local(tier.sales_end, event.timezone)
 
 
-def _to_utc(moment: datetime | None, tz: str) -> datetime | None:
+def local_to_utc(moment: datetime | None, tz: str) -> datetime | None:
     return moment.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC) if moment else None
 
 
-def _to_local(moment: datetime | None, tz: str) -> datetime | None:
+def utc_to_local(moment: datetime | None, tz: str) -> datetime | None:
     return moment.astimezone(ZoneInfo(tz)).replace(tzinfo=None) if moment else None
 
 
