@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
@@ -22,13 +21,14 @@ from app.domain.ticketing.errors import BookingError, CouponError
 from app.web.account.bookings import render_booking
 from app.web.authz import signed_in_user
 from app.web.error_status import http_status
+from app.web.forms import AppForm
 from app.web.htmx import wants_fragment
 from app.web.network import client_network
 
 bp = Blueprint("account_coupons", __name__, url_prefix="/account")
 
 
-class CouponForm(FlaskForm):
+class CouponForm(AppForm):
     class Meta:
         csrf = False  # CSRFProtect has checked every POST's token before the view runs
 

@@ -3,7 +3,6 @@ app/domain/accounts and come back as AccountError naming a field (see `show_erro
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -20,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.domain.accounts.errors import AccountError
 from app.domain.accounts.password_policy import MAX_LENGTH, MIN_LENGTH
+from app.web.forms import AppForm
 
 EMAIL_FIELD = {"autocomplete": "email", "spellcheck": "false", "autocapitalize": "none"}
 CODE_FIELD = {
@@ -62,7 +62,7 @@ def _code(label: str = "Code from your authenticator app") -> StringField:
     )
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(AppForm):
     name = StringField(
         "Your name",
         validators=[DataRequired("Enter your name."), Length(max=120)],
@@ -72,31 +72,31 @@ class RegisterForm(FlaskForm):
     password = _new_password()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     email = _email()
     password = _current_password("Password")
     remember = BooleanField("Keep me logged in on this device")
     next = HiddenField()
 
 
-class CodeForm(FlaskForm):
+class CodeForm(AppForm):
     code = _code()
 
 
-class ForgotForm(FlaskForm):
+class ForgotForm(AppForm):
     email = _email()
 
 
-class ResetForm(FlaskForm):
+class ResetForm(AppForm):
     password = _new_password("New password")
 
 
-class DisableTwoFactorForm(FlaskForm):
+class DisableTwoFactorForm(AppForm):
     password = _current_password("Password", required=False)
     code = _code("Code from your authenticator app, or a recovery code")
 
 
-class DetailsForm(FlaskForm):
+class DetailsForm(AppForm):
     name = StringField(
         "Name",
         validators=[DataRequired("Enter your name."), Length(max=120)],
@@ -109,17 +109,17 @@ class DetailsForm(FlaskForm):
     )
 
 
-class EmailChangeForm(FlaskForm):
+class EmailChangeForm(AppForm):
     email = _email("New email address")
     password = _current_password("Your password", required=False)
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(AppForm):
     current_password = _current_password(required=False)
     new_password = _new_password("New password")
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(AppForm):
     categories = SelectMultipleField(
         "Favourite categories",
         coerce=int,
@@ -144,7 +144,7 @@ class PreferencesForm(FlaskForm):
     )
 
 
-class OrganizerApplicationForm(FlaskForm):
+class OrganizerApplicationForm(AppForm):
     organization_name = StringField(
         "Organization name",
         validators=[DataRequired("Enter your organization's name."), Length(max=200)],
@@ -153,12 +153,12 @@ class OrganizerApplicationForm(FlaskForm):
     details = TextAreaField("What events will you run?", validators=[Length(max=4000)])
 
 
-class ConfirmPasswordForm(FlaskForm):
+class ConfirmPasswordForm(AppForm):
     password = _current_password("Your password")
     next = HiddenField()
 
 
-class ConfirmCodeForm(FlaskForm):
+class ConfirmCodeForm(AppForm):
     code = StringField(
         "Code from the email",
         validators=[DataRequired("Enter the code."), Length(max=20)],
@@ -167,11 +167,11 @@ class ConfirmCodeForm(FlaskForm):
     next = HiddenField()
 
 
-class SendCodeForm(FlaskForm):
+class SendCodeForm(AppForm):
     next = HiddenField()
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(AppForm):
     password = _current_password("Your password", required=False)
     confirm = BooleanField(
         "I understand that my account and personal data are erased for good.",
@@ -179,9 +179,7 @@ class DeleteAccountForm(FlaskForm):
     )
 
 
-def show_error(
-    form: FlaskForm, error: AccountError, *, fields: dict[str, str] | None = None
-) -> None:
+def show_error(form: AppForm, error: AccountError, *, fields: dict[str, str] | None = None) -> None:
     """Put a domain error on the form field it names (renamed through `fields`), or on top."""
     name = (fields or {}).get(error.field or "", error.field)
     if name and name in form:

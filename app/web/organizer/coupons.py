@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -29,6 +28,7 @@ from app.domain.ticketing.models import Coupon, CouponKind
 from app.domain.ticketing.tiers import event_tiers
 from app.web.authz import organizer_event_or_404, owned_or_404, requires_role, signed_in_user
 from app.web.error_status import http_status
+from app.web.forms import AppForm
 from app.web.organizer.tiers import local_to_utc, utc_to_local
 
 bp = Blueprint("organizer_coupons", __name__, url_prefix="/organizer/events/<int:event_id>")
@@ -39,7 +39,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CouponForm(FlaskForm):
+class CouponForm(AppForm):
     code = StringField(
         "Code",
         validators=[

@@ -6,7 +6,6 @@ WTForms only parses and checks types here; every rule on the data is the domain'
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 from wtforms import (
@@ -35,6 +34,7 @@ from app.integrations.storage import (
     is_media_key,
     store_image,
 )
+from app.web.forms import AppForm
 
 BLANK_SPEAKER_ROWS = 2
 IMAGE_TYPES = "image/jpeg,image/png,image/webp,image/gif"
@@ -56,7 +56,7 @@ class SpeakerForm(Form):
     remove = BooleanField("Remove this speaker")
 
 
-class EventForm(FlaskForm):
+class EventForm(AppForm):
     title = StringField("Title", render_kw={"maxlength": 200})
     description = TextAreaField("Description", render_kw={"rows": 8})
     event_type = RadioField("Format", choices=TYPE_CHOICES, default=EventType.OFFLINE.value)

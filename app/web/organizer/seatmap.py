@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -32,6 +31,7 @@ from app.domain.ticketing.seatmap import (
 from app.domain.ticketing.seatmap_view import seat_map_view
 from app.web.authz import organizer_event_or_404, requires_role, signed_in_user
 from app.web.error_status import http_status
+from app.web.forms import AppForm
 from app.web.htmx import render_page_or_fragment
 from app.web.public.booking import offer_settings
 
@@ -48,7 +48,7 @@ ACTIONS = [
 LAYOUT_MAX_CHARS = 60_000  # far above 20,000 seats written compactly, below MAX_FORM_BYTES
 
 
-class LayoutForm(FlaskForm):
+class LayoutForm(AppForm):
     layout = TextAreaField(
         "Rows and seats",
         validators=[
@@ -59,7 +59,7 @@ class LayoutForm(FlaskForm):
     new_seat_tier = SelectField("Price zone for new seats", coerce=int, validate_choice=False)
 
 
-class SeatEditForm(FlaskForm):
+class SeatEditForm(AppForm):
     action = SelectField("Action", choices=ACTIONS)
     tier = SelectField("Price zone", coerce=int, validate_choice=False)
     seat = SelectMultipleField("Seats", coerce=int, validate_choice=False)

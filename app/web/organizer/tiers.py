@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -38,12 +37,13 @@ from app.domain.ticketing.models import TicketTier, TierKind
 from app.domain.ticketing.waitlist import event_waitlists
 from app.web.authz import organizer_event_or_404, owned_or_404, requires_role, signed_in_user
 from app.web.error_status import http_status
+from app.web.forms import AppForm
 from app.web.public.booking import offer_settings
 
 bp = Blueprint("organizer_tiers", __name__, url_prefix="/organizer/events/<int:event_id>")
 
 
-class TierForm(FlaskForm):
+class TierForm(AppForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     kind = SelectField(
         "Kind",

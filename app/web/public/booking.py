@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -27,13 +26,14 @@ from app.web.authz import (
     verified_email_required,
 )
 from app.web.error_status import http_status
+from app.web.forms import AppForm
 from app.web.htmx import full_page_redirect, render_page_or_fragment
 from app.web.network import booking_wait, busy_network_message, client_network
 
 bp = Blueprint("public_booking", __name__)
 
 
-class BookingForm(FlaskForm):
+class BookingForm(AppForm):
     class Meta:
         # CSRFProtect has checked the token before any view runs; a second check here would
         # cost the ticket rush a token signature per request for nothing.
@@ -44,7 +44,7 @@ class BookingForm(FlaskForm):
     access_code = HiddenField("Access code", validators=[Optional(), Length(max=64)])
 
 
-class AccessCodeForm(FlaskForm):
+class AccessCodeForm(AppForm):
     class Meta:
         csrf = False  # a GET form that only reveals tiers; it changes nothing
 

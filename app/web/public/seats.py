@@ -18,7 +18,6 @@ from typing import TypeVar
 
 from flask import Blueprint, current_app, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
@@ -44,6 +43,7 @@ from app.web.authz import (
     verified_email_required,
 )
 from app.web.error_status import http_status
+from app.web.forms import AppForm
 from app.web.htmx import full_page_redirect, render_page_or_fragment, wants_fragment
 from app.web.network import booking_wait, busy_network_message
 from app.web.public.booking import hold_rules, offer_settings
@@ -54,13 +54,13 @@ bp = Blueprint("public_seats", __name__)
 E = TypeVar("E", Event, EventOnSale)
 
 
-class SeatPickForm(FlaskForm):
+class SeatPickForm(AppForm):
     seat = SelectMultipleField("Seats", coerce=int, validate_choice=False)
     # The buyer was told the choice leaves a single seat alone, and goes on.
     allow_single = BooleanField("Hold them anyway")
 
 
-class BestSeatsForm(FlaskForm):
+class BestSeatsForm(AppForm):
     quantity = IntegerField(
         "Number of seats",
         default=2,
@@ -151,7 +151,7 @@ def _to_booking(reference: str) -> ResponseReturnValue:
     return full_page_redirect(url_for("account_bookings.detail", reference=reference))
 
 
-def _first_error(form: FlaskForm) -> str:
+def _first_error(form: AppForm) -> str:
     return next((e for errors in form.errors.values() for e in errors), "Please check your choice.")
 
 
