@@ -18,7 +18,8 @@ Then the database is checked: `confirmed` counts the holds confirmed; `double_co
 bookings with more live tickets than units, more than one succeeded payment not refunded, or
 more than one recorded event that confirmed them; `tickets_per_booking_ok` is 1 when every
 confirmed booking has exactly its quantity of valid tickets. Every delivery must answer 200
-(the others are counted in the run's line, with the outcomes the site answered).
+(the run's line counts the statuses, the outcomes the site answered, and the lock waits that
+ran out and were retried, from the web log).
 
 Knobs: WEBHOOK_RUNS (median of several runs), the ones above, BENCH_WEB_WORKERS /
 BENCH_WEB_THREADS (override gunicorn.conf.py), WEBHOOK_PROFILE=<file> (py-spy profile of one
@@ -236,6 +237,8 @@ def one_run() -> dict[str, float]:
         with CpuMeter(site) as cpu:
             delivery = asyncio.run(deliver(site, events))
         found = check_database(site, hot)
+        # The endpoint logs each lock wait that ran out (it rolls back and tries again).
+        busy = (site.tmp / "web.log").read_text().count(": busy, attempt")
     elapsed = delivery.ended - delivery.started
     sent = sum(delivery.statuses.values())
     result = {
@@ -255,7 +258,7 @@ def one_run() -> dict[str, float]:
         f" deliveries={sent} ({len(events)} events x {COPIES}) in {elapsed:.1f}s"
         f" senders={SENDERS} statuses={dict(delivery.statuses)}"
         f" outcomes={dict(delivery.outcomes)} recorded_events={found['recorded_events']}"
-        f" refunds={found['refunds']} tickets_wrong={found['tickets_wrong']}"
+        f" refunds={found['refunds']} tickets_wrong={found['tickets_wrong']} busy_retries={busy}"
         f" events_per_s={result['events_per_s']:.0f}"
         f" confirmations_per_s={found['confirmed'] / elapsed if elapsed else 0:.0f}"
         f" p50={result['p50_ms']:.0f}ms p99={result['p99_ms']:.0f}ms"
