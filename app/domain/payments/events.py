@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.domain import audit
 from app.domain.money import format_money
@@ -55,10 +55,13 @@ def apply_event(session: Session, provider: str, event: ProviderEvent, *, now: d
     payment = None
     if event.provider_ref:
         with busy_on_lock_timeout():
+            # The booking comes along unlocked (a success confirms it, locking it after the
+            # sale gate): one round trip fewer on the busiest path.
             payment = session.scalars(
                 select(Payment)
                 .where(Payment.provider == provider, Payment.provider_ref == event.provider_ref)
-                .with_for_update()
+                .options(joinedload(Payment.booking, innerjoin=True))
+                .with_for_update(of=Payment)
                 .execution_options(populate_existing=True)
             ).first()
     if payment is None:
@@ -71,15 +74,19 @@ def apply_event(session: Session, provider: str, event: ProviderEvent, *, now: d
         outcome = _refund_settled(session, payment, event, now=now)
     else:
         outcome = f"ignored: {event.raw_type or event.kind.value}"
-    row = session.get(PaymentEvent, recorded)
-    assert row is not None
-    row.outcome = outcome
-    row.payment_id = payment.id if payment else None
+    session.execute(
+        update(PaymentEvent)
+        .where(PaymentEvent.id == recorded)
+        .values(outcome=outcome, payment_id=payment.id if payment else None)
+        .execution_options(synchronize_session=False)
+    )
     session.flush()
     if payment is not None:
-        # Pages waiting for this payment (the return page's stream) listen on the event.
-        event_id = session.scalar(select(Booking.event_id).where(Booking.id == payment.booking_id))
-        publish_availability(session, event_id)
+        # Pages waiting for this payment (the return page's stream) listen on the event. The
+        # booking is the one loaded with the payment (no statement).
+        booking = session.get(Booking, payment.booking_id)
+        assert booking is not None
+        publish_availability(session, booking.event_id)
     return outcome
 
 
@@ -137,13 +144,22 @@ def _succeeded(session: Session, payment: Payment, event: ProviderEvent, *, now:
     payment.status = PaymentStatus.SUCCEEDED
     payment.succeeded_at = now
     payment.failure_reason = None
-    booking = session.get(Booking, payment.booking_id)
+    booking = session.get(Booking, payment.booking_id)  # loaded with the payment
     assert booking is not None
     try:
         with session.begin_nested():
             confirmed = confirm_booking(session, booking, now=now)
-            already_paid = _paid_by_another(session, payment)
-            if already_paid:
+            # Written with the booking's entry by the next statement's flush (one INSERT), and
+            # gone with the savepoint when the payment is refunded instead.
+            audit.record(
+                session,
+                "payment.succeeded",
+                actor_id=None,
+                target=payment,
+                now=now,
+                event=event.event_id,
+            )
+            if _paid_by_another(session, payment):
                 raise BookingError("booking_closed", "This booking was already paid.")
             if (confirmed.total_minor, confirmed.currency.upper()) != (
                 payment.amount_minor,
@@ -157,9 +173,6 @@ def _succeeded(session: Session, payment: Payment, event: ProviderEvent, *, now:
         refund_in_full(session, payment, cause="not-confirmed", reason=error.message, now=now)
         _tell_buyer_refunded(session, booking, payment, error.message)
         return f"refunded: {error.code}"
-    audit.record(
-        session, "payment.succeeded", actor_id=None, target=payment, now=now, event=event.event_id
-    )
     return "confirmed" if confirmed.status == BookingStatus.CONFIRMED else "succeeded"
 
 
