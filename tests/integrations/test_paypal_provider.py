@@ -403,7 +403,7 @@ def test_refund_of_an_uncaptured_order_is_refused(api: FakeAPI, provider: PayPal
     ("order", "state"),
     [
         (order_json(), PaymentState.SUCCEEDED),
-        (order_json("APPROVED", capture_status=""), PaymentState.PENDING),
+        (order_json("PAYER_ACTION_REQUIRED", capture_status=""), PaymentState.PENDING),
         (order_json("COMPLETED", capture_status="DECLINED"), PaymentState.FAILED),
         (order_json("VOIDED", capture_status=""), PaymentState.FAILED),
     ],
@@ -418,3 +418,21 @@ def test_lookup_reads_the_order(
     assert found.state == state
     if state == PaymentState.SUCCEEDED:
         assert (found.amount_minor, found.currency) == (1250, "USD")
+
+
+def test_lookup_captures_an_order_approved_but_never_captured(
+    api: FakeAPI, provider: PayPalProvider
+) -> None:
+    """Its APPROVED webhook was lost: asking captures it (once), and then it is a success."""
+    api.route("GET", f"{ORDERS}/{ORDER}", (200, order_json("APPROVED", capture_status="")))
+    api.route("POST", f"{ORDERS}/{ORDER}/capture", (201, order_json(value="12.50")))
+
+    found = provider.lookup(ORDER)
+
+    assert (found.state, found.amount_minor, found.currency) == (
+        PaymentState.SUCCEEDED,
+        1250,
+        "USD",
+    )
+    (capture,) = api.sent("POST", f"{ORDERS}/{ORDER}/capture")
+    assert capture.header("PayPal-Request-Id") == f"capture-{ORDER}"

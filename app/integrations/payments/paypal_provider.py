@@ -337,8 +337,14 @@ class PayPalProvider:
         )
 
     def lookup(self, provider_ref: str) -> Lookup:
+        """What PayPal says of the order. An order the buyer approved but nobody captured (its
+        CHECKOUT.ORDER.APPROVED webhook was lost) is captured here: the money moves only then,
+        and the capture is idempotent (`capture`)."""
         order = self._call(self.client.orders.get_order, {"id": provider_ref}) or {}
         captures = _captures(order)
+        if order.get("status") == "APPROVED" and not captures:
+            order = self.capture(provider_ref) or order
+            captures = _captures(order)
         completed = [c for c in captures if c.get("status") in ("COMPLETED", "REFUNDED")]
         if completed:
             amount, currency = from_paypal_amount(completed[0]["amount"])
