@@ -92,6 +92,7 @@ def test_paying_through_the_demo_checkout_confirms_by_webhook_only(
     assert back.location.endswith(f"/account/bookings/{booking.reference}/payment")
     waiting = client.get(back.location)
     assert "Confirming your payment" in waiting.text
+    assert 'class="countdown"' in waiting.text  # the hold's time left stays in sight
     assert count(db, Ticket.booking_id == booking.id) == 0  # the return page confirms nothing
     (answer,) = deliver_demo_events(db, client, secret)
     assert answer.status_code == 200 and answer.json["outcome"] == "confirmed"
@@ -111,7 +112,7 @@ def test_a_declined_card_leaves_the_hold_and_the_buyer_retries(
     client.post(first.location, data={"choice": "fail"})
     deliver_demo_events(db, client, secret)
     retry = client.get(f"/account/bookings/{booking.reference}/payment")
-    assert "did not go through" in retry.text
+    assert "did not go through" in retry.text and 'class="countdown"' in retry.text
     assert db.get(Booking, booking.id).status == BookingStatus.PENDING
     second = pay(client, booking)
     assert second.location != first.location  # a new payment, a new checkout
