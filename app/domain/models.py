@@ -22,5 +22,6 @@ from app.domain.ticketing.models import (  # noqa: F401
     Unit,
     WaitlistEntry,
 )
+from app.domain.tickets.models import EventSigningKey  # noqa: F401
 
 metadata = Base.metadata

@@ -23,6 +23,7 @@ from app.domain.payments.errors import PaymentError
 from app.domain.ticketing.errors import BookingError, CouponError
 from app.domain.ticketing.seat_layout import SeatLayoutError
 from app.domain.ticketing.seatmap import SeatMapError, SeatsInUse
+from app.domain.tickets.signing import InvalidTicketCode
 from app.integrations.storage import ImageRejected
 from app.web.public.stream_gate import TooManyStreams
 
@@ -96,6 +97,7 @@ STATUS_BY_CLASS: dict[type[DomainError], int] = {
     SeatMapError: UNPROCESSABLE,
     SeatsInUse: CONFLICT,
     ImageRejected: UNPROCESSABLE,
+    InvalidTicketCode: UNPROCESSABLE,
 }
 
 

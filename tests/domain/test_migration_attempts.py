@@ -3,34 +3,17 @@ so nobody's count starts over; the migration goes down and up again."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
-import psycopg
-import pytest
 from alembic import command
-from psycopg import sql
 from sqlalchemy import text
 
-from app.db import libpq_url, make_engine
+from app.db import make_engine
 from app.migrate import alembic_config, upgrade
-from tests import pg
 
 LOGINS = [
     ("a@example.test", "203.0.113.9", False),
     ("a@example.test", "2001:db8:1:2:aaaa::1", False),
     ("b@example.test", None, True),
 ]
-
-
-@pytest.fixture
-def blank_url() -> Iterator[str]:
-    name = f"eh_m_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(libpq_url(pg.admin_url()), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = pg._with_database(pg.admin_url(), name)
-    yield url
-    pg.drop_test_database(url)
 
 
 def test_recent_logins_move_into_attempts_and_back(blank_url: str) -> None:

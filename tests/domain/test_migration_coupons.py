@@ -4,19 +4,13 @@ and up again."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
-import psycopg
 import pytest
 from alembic import command
-from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from app.db import libpq_url, make_engine
+from app.db import make_engine
 from app.migrate import alembic_config, upgrade
-from tests import pg
 
 _BEFORE_0011 = """
 INSERT INTO users (id, email, name, role, created_at, preferences)
@@ -35,16 +29,6 @@ _COUPON = """
 INSERT INTO coupons (event_id, code, kind, percent_off, currency, created_at)
 VALUES (1, :code, 'percent', 10, 'USD', now())
 """
-
-
-@pytest.fixture
-def blank_url() -> Iterator[str]:
-    name = f"eh_m_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(libpq_url(pg.admin_url()), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = pg._with_database(pg.admin_url(), name)
-    yield url
-    pg.drop_test_database(url)
 
 
 def test_0011_adds_coupons_and_goes_down_and_up(blank_url: str) -> None:

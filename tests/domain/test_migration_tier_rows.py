@@ -3,33 +3,17 @@ seats as they are (free, sold, blocked, wheelchair), and the migration goes down
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
-import psycopg
-import pytest
-from psycopg import sql
 from sqlalchemy import MetaData, Table, text
 from sqlalchemy.orm import Session
 
-from app.db import libpq_url, make_engine
+from app.db import make_engine
 from app.domain.accounts.models import Role, User
 from app.domain.base import utcnow
 from app.domain.events.models import EventStatus, EventType
 from app.domain.ticketing.models import TicketTier, Unit
 from app.migrate import alembic_config, upgrade
-from tests import pg
-
-
-@pytest.fixture
-def blank_url() -> Iterator[str]:
-    name = f"eh_m_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(libpq_url(pg.admin_url()), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = pg._with_database(pg.admin_url(), name)
-    yield url
-    pg.drop_test_database(url)
 
 
 def insert_then(session: Session, table: str, **values: object) -> int:

@@ -39,6 +39,7 @@ from app.domain.ticketing.errors import (
 )
 from app.domain.ticketing.seat_layout import SeatLayoutError
 from app.domain.ticketing.seatmap import SeatMapError, SeatsInUse
+from app.domain.tickets.signing import InvalidTicketCode
 from app.integrations.storage import ImageRejected
 from app.web.error_status import http_status
 from app.web.public.stream_gate import TooManyStreams
@@ -121,6 +122,7 @@ ERRORS: list[tuple[DomainError, int]] = [
     (SeatsNotTogether("Stalls", 2, [SEAT]), 409),
     (LeavesSingleSeats([SEAT]), 409),
     (TooManyStreams("Live updates are busy.", code=TooManyStreams.PROCESS_FULL), 503),
+    (InvalidTicketCode("bad signature"), 422),
     (TooManyStreams("Too many live views.", code=TooManyStreams.NETWORK_FULL), 429),
 ]
 
