@@ -21,7 +21,7 @@ from app.domain.base import NotFound
 from app.domain.events.models import Event
 from app.domain.payments.errors import PaymentError
 from app.domain.payments.models import Payment, PaymentStatus
-from app.domain.ticketing.locking import busy_on_lock_timeout
+from app.domain.ticketing.locking import lock_booking
 from app.domain.ticketing.models import Booking, BookingStatus
 
 
@@ -56,13 +56,7 @@ def begin_payment(
     """A new pending payment of the booking's total with `provider` (one of `accepted`)."""
     if provider not in accepted:
         raise PaymentError("provider_not_accepted")
-    with busy_on_lock_timeout():
-        locked = session.scalars(
-            select(Booking)
-            .where(Booking.id == booking.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one()
+    locked = lock_booking(session, booking.id)
     if locked.status != BookingStatus.PENDING:
         raise PaymentError("not_payable")
     if locked.hold_expires_at is None or locked.hold_expires_at <= now:

@@ -28,7 +28,7 @@ from app.domain.payments.errors import PaymentError
 from app.domain.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from app.domain.ticketing import coupons
 from app.domain.ticketing.holds import after_release
-from app.domain.ticketing.locking import busy_on_lock_timeout
+from app.domain.ticketing.locking import busy_on_lock_timeout, lock_booking
 from app.domain.ticketing.models import (
     Booking,
     BookingLine,
@@ -55,16 +55,6 @@ def _lock_payments(session: Session, booking_id: int) -> list[Payment]:
                 .execution_options(populate_existing=True)
             )
         )
-
-
-def _lock_booking(session: Session, booking_id: int) -> Booking:
-    with busy_on_lock_timeout():
-        return session.scalars(
-            select(Booking)
-            .where(Booking.id == booking_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one()
 
 
 def refundable(session: Session, booking_id: int) -> int:
@@ -94,7 +84,7 @@ def refund_booking(
     if bool(ticket_ids) == (amount_minor is not None):
         raise PaymentError("invalid_refund")
     payments = _lock_payments(session, booking.id)
-    locked = _lock_booking(session, booking.id)
+    locked = lock_booking(session, booking.id)
     if locked.status != BookingStatus.CONFIRMED or not payments:
         raise PaymentError("not_refundable")
     left = sum(p.refundable_minor for p in payments)
@@ -111,18 +101,18 @@ def refund_booking(
         share = min(amount_minor, payment.refundable_minor)
         if share <= 0:
             continue
-        refunds.append(
-            _new_refund(
-                session,
-                payment,
-                share,
-                reason=reason,
-                actor_id=actor_id,
-                ticket_ids=list(ticket_ids),
-                key=f"refund-{uuid.uuid4().hex}",
-                now=now,
-            )
+        refund = _new_refund(
+            session,
+            payment,
+            share,
+            reason=reason,
+            actor_id=actor_id,
+            ticket_ids=list(ticket_ids),
+            key=f"refund-{uuid.uuid4().hex}",  # a new key never meets an earlier refund's
+            now=now,
         )
+        assert refund is not None
+        refunds.append(refund)
         amount_minor -= share
         if amount_minor == 0:
             break
@@ -211,33 +201,41 @@ def _new_refund(
     ticket_ids: list[int],
     key: str,
     now: datetime,
-) -> Refund:
-    refund = Refund(
-        payment_id=payment.id,
-        amount_minor=amount_minor,
-        currency=payment.currency,
-        status=RefundStatus.PENDING,
-        reason=reason,
-        requested_by_id=actor_id,
-        ticket_ids=ticket_ids,
-        idempotency_key=key,
-        created_at=now,
-    )
-    session.add(refund)
+) -> Refund | None:
+    """A pending refund of a locked payment, sent by the worker after the commit; None when a
+    refund with the idempotency key `key` was made before."""
+    inserted = session.execute(
+        insert(Refund)
+        .values(
+            payment_id=payment.id,
+            amount_minor=amount_minor,
+            currency=payment.currency,
+            status=RefundStatus.PENDING,
+            reason=reason,
+            requested_by_id=actor_id,
+            ticket_ids=ticket_ids,
+            idempotency_key=key,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(Refund.id)
+    ).scalar()
+    if inserted is None:
+        return None
     payment.refunded_minor += amount_minor
     session.flush()
-    enqueue(session, SEND_REFUND_TOPIC, {"refund_id": refund.id})
+    enqueue(session, SEND_REFUND_TOPIC, {"refund_id": inserted})
     audit.record(
         session,
         "payment.refund_requested",
         actor_id=actor_id,
         target=payment,
         now=now,
-        refund_id=refund.id,
+        refund_id=inserted,
         amount_minor=amount_minor,
         reason=reason,
     )
-    return refund
+    return session.get(Refund, inserted)
 
 
 def refund_in_full(
@@ -249,39 +247,16 @@ def refund_in_full(
     left = payment.refundable_minor
     if left <= 0:
         return None
-    key = f"refund-{payment.id}-{cause}"
-    inserted = session.execute(
-        insert(Refund)
-        .values(
-            payment_id=payment.id,
-            amount_minor=left,
-            currency=payment.currency,
-            status=RefundStatus.PENDING,
-            reason=reason,
-            requested_by_id=None,
-            ticket_ids=[],
-            idempotency_key=key,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(Refund.id)
-    ).scalar()
-    if inserted is None:
-        return None
-    payment.refunded_minor += left
-    session.flush()
-    enqueue(session, SEND_REFUND_TOPIC, {"refund_id": inserted})
-    audit.record(
+    return _new_refund(
         session,
-        "payment.refund_requested",
-        actor_id=None,
-        target=payment,
-        now=now,
-        refund_id=inserted,
-        amount_minor=left,
+        payment,
+        left,
         reason=reason,
+        actor_id=None,
+        ticket_ids=[],
+        key=f"refund-{payment.id}-{cause}",
+        now=now,
     )
-    return session.get(Refund, inserted)
 
 
 def refund_cancelled_event(session: Session, event_id: int, *, now: datetime) -> int:

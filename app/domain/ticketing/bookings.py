@@ -15,7 +15,7 @@ from app.domain.ticketing import claims, coupons, holds, sale_gate
 from app.domain.ticketing.availability import publish_availability
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.limits import check_user_limit, live_units
-from app.domain.ticketing.locking import busy_on_lock_timeout, lock_user_event
+from app.domain.ticketing.locking import lock_booking, lock_user_event
 from app.domain.ticketing.models import (
     Booking,
     BookingLine,
@@ -31,18 +31,6 @@ from app.domain.ticketing.models import (
 )
 from app.domain.ticketing.seatmap_view import seat_label
 from app.domain.ticketing.waitlist import OfferSettings
-
-
-def _lock(session: Session, booking: Booking) -> Booking:
-    """Re-read the booking under a row lock (waiting for a transaction working on it)."""
-    with busy_on_lock_timeout():
-        locked = session.scalars(
-            select(Booking)
-            .where(Booking.id == booking.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one()
-    return locked
 
 
 def confirm_booking(
@@ -61,7 +49,7 @@ def confirm_booking(
     """
     # The gate before the booking's row: a cancellation takes them in that order.
     sale_gate.pass_gate(session, booking.event_id)
-    locked = _lock(session, booking)
+    locked = lock_booking(session, booking.id)
     if locked.status == BookingStatus.CONFIRMED:
         return locked
     if locked.status in (BookingStatus.CANCELLED, BookingStatus.REFUNDED):
@@ -123,7 +111,7 @@ def cancel_booking(
 
     Paid confirmed bookings are cancelled through a refund (payments), not here.
     """
-    locked = _lock(session, booking)
+    locked = lock_booking(session, booking.id)
     if locked.status == BookingStatus.PENDING:
         pass
     elif locked.status == BookingStatus.CONFIRMED:

@@ -56,7 +56,7 @@ from app.domain.accounts.errors import TooManyAttempts
 from app.domain.accounts.models import AttemptOutcome
 from app.domain.ticketing import holds
 from app.domain.ticketing.errors import BookingError, CouponError, wait_phrase
-from app.domain.ticketing.locking import busy_on_lock_timeout
+from app.domain.ticketing.locking import busy_on_lock_timeout, lock_booking
 from app.domain.ticketing.models import (
     Booking,
     BookingLine,
@@ -179,13 +179,7 @@ def _lines(session: Session, booking_id: int) -> list[Line]:
 
 def _lock_booking(session: Session, booking: Booking, now: datetime) -> Booking:
     """The booking under its row lock, refused unless it is a hold still running."""
-    with busy_on_lock_timeout():
-        locked = session.scalars(
-            select(Booking)
-            .where(Booking.id == booking.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one()
+    locked = lock_booking(session, booking.id)
     if holds.is_expired(locked, now):
         raise BookingError("hold_expired")
     if locked.status != BookingStatus.PENDING:

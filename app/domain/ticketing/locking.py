@@ -6,7 +6,9 @@ hoarding rules, waitlist joins, offers and their claims) counts under it, so par
 of one user cannot all pass a count read before any of them committed. Other users are never
 blocked by it. The lock is taken BEFORE counting, in an earlier statement: a READ COMMITTED
 statement sees only what was committed when it began. It is released at COMMIT or ROLLBACK.
-Waitlist offers of one tier are serialized by a lock of their own (`lock_tier_waitlist`).
+Waitlist offers of one tier are serialized by a lock of their own (`lock_tier_waitlist`), and
+a booking's changes (confirming, cancelling, paying, a coupon, a refund) by its row
+(`lock_booking`).
 
 Waits end after the connection's `lock_timeout` (`LOCK_TIMEOUT_MS`) in `Busy`, the polite
 "busy, try again", never a hang.
@@ -17,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.domain.base import Busy
+from app.domain.ticketing.models import Booking
 
 LOCK_NOT_AVAILABLE = "55P03"
 # Two writers of seats in different rows (a hand-picked choice across rows, an expiry sweep)
@@ -71,3 +74,14 @@ def lock_tier_waitlist(session: Session, tier_id: int) -> None:
     """One offerer per tier at a time, so two sweeps never offer out of order."""
     with busy_on_lock_timeout():
         session.execute(_WAITLIST_LOCK, {"key": f"waitlist:{tier_id}"})
+
+
+def lock_booking(session: Session, booking_id: int) -> Booking:
+    """Re-read the booking under its row lock (waiting for a transaction working on it)."""
+    with busy_on_lock_timeout():
+        return session.scalars(
+            select(Booking)
+            .where(Booking.id == booking_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()

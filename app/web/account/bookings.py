@@ -78,7 +78,7 @@ def render_booking(
         coupon_error=coupon_error,
         coupon_code=coupon_code,
     )
-    csp = content_security_policy(*checkout_origins(providers))
+    csp = content_security_policy(*checkout_origins(providers.values()))
     return page, status, {"Content-Security-Policy": csp}
 
 

@@ -67,7 +67,7 @@ def pay(reference: str) -> ResponseReturnValue:
         session.rollback()
         return _booking_page(reference, error=error.message, status=http_status(error))
     session.commit()
-    provider = configured_providers(current_app.config)[provider_name]
+    provider = accepted[provider_name]
     try:
         made = provider.create_checkout(
             CheckoutRequest(
@@ -155,16 +155,9 @@ def _booking_page(reference: str, *, error: str, status: int) -> ResponseReturnV
     return render_booking(booking, status=status, error=error)
 
 
-def _status_context(reference: str) -> dict[str, object]:
-    session = get_session()
+def _status_of(session: Session, booking: Booking, booking_url: str) -> dict[str, object]:
+    """What the status fragment shows of a booking and its latest payment."""
     now = utcnow()
-    booking = bookings.open_booking(
-        session,
-        user_id=signed_in_user().id,
-        reference=reference,
-        now=now,
-        offers=offer_settings(),
-    )
     payments = checkout.booking_payments(session, booking.id)
     remaining = holds.hold_remaining(booking, now)
     return {
@@ -172,8 +165,21 @@ def _status_context(reference: str) -> dict[str, object]:
         "status": bookings.display_status(booking, now),
         "payment": payments[-1] if payments else None,
         "remaining_seconds": int(remaining.total_seconds()) if remaining else None,
-        "booking_url": url_for("account_bookings.detail", reference=booking.reference),
+        "booking_url": booking_url,
     }
+
+
+def _status_context(reference: str) -> dict[str, object]:
+    session = get_session()
+    booking = bookings.open_booking(
+        session,
+        user_id=signed_in_user().id,
+        reference=reference,
+        now=utcnow(),
+        offers=offer_settings(),
+    )
+    booking_url = url_for("account_bookings.detail", reference=booking.reference)
+    return _status_of(session, booking, booking_url)
 
 
 @bp.get("/bookings/<reference>/payment")
@@ -193,7 +199,7 @@ def status_stream(reference: str) -> ResponseReturnValue:
     context = _status_context(reference)  # 404 for someone else's booking
     booking = context["booking"]
     event_id, user_id = booking.event_id, booking.user_id  # type: ignore[attr-defined]
-    booking_url = context["booking_url"]
+    booking_url = str(context["booking_url"])
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     hub = hub_for(app)
 
@@ -218,23 +224,13 @@ def status_stream(reference: str) -> ResponseReturnValue:
 
 
 def _render_status(
-    session: Session, user_id: int, reference: str, booking_url: object
+    session: Session, user_id: int, reference: str, booking_url: str
 ) -> tuple[str, bool]:
-    """The status fragment as the stream sends it (no request here: links come made)."""
-    now = utcnow()
+    """The status fragment as the stream sends it (no request here: links come made), and
+    whether the booking is settled."""
     booking = bookings.user_booking(session, user_id=user_id, reference=reference)
-    payments = checkout.booking_payments(session, booking.id)
-    remaining = holds.hold_remaining(booking, now)
-    shown = bookings.display_status(booking, now)
-    fragment = render_template(
-        "payments/_status.html",
-        booking=booking,
-        status=shown,
-        payment=payments[-1] if payments else None,
-        remaining_seconds=int(remaining.total_seconds()) if remaining else None,
-        booking_url=booking_url,
-    )
-    return fragment, shown != "pending"
+    context = _status_of(session, booking, booking_url)
+    return render_template("payments/_status.html", **context), context["status"] != "pending"
 
 
 @bp.get("/payments/<int:payment_id>/receipt")
