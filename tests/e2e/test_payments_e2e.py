@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.accounts.models import Role
 from app.domain.outbox import OutboxMessage
 from app.domain.ticketing.coupon_settings import CouponData, create_coupon
 from app.domain.ticketing.models import CouponKind
@@ -117,6 +118,21 @@ def test_paying_for_two_seats_and_a_refund(
     screenshot(organizer, "payments-organizer-refund-desktop")
     deliver_pending(db, csrf_app.config)  # the worker sends the refund to the provider
     db.commit()
+
+    desk = new_page(viewport=PHONE)
+    log_in(desk, live_server, csrf_app, venue.organizer, login_as)
+    admin = new_page(viewport=PHONE)
+    log_in(admin, live_server, csrf_app, make_user(role=Role.ADMIN), login_as)
+    for who, url, shot in (
+        (desk, f"/organizer/events/{venue.id}/payments", "payments-organizer-phone"),
+        (desk, f"/organizer/events/{venue.id}/bookings/{reference}", "payments-refunds-phone"),
+        (admin, "/admin/bookings", "payments-admin-find-phone"),
+        (admin, f"/admin/bookings/{reference}", "payments-admin-booking-phone"),
+    ):
+        who.goto(live_server.url + url)
+        check_accessibility(who)
+        assert who.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), url
+        screenshot(who, shot)
 
     for name in ("phone", "desktop"):
         mine = new_page(viewport=viewport[name])
