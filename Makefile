@@ -38,8 +38,10 @@ run: $(STAMP)
 	$(BIN)/python -m app.launcher run
 
 # Debian's chromium drives the end-to-end tests; playwright cannot download its own browser here.
+# Poppler's pdftoppm and pdftotext read generated ticket PDFs back in the tests.
 browser:
 	@command -v chromium >/dev/null 2>&1 || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium )
+	@command -v pdftoppm >/dev/null 2>&1 || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq poppler-utils )
 	@command -v npm >/dev/null 2>&1 || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq npm )
 
 $(AXE):

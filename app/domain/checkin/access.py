@@ -1,0 +1,55 @@
+"""Who may check in an event's tickets: admins, the event's organizer, and the staff the
+organizer granted it to (for that event, or for all of the organizer's events)."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.domain.accounts.models import Role, User
+from app.domain.base import NotFound
+from app.domain.checkin.models import StaffGrant
+from app.domain.events.models import Event, EventStatus
+
+# Events whose door can be staffed: drafts and events under review have no tickets.
+CHECKIN_STATUSES = (EventStatus.PUBLISHED, EventStatus.COMPLETED, EventStatus.CANCELLED)
+
+
+def _granted(user_id: int) -> ColumnElement[bool]:
+    """Whether `user_id` holds a staff grant covering the `Event` of the enclosing query."""
+    return exists().where(
+        StaffGrant.user_id == user_id,
+        or_(
+            StaffGrant.event_id == Event.id,
+            and_(StaffGrant.event_id.is_(None), StaffGrant.organizer_id == Event.organizer_id),
+        ),
+    )
+
+
+def may_check_in(session: Session, user: User, event: Event) -> bool:
+    if event.status not in CHECKIN_STATUSES:
+        return False
+    if user.role == Role.ADMIN or event.organizer_id == user.id:
+        return True
+    return bool(session.scalar(select(_granted(user.id)).where(Event.id == event.id)))
+
+
+def checkin_event(session: Session, user: User, event_id: int) -> Event:
+    """The event `event_id` when `user` may check in its tickets; for anyone else it is
+    "not found" (never "forbidden", which would tell a stranger it exists)."""
+    event = session.get(Event, event_id)
+    if event is None or not may_check_in(session, user, event):
+        raise NotFound("We could not find that event.")
+    return event
+
+
+def staffed_events(session: Session, user: User) -> list[Event]:
+    """The events `user` staffs through grants (not the ones they organize), soonest first."""
+    return list(
+        session.scalars(
+            select(Event)
+            .where(Event.status.in_(CHECKIN_STATUSES), _granted(user.id))
+            .order_by(Event.starts_at, Event.id)
+        )
+    )
