@@ -17,6 +17,13 @@ from app.domain.accounts.errors import (
 )
 from app.domain.accounts.login import EmailNotVerified
 from app.domain.base import Busy, DomainError, Forbidden, NotFound
+from app.domain.checkin.staff import (
+    InvitationClosed,
+    InvitationForAnotherAccount,
+    InvitationNeedsVerifiedEmail,
+    StaffError,
+    TooManyInvitations,
+)
 from app.domain.events.errors import EventError, EventInvalid
 from app.domain.money import MoneyError
 from app.domain.payments.errors import PaymentError
@@ -98,6 +105,11 @@ STATUS_BY_CLASS: dict[type[DomainError], int] = {
     SeatsInUse: CONFLICT,
     ImageRejected: UNPROCESSABLE,
     InvalidTicketCode: UNPROCESSABLE,
+    StaffError: UNPROCESSABLE,
+    InvitationForAnotherAccount: 403,
+    InvitationNeedsVerifiedEmail: 403,
+    InvitationClosed: 410,  # expired, revoked or used: the link is gone for good
+    TooManyInvitations: TOO_MANY,
 }
 
 

@@ -23,6 +23,16 @@ from app.domain.accounts.errors import (
 from app.domain.accounts.login import EmailNotVerified
 from app.domain.accounts.models import User
 from app.domain.base import Busy, DomainError, Forbidden, NotFound
+from app.domain.checkin.staff import (
+    InvitationClosed,
+    InvitationExpired,
+    InvitationForAnotherAccount,
+    InvitationNeedsVerifiedEmail,
+    InvitationRevoked,
+    InvitationUsed,
+    StaffError,
+    TooManyInvitations,
+)
 from app.domain.events.errors import EventError, EventInvalid
 from app.domain.money import MoneyError
 from app.domain.payments.errors import MESSAGES as PAYMENT_MESSAGES
@@ -124,6 +134,14 @@ ERRORS: list[tuple[DomainError, int]] = [
     (TooManyStreams("Live updates are busy.", code=TooManyStreams.PROCESS_FULL), 503),
     (InvalidTicketCode("bad signature"), 422),
     (TooManyStreams("Too many live views.", code=TooManyStreams.NETWORK_FULL), 429),
+    (StaffError("You can check in your own events already.", code="own_address"), 422),
+    (InvitationForAnotherAccount("someone@example.test"), 403),
+    (InvitationNeedsVerifiedEmail(), 403),
+    (InvitationClosed("This invitation can no longer be used."), 410),
+    (InvitationExpired(), 410),
+    (InvitationRevoked(), 410),
+    (InvitationUsed(), 410),
+    (TooManyInvitations(), 429),
 ]
 
 
