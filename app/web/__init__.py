@@ -31,9 +31,11 @@ BLUEPRINT_MODULES = (
     "app.web.organizer.coupons",
     "app.web.organizer.seatmap",
     "app.web.organizer.payments",
+    "app.web.organizer.staff",
     "app.web.admin.users",
     "app.web.admin.moderation",
     "app.web.admin.payments",
+    "app.web.staff",
 )
 
 

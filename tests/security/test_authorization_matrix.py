@@ -1,10 +1,12 @@
 """Every route of the URL map, called by every kind of visitor, answers as expected.
 
-The personas: anonymous, an unverified attendee, an attendee, the owner of the objects in the
-URL (the organizer of the event for organizer routes, the buyer of the booking for account
-routes), another organizer, and an admin. A refusal (login, 403, 404) changes nothing in the
-database: a fingerprint of every table that holds state is the same before and after. The
-forms carry valid data, so a missing check would show as a change, not as a validation error.
+The personas: anonymous, an unverified attendee, an attendee, check-in staff (an attendee
+granted the door of the owner's event: nothing else of the organizer's), the owner of the
+objects in the URL (the organizer of the event for organizer routes, the buyer of the booking
+for account routes), another organizer, and an admin. A refusal (login, 403, 404) changes
+nothing in the database: a fingerprint of every table that holds state is the same before and
+after. The forms carry valid data, so a missing check would show as a change, not as a
+validation error.
 
 A route missing from `ROUTES` fails `test_every_route_has_expectations`: a new route cannot
 slip in without saying who may use it.
@@ -32,6 +34,8 @@ from app.domain.accounts.models import (
     User,
 )
 from app.domain.base import utcnow
+from app.domain.checkin.models import StaffGrant, StaffInvitation
+from app.domain.checkin.staff import invite
 from app.domain.events.models import Category, Event, EventReport, EventRevision, EventStatus
 from app.domain.events.revisions import material_of, propose
 from app.domain.payments.checkout import begin_payment, record_checkout
@@ -43,7 +47,7 @@ from app.domain.ticketing.seatmap import replace_layout
 from app.integrations.payments import configured_providers
 from app.integrations.payments.base import CheckoutRequest
 
-PERSONAS = ("anonymous", "unverified", "attendee", "owner", "other_organizer", "admin")
+PERSONAS = ("anonymous", "unverified", "attendee", "staff", "owner", "other_organizer", "admin")
 LOGIN = "login"  # a redirect to the login page
 VERIFY = "verify"  # a redirect to the profile: prove your address first
 OK = "ok"  # any answer that is not a refusal (2xx, 3xx elsewhere than login, 422 on bad input)
@@ -70,6 +74,8 @@ STATE_TABLES = (
     "refunds",
     "payment_events",
     "waitlist_entries",
+    "staff_grants",
+    "staff_invitations",
     "audit_log",
     "outbox",
 )
@@ -93,6 +99,9 @@ ANY_ORGANIZER = spec(403, anonymous=LOGIN, owner=OK, other_organizer=OK)
 ADMIN = spec(403, anonymous=LOGIN, admin=OK)
 OWN_BOOKING = spec(404, anonymous=LOGIN, owner=OK)
 NOT_FOUND = spec(404)
+# An invitation is for the account with its address (the attendee's here): anyone else is told
+# it is for another address (403) and changes nothing.
+INVITED = spec(403, anonymous=LOGIN, attendee=OK)
 
 
 @dataclass
@@ -114,6 +123,9 @@ class World:
     identity: OAuthIdentity  # the buyer's sign-in link with a provider
     payment: Payment  # the buyer's payment of `booking`, started with the demo provider
     coupon: Coupon  # a code of `event`
+    invitation: StaffInvitation  # the organizer's, pending, for the attendee's address
+    invitation_token: str
+    grant: StaffGrant  # the staff persona's door of `event`
 
 
 @dataclass(frozen=True)
@@ -423,6 +435,18 @@ ROUTES: dict[str, Route] = {
         data=lambda w: {"amount": "1.00", "reason": "Goodwill"},
     ),
     "admin_moderation.remove": Route(params=lambda w: {"category_id": w.category.id}, post=ADMIN),
+    # Check-in staff: the organizer's staff page, invitations, the staff's own list of doors.
+    "organizer_staff.index": Route(get=ANY_ORGANIZER),
+    "organizer_staff.invite": Route(
+        post=ANY_ORGANIZER, data=lambda w: {"email": "new-staff@example.test", "event": "all"}
+    ),
+    "organizer_staff.revoke": Route(
+        params=lambda w: {"invitation_id": w.invitation.id}, post=OWN_EVENT
+    ),
+    "organizer_staff.remove": Route(params=lambda w: {"grant_id": w.grant.id}, post=OWN_EVENT),
+    "staff.invitation": Route(params=lambda w: {"token": w.invitation_token}, get=INVITED),
+    "staff.accept": Route(params=lambda w: {"token": w.invitation_token}, post=INVITED),
+    "staff.home": Route(get=SIGNED_IN),
 }
 
 
@@ -431,6 +455,7 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
     users = {
         "unverified": make_user(verified=False),
         "attendee": make_user(),
+        "staff": make_user(),
         "organizer": make_user(role=Role.ORGANIZER),
         "buyer": make_user(),
         "other_organizer": make_user(role=Role.ORGANIZER),
@@ -502,6 +527,16 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         actor_id=None,
         now=utcnow(),
     )
+    invited = invite(
+        db,
+        organizer,
+        users["attendee"].email,
+        event.id,
+        utcnow(),
+        accept_link=lambda token: f"https://example.test/{token}",
+    )
+    grant = StaffGrant(organizer_id=organizer.id, user_id=users["staff"].id, event_id=event.id)
+    db.add(grant)
     db.commit()
     seat_id = db.scalar(
         text("SELECT min(id) FROM units WHERE event_id = :e AND booking_id IS NULL"),
@@ -523,6 +558,9 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         identity,
         payment,
         coupon,
+        invited.invitation,
+        invited.token,
+        grant,
     )
 
 

@@ -224,7 +224,8 @@ def logout() -> ResponseReturnValue:
     """End the session on the server and in the browser."""
     session_login.end_login(signed_in_user_or_none())
     flash("You are logged out.", "info")
-    return redirect("/")
+    # `next`: e.g. the login page on the way back to an invitation meant for another account.
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.get("/forgot")

@@ -3,6 +3,8 @@ app/domain/accounts and come back as AccountError naming a field (see `show_erro
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from wtforms import (
     BooleanField,
     EmailField,
@@ -17,7 +19,6 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from app.domain.accounts.errors import AccountError
 from app.domain.accounts.password_policy import MAX_LENGTH, MIN_LENGTH
 from app.web.forms import AppForm
 
@@ -179,7 +180,14 @@ class DeleteAccountForm(AppForm):
     )
 
 
-def show_error(form: AppForm, error: AccountError, *, fields: dict[str, str] | None = None) -> None:
+class FieldError(Protocol):
+    """A domain error that may name the form field at fault (AccountError, StaffError)."""
+
+    message: str
+    field: str | None
+
+
+def show_error(form: AppForm, error: FieldError, *, fields: dict[str, str] | None = None) -> None:
     """Put a domain error on the form field it names (renamed through `fields`), or on top."""
     name = (fields or {}).get(error.field or "", error.field)
     if name and name in form:
