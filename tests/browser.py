@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
 
+from jobs.relay import deliver_pending
 from tests.waiting import WAIT
 
 AXE = Path(__file__).resolve().parent / "e2e" / "vendor" / "axe-core" / "axe.min.js"
@@ -106,3 +110,21 @@ def log_in(page, live_server, csrf_app: Flask, user, login_as) -> None:  # noqa:
     login_as(client, user)
     cookie = client.get_cookie("session")
     page.context.add_cookies([{"name": "session", "value": cookie.value, "url": live_server.url}])
+
+
+def deliver_and_read_link(csrf_app: Flask, to: str, path: str) -> str:
+    """Deliver pending mail to the outbox folder, then find `path` in the newest message to
+    `to` (links are built from BASE_URL: point it at the live server first)."""
+    with csrf_app.extensions["db"].session() as session:
+        deliver_pending(session, csrf_app.config)
+        session.commit()
+    folder = Path(csrf_app.config["MAIL_OUTBOX_DIR"])
+    for eml in sorted(folder.glob("*.eml"), reverse=True):
+        message = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
+        if message["To"] != to:
+            continue
+        text = message.get_body(("plain",)).get_content()
+        match = re.search(r"https?://\S+" + re.escape(path) + r"\S+", text)
+        if match:
+            return match.group(0)
+    raise AssertionError(f"no {path} link mailed to {to} in {folder}")

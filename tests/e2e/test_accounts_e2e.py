@@ -6,9 +6,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from email import policy
-from email.parser import BytesParser
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pyotp
@@ -16,8 +13,14 @@ import pytest
 from flask import Flask
 from playwright.sync_api import expect
 
-from jobs.relay import deliver_pending
-from tests.browser import DESKTOP, PHONE, check_accessibility, page_weight, screenshot
+from tests.browser import (
+    DESKTOP,
+    PHONE,
+    check_accessibility,
+    deliver_and_read_link,
+    page_weight,
+    screenshot,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -32,23 +35,6 @@ def _links_point_at_the_live_server(csrf_app: Flask, live_server) -> Iterator[No
     csrf_app.config["BASE_URL"] = live_server.url
     yield
     csrf_app.config["BASE_URL"] = previous
-
-
-def _deliver_and_read_link(csrf_app: Flask, to: str, path: str) -> str:
-    """Deliver pending mail to the outbox folder, then find `path` in the newest message."""
-    with csrf_app.extensions["db"].session() as session:
-        deliver_pending(session, csrf_app.config)
-        session.commit()
-    folder = Path(csrf_app.config["MAIL_OUTBOX_DIR"])
-    for eml in sorted(folder.glob("*.eml"), reverse=True):
-        message = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
-        if message["To"] != to:
-            continue
-        text = message.get_body(("plain",)).get_content()
-        match = re.search(r"https?://\S+" + re.escape(path) + r"\S+", text)
-        if match:
-            return match.group(0)
-    raise AssertionError(f"no {path} link mailed to {to} in {folder}")
 
 
 def _look(page, name: str) -> None:  # noqa: ANN001
@@ -80,7 +66,7 @@ def test_register_verify_login_enable_2fa_and_log_in_with_a_code(
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
 
-    link = _deliver_and_read_link(csrf_app, EMAIL, "/verify/")
+    link = deliver_and_read_link(csrf_app, EMAIL, "/verify/")
     assert urlsplit(link).netloc == urlsplit(base).netloc
     page.goto(link)
     expect(page.get_by_text("your email address is confirmed")).to_be_visible()

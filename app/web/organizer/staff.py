@@ -33,7 +33,7 @@ class InviteForm(AppForm):
         render_kw=EMAIL_FIELD,
     )
     # Any id passes the form: another organizer's event is the service's "not found".
-    event = SelectField("For", default=ALL_EVENTS, validate_choice=False)
+    event = SelectField("Which events", default=ALL_EVENTS, validate_choice=False)
 
     def validate_event(self, field: SelectField) -> None:
         if field.data != ALL_EVENTS and not re.fullmatch(r"\d{1,9}", str(field.data)):
