@@ -11,11 +11,12 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from app.domain import audit
 from app.domain.accounts.models import User, UserSession
+from app.domain.checkin.models import StaffGrant
 
 # last_seen_at is refreshed at most this often, so a busy session costs no write per request.
 LAST_SEEN_GRANULARITY = timedelta(minutes=5)
@@ -67,6 +68,8 @@ _SESSION_USER = (
         UserSession.last_seen_at,
         UserSession.second_factor_done,
         func.greatest(UserSession.created_at, UserSession.reauthenticated_at),
+        # For the navigation's "Check-in" link: asked here, the page needs no query of its own.
+        exists().where(StaffGrant.user_id == User.id),
     )
     .join(UserSession, UserSession.user_id == User.id)
     .where(
@@ -86,7 +89,7 @@ def load_session_user(session: Session, token: str, *, now: datetime) -> User | 
     row = session.execute(_SESSION_USER, {"digest": token_digest(token), "now": now}).one_or_none()
     if row is None:
         return None
-    user, last_seen_at, second_factor_done, authenticated_at = row
+    user, last_seen_at, second_factor_done, authenticated_at, has_staff_grant = row
     if now - last_seen_at > LAST_SEEN_GRANULARITY:
         session.execute(
             update(UserSession)
@@ -96,6 +99,7 @@ def load_session_user(session: Session, token: str, *, now: datetime) -> User | 
     user.login_session_token = token
     user.second_factor_done = second_factor_done
     user.authenticated_at = authenticated_at
+    user.has_staff_grant = has_staff_grant
     return user
 
 

@@ -414,10 +414,3 @@ def door_events(session: Session, user: User, now: datetime) -> list[Event]:
         (e for e in events.values() if e.ends_at > now - DOOR_LISTED_AFTER_END),
         key=lambda e: (e.starts_at, e.id),
     )
-
-
-def staffs_any(session: Session, user: User) -> bool:
-    """Whether `user` holds any staff grant (one indexed EXISTS, for the site's navigation)."""
-    return bool(
-        session.scalar(select(select(StaffGrant.id).where(StaffGrant.user_id == user.id).exists()))
-    )
