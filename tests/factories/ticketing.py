@@ -1,4 +1,5 @@
-"""Factories for ticketing tests: `make_tier(...)` (with its general-admission units)."""
+"""Factories for ticketing tests: `make_tier(...)` (with its general-admission units) and
+`make_seated_booking(...)`."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.accounts.models import User
 from app.domain.events.models import Event
-from app.domain.ticketing.models import TicketTier, TierKind
+from app.domain.ticketing.allocation import hold_units
+from app.domain.ticketing.models import Booking, TicketTier, TierKind, Unit
+from app.domain.ticketing.seatmap import replace_layout
 from app.domain.ticketing.tiers import set_capacity
 
 _counter = itertools.count(1)
@@ -45,5 +50,51 @@ def make_tier(db: Session, make_event: Callable[..., Event], now: Any) -> Callab
         if capacity and not event.is_seated:
             set_capacity(db, tier, capacity, now=now)
         return tier
+
+    return create
+
+
+@pytest.fixture
+def make_seated_booking(
+    db: Session,
+    make_event: Callable[..., Event],
+    make_tier: Callable[..., TicketTier],
+    make_user: Callable[..., User],
+    now: Any,
+) -> Callable[..., Booking]:
+    """`make_seated_booking(buyer=None, quantity=2, price_minor=0, **event_fields)` -> the
+    buyer's booking of the first `quantity` seats of row B ("Stalls, Row B seat 1", ...) of a
+    new seated event with one zone, "Stalls": confirmed with its tickets when free, held when
+    priced."""
+
+    def create(
+        *, buyer: User | None = None, quantity: int = 2, price_minor: int = 0, **event_fields: Any
+    ) -> Booking:
+        event = make_event(is_seated=True, **event_fields)
+        tier = make_tier(event=event, name="Stalls", price_minor=price_minor, capacity=0)
+        replace_layout(
+            db,
+            event=event,
+            text="Section Stalls\nRow A: 1-8\nRow B: 1-8",
+            new_seat_tier=tier,
+            actor_id=None,
+            now=now,
+        )
+        seat_ids = db.scalars(
+            select(Unit.id)
+            .where(Unit.event_id == event.id, Unit.row_label == "B")
+            .order_by(Unit.seat_order)
+            .limit(quantity)
+        ).all()
+        return hold_units(
+            db,
+            user=buyer or make_user(),
+            event=event,
+            tier=None,
+            quantity=quantity,
+            seat_ids=list(seat_ids),
+            now=now,
+            hold_minutes=10,
+        )
 
     return create
