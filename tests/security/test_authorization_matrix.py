@@ -114,6 +114,8 @@ class World:
     identity: OAuthIdentity  # the buyer's sign-in link with a provider
     payment: Payment  # the buyer's payment of `booking`, started with the demo provider
     coupon: Coupon  # a code of `event`
+    ticketed: Booking  # buyer's confirmed booking (a free ticket of another event)
+    ticket_id: int  # its ticket
 
 
 @dataclass(frozen=True)
@@ -318,6 +320,23 @@ ROUTES: dict[str, Route] = {
     ),
     # Signed by the provider, not by a session: unsigned, it is refused for everyone.
     "webhooks.receive": Route(params=lambda w: {"provider": "demo"}, post=spec(400)),
+    "account_tickets.page": Route(
+        params=lambda w: {"reference": w.ticketed.reference}, get=OWN_BOOKING, owner="buyer"
+    ),
+    "account_tickets.pdf": Route(
+        params=lambda w: {"reference": w.ticketed.reference}, get=OWN_BOOKING, owner="buyer"
+    ),
+    "account_tickets.calendar": Route(
+        params=lambda w: {"reference": w.ticketed.reference}, get=OWN_BOOKING, owner="buyer"
+    ),
+    "account_tickets.name": Route(
+        params=lambda w: {"reference": w.ticketed.reference, "ticket_id": w.ticket_id},
+        post=OWN_BOOKING,
+        data=lambda w: {"name": "Guest Name"},
+        owner="buyer",
+    ),
+    # The ticket pages' service worker: a static script, served under their path for its scope.
+    "account_tickets.service_worker": Route(get=PUBLIC),
     "account_bookings.leave": Route(
         params=lambda w: {"entry_id": w.entry.id}, post=OWN_BOOKING, owner="buyer"
     ),
@@ -502,7 +521,20 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         actor_id=None,
         now=utcnow(),
     )
+    free = make_tier(event=make_event(organizer=organizer), capacity=3)
+    ticketed = hold_units(
+        db,
+        user=users["buyer"],
+        event=free.event,
+        tier=free,
+        quantity=1,
+        now=utcnow(),
+        hold_minutes=10,
+    )
     db.commit()
+    ticket_id = db.scalar(
+        text("SELECT min(id) FROM tickets WHERE booking_id = :b"), {"b": ticketed.id}
+    )
     seat_id = db.scalar(
         text("SELECT min(id) FROM units WHERE event_id = :e AND booking_id IS NULL"),
         {"e": event.id},
@@ -523,6 +555,8 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         identity,
         payment,
         coupon,
+        ticketed,
+        ticket_id,
     )
 
 
