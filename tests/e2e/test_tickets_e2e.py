@@ -1,7 +1,7 @@
 """In Chromium: the buyer opens the ticket page on a phone (a QR per seat, axe clean, light),
 puts a guest's name on a ticket in place, loses the network and reloads: the service worker
 shows the page as last seen, QR (it decodes to the ticket's signed code) and guest's name
-included. The same page on a desktop."""
+included. The same page on a desktop, and with a void ticket."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
 from app.domain.base import utcnow
+from app.domain.ticketing.models import TicketStatus
 from app.domain.tickets.signing import public_key, verify
 from tests.browser import DESKTOP, PHONE, check_accessibility, log_in, page_weight, screenshot
 from tests.waiting import wait_until
@@ -88,3 +89,13 @@ def test_the_ticket_page_on_a_phone_with_a_guest_name_and_offline(
     expect(desk.get_by_role("heading", name="Ada Lovelace")).to_be_visible()
     check_accessibility(desk)
     screenshot(desk, "tickets-desktop")
+
+    # A ticket taken back (as a refund of that one seat leaves it): void, with nothing to scan.
+    first = min(booking.tickets, key=lambda t: t.id)
+    first.status = TicketStatus.VOID
+    db.commit()
+    desk.reload()
+    expect(desk.get_by_text("This ticket was cancelled or refunded")).to_be_visible()
+    expect(desk.get_by_role("img", name="QR code of ticket 1")).to_have_count(0)
+    check_accessibility(desk)
+    screenshot(desk, "tickets-void-desktop")
