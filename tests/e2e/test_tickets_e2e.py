@@ -82,6 +82,13 @@ def test_the_ticket_page_on_a_phone_with_a_guest_name_and_offline(
     )
     screenshot(page, "tickets-offline-phone")
     page.context.set_offline(False)
+    # Logging out takes the kept pages off the device.
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_text("You are logged out.")).to_be_visible()
+    wait_until(
+        lambda: page.evaluate("async () => (await caches.keys()).length === 0"),
+        what="the kept ticket pages dropped",
+    )
 
     desk = new_page(viewport=DESKTOP)
     log_in(desk, live_server, csrf_app, buyer, login_as)

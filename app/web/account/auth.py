@@ -224,7 +224,11 @@ def logout() -> ResponseReturnValue:
     """End the session on the server and in the browser."""
     session_login.end_login(signed_in_user_or_none())
     flash("You are logged out.", "info")
-    return redirect("/")
+    response = redirect("/")
+    # Ticket pages kept for offline use (static/js/tickets-sw.js) leave the device with the
+    # login: the browser drops the site's caches and service workers.
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 @bp.get("/forgot")
