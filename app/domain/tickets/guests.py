@@ -34,6 +34,11 @@ def clean_guest_name(raw: str) -> str | None:
     return name
 
 
+def names_open(booking: Booking, now: datetime) -> bool:
+    """Whether names may still go on the booking's valid tickets (the pages offer the form)."""
+    return booking.status == BookingStatus.CONFIRMED and now < booking.event.starts_at
+
+
 def name_ticket(
     session: Session, booking: Booking, ticket_id: int, name: str, *, user_id: int, now: datetime
 ) -> Ticket:
@@ -55,7 +60,7 @@ def name_ticket(
     session.refresh(ticket)
     if locked.status != BookingStatus.CONFIRMED or ticket.status != TicketStatus.VALID:
         raise TicketNotNameable()
-    if now >= locked.event.starts_at:
+    if not names_open(locked, now):
         raise EventAlreadyStarted()
     if ticket.holder_name == cleaned:
         return ticket

@@ -87,7 +87,7 @@ def _render(
             for t in tickets
             if t.code is not None
         },
-        "can_name": now < booking.event.starts_at,
+        "can_name": guests.names_open(booking, now),
         "focus_id": ticket_id,
         "error": error,
         "typed": typed,
