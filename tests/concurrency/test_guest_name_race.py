@@ -20,7 +20,6 @@ from app.domain.ticketing.models import Booking, Ticket, TicketStatus
 from app.domain.ticketing.waitlist import OfferSettings
 from app.domain.tickets import guests
 from app.domain.tickets.errors import TicketNotNameable
-from tests.domain.test_ticket_wallet import pay
 
 WAIT = 30  # seconds a step may wait for the other side before the test fails
 _LOCK_WAITERS = text(
@@ -38,9 +37,9 @@ def wait_for_lock_waiter(session: Session) -> None:
 
 
 @pytest.fixture
-def paid(db, now, make_user, make_seated_booking):  # noqa: ANN001, ANN201
+def paid(db, make_user, make_seated_booking, pay_booking):  # noqa: ANN001, ANN201
     """A paid, confirmed booking of two seats (committed): its id, buyer and first ticket."""
-    booking = pay(db, make_seated_booking(buyer=make_user(), price_minor=3000), now)
+    booking = pay_booking(make_seated_booking(buyer=make_user(), price_minor=3000))
     first = db.scalar(select(func.min(Ticket.id)).where(Ticket.booking_id == booking.id))
     db.commit()
     return booking.id, booking.user_id, first

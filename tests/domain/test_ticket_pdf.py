@@ -26,7 +26,6 @@ from app.domain.tickets.pdf import tickets_pdf
 from app.domain.tickets.signing import check_code, public_key, verify
 from app.domain.tickets.wallet import booking_tickets
 from tests.browser import ARTIFACTS
-from tests.domain.test_ticket_wallet import pay
 
 
 def read_back(pdf: bytes, folder: Path) -> tuple[list[list[str]], str]:
@@ -93,9 +92,9 @@ def test_an_online_event_prints_its_join_link(db, now, make_seated_booking, tmp_
 
 
 def test_void_tickets_are_left_out_and_a_booking_without_live_ones_has_no_pdf(
-    db, now, make_seated_booking, tmp_path
+    db, now, make_seated_booking, pay_booking, tmp_path
 ):
-    booking = pay(db, make_seated_booking(price_minor=3000), now)
+    booking = pay_booking(make_seated_booking(price_minor=3000))
     first, second = db.scalars(
         select(Ticket).where(Ticket.booking_id == booking.id).order_by(Ticket.id)
     ).all()

@@ -15,8 +15,6 @@ from sqlalchemy import func, select
 
 from app.domain.audit import AuditEntry
 from app.domain.base import NotFound
-from app.domain.payments import checkout
-from app.domain.payments.events import apply_event
 from app.domain.payments.refunds import refund_booking
 from app.domain.ticketing.bookings import cancel_booking
 from app.domain.ticketing.models import Booking, BookingStatus, Ticket, TicketStatus
@@ -25,7 +23,6 @@ from app.domain.tickets.errors import EventAlreadyStarted, InvalidGuestName, Tic
 from app.domain.tickets.guests import clean_guest_name, name_ticket
 from app.domain.tickets.signing import check_code, public_key, verify
 from app.domain.tickets.wallet import booking_tickets
-from app.integrations.payments.base import EventKind, ProviderEvent
 
 OFFERS = OfferSettings()
 
@@ -39,26 +36,6 @@ def ticket_rows(db, booking) -> list[Ticket]:
 
 def audit_count(db) -> int:
     return db.scalar(select(func.count()).select_from(AuditEntry))
-
-
-def pay(db, booking, now) -> Booking:
-    """Pay a held booking through the demo provider, as its webhook does."""
-    payment = checkout.begin_payment(db, booking, provider="demo", accepted=["demo"], now=now)
-    checkout.record_checkout(db, payment.id, provider_ref=f"demo_{payment.id}", checkout_url="x")
-    apply_event(
-        db,
-        "demo",
-        ProviderEvent(
-            event_id=f"evt_{payment.id}",
-            kind=EventKind.SUCCEEDED,
-            provider_ref=f"demo_{payment.id}",
-            amount_minor=payment.amount_minor,
-            currency=payment.currency,
-        ),
-        now=now,
-    )
-    db.expire_all()
-    return db.get(Booking, booking.id)
 
 
 def test_each_seat_of_a_confirmed_booking_has_a_signed_code_naming_its_ticket(
@@ -95,8 +72,8 @@ def test_cancelling_voids_every_ticket_and_its_code(db, now, make_seated_booking
     assert [(t.status, t.code, t.live) for t in tickets] == [(TicketStatus.VOID, None, False)] * 2
 
 
-def test_a_partial_refund_voids_only_the_refunded_ticket(db, now, make_seated_booking):
-    booking = pay(db, make_seated_booking(price_minor=3000), now)
+def test_a_partial_refund_voids_only_the_refunded_ticket(db, now, make_seated_booking, pay_booking):
+    booking = pay_booking(make_seated_booking(price_minor=3000))
     assert booking.status == BookingStatus.CONFIRMED
     first, second = ticket_rows(db, booking)
     refund_booking(
@@ -183,9 +160,11 @@ def test_every_refusal_changes_nothing(db, now, make_user, make_seated_booking):
     attempt(TicketNotNameable, booking, first.id)
 
 
-def test_a_refunded_ticket_takes_no_name_but_the_others_do(db, now, make_user, make_seated_booking):
+def test_a_refunded_ticket_takes_no_name_but_the_others_do(
+    db, now, make_user, make_seated_booking, pay_booking
+):
     buyer = make_user()
-    booking = pay(db, make_seated_booking(buyer=buyer, price_minor=3000), now)
+    booking = pay_booking(make_seated_booking(buyer=buyer, price_minor=3000))
     first, second = ticket_rows(db, booking)
     refund_booking(
         db, booking, ticket_ids=[first.id], reason="Swap", actor_id=None, now=now, offers=OFFERS

@@ -1,5 +1,5 @@
 """Factories for ticketing tests: `make_tier(...)` (with its general-admission units) and
-`make_seated_booking(...)`."""
+`make_seated_booking(...)`, and `pay_booking(booking)`."""
 
 from __future__ import annotations
 
@@ -98,3 +98,31 @@ def make_seated_booking(
         )
 
     return create
+
+
+@pytest.fixture
+def pay_booking(db: Session, now: Any) -> Callable[[Booking], Booking]:
+    """`pay_booking(booking)` -> the held booking paid in full through the demo provider, as
+    its verified webhook confirms it (a payment to refund later), re-read."""
+    from app.domain.payments import checkout
+    from app.domain.payments.events import apply_event
+    from app.integrations.payments.base import EventKind, ProviderEvent
+
+    def pay(booking: Booking) -> Booking:
+        payment = checkout.begin_payment(db, booking, provider="demo", accepted=["demo"], now=now)
+        ref = f"demo_{payment.id}"
+        checkout.record_checkout(db, payment.id, provider_ref=ref, checkout_url="https://x")
+        event = ProviderEvent(
+            event_id=f"evt_{payment.id}",
+            kind=EventKind.SUCCEEDED,
+            provider_ref=ref,
+            amount_minor=payment.amount_minor,
+            currency=payment.currency,
+        )
+        apply_event(db, "demo", event, now=now)
+        db.expire_all()
+        paid = db.get(Booking, booking.id)
+        assert paid is not None
+        return paid
+
+    return pay
