@@ -7,6 +7,7 @@ ticket pages' service worker with its narrow scope."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -184,8 +185,6 @@ def test_a_bad_name_is_shown_next_to_the_field_and_changes_nothing(
 def test_after_the_event_started_names_are_refused(
     client: FlaskClient, db: Session, booking: Booking
 ) -> None:
-    from datetime import timedelta
-
     booking.event.starts_at = utcnow() - timedelta(minutes=5)
     db.commit()
     first, _ = tickets(db, booking)
