@@ -22,6 +22,7 @@ BLUEPRINT_MODULES = (
     "app.web.account.profile",
     "app.web.account.bookings",
     "app.web.account.coupons",
+    "app.web.account.tickets",
     "app.web.account.dev_outbox",
     "app.web.payments.buyer",
     "app.web.payments.demo_checkout",

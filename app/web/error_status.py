@@ -30,6 +30,7 @@ from app.domain.payments.errors import PaymentError
 from app.domain.ticketing.errors import BookingError, CouponError
 from app.domain.ticketing.seat_layout import SeatLayoutError
 from app.domain.ticketing.seatmap import SeatMapError, SeatsInUse
+from app.domain.tickets.errors import EventAlreadyStarted, InvalidGuestName, TicketNotNameable
 from app.domain.tickets.signing import InvalidTicketCode
 from app.integrations.storage import ImageRejected
 from app.web.public.stream_gate import TooManyStreams
@@ -110,6 +111,9 @@ STATUS_BY_CLASS: dict[type[DomainError], int] = {
     InvitationNeedsVerifiedEmail: 403,
     InvitationClosed: 410,  # expired, revoked or used: the link is gone for good
     TooManyInvitations: TOO_MANY,
+    InvalidGuestName: UNPROCESSABLE,
+    TicketNotNameable: CONFLICT,
+    EventAlreadyStarted: UNPROCESSABLE,
 }
 
 

@@ -99,6 +99,7 @@ def test_logout_revokes_the_session_even_for_a_copied_cookie(client, db, make_us
     stolen = client.get_cookie("session").value
     response = client.post("/logout")
     assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert response.headers["Clear-Site-Data"] == '"storage"'  # ticket pages kept offline
     assert not _signed_in(client)
     client.set_cookie("session", stolen)
     assert not _signed_in(client)

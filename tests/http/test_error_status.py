@@ -49,6 +49,7 @@ from app.domain.ticketing.errors import (
 )
 from app.domain.ticketing.seat_layout import SeatLayoutError
 from app.domain.ticketing.seatmap import SeatMapError, SeatsInUse
+from app.domain.tickets.errors import EventAlreadyStarted, InvalidGuestName, TicketNotNameable
 from app.domain.tickets.signing import InvalidTicketCode
 from app.integrations.storage import ImageRejected
 from app.web.error_status import http_status
@@ -133,6 +134,9 @@ ERRORS: list[tuple[DomainError, int]] = [
     (LeavesSingleSeats([SEAT]), 409),
     (TooManyStreams("Live updates are busy.", code=TooManyStreams.PROCESS_FULL), 503),
     (InvalidTicketCode("bad signature"), 422),
+    (InvalidGuestName("Use at most 120 characters for a name."), 422),
+    (TicketNotNameable(), 409),
+    (EventAlreadyStarted(), 422),
     (TooManyStreams("Too many live views.", code=TooManyStreams.NETWORK_FULL), 429),
     (StaffError("You can check in your own events already.", code="own_address"), 422),
     (InvitationForAnotherAccount("someone@example.test"), 403),

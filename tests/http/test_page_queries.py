@@ -139,3 +139,19 @@ def test_best_available_statements(app, client, buyer, seated_tier) -> None:  # 
     with counted_statements(app) as statements:
         assert client.post(url, data=form).status_code == 303
     assert len(statements) <= BEST_AVAILABLE_STATEMENTS, statements
+
+
+# The signed-in user (1), the booking with its event, lines and tiers (1), its tickets with
+# their seats and tiers (1), the event's signing key (2: made on first use, then read).
+TICKET_PAGE_STATEMENTS = 5
+
+
+def test_ticket_page_statements(app, client, buyer, make_seated_booking, db) -> None:  # noqa: ANN001
+    booking = make_seated_booking(buyer=buyer, quantity=4)
+    db.commit()
+    url = f"/account/bookings/{booking.reference}/tickets"
+    client.get(url)
+    with counted_statements(app) as statements:
+        page = client.get(url)
+    assert page.status_code == 200 and page.get_data(as_text=True).count("<svg") == 4
+    assert len(statements) <= TICKET_PAGE_STATEMENTS, statements

@@ -126,6 +126,8 @@ class World:
     invitation: StaffInvitation  # the organizer's, pending, for the attendee's address
     invitation_token: str
     grant: StaffGrant  # the staff persona's door of `event`
+    ticketed: Booking  # buyer's confirmed booking (a free ticket of another event)
+    ticket_id: int  # its ticket
 
 
 @dataclass(frozen=True)
@@ -330,6 +332,23 @@ ROUTES: dict[str, Route] = {
     ),
     # Signed by the provider, not by a session: unsigned, it is refused for everyone.
     "webhooks.receive": Route(params=lambda w: {"provider": "demo"}, post=spec(400)),
+    "account_tickets.page": Route(
+        params=lambda w: {"reference": w.ticketed.reference}, get=OWN_BOOKING, owner="buyer"
+    ),
+    "account_tickets.pdf": Route(
+        params=lambda w: {"reference": w.ticketed.reference}, get=OWN_BOOKING, owner="buyer"
+    ),
+    "account_tickets.calendar": Route(
+        params=lambda w: {"reference": w.ticketed.reference}, get=OWN_BOOKING, owner="buyer"
+    ),
+    "account_tickets.name": Route(
+        params=lambda w: {"reference": w.ticketed.reference, "ticket_id": w.ticket_id},
+        post=OWN_BOOKING,
+        data=lambda w: {"name": "Guest Name"},
+        owner="buyer",
+    ),
+    # The ticket pages' service worker: a static script, served under their path for its scope.
+    "account_tickets.service_worker": Route(get=PUBLIC),
     "account_bookings.leave": Route(
         params=lambda w: {"entry_id": w.entry.id}, post=OWN_BOOKING, owner="buyer"
     ),
@@ -537,7 +556,20 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
     )
     grant = StaffGrant(organizer_id=organizer.id, user_id=users["staff"].id, event_id=event.id)
     db.add(grant)
+    free = make_tier(event=make_event(organizer=organizer), capacity=3)
+    ticketed = hold_units(
+        db,
+        user=users["buyer"],
+        event=free.event,
+        tier=free,
+        quantity=1,
+        now=utcnow(),
+        hold_minutes=10,
+    )
     db.commit()
+    ticket_id = db.scalar(
+        text("SELECT min(id) FROM tickets WHERE booking_id = :b"), {"b": ticketed.id}
+    )
     seat_id = db.scalar(
         text("SELECT min(id) FROM units WHERE event_id = :e AND booking_id IS NULL"),
         {"e": event.id},
@@ -561,6 +593,8 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         invited.invitation,
         invited.token,
         grant,
+        ticketed,
+        ticket_id,
     )
 
 

@@ -38,13 +38,28 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y%m%dT%H%M%SZ")
 
 
-def event_to_ics(event: Event, *, url: str, domain: str, now: datetime) -> str:
-    """A one-event calendar; times in UTC, which every calendar converts for its user."""
-    location = (
-        ", ".join(p for p in (event.venue_name, event.address, event.city) if p)
-        if event.event_type != EventType.ONLINE
-        else "Online"
-    )
+def event_to_ics(
+    event: Event,
+    *,
+    url: str,
+    domain: str,
+    now: datetime,
+    uid: str | None = None,
+    location: str | None = None,
+    note: str = "",
+) -> str:
+    """A one-event calendar; times in UTC, which every calendar converts for its user.
+
+    A booking's own entry (app/domain/tickets/calendar.py) gives its `uid`, the `location`
+    only ticket holders see (an online event's join link) and a `note` put before the
+    description."""
+    if location is None:
+        location = (
+            ", ".join(p for p in (event.venue_name, event.address, event.city) if p)
+            if event.event_type != EventType.ONLINE
+            else "Online"
+        )
+    description = " ".join(p for p in (note, plain_text(event.description, limit=1000), url) if p)
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -52,12 +67,12 @@ def event_to_ics(event: Event, *, url: str, domain: str, now: datetime) -> str:
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
         "BEGIN:VEVENT",
-        f"UID:event-{event.id}@{domain}",
+        f"UID:{uid or f'event-{event.id}'}@{domain}",
         f"DTSTAMP:{_stamp(now)}",
         f"DTSTART:{_stamp(event.starts_at)}",
         f"DTEND:{_stamp(event.ends_at)}",
         f"SUMMARY:{_escape(event.title)}",
-        f"DESCRIPTION:{_escape(plain_text(event.description, limit=1000) + ' ' + url)}",
+        f"DESCRIPTION:{_escape(description)}",
         f"LOCATION:{_escape(location)}",
         f"URL:{url}",
         "STATUS:" + ("CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED"),

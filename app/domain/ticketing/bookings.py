@@ -204,6 +204,10 @@ _BOOKING_PAGE = (
             Event.timezone,
             Event.venue_name,
             Event.city,
+            # The ticket page and its PDF: the address, or an online event's join link.
+            Event.address,
+            Event.event_type,
+            Event.online_url,
             Event.status,
             Event.cancellation_note,
             Event.payment_providers,

@@ -225,7 +225,11 @@ def logout() -> ResponseReturnValue:
     session_login.end_login(signed_in_user_or_none())
     flash("You are logged out.", "info")
     # `next`: e.g. the login page on the way back to an invitation meant for another account.
-    return redirect(safe_next(request.form.get("next")))
+    response = redirect(safe_next(request.form.get("next")))
+    # Ticket pages kept for offline use (static/js/tickets-sw.js) leave the device with the
+    # login: the browser drops the site's caches and service workers.
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 @bp.get("/forgot")
