@@ -1,0 +1,341 @@
+// The door page's scanner, over its plain form (#scan-form, which works without this file):
+// the camera reads a ticket's QR code, the server answers, the whole screen turns green or red.
+// Without a network the phone checks the code itself (checkin-offline.js) and queues the
+// admission until the server answers again.
+(function () {
+  var script = document.currentScript;
+  var mount = document.getElementById("scanner");
+  var form = document.getElementById("scan-form");
+  var panel = document.getElementById("scan-result");
+  if (!mount || !form || !panel || !window.fetch || !window.CheckinOffline) return;
+  var offline = window.CheckinOffline;
+  var eventId = Number(mount.dataset.eventId);
+  var token = document.querySelector('meta[name="csrf-token"]');
+  var FRAME_MS = 200;  // five frames a second is quick enough and spares the phone's battery
+  var SHOW_MS = { ok: 1500, bad: 3000 };  // staff read a refusal longer than an admission
+  var REPEAT_MS = 2000;  // the camera keeps seeing the code just answered: not a new scan
+  var ANSWER_WAIT_MS = 5000;  // then the phone decides alone, as when offline
+  var REFRESH_MS = 60000;
+  var VERDICTS = {
+    admitted: "Admitted",
+    already_checked_in: "Already checked in",
+    other_event: "Another event",
+    void: "Void ticket",
+    not_a_ticket: "Not a ticket",
+    not_checked: "Not checked",
+    error: "Not checked",
+  };
+
+  var video = null, stream = null, detect = null, audio = null;
+  var paused = false, lastCode = null, ignoreUntil = 0, run = 0;
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  var startButton = element("button", "scanner-start", "Start camera");
+  startButton.type = "button";
+  var viewfinder = element("div", "scanner-view");
+  viewfinder.hidden = true;
+  var status = element("p", "scanner-status");
+  status.setAttribute("role", "status");
+  var problems = element("ul", "scanner-problems");
+  var flash = element("div", "scan-flash");
+  flash.hidden = true;
+  flash.setAttribute("aria-hidden", "true");  // the answer is read out from #scan-result
+  mount.classList.add("scanner");
+  mount.append(startButton, viewfinder, status, problems, flash);
+
+  function gate() {
+    var field = form.elements.gate;
+    return (field && field.value) || mount.dataset.gate || "";
+  }
+
+  function csrfHeaders() {
+    return token ? { "X-CSRFToken": token.content } : {};
+  }
+
+  // --- the camera and the decoder ---
+
+  function nativeDetector() {
+    var detector = new BarcodeDetector({ formats: ["qr_code"] });
+    return function () {
+      return detector.detect(video).then(function (codes) {
+        return codes.length ? codes[0].rawValue : null;
+      });
+    };
+  }
+
+  function workerDetector() {
+    var worker = new Worker(new URL("checkin-decoder.js", script.src));
+    var canvas = document.createElement("canvas");
+    var context = canvas.getContext("2d", { willReadFrequently: true });
+    return function () {
+      var scale = Math.min(1, 640 / Math.max(video.videoWidth, video.videoHeight));
+      canvas.width = Math.round(video.videoWidth * scale);
+      canvas.height = Math.round(video.videoHeight * scale);
+      context.drawImage(video, 0, 0, canvas.width, canvas.height);
+      var frame = context.getImageData(0, 0, canvas.width, canvas.height);
+      return new Promise(function (resolve) {
+        worker.onmessage = function (event) { resolve(event.data); };
+        worker.postMessage(
+          { pixels: frame.data.buffer, width: frame.width, height: frame.height },
+          [frame.data.buffer]
+        );
+      });
+    };
+  }
+
+  function chooseDetector() {
+    if (!("BarcodeDetector" in window)) return Promise.resolve(workerDetector());
+    return BarcodeDetector.getSupportedFormats().then(function (formats) {
+      return formats.indexOf("qr_code") >= 0 ? nativeDetector() : workerDetector();
+    });
+  }
+
+  // One chain of frames per start of the camera (`run`): a stop ends it.
+  function scanFrames(current) {
+    if (current !== run) return;
+    var next = function () { setTimeout(scanFrames, FRAME_MS, current); };
+    if (paused || video.readyState < 2) return next();
+    detect().then(function (text) { if (text) answerCode(text, false); }, function () {}).then(next);
+  }
+
+  function startCamera() {
+    startButton.disabled = true;
+    audio = audio || (window.AudioContext ? new AudioContext() : null);
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: { ideal: "environment" } }, audio: false })
+      .then(function (media) {
+        stream = media;
+        video = video || element("video");
+        video.muted = true;
+        video.playsInline = true;
+        video.setAttribute("aria-label", "Camera");
+        video.srcObject = stream;
+        viewfinder.replaceChildren(video);
+        viewfinder.hidden = false;
+        return Promise.all([video.play(), detect || chooseDetector()]);
+      })
+      .then(function (ready) {
+        detect = ready[1];
+        startButton.textContent = "Stop camera";
+        scanFrames(++run);
+      })
+      .catch(function (error) {
+        stopCamera();
+        status.textContent = "The camera could not start (" + error.name + "): type the code below instead.";
+      })
+      .then(function () { startButton.disabled = false; });
+  }
+
+  function stopCamera() {
+    if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
+    stream = null;
+    run++;
+    viewfinder.hidden = true;
+    startButton.textContent = "Start camera";
+  }
+
+  startButton.addEventListener("click", function () {
+    if (stream) stopCamera(); else startCamera();
+  });
+
+  // --- asking the server, or the phone when the server cannot answer ---
+
+  function post(scan) {
+    var data = new FormData(form);
+    data.set("code", scan.code);
+    data.set("gate", scan.gate);
+    data.set("scan_id", scan.scan_id);
+    var abort = new AbortController();
+    var timer = setTimeout(function () { abort.abort(); }, ANSWER_WAIT_MS);
+    return fetch(form.action, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: Object.assign({ Accept: "application/json" }, csrfHeaders()),
+      signal: abort.signal,
+    }).then(function (response) {
+      clearTimeout(timer);
+      if (response.status >= 500) throw new Error("server: " + response.status);
+      var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+      if (!response.ok || !json) {
+        return { result: "error", message: "The server refused the scan: reload the page (signed out?)." };
+      }
+      return response.json();
+    });
+  }
+
+  function checkHere(scan) {
+    return offline.check(scan, eventId).then(function (answer) {
+      if (answer.result !== "admitted") return answer;
+      return offline.queue(scan, eventId, answer.ticket.id).then(function () {
+        showQueue();
+        return answer;
+      });
+    });
+  }
+
+  function check(code) {
+    var scan = {
+      scan_id: crypto.randomUUID(), code: code, gate: gate(), scanned_at: new Date().toISOString(),
+    };
+    if (!navigator.onLine) return checkHere(scan);
+    return post(scan).then(function (answer) {
+      if (answer.ticket && (answer.result === "admitted" || answer.result === "already_checked_in")) {
+        offline.remember(eventId, String(answer.ticket.id));
+      }
+      sync();
+      return answer;
+    }, function () { return checkHere(scan); });
+  }
+
+  // --- the answer ---
+
+  function timeOf(iso) {
+    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function answerNodes(answer) {
+    var nodes = [element("p", "scan-verdict", VERDICTS[answer.result] || answer.result)];
+    if (answer.message) nodes.push(element("p", "scan-message", answer.message));
+    var ticket = answer.ticket;
+    if (ticket) {
+      var about = [ticket.name, ticket.tier, ticket.seat].filter(Boolean).join(" · ");
+      nodes.push(element("p", "scan-ticket", about || "Ticket " + ticket.id));
+    }
+    var earlier = answer.check_in;
+    if (earlier && answer.result !== "admitted") {
+      var where = earlier.gate ? " at gate " + earlier.gate : "";
+      nodes.push(element("p", "scan-earlier", "Checked in " + timeOf(earlier.at) + where +
+        (earlier.by ? " by " + earlier.by : "")));
+    }
+    return nodes;
+  }
+
+  function signal(ok) {
+    if (navigator.vibrate) navigator.vibrate(ok ? 100 : [100, 80, 100]);
+    if (!audio) return;
+    var tone = audio.createOscillator();
+    var volume = audio.createGain();
+    tone.type = ok ? "sine" : "square";
+    tone.frequency.value = ok ? 880 : 220;
+    volume.gain.value = 0.1;
+    tone.connect(volume).connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + (ok ? 0.12 : 0.4));
+  }
+
+  // Shows the answer over the whole screen; resolves when it is gone (after a while, or a tap).
+  function show(answer) {
+    var ok = answer.result === "admitted";
+    var box = element("div", "scan-answer " + (ok ? "ok" : "bad"));
+    box.dataset.result = answer.result;
+    box.append.apply(box, answerNodes(answer));
+    panel.replaceChildren(box);
+    flash.className = "scan-flash " + (ok ? "ok" : "bad");
+    flash.replaceChildren.apply(flash, answerNodes(answer));
+    flash.hidden = false;
+    signal(ok);
+    return new Promise(function (resolve) {
+      var done = function () {
+        clearTimeout(timer);
+        flash.removeEventListener("click", done);
+        flash.hidden = true;
+        resolve();
+      };
+      var timer = setTimeout(done, SHOW_MS[ok ? "ok" : "bad"]);
+      flash.addEventListener("click", done);
+    });
+  }
+
+  function answerCode(code, typed) {
+    if (paused) return;
+    if (!typed && code === lastCode && Date.now() < ignoreUntil) return;
+    paused = true;
+    check(code)
+      .catch(function (error) { return { result: "error", message: "Could not check: " + error.message }; })
+      .then(show)
+      .then(function () {
+        lastCode = code;
+        ignoreUntil = Date.now() + REPEAT_MS;
+        paused = false;
+      });
+  }
+
+  // A code typed into the form goes the same way as a scanned one, online or not.
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    event.stopPropagation();
+    audio = audio || (window.AudioContext ? new AudioContext() : null);
+    var field = form.elements.code;
+    if (!field.value.trim()) return;
+    answerCode(field.value.trim(), true);
+    field.value = "";
+  }, true);
+
+  // --- the queue and the ticket list ---
+
+  function showQueue() {
+    return offline.queued(eventId).then(function (scans) {
+      var waiting = scans.length;
+      if (waiting) {
+        status.textContent = waiting + (waiting === 1 ? " scan" : " scans") + " waiting to sync" +
+          (navigator.onLine ? "." : ": no network, checking tickets on this phone.");
+      } else if (!navigator.onLine) {
+        status.textContent = "No network: checking tickets on this phone.";
+      } else {
+        return offline.bundle(eventId).then(function (data) {
+          status.textContent = data ? "Ready offline (ticket list of " + timeOf(data.generated_at) + ")." : "";
+        });
+      }
+    });
+  }
+
+  function report(answer) {
+    var scan = answer.scan;
+    var ticket = answer.ticket ? [answer.ticket.name, answer.ticket.seat].filter(Boolean).join(", ") : "";
+    var text;
+    if (answer.conflict && answer.check_in) {
+      text = (ticket || "A ticket") + " admitted twice while offline: gate " +
+        (answer.check_in.gate || "?") + " at " + timeOf(answer.check_in.at) + ", gate " +
+        (scan.gate || "?") + " at " + timeOf(scan.scanned_at) + ".";
+    } else {
+      text = (ticket || "A ticket") + " admitted offline at " + timeOf(scan.scanned_at) + ": " +
+        answer.message;
+    }
+    problems.append(element("li", "scan-problem", text));
+  }
+
+  var syncing = null;
+  function sync() {
+    syncing = syncing || offline.sync(mount.dataset.syncUrl, eventId, csrfHeaders())
+      .then(function (answers) {
+        answers.forEach(function (answer) {
+          if (answer.conflict || answer.result !== "admitted") report(answer);
+        });
+      }, function () {})
+      .then(function () {
+        syncing = null;
+        return showQueue();
+      });
+    return syncing;
+  }
+
+  function refresh() {
+    if (!navigator.onLine) return showQueue();
+    return offline.refresh(mount.dataset.offlineUrl, eventId).catch(function () {}).then(sync);
+  }
+
+  window.addEventListener("online", refresh);
+  window.addEventListener("offline", showQueue);
+  setInterval(refresh, REFRESH_MS);
+  refresh();
+
+  if ("serviceWorker" in navigator && script.dataset.serviceWorker) {
+    navigator.serviceWorker.register(script.dataset.serviceWorker, { scope: script.dataset.scope });
+  }
+})();
