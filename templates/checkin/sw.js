@@ -1,0 +1,59 @@
+// The check-in pages' service worker: the door page opens and scans with no network.
+// Door pages: network first (the latest counts and sign-in state), the last copy when offline.
+// Static files: from the cache, which is named after their contents (see checkin_pwa.py).
+// Anything else, and every POST, goes to the network untouched: answers are never cached.
+var CACHE = {{ cache_name|tojson }};
+var FILES = {{ files|tojson }};
+var SCOPE = {{ scope|tojson }};
+var STATIC = {{ static_prefix|tojson }};
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(FILES); }));
+  self.skipWaiting();
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (name) {
+      return name.indexOf("checkin-") === 0 && name !== CACHE;
+    }).map(function (name) { return caches.delete(name); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+
+function doorPage(request) {
+  return fetch(request).then(function (response) {
+    if (response.ok && !response.redirected) {
+      var copy = response.clone();
+      caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
+    }
+    return response;
+  }).catch(function () {
+    return caches.match(request).then(function (cached) {
+      return cached || Response.error();
+    });
+  });
+}
+
+function staticFile(request) {
+  return caches.match(request).then(function (cached) {
+    return cached || fetch(request).then(function (response) {
+      if (response.ok) {
+        var copy = response.clone();
+        caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
+      }
+      return response;
+    });
+  });
+}
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  if (request.method !== "GET") return;
+  var url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.mode === "navigate" && url.pathname.indexOf(SCOPE) === 0) {
+    event.respondWith(doorPage(request));
+  } else if (url.pathname.indexOf(STATIC) === 0) {
+    event.respondWith(staticFile(request));
+  }
+});
