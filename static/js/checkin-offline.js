@@ -6,6 +6,7 @@ window.CheckinOffline = (function () {
   var CODE_BYTES = 81;
   var SIGNED_BYTES = 17;
   var BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  var SYNC_BATCH = 200;
   var opening = null;
   var keys = {};
 
@@ -93,6 +94,10 @@ window.CheckinOffline = (function () {
     return keys[encoded];
   }
 
+  function timeOf(iso) {
+    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
   function refused(result, message) {
     return { result: result, message: message, ticket: null, check_in: null };
   }
@@ -101,11 +106,11 @@ window.CheckinOffline = (function () {
   function check(scan, eventId) {
     var raw = base32(scan.code);
     if (!raw || raw.length !== CODE_BYTES || raw[0] !== 1) {
-      return Promise.resolve(refused("not_a_ticket", "This is not a ticket code."));
+      return Promise.resolve(refused("not_a_ticket", "Not a ticket of this event."));
     }
     var view = new DataView(raw.buffer);
     if (view.getUint32(1) !== eventId) {
-      return Promise.resolve(refused("other_event", "This ticket is for another event."));
+      return Promise.resolve(refused("other_event", "Not valid: this ticket is for another event."));
     }
     var ticketId = String(view.getBigUint64(5));
     return Promise.all([bundle(eventId), queued(eventId)]).then(function (found) {
@@ -118,23 +123,24 @@ window.CheckinOffline = (function () {
           { name: "Ed25519" }, key, raw.slice(SIGNED_BYTES), raw.slice(0, SIGNED_BYTES)
         );
       }).then(function (genuine) {
-        if (!genuine) return refused("not_a_ticket", "This is not a valid ticket.");
+        if (!genuine) return refused("not_a_ticket", "Not a ticket of this event.");
         if (data.void.map(String).indexOf(ticketId) >= 0) {
-          return refused("void", "This ticket was voided.");
+          return refused("void", "Not valid: this ticket was voided.");
         }
         var ticket = Object.assign({ id: ticketId }, data.tickets[ticketId]);
         var earlier = found[1].filter(function (s) { return s.ticket_id === ticketId; })[0];
         if (earlier || data.checked_in.map(String).indexOf(ticketId) >= 0) {
           return {
             result: "already_checked_in",
-            message: "This ticket was already checked in.",
+            message: earlier ? "Already checked in on this phone at " + timeOf(earlier.scanned_at) +
+              " at gate " + earlier.gate + "." : "Already checked in.",
             ticket: ticket,
             check_in: earlier ? { id: null, at: earlier.scanned_at, gate: earlier.gate, by: null } : null,
           };
         }
         return {
           result: "admitted",
-          message: "Admitted offline: sent to the server when the network is back.",
+          message: "Valid ticket, checked on this phone: the server hears of it when the network is back.",
           ticket: ticket,
           check_in: { id: null, at: scan.scanned_at, gate: scan.gate, by: null },
         };
@@ -147,28 +153,32 @@ window.CheckinOffline = (function () {
     return store("scans", "readwrite", function (s) { return s.put(entry); });
   }
 
-  // Sends the queued admissions; resolves with the server's answers, each with its scan.
+  // Sends the queued admissions, a batch at a time (the server takes 200 at most); resolves
+  // with the server's answers, each with its scan.
   function sync(url, eventId, headers) {
     return queued(eventId).then(function (scans) {
       if (!scans.length) return [];
-      var body = scans.map(function (s) {
-        return { scan_id: s.scan_id, code: s.code, gate: s.gate, scanned_at: s.scanned_at };
-      });
+      var batch = scans.slice(0, SYNC_BATCH);
       return fetch(url, {
         method: "POST",
         credentials: "same-origin",
         headers: Object.assign({ "Content-Type": "application/json", Accept: "application/json" }, headers),
-        body: JSON.stringify({ scans: body }),
+        body: JSON.stringify({ scans: batch.map(function (s) {
+          return { scan_id: s.scan_id, code: s.code, gate: s.gate, scanned_at: s.scanned_at };
+        }) }),
       }).then(function (response) {
         if (!response.ok) throw new Error("sync: " + response.status);
         return response.json();
       }).then(function (data) {
         var byId = {};
-        scans.forEach(function (s) { byId[s.scan_id] = s; });
+        batch.forEach(function (s) { byId[s.scan_id] = s; });
         return Promise.all(data.results.map(function (answer) {
           return store("scans", "readwrite", function (s) { return s.delete(answer.scan_id); })
             .then(function () { return Object.assign({ scan: byId[answer.scan_id] }, answer); });
         }));
+      }).then(function (answers) {
+        if (scans.length <= SYNC_BATCH) return answers;
+        return sync(url, eventId, headers).then(function (more) { return answers.concat(more); });
       });
     });
   }

@@ -51,7 +51,7 @@
 
   function gate() {
     var field = form.elements.gate;
-    return (field && field.value) || mount.dataset.gate || "";
+    return (field && field.value.trim()) || mount.dataset.gate || "Main";
   }
 
   function csrfHeaders() {
@@ -295,19 +295,13 @@
     });
   }
 
+  // What the server said of an admission made offline that it did not confirm: a ticket
+  // another gate had admitted too (the conflict), or one voided meanwhile.
   function report(answer) {
-    var scan = answer.scan;
     var ticket = answer.ticket ? [answer.ticket.name, answer.ticket.seat].filter(Boolean).join(", ") : "";
-    var text;
-    if (answer.conflict && answer.check_in) {
-      text = (ticket || "A ticket") + " admitted twice while offline: gate " +
-        (answer.check_in.gate || "?") + " at " + timeOf(answer.check_in.at) + ", gate " +
-        (scan.gate || "?") + " at " + timeOf(scan.scanned_at) + ".";
-    } else {
-      text = (ticket || "A ticket") + " admitted offline at " + timeOf(scan.scanned_at) + ": " +
-        answer.message;
-    }
-    problems.append(element("li", "scan-problem", text));
+    var text = answer.conflict ? answer.message :
+      "admitted offline at " + timeOf(answer.scan.scanned_at) + ", but: " + answer.message;
+    problems.append(element("li", "scan-problem", (ticket || "A ticket") + ": " + text));
   }
 
   var syncing = null;
@@ -337,5 +331,8 @@
 
   if ("serviceWorker" in navigator && script.dataset.serviceWorker) {
     navigator.serviceWorker.register(script.dataset.serviceWorker, { scope: script.dataset.scope });
+    navigator.serviceWorker.ready.then(function (registration) {
+      registration.active.postMessage({ keep: location.href });
+    });
   }
 })();
