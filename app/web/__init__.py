@@ -34,6 +34,7 @@ BLUEPRINT_MODULES = (
     "app.web.admin.users",
     "app.web.admin.moderation",
     "app.web.admin.payments",
+    "app.web.checkin.door",
     "app.web.checkin_pwa",
 )
 

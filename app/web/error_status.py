@@ -17,6 +17,7 @@ from app.domain.accounts.errors import (
 )
 from app.domain.accounts.login import EmailNotVerified
 from app.domain.base import Busy, DomainError, Forbidden, NotFound
+from app.domain.checkin.errors import CheckInError
 from app.domain.events.errors import EventError, EventInvalid
 from app.domain.money import MoneyError
 from app.domain.payments.errors import PaymentError
@@ -72,6 +73,11 @@ STATUS_BY_CODE: dict[type[DomainError], dict[str, int]] = {
         "provider_unavailable": 503,
         "unknown_payment": 404,
     },
+    # Check-in: undoing twice, or a scan id sent again for another ticket, met another state.
+    CheckInError: {
+        "already_undone": CONFLICT,
+        "scan_id_reused": CONFLICT,
+    },
     # Live streams: the process is full (503), or the client's network has its share (429).
     TooManyStreams: {
         TooManyStreams.PROCESS_FULL: 503,
@@ -98,6 +104,7 @@ STATUS_BY_CLASS: dict[type[DomainError], int] = {
     SeatsInUse: CONFLICT,
     ImageRejected: UNPROCESSABLE,
     InvalidTicketCode: UNPROCESSABLE,
+    CheckInError: UNPROCESSABLE,
 }
 
 

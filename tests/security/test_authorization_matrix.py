@@ -2,7 +2,8 @@
 
 The personas: anonymous, an unverified attendee, an attendee, the owner of the objects in the
 URL (the organizer of the event for organizer routes, the buyer of the booking for account
-routes), another organizer, and an admin. A refusal (login, 403, 404) changes nothing in the
+routes), another organizer, an admin, and check-in staff of the event (an attendee with a staff
+grant for it). A refusal (login, 403, 404) changes nothing in the
 database: a fingerprint of every table that holds state is the same before and after. The
 forms carry valid data, so a missing check would show as a change, not as a validation error.
 
@@ -32,18 +33,27 @@ from app.domain.accounts.models import (
     User,
 )
 from app.domain.base import utcnow
+from app.domain.checkin.models import CheckIn, StaffGrant
 from app.domain.events.models import Category, Event, EventReport, EventRevision, EventStatus
 from app.domain.events.revisions import material_of, propose
 from app.domain.payments.checkout import begin_payment, record_checkout
 from app.domain.payments.models import Payment
 from app.domain.ticketing.allocation import hold_units
+from app.domain.ticketing.bookings import confirm_booking
 from app.domain.ticketing.coupon_settings import CouponData, create_coupon
-from app.domain.ticketing.models import Booking, Coupon, CouponKind, TicketTier, WaitlistEntry
+from app.domain.ticketing.models import (
+    Booking,
+    Coupon,
+    CouponKind,
+    Ticket,
+    TicketTier,
+    WaitlistEntry,
+)
 from app.domain.ticketing.seatmap import replace_layout
 from app.integrations.payments import configured_providers
 from app.integrations.payments.base import CheckoutRequest
 
-PERSONAS = ("anonymous", "unverified", "attendee", "owner", "other_organizer", "admin")
+PERSONAS = ("anonymous", "unverified", "attendee", "owner", "other_organizer", "admin", "staff")
 LOGIN = "login"  # a redirect to the login page
 VERIFY = "verify"  # a redirect to the profile: prove your address first
 OK = "ok"  # any answer that is not a refusal (2xx, 3xx elsewhere than login, 422 on bad input)
@@ -72,6 +82,8 @@ STATE_TABLES = (
     "waitlist_entries",
     "audit_log",
     "outbox",
+    "check_ins",
+    "double_admissions",
 )
 
 
@@ -93,6 +105,8 @@ ANY_ORGANIZER = spec(403, anonymous=LOGIN, owner=OK, other_organizer=OK)
 ADMIN = spec(403, anonymous=LOGIN, admin=OK)
 OWN_BOOKING = spec(404, anonymous=LOGIN, owner=OK)
 NOT_FOUND = spec(404)
+# The door of an event: its organizer, admins and its staff; anyone else finds nothing there.
+DOOR = spec(404, anonymous=LOGIN, owner=OK, admin=OK, staff=OK)
 
 
 @dataclass
@@ -114,6 +128,8 @@ class World:
     identity: OAuthIdentity  # the buyer's sign-in link with a provider
     payment: Payment  # the buyer's payment of `booking`, started with the demo provider
     coupon: Coupon  # a code of `event`
+    ticket: Ticket  # a valid ticket of a confirmed booking of `event`, not checked in
+    check_in: CheckIn  # the live check-in of another ticket of `event`
 
 
 @dataclass(frozen=True)
@@ -124,6 +140,7 @@ class Route:
     data: Callable[[World], dict[str, Any]] = lambda w: {}
     owner: str = "organizer"  # which user is the "owner" persona: "organizer" or "buyer"
     headers: dict[str, str] = field(default_factory=dict)
+    json: Callable[[World], Any] | None = None  # a JSON body instead of `data`
 
 
 def _event(w: World) -> dict[str, Any]:
@@ -427,6 +444,34 @@ ROUTES: dict[str, Route] = {
         data=lambda w: {"amount": "1.00", "reason": "Goodwill"},
     ),
     "admin_moderation.remove": Route(params=lambda w: {"category_id": w.category.id}, post=ADMIN),
+    # Check-in at the door.
+    "checkin.door": Route(params=_event, get=DOOR),
+    "checkin.scan": Route(
+        params=_event,
+        post=DOOR,
+        data=lambda w: {"ticket_id": w.ticket.id, "gate": "Main"},
+        headers={"Accept": "application/json"},
+    ),
+    "checkin.undo": Route(params=_event, post=DOOR, data=lambda w: {"check_in_id": w.check_in.id}),
+    "checkin.search": Route(params=lambda w: {"event_id": w.event.id, "q": "User"}, get=DOOR),
+    "checkin.counters": Route(params=_event, get=DOOR),
+    "checkin.counters_stream": Route(params=_event, get=DOOR),
+    "checkin.offline": Route(params=_event, get=DOOR),
+    "checkin.sync": Route(
+        params=_event,
+        post=DOOR,
+        json=lambda w: {
+            "scans": [
+                {
+                    "scan_id": "matrix-1",
+                    "ticket_id": w.ticket.id,
+                    "gate": "Side",
+                    "scanned_at": utcnow().isoformat(),
+                }
+            ]
+        },
+    ),
+    "checkin.conflicts": Route(params=_event, get=DOOR),
 }
 
 
@@ -439,6 +484,7 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         "buyer": make_user(),
         "other_organizer": make_user(role=Role.ORGANIZER),
         "admin": make_user(role=Role.ADMIN),
+        "staff": make_user(),
     }
     organizer = users["organizer"]
     starts = utcnow() + timedelta(days=60)
@@ -506,6 +552,19 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         actor_id=None,
         now=utcnow(),
     )
+    admitted = confirm_booking(
+        db,
+        hold_units(
+            db, user=users["buyer"], event=event, tier=tier, quantity=2, now=now, hold_minutes=10
+        ),
+        now=now,
+    )
+    ticket, in_already = sorted(admitted.tickets, key=lambda t: t.id)
+    db.add(StaffGrant(organizer_id=organizer.id, user_id=users["staff"].id, event_id=event.id))
+    check_in = CheckIn(
+        ticket_id=in_already.id, event_id=event.id, gate="Main", scanned_at=now, recorded_at=now
+    )
+    db.add(check_in)
     db.commit()
     seat_id = db.scalar(
         text("SELECT min(id) FROM units WHERE event_id = :e AND booking_id IS NULL"),
@@ -527,6 +586,8 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         identity,
         payment,
         coupon,
+        ticket,
+        check_in,
     )
 
 
@@ -592,6 +653,8 @@ def test_route_answers_each_persona_as_expected(
             before = fingerprint(db) if expected[persona] != OK else None  # a refusal
             if method == "GET":
                 response = client.get(url, headers=route.headers)
+            elif route.json is not None:
+                response = client.post(url, json=route.json(world), headers=route.headers)
             else:
                 response = client.post(url, data=route.data(world), headers=route.headers)
             got = outcome(response, expected[persona])

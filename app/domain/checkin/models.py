@@ -102,3 +102,27 @@ class CheckIn(Base):
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     staff: Mapped[User | None] = relationship(foreign_keys=[staff_id])
+
+
+class DoubleAdmission(Base):
+    """A ticket admitted at a gate while offline that another check-in had already admitted:
+    two people may have come in on one ticket. Kept for the organizer to look into; the first
+    admission (`check_in`) stands."""
+
+    __tablename__ = "double_admissions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tickets.id", ondelete="CASCADE"))
+    check_in_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("check_ins.id", ondelete="CASCADE")
+    )
+    gate: Mapped[str] = mapped_column(String(40), default="")
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    scanned_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The offline scan's id: a sync sent again finds what it reported the first time.
+    scan_id: Mapped[str] = mapped_column(String(64), unique=True)
+
+    check_in: Mapped[CheckIn] = relationship()
+    staff: Mapped[User | None] = relationship(foreign_keys=[staff_id])
