@@ -20,11 +20,12 @@ SCOPE = "/checkin/"
 OFFLINE_FILES = (
     "css/site.css",
     "css/checkin.css",
+    "css/scanner.css",
     "js/site.js",
     "js/checkin.js",
     "js/checkin-offline.js",
-    "js/checkin-decoder.js",
     "vendor/htmx-2.0.11.min.js",
+    "vendor/htmx-ext-sse-2.2.4.min.js",
     "vendor/jsqr-1.4.0.min.js",
     "img/favicon.svg",
     "img/checkin-192.png",
@@ -38,7 +39,7 @@ def manifest() -> ResponseReturnValue:
     body = jsonify(
         name=f"{name} check-in",
         short_name="Check-in",
-        id=SCOPE,
+        # No start_url: the app opens the door page it was installed from, one app per door.
         scope=SCOPE,
         display="standalone",
         orientation="portrait",
@@ -63,6 +64,18 @@ def _icon(size: int, purpose: str) -> dict[str, str]:
     }
 
 
+# The QR decoder's worker script (under static/, served from /checkin/decoder.js).
+DECODER = "js/checkin-decoder.js"
+
+
+@bp.get("/checkin/decoder.js")
+def decoder() -> ResponseReturnValue:
+    """The camera's QR decoder worker. A worker is controlled by the service worker whose
+    scope holds the worker's own URL, so it is served here rather than under /static/: then
+    the decoder library it imports comes from the service worker's cache when offline."""
+    return current_app.send_static_file(DECODER)
+
+
 @bp.get("/checkin/sw.js")
 def service_worker() -> ResponseReturnValue:
     """The service worker of the check-in pages (its scope is its folder, /checkin/)."""
@@ -70,12 +83,13 @@ def service_worker() -> ResponseReturnValue:
     # The cache is named after the files' contents: a changed file changes this script, and the
     # browser then installs the new worker, which fills a new cache and drops the old one.
     digest = hashlib.sha256()
-    for name in OFFLINE_FILES:
+    for name in (*OFFLINE_FILES, DECODER):
         digest.update((static / name).read_bytes())
+    files = [url_for("static", filename=name) for name in OFFLINE_FILES]
     body = render_template(
         "checkin/sw.js",
         cache_name=f"checkin-{digest.hexdigest()[:16]}",
-        files=[url_for("static", filename=name) for name in OFFLINE_FILES],
+        files=[*files, url_for("checkin_pwa.decoder")],
         scope=SCOPE,
         static_prefix=url_for("static", filename=""),
     )

@@ -95,7 +95,7 @@ window.CheckinOffline = (function () {
   }
 
   function timeOf(iso) {
-    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   }
 
   function refused(result, message) {

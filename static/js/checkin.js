@@ -17,17 +17,16 @@
   var ANSWER_WAIT_MS = 5000;  // then the phone decides alone, as when offline
   var REFRESH_MS = 60000;
   var VERDICTS = {
-    admitted: "Admitted",
+    admitted: "Valid",
     already_checked_in: "Already checked in",
     other_event: "Another event",
-    void: "Void ticket",
+    void: "Not valid",
     not_a_ticket: "Not a ticket",
-    not_checked: "Not checked",
-    error: "Not checked",
   };
 
   var video = null, stream = null, detect = null, audio = null;
   var paused = false, lastCode = null, ignoreUntil = 0, run = 0;
+  var pageKept = false;
 
   function element(tag, className, text) {
     var node = document.createElement(tag);
@@ -65,22 +64,35 @@
     return function () {
       return detector.detect(video).then(function (codes) {
         return codes.length ? codes[0].rawValue : null;
-      });
+      }, function () { return null; });  // a frame it could not read: try the next one
     };
   }
 
+  // The decoder is loaded with the page, not with the camera: the network may be gone by then.
   function workerDetector() {
-    var worker = new Worker(new URL("checkin-decoder.js", script.src));
+    var worker = new Worker(script.dataset.decoder);
+    worker.postMessage({ library: script.dataset.decoderLibrary });
     var canvas = document.createElement("canvas");
     var context = canvas.getContext("2d", { willReadFrequently: true });
+    var pending = null, broken = false;
+    worker.onmessage = function (event) {
+      if (pending) pending.resolve(event.data);
+      pending = null;
+    };
+    worker.onerror = function () {
+      broken = true;
+      if (pending) pending.reject(new Error("The QR decoder could not load"));
+      pending = null;
+    };
     return function () {
+      if (broken) return Promise.reject(new Error("The QR decoder could not load"));
       var scale = Math.min(1, 640 / Math.max(video.videoWidth, video.videoHeight));
       canvas.width = Math.round(video.videoWidth * scale);
       canvas.height = Math.round(video.videoHeight * scale);
       context.drawImage(video, 0, 0, canvas.width, canvas.height);
       var frame = context.getImageData(0, 0, canvas.width, canvas.height);
-      return new Promise(function (resolve) {
-        worker.onmessage = function (event) { resolve(event.data); };
+      return new Promise(function (resolve, reject) {
+        pending = { resolve: resolve, reject: reject };
         worker.postMessage(
           { pixels: frame.data.buffer, width: frame.width, height: frame.height },
           [frame.data.buffer]
@@ -95,13 +107,20 @@
       return formats.indexOf("qr_code") >= 0 ? nativeDetector() : workerDetector();
     });
   }
+  var detectorReady = chooseDetector();
 
   // One chain of frames per start of the camera (`run`): a stop ends it.
   function scanFrames(current) {
     if (current !== run) return;
     var next = function () { setTimeout(scanFrames, FRAME_MS, current); };
     if (paused || video.readyState < 2) return next();
-    detect().then(function (text) { if (text) answerCode(text, false); }, function () {}).then(next);
+    detect().then(function (text) {
+      if (text) answerCode(text, false);
+      next();
+    }, function (error) {
+      stopCamera();
+      status.textContent = error.message + ": type the code below instead.";
+    });
   }
 
   function startCamera() {
@@ -117,7 +136,7 @@
         video.srcObject = stream;
         viewfinder.replaceChildren(video);
         viewfinder.hidden = false;
-        return Promise.all([video.play(), detect || chooseDetector()]);
+        return Promise.all([video.play(), detectorReady]);
       })
       .then(function (ready) {
         detect = ready[1];
@@ -162,15 +181,16 @@
       clearTimeout(timer);
       if (response.status >= 500) throw new Error("server: " + response.status);
       var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
-      if (!response.ok || !json) {
-        return { result: "error", message: "The server refused the scan: reload the page (signed out?)." };
-      }
-      return response.json();
+      if (!json) return { result: "error", message: "No answer from the server: reload the page (signed out?)." };
+      return response.json().then(function (body) {
+        return response.ok ? body : { result: "error", message: body.message || "Enter the code printed under the QR code." };
+      });
     });
   }
 
   function checkHere(scan) {
     return offline.check(scan, eventId).then(function (answer) {
+      answer.offline = true;
       if (answer.result !== "admitted") return answer;
       return offline.queue(scan, eventId, answer.ticket.id).then(function () {
         showQueue();
@@ -196,24 +216,48 @@
   // --- the answer ---
 
   function timeOf(iso) {
-    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   }
 
-  function answerNodes(answer) {
-    var nodes = [element("p", "scan-verdict", VERDICTS[answer.result] || answer.result)];
-    if (answer.message) nodes.push(element("p", "scan-message", answer.message));
+  // The answer in the markup of the server's own (templates/checkin/_result.html).
+  function verdict(answer, withUndo) {
+    var ok = answer.result === "admitted";
+    var box = element("div", "verdict " + (ok ? "verdict-ok" : "verdict-bad"));
+    box.dataset.result = answer.result;
+    var head = element("p", "verdict-head", " " + (VERDICTS[answer.result] || "Not checked"));
+    head.prepend(element("span", "", ok ? "\u2713" : "\u2717"));
+    head.firstChild.setAttribute("aria-hidden", "true");
+    box.append(head);
     var ticket = answer.ticket;
     if (ticket) {
-      var about = [ticket.name, ticket.tier, ticket.seat].filter(Boolean).join(" · ");
-      nodes.push(element("p", "scan-ticket", about || "Ticket " + ticket.id));
+      box.append(element("p", "verdict-name", ticket.name || "No name"));
+      if (ticket.tier) {
+        box.append(element("p", "verdict-detail", ticket.tier + (ticket.seat ? " \u00b7 " + ticket.seat : "")));
+      }
     }
-    var earlier = answer.check_in;
-    if (earlier && answer.result !== "admitted") {
-      var where = earlier.gate ? " at gate " + earlier.gate : "";
-      nodes.push(element("p", "scan-earlier", "Checked in " + timeOf(earlier.at) + where +
-        (earlier.by ? " by " + earlier.by : "")));
-    }
-    return nodes;
+    if (!ok || answer.offline) box.append(element("p", "verdict-reason", answer.message));
+    if (ok && withUndo && answer.check_in && answer.check_in.id) box.append(undoForm(answer.check_in.id));
+    return box;
+  }
+
+  function undoForm(checkInId) {
+    var undo = element("form", "verdict-undo");
+    undo.method = "post";
+    undo.action = mount.dataset.undoUrl;
+    undo.setAttribute("hx-post", mount.dataset.undoUrl);
+    undo.setAttribute("hx-target", "#scan-result");
+    undo.setAttribute("hx-swap", "innerHTML");
+    [["csrf_token", token ? token.content : ""], ["check_in_id", checkInId]].forEach(function (field) {
+      var input = element("input");
+      input.type = "hidden";
+      input.name = field[0];
+      input.value = field[1];
+      undo.append(input);
+    });
+    var button = element("button", "secondary small", "Undo check-in");
+    button.type = "submit";
+    undo.append(button);
+    return undo;
   }
 
   function signal(ok) {
@@ -232,12 +276,9 @@
   // Shows the answer over the whole screen; resolves when it is gone (after a while, or a tap).
   function show(answer) {
     var ok = answer.result === "admitted";
-    var box = element("div", "scan-answer " + (ok ? "ok" : "bad"));
-    box.dataset.result = answer.result;
-    box.append.apply(box, answerNodes(answer));
-    panel.replaceChildren(box);
-    flash.className = "scan-flash " + (ok ? "ok" : "bad");
-    flash.replaceChildren.apply(flash, answerNodes(answer));
+    panel.replaceChildren(verdict(answer, true));
+    if (window.htmx) htmx.process(panel);
+    flash.replaceChildren(verdict(answer, false));
     flash.hidden = false;
     signal(ok);
     return new Promise(function (resolve) {
@@ -267,7 +308,8 @@
   }
 
   // A code typed into the form goes the same way as a scanned one, online or not.
-  form.addEventListener("submit", function (event) {
+  document.addEventListener("submit", function (event) {
+    if (event.target !== form) return;
     event.preventDefault();
     event.stopPropagation();
     audio = audio || (window.AudioContext ? new AudioContext() : null);
@@ -289,7 +331,9 @@
         status.textContent = "No network: checking tickets on this phone.";
       } else {
         return offline.bundle(eventId).then(function (data) {
-          status.textContent = data ? "Ready offline (ticket list of " + timeOf(data.generated_at) + ")." : "";
+          if (!data) status.textContent = "";
+          else if (pageKept) status.textContent = "Ready offline (ticket list of " + timeOf(data.generated_at) + ").";
+          else status.textContent = "Ticket list of " + timeOf(data.generated_at) + " on this phone.";
         });
       }
     });
@@ -329,10 +373,22 @@
   setInterval(refresh, REFRESH_MS);
   refresh();
 
-  if ("serviceWorker" in navigator && script.dataset.serviceWorker) {
-    navigator.serviceWorker.register(script.dataset.serviceWorker, { scope: script.dataset.scope });
-    navigator.serviceWorker.ready.then(function (registration) {
-      registration.active.postMessage({ keep: location.href });
+  // The page reopens without a network once the service worker keeps it: at once when it
+  // came through that worker, else when the worker (new on this phone) says it has it.
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register(script.dataset.serviceWorker);  // its scope: /checkin/
+    navigator.serviceWorker.addEventListener("message", function (event) {
+      if (event.data && event.data.kept === location.href) {
+        pageKept = true;
+        showQueue();
+      }
     });
+    if (navigator.serviceWorker.controller) {
+      pageKept = true;
+    } else {
+      navigator.serviceWorker.ready.then(function (registration) {
+        registration.active.postMessage({ keep: location.href });
+      });
+    }
   }
 })();

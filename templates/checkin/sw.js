@@ -1,6 +1,7 @@
 // The check-in pages' service worker: the door page opens and scans with no network.
 // Door pages: network first (the latest counts and sign-in state), the last copy when offline.
-// Static files: from the cache, which is named after their contents (see checkin_pwa.py).
+// Static files and the decoder's worker: from the cache, which is named after their contents
+// (see checkin_pwa.py).
 // Anything else, and every POST, goes to the network untouched: answers are never cached.
 var CACHE = {{ cache_name|tojson }};
 var FILES = {{ files|tojson }};
@@ -20,6 +21,19 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
+// The door page asks to be kept as soon as the worker is ready: its first visit came before
+// the worker controlled it, and it must open offline from then on.
+self.addEventListener("message", function (event) {
+  if (!event.data || !event.data.keep) return;
+  var url = new URL(event.data.keep, self.location.href);
+  if (url.origin !== self.location.origin || url.pathname.indexOf(SCOPE) !== 0) return;
+  event.waitUntil(caches.open(CACHE).then(function (cache) {
+    return cache.add(url.href);
+  }).then(function () {
+    event.source.postMessage({ kept: url.href });
+  }));
+});
+
 function doorPage(request) {
   return fetch(request).then(function (response) {
     if (response.ok && !response.redirected) {
@@ -28,7 +42,7 @@ function doorPage(request) {
     }
     return response;
   }).catch(function () {
-    return caches.match(request).then(function (cached) {
+    return caches.match(request, { ignoreVary: true }).then(function (cached) {
       return cached || Response.error();
     });
   });
@@ -53,7 +67,7 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) return;
   if (request.mode === "navigate" && url.pathname.indexOf(SCOPE) === 0) {
     event.respondWith(doorPage(request));
-  } else if (url.pathname.indexOf(STATIC) === 0) {
+  } else if (url.pathname.indexOf(STATIC) === 0 || FILES.indexOf(url.pathname) >= 0) {
     event.respondWith(staticFile(request));
   }
 });

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from app.web import CONTENT_SECURITY_POLICY
-from app.web.checkin_pwa import OFFLINE_FILES
+from app.web.checkin_pwa import DECODER, OFFLINE_FILES
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 
@@ -34,6 +34,14 @@ def test_the_service_worker_caches_the_door_pages_files_under_its_scope(client) 
     for name in OFFLINE_FILES:
         assert f'"/static/{name}"' in body
         assert (STATIC / name).is_file()
+    assert '"/checkin/decoder.js"' in body
+
+
+def test_the_decoder_worker_is_served_within_the_service_workers_scope(client) -> None:  # noqa: ANN001
+    response = client.get("/checkin/decoder.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.get_data() == (STATIC / DECODER).read_bytes()
 
 
 def test_a_changed_file_renames_the_cache(client, app, tmp_path) -> None:  # noqa: ANN001
@@ -44,7 +52,7 @@ def test_a_changed_file_renames_the_cache(client, app, tmp_path) -> None:  # noq
 
     before = cache_name()
     static_folder = app.static_folder
-    for name in OFFLINE_FILES:
+    for name in (*OFFLINE_FILES, DECODER):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes((STATIC / name).read_bytes())
     (tmp_path / "js/checkin.js").write_text("// changed\n")

@@ -205,10 +205,11 @@ ROUTES: dict[str, Route] = {
     "public_crawlers.sitemap": Route(get=PUBLIC),
     "public_crawlers.favicon": Route(get=PUBLIC),
     "health.readyz": Route(get=PUBLIC),
-    # The check-in web app's manifest (fetched without cookies) and service worker: public,
-    # they name only static files; the door pages they serve are sign-in only.
+    # The check-in web app's manifest (fetched without cookies), service worker and decoder
+    # worker: public, they are or name only static files; the door pages are sign-in only.
     "checkin_pwa.manifest": Route(get=PUBLIC),
     "checkin_pwa.service_worker": Route(get=PUBLIC),
+    "checkin_pwa.decoder": Route(get=PUBLIC),
     # Buying (the owner persona is the buyer: any signed-in attendee may buy).
     "public_booking.book": Route(
         params=_event,
