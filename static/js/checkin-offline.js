@@ -185,6 +185,6 @@ window.CheckinOffline = (function () {
 
   return {
     bundle: bundle, queued: queued, refresh: refresh, remember: remember,
-    check: check, queue: queue, sync: sync,
+    check: check, queue: queue, sync: sync, timeOf: timeOf,
   };
 })();

@@ -113,7 +113,7 @@
   function scanFrames(current) {
     if (current !== run) return;
     var next = function () { setTimeout(scanFrames, FRAME_MS, current); };
-    if (paused || video.readyState < 2) return next();
+    if (paused || document.hidden || video.readyState < 2) return next();
     detect().then(function (text) {
       if (text) answerCode(text, false);
       next();
@@ -199,25 +199,26 @@
     });
   }
 
+  // A ticket the server has let in is in for this phone too, until the next ticket list.
+  function rememberAdmitted(answer) {
+    if (answer.ticket && (answer.result === "admitted" || answer.result === "already_checked_in")) {
+      offline.remember(eventId, String(answer.ticket.id));
+    }
+  }
+
   function check(code) {
     var scan = {
       scan_id: crypto.randomUUID(), code: code, gate: gate(), scanned_at: new Date().toISOString(),
     };
     if (!navigator.onLine) return checkHere(scan);
     return post(scan).then(function (answer) {
-      if (answer.ticket && (answer.result === "admitted" || answer.result === "already_checked_in")) {
-        offline.remember(eventId, String(answer.ticket.id));
-      }
+      rememberAdmitted(answer);
       sync();
       return answer;
     }, function () { return checkHere(scan); });
   }
 
   // --- the answer ---
-
-  function timeOf(iso) {
-    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-  }
 
   // The answer in the markup of the server's own (templates/checkin/_result.html).
   function verdict(answer, withUndo) {
@@ -332,8 +333,8 @@
       } else {
         return offline.bundle(eventId).then(function (data) {
           if (!data) status.textContent = "";
-          else if (pageKept) status.textContent = "Ready offline (ticket list of " + timeOf(data.generated_at) + ").";
-          else status.textContent = "Ticket list of " + timeOf(data.generated_at) + " on this phone.";
+          else if (pageKept) status.textContent = "Ready offline (ticket list of " + offline.timeOf(data.generated_at) + ").";
+          else status.textContent = "Ticket list of " + offline.timeOf(data.generated_at) + " on this phone.";
         });
       }
     });
@@ -344,7 +345,7 @@
   function report(answer) {
     var ticket = answer.ticket ? [answer.ticket.name, answer.ticket.seat].filter(Boolean).join(", ") : "";
     var text = answer.conflict ? answer.message :
-      "admitted offline at " + timeOf(answer.scan.scanned_at) + ", but: " + answer.message;
+      "admitted offline at " + offline.timeOf(answer.scan.scanned_at) + ", but: " + answer.message;
     problems.append(element("li", "scan-problem", (ticket || "A ticket") + ": " + text));
   }
 
@@ -353,6 +354,7 @@
     syncing = syncing || offline.sync(mount.dataset.syncUrl, eventId, csrfHeaders())
       .then(function (answers) {
         answers.forEach(function (answer) {
+          rememberAdmitted(answer);
           if (answer.conflict || answer.result !== "admitted") report(answer);
         });
       }, function () {})
