@@ -71,6 +71,7 @@ class Answers:
     statuses: Counter = field(default_factory=Counter)
     results: Counter = field(default_factory=Counter)
     admitted: Counter = field(default_factory=Counter)  # ticket id -> "admitted" answers
+    by_result: dict[str, list[float]] = field(default_factory=dict)
 
 
 def sell_tickets(site: BenchSite) -> tuple[int, list[Scan]]:
@@ -167,10 +168,12 @@ async def scan_all(
                 started = time.perf_counter()
                 async with http.post(url, data=form, headers=headers) as answer:
                     body = await answer.json() if answer.status == 200 else None
-                answers.latencies.append(time.perf_counter() - started)
+                took = time.perf_counter() - started
+                answers.latencies.append(took)
                 answers.statuses[answer.status] += 1
                 if body is not None:
                     answers.results[body["result"]] += 1
+                    answers.by_result.setdefault(body["result"], []).append(took)
                     if body["result"] == "admitted":
                         answers.admitted[scan.ticket_id] += 1
                 if PAUSE:
@@ -232,6 +235,12 @@ def main() -> None:
             f"checked in {checked_in}/{len(scans)}, never admitted {never}",
             flush=True,
         )
+        for result, latencies in sorted(answers.by_result.items()):
+            print(
+                f"  {result}: p50 {percentile_ms(latencies, 50):.0f} ms,"
+                f" p95 {percentile_ms(latencies, 95):.0f} ms",
+                flush=True,
+            )
         if answers.statuses.keys() != {200} or never or checked_in != len(scans):
             print("checkin: FAILED (see the answers above)", flush=True)
         print(
