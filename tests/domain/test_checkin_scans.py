@@ -270,3 +270,37 @@ def test_a_device_clock_ahead_is_not_trusted(db, now, door):  # noqa: ANN001
         now=now,
     )
     assert result.check_in.at == now
+
+
+def test_a_booking_with_a_ticket_in_cannot_be_cancelled(db, now, door):  # noqa: ANN001
+    from app.domain.ticketing.errors import BookingError
+
+    event, ticket, staff, at_gate = door
+    booking = db.get(Booking, ticket.booking_id)
+    admitted = at_gate()
+    with pytest.raises(BookingError) as refused:
+        cancel_booking(db, booking, actor_id=booking.user_id, now=now)
+    assert refused.value.code == "not_cancellable"
+    undo(db, event, admitted.check_in.id, staff=staff, now=now)
+    cancel_booking(db, booking, actor_id=booking.user_id, now=now)
+    assert at_gate().outcome == Outcome.VOID
+
+
+def test_a_key_made_in_a_rolled_back_scan_is_not_remembered(
+    db,
+    now,
+    make_tickets,
+    make_staff,
+    ticket_code,  # noqa: ANN001
+) -> None:
+    (ticket,) = make_tickets()
+    event = db.get(Booking, ticket.booking_id).event
+    staff = make_staff(event)
+    db.commit()
+    # The first scan of an event without a key makes one; its transaction rolls back.
+    assert scan(db, event, code="A" * 130, gate="A", staff=staff, scan_id=None, now=now)
+    db.rollback()
+    code = ticket_code(ticket)  # the key that stays
+    db.commit()
+    result = scan(db, event, code=code, gate="A", staff=staff, scan_id=None, now=now)
+    assert result.outcome == Outcome.ADMITTED

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import event as orm_events
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -97,12 +98,36 @@ def ticket_info(
     return TicketInfo(id=ticket_id, name=name or "", tier=tier, seat=seat)
 
 
+# Keys never change once made (one per event, never replaced): each is read once per process
+# and database, and kept only once the transaction that read it has committed (a key made in a
+# transaction that rolls back never existed).
+_public_keys: dict[tuple[str, int], bytes] = {}
+_KEYS_READ = "checkin_keys_read"
+
+
 def _event_public_key(session: Session, event_id: int, now: datetime) -> bytes:
-    """The event's key: read (one primary-key look-up), or made if no ticket was signed yet."""
-    key = session.scalar(
-        select(EventSigningKey.public_key).where(EventSigningKey.event_id == event_id)
-    )
-    return key if key is not None else public_key(session, event_id, now=now)
+    cache_key = (str(session.get_bind().url), event_id)
+    key = _public_keys.get(cache_key)
+    if key is None:
+        key = session.scalar(
+            select(EventSigningKey.public_key).where(EventSigningKey.event_id == event_id)
+        ) or public_key(session, event_id, now=now)
+        session.info.setdefault(_KEYS_READ, {})[cache_key] = key
+    return key
+
+
+@orm_events.listens_for(Session, "after_commit")
+def _keep_keys_read(session: Session) -> None:
+    read = session.info.pop(_KEYS_READ, None)
+    if read:
+        if len(_public_keys) > 10_000:
+            _public_keys.clear()
+        _public_keys.update(read)
+
+
+@orm_events.listens_for(Session, "after_soft_rollback")
+def _forget_keys_read(session: Session, _previous_transaction: object) -> None:
+    session.info.pop(_KEYS_READ, None)
 
 
 _ADMIT = text(
@@ -195,7 +220,7 @@ def scan(
     }
     # A check-in undone between our insert and our look-up leaves nothing standing: try again.
     for _ in range(3):
-        row = session.execute(_ADMIT, params).one_or_none()
+        row = session.connection().execute(_ADMIT, params).one_or_none()
         if row is None or not row.genuine or row.event_id != event.id:
             # No such ticket, a check code that does not match, or (by id) another event's.
             return ScanResult(Outcome.NOT_A_TICKET, "Not a ticket of this event.")
@@ -221,7 +246,9 @@ def _not_admitted(
     session: Session, event: Event, ticket: TicketInfo, row: object, *, scan_id: str | None
 ) -> ScanResult | None:
     """Why a genuine ticket of this event was not admitted (None: nothing stands, retry)."""
-    standing = session.execute(_STANDING, {"ticket_id": ticket.id, "scan_id": scan_id}).all()
+    standing = (
+        session.connection().execute(_STANDING, {"ticket_id": ticket.id, "scan_id": scan_id}).all()
+    )
     for check_in in standing:
         if scan_id is not None and check_in.scan_id == scan_id:
             if check_in.ticket_id != ticket.id:
