@@ -132,8 +132,7 @@ window.CheckinOffline = (function () {
         if (earlier || data.checked_in.map(String).indexOf(ticketId) >= 0) {
           return {
             result: "already_checked_in",
-            message: earlier ? "Already checked in on this phone at " + timeOf(earlier.scanned_at) +
-              " at gate " + earlier.gate + "." : "Already checked in.",
+            message: "Already checked in.",
             ticket: ticket,
             check_in: earlier ? { id: null, at: earlier.scanned_at, gate: earlier.gate, by: null } : null,
           };

@@ -236,7 +236,14 @@
         box.append(element("p", "verdict-detail", ticket.tier + (ticket.seat ? " \u00b7 " + ticket.seat : "")));
       }
     }
-    if (!ok || answer.offline) box.append(element("p", "verdict-reason", answer.message));
+    var first = answer.check_in;
+    if (answer.result === "already_checked_in" && first) {
+      box.append(element("p", "verdict-reason", "First in at " + offline.timeOf(first.at) +
+        (first.gate ? ", gate " + first.gate : "") + (first.by ? ", by " + first.by : "") +
+        (answer.offline ? " (on this phone)" : "")));
+    } else if (!ok || answer.offline) {
+      box.append(element("p", "verdict-reason", answer.message));
+    }
     if (ok && withUndo && answer.check_in && answer.check_in.id) box.append(undoForm(answer.check_in.id));
     return box;
   }
