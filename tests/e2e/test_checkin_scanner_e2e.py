@@ -62,30 +62,28 @@ def fake_camera(text: str, path: Path) -> Path:
 
 
 @pytest.fixture
-def camera_browser(tmp_path: Path) -> Iterator[Callable[[str], Browser]]:
-    """`camera_browser(code)`: a Chromium whose camera shows `code` as a QR code."""
-    from playwright.sync_api import sync_playwright
-
+def camera_browser(browser: Browser, tmp_path: Path) -> Iterator[Callable[[str], Browser]]:
+    """`camera_browser(code)`: a Chromium whose camera shows `code` as a QR code (launched by
+    the suite's own playwright: one per process)."""
     browsers: list[Browser] = []
-    with sync_playwright() as pw:
 
-        def launch(code: str) -> Browser:
-            video = fake_camera(code, tmp_path / f"camera-{len(browsers)}.y4m")
-            browser = pw.chromium.launch(
-                executable_path=chromium_path(),
-                headless=True,
-                args=[
-                    *CHROMIUM_ARGS,
-                    "--use-fake-device-for-media-stream",
-                    f"--use-file-for-fake-video-capture={video}",
-                ],
-            )
-            browsers.append(browser)
-            return browser
+    def launch(code: str) -> Browser:
+        video = fake_camera(code, tmp_path / f"camera-{len(browsers)}.y4m")
+        camera = browser.browser_type.launch(
+            executable_path=chromium_path(),
+            headless=True,
+            args=[
+                *CHROMIUM_ARGS,
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
+            ],
+        )
+        browsers.append(camera)
+        return camera
 
-        yield launch
-        for browser in browsers:
-            browser.close()
+    yield launch
+    for camera in browsers:
+        camera.close()
 
 
 @pytest.fixture
