@@ -143,6 +143,9 @@ window.CheckinOffline = (function () {
           ticket: ticket,
           check_in: { id: null, at: scan.scanned_at, gate: scan.gate, by: null },
         };
+      }, function () {
+        // Ed25519 in WebCrypto: Chrome 137, Safari 17, Firefox 129 and later.
+        return refused("not_checked", "This browser cannot verify tickets: check them when the network is back.");
       });
     });
   }
