@@ -23,6 +23,7 @@ from app.domain.accounts.models import Role
 from app.domain.base import utcnow
 from app.domain.checkin import scans
 from app.domain.checkin.models import CheckIn
+from app.domain.ticketing.bookings import cancel_booking
 from app.domain.ticketing.models import Ticket
 from app.domain.tickets import signing
 from tests.browser import (
@@ -88,13 +89,22 @@ def camera_browser(browser: Browser, tmp_path: Path) -> Iterator[Callable[[str],
 
 @pytest.fixture
 def door(db, make_user, make_event, make_tier, make_tickets, ticket_code) -> dict:  # noqa: ANN001
-    """An organizer's published event with a buyer's four tickets and their codes."""
+    """An organizer's published event with a buyer's four tickets and their codes, and the
+    code of a ticket whose booking was cancelled."""
     organizer = make_user(role=Role.ORGANIZER, name="Olga Door")
     tier = make_tier(event=make_event(organizer=organizer, title="Night Market"), name="Entry")
     tickets = make_tickets(tier=tier, quantity=4, user=make_user(name="Tess Ticket"))
     codes = [ticket_code(ticket) for ticket in tickets]
+    cancelled = make_tickets(tier=tier, user=make_user())[0]
+    cancel_booking(db, cancelled.booking, actor_id=None, now=utcnow())
     db.commit()
-    return {"organizer": organizer, "event": tier.event, "tickets": tickets, "codes": codes}
+    return {
+        "organizer": organizer,
+        "event": tier.event,
+        "tickets": tickets,
+        "codes": codes,
+        "void_code": ticket_code(cancelled),
+    }
 
 
 def open_door(
@@ -185,14 +195,20 @@ def test_offline_the_phone_checks_codes_itself_and_syncs_when_back_online(
     expect(status).to_contain_text("1 scan waiting to sync")
     page.get_by_role("button", name="Stop camera").click()
 
-    # Codes typed in go the same way: a forged one and another event's are refused here.
+    # Codes typed in go the same way: a forged one, another event's and a cancelled ticket's
+    # are refused here.
     code = page.get_by_label("Ticket code")
     forged = signing.sign(
         Ed25519PrivateKey.generate(),
         signing.TicketCode(door["event"].id, door["tickets"][2].id, b"0000"),
     )
     elsewhere = ticket_code(door["tickets"][2], event_id=make_event().id)
-    for text, verdict in ((forged, "Not a ticket"), (elsewhere, "Another event")):
+    refusals = (
+        (forged, "Not a ticket"),
+        (elsewhere, "Another event"),
+        (door["void_code"], "Not valid"),
+    )
+    for text, verdict in refusals:
         code.fill(text)
         code.press("Enter")
         expect(flash.locator(".verdict-bad")).to_contain_text(verdict)
