@@ -26,23 +26,26 @@ self.addEventListener("activate", function (event) {
 self.addEventListener("message", function (event) {
   if (!event.data || !event.data.keep) return;
   var url = new URL(event.data.keep, self.location.href);
+  url.search = "";
   if (url.origin !== self.location.origin || url.pathname.indexOf(SCOPE) !== 0) return;
   event.waitUntil(caches.open(CACHE).then(function (cache) {
     return cache.add(url.href);
   }).then(function () {
-    event.source.postMessage({ kept: url.href });
+    event.source.postMessage({ kept: event.data.keep });
   }));
 });
 
+// Pages with a query (a search, a gate chosen in the link) are not kept, or every search would
+// be; offline they open as the page without it.
 function doorPage(request) {
   return fetch(request).then(function (response) {
-    if (response.ok && !response.redirected) {
+    if (response.ok && !response.redirected && !new URL(request.url).search) {
       var copy = response.clone();
       caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
     }
     return response;
   }).catch(function () {
-    return caches.match(request, { ignoreVary: true }).then(function (cached) {
+    return caches.match(request, { ignoreVary: true, ignoreSearch: true }).then(function (cached) {
       return cached || Response.error();
     });
   });
