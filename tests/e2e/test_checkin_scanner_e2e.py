@@ -255,6 +255,37 @@ def test_offline_the_phone_checks_codes_itself_and_syncs_when_back_online(
     assert check_ins(db, door["tickets"][3]) == 0
 
 
+def test_a_scan_the_server_cannot_answer_is_checked_on_the_phone_and_sent_later(
+    browser,
+    door,
+    db,
+    live_server,
+    csrf_app,
+    login_as,  # noqa: ANN001
+) -> None:
+    page = open_door(browser, door, live_server, csrf_app, login_as)
+    status = page.locator(".scanner-status")
+    flash = page.locator(".scan-flash")
+    code = page.get_by_label("Ticket code")
+    # The phone thinks it is online, but the server fails.
+    page.route("**/scan", lambda route: route.fulfill(status=503))
+    code.fill(door["codes"][0])
+    code.press("Enter")
+    expect(flash.locator(".verdict-ok")).to_contain_text("checked on this phone")
+    expect(status).to_contain_text("1 scan waiting to sync.")
+    flash.click()
+    assert check_ins(db, door["tickets"][0]) == 0
+
+    # The next answer from the server sends what waited.
+    page.unroute("**/scan")
+    code.fill(door["codes"][1])
+    code.press("Enter")
+    expect(flash.locator(".verdict-ok")).to_contain_text("Tess Ticket")
+    expect(status).to_contain_text("Ready offline")
+    assert check_ins(db, door["tickets"][0]) == 1
+    assert check_ins(db, door["tickets"][1]) == 1
+
+
 def test_the_door_page_is_accessible_and_light_on_a_phone(
     camera_browser,
     door,
