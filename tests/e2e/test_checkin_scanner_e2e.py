@@ -248,6 +248,7 @@ def test_offline_the_phone_checks_codes_itself_and_syncs_when_back_online(
         "Admitted twice while offline: here at gate Main"
     )
     expect(page.locator(".scanner-problems")).to_contain_text("at gate North")
+    expect(page.locator("#counters .counter-total")).to_contain_text("2 / 4")  # live again
     screenshot(page, "checkin-synced-conflict-phone")
     assert check_ins(db, door["tickets"][1]) == 1
     assert check_ins(db, door["tickets"][2]) == 1
