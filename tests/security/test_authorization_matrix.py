@@ -558,7 +558,12 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
     ticket, in_already = sorted(admitted.tickets, key=lambda t: t.id)
     db.add(StaffGrant(organizer_id=organizer.id, user_id=users["staff"].id, event_id=event.id))
     check_in = CheckIn(
-        ticket_id=in_already.id, event_id=event.id, gate="Main", scanned_at=now, recorded_at=now
+        ticket_id=in_already.id,
+        event_id=event.id,
+        tier_id=in_already.tier_id,
+        gate="Main",
+        scanned_at=now,
+        recorded_at=now,
     )
     db.add(check_in)
     db.commit()
