@@ -1,4 +1,5 @@
-"""Check-in: tickets admitted twice while gates were offline.
+"""Check-in: tickets admitted twice while gates were offline; the door's counters from indexes
+(a check-in keeps its ticket's tier; valid tickets are indexed by tier).
 
 Revision ID: 0014
 Revises: 0013
@@ -56,6 +57,44 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_double_admissions_event_id"), "double_admissions", ["event_id"])
 
+    op.add_column("check_ins", sa.Column("tier_id", sa.Integer(), nullable=True))
+    op.execute(
+        "UPDATE check_ins SET tier_id = tickets.tier_id FROM tickets"
+        " WHERE tickets.id = check_ins.ticket_id"
+    )
+    op.alter_column("check_ins", "tier_id", nullable=False)
+    op.create_foreign_key(
+        op.f("fk_check_ins_tier_id_ticket_tiers"),
+        "check_ins",
+        "ticket_tiers",
+        ["tier_id"],
+        ["id"],
+        ondelete="CASCADE",
+    )
+    op.drop_index("ix_check_ins_event_live", table_name="check_ins")
+    op.create_index(
+        "ix_check_ins_event_live",
+        "check_ins",
+        ["event_id", "tier_id", "gate"],
+        postgresql_where=sa.text("undone_at IS NULL"),
+    )
+    op.create_index(
+        "ix_tickets_tier_valid",
+        "tickets",
+        ["tier_id"],
+        postgresql_where=sa.text("status = 'valid'"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_tickets_tier_valid", table_name="tickets")
+    op.drop_index("ix_check_ins_event_live", table_name="check_ins")
+    op.create_index(
+        "ix_check_ins_event_live",
+        "check_ins",
+        ["event_id"],
+        postgresql_where=sa.text("undone_at IS NULL"),
+    )
+    op.drop_constraint(op.f("fk_check_ins_tier_id_ticket_tiers"), "check_ins", type_="foreignkey")
+    op.drop_column("check_ins", "tier_id")
     op.drop_table("double_admissions")

@@ -23,13 +23,13 @@ GATES = 20
 
 @pytest.fixture
 def ticket(db, make_tickets, make_staff, ticket_code):  # noqa: ANN001, ANN201
-    """(event id, ticket id, its code, the staff ids of twenty gates), committed."""
+    """(event id, the ticket, its code, the staff ids of twenty gates), committed."""
     (one,) = make_tickets()
     event = db.get(Booking, one.booking_id).event
     staff = [make_staff(event).id for _ in range(GATES)]
     code = ticket_code(one)
     db.commit()
-    return event.id, one.id, code, staff
+    return event.id, one, code, staff
 
 
 def live(db, ticket_id: int) -> int:  # noqa: ANN001
@@ -45,7 +45,8 @@ def test_one_ticket_scanned_at_twenty_gates_at_once_is_admitted_once(
     parallel,
     ticket,  # noqa: ANN001
 ) -> None:
-    event_id, ticket_id, code, staff = ticket
+    event_id, one, code, staff = ticket
+    ticket_id = one.id
 
     def at_gate(index, session):  # noqa: ANN001, ANN202
         return scan(
@@ -76,7 +77,8 @@ def test_control_look_then_insert_races_and_only_the_index_stops_it(
     parallel,
     ticket,  # noqa: ANN001
 ) -> None:
-    event_id, ticket_id, _code, staff = ticket
+    event_id, one, _code, staff = ticket
+    ticket_id = one.id
     looked = threading.Barrier(GATES)
 
     def look_then_insert(index, session):  # noqa: ANN001, ANN202
@@ -90,6 +92,7 @@ def test_control_look_then_insert_races_and_only_the_index_stops_it(
             CheckIn(
                 ticket_id=ticket_id,
                 event_id=event_id,
+                tier_id=one.tier_id,
                 gate=f"G{index}",
                 staff_id=staff[index],
                 scanned_at=now,

@@ -304,3 +304,40 @@ def test_a_key_made_in_a_rolled_back_scan_is_not_remembered(
     db.commit()
     result = scan(db, event, code=code, gate="A", staff=staff, scan_id=None, now=now)
     assert result.outcome == Outcome.ADMITTED
+
+
+def test_a_seated_ticket_shows_its_seat(db, now, make_event, make_tier, make_user, make_staff):  # noqa: ANN001
+    from app.domain.ticketing.models import Unit
+    from app.domain.ticketing.seatmap import replace_layout
+
+    event = make_event(is_seated=True)
+    tier = make_tier(event=event, name="Stalls", capacity=0)
+    replace_layout(
+        db,
+        event=event,
+        text="Section Stalls\nRow B: 7-8",
+        new_seat_tier=tier,
+        actor_id=None,
+        now=now,
+    )
+    seat = db.scalars(select(Unit).where(Unit.event_id == event.id, Unit.seat_number == "8")).one()
+    booking = hold_units(
+        db,
+        user=make_user(name="Sally Seated"),
+        event=event,
+        tier=None,
+        quantity=1,
+        seat_ids=[seat.id],
+        now=now,
+        hold_minutes=10,
+    )
+    (ticket,) = db.get(Booking, booking.id).tickets
+    result = scan(
+        db, event, ticket_id=ticket.id, gate="A", staff=make_staff(event), scan_id=None, now=now
+    )
+    assert result.outcome == Outcome.ADMITTED
+    assert (result.ticket.name, result.ticket.tier, result.ticket.seat) == (
+        "Sally Seated",
+        "Stalls",
+        "Stalls, Row B seat 8",
+    )

@@ -274,8 +274,13 @@ def test_staff_of_one_event_reach_nothing_of_another(
 def test_visitors_are_sent_to_log_in(app, db, door) -> None:  # noqa: ANN001
     event, _tickets, _staff = door
     visitor = app.test_client()
-    assert visitor.get(f"/checkin/{event.id}").status_code in (302, 401)
-    assert visitor.post(f"/checkin/{event.id}/scan", data={"code": "A"}).status_code in (302, 401)
+    page = visitor.get(f"/checkin/{event.id}")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    scanned = visitor.post(f"/checkin/{event.id}/scan", data={"code": "A"}, headers=JSON)
+    assert scanned.status_code == 401 and scanned.get_json()["error"] == "login_required"
+    assert visitor.get(f"/checkin/{event.id}/offline.json").status_code == 401
+    assert visitor.post(f"/checkin/{event.id}/sync", json={"scans": []}).status_code == 401
+    assert check_ins(db) == 0
 
 
 def test_scans_need_the_csrf_token(csrf_app, db, make_tickets, make_staff, login_as, ticket_code):  # noqa: ANN001

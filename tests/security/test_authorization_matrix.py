@@ -107,6 +107,8 @@ OWN_BOOKING = spec(404, anonymous=LOGIN, owner=OK)
 NOT_FOUND = spec(404)
 # The door of an event: its organizer, admins and its staff; anyone else finds nothing there.
 DOOR = spec(404, anonymous=LOGIN, owner=OK, admin=OK, staff=OK)
+# The scanner script's JSON answers: a visitor is told to log in (401), not redirected.
+DOOR_JSON = spec(404, anonymous=401, owner=OK, admin=OK, staff=OK)
 
 
 @dataclass
@@ -449,7 +451,7 @@ ROUTES: dict[str, Route] = {
     "checkin.door": Route(params=_event, get=DOOR),
     "checkin.scan": Route(
         params=_event,
-        post=DOOR,
+        post=DOOR_JSON,
         data=lambda w: {"ticket_id": w.ticket.id, "gate": "Main"},
         headers={"Accept": "application/json"},
     ),
@@ -457,10 +459,10 @@ ROUTES: dict[str, Route] = {
     "checkin.search": Route(params=lambda w: {"event_id": w.event.id, "q": "User"}, get=DOOR),
     "checkin.counters": Route(params=_event, get=DOOR),
     "checkin.counters_stream": Route(params=_event, get=DOOR),
-    "checkin.offline": Route(params=_event, get=DOOR),
+    "checkin.offline": Route(params=_event, get=DOOR_JSON),
     "checkin.sync": Route(
         params=_event,
-        post=DOOR,
+        post=DOOR_JSON,
         json=lambda w: {
             "scans": [
                 {
@@ -563,7 +565,12 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
     ticket, in_already = sorted(admitted.tickets, key=lambda t: t.id)
     db.add(StaffGrant(organizer_id=organizer.id, user_id=users["staff"].id, event_id=event.id))
     check_in = CheckIn(
-        ticket_id=in_already.id, event_id=event.id, gate="Main", scanned_at=now, recorded_at=now
+        ticket_id=in_already.id,
+        event_id=event.id,
+        tier_id=in_already.tier_id,
+        gate="Main",
+        scanned_at=now,
+        recorded_at=now,
     )
     db.add(check_in)
     db.commit()

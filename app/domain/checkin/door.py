@@ -32,31 +32,25 @@ class Counters:
     gates: list[Count]
 
 
-# Expected: valid tickets of confirmed bookings; checked in: those with a live check-in (through
-# the partial unique index on live check-ins). Tiers without tickets are listed too.
-# Read from the event's bookings (indexed by event) down to their tickets (by booking).
-_TIER_COUNTS = text(
+# Two aggregates, each read from its own partial index however many tickets other events sold:
+# expected, the valid tickets of each tier (`ix_tickets_tier_valid`: a ticket is valid only in
+# a confirmed booking); checked in, the live check-ins by tier and gate
+# (`ix_check_ins_event_live`). A ticket refunded after its holder came in still counts as in.
+_EXPECTED = text(
     """
-    WITH counted AS (
-        SELECT t.tier_id, count(*) AS expected, count(c.id) AS checked_in
-        FROM bookings b
-        JOIN tickets t ON t.booking_id = b.id
-        LEFT JOIN check_ins c ON c.ticket_id = t.id AND c.undone_at IS NULL
-        WHERE b.event_id = :event_id AND b.status = 'confirmed' AND t.status = 'valid'
-        GROUP BY t.tier_id
-    )
-    SELECT tt.name, COALESCE(counted.expected, 0) AS expected,
-           COALESCE(counted.checked_in, 0) AS checked_in
-    FROM ticket_tiers tt LEFT JOIN counted ON counted.tier_id = tt.id
+    SELECT tt.id, tt.name, count(t.tier_id) AS expected
+    FROM ticket_tiers tt
+    LEFT JOIN tickets t ON t.tier_id = tt.id AND t.status = 'valid'
     WHERE tt.event_id = :event_id
+    GROUP BY tt.id, tt.name, tt.position
     ORDER BY tt.position, tt.id
     """
 )
-_GATE_COUNTS = text(
+_CHECKED_IN = text(
     """
-    SELECT gate, count(*) AS checked_in FROM check_ins
+    SELECT tier_id, gate, count(*) AS checked_in FROM check_ins
     WHERE event_id = :event_id AND undone_at IS NULL
-    GROUP BY gate ORDER BY gate
+    GROUP BY tier_id, gate
     """
 )
 
@@ -64,16 +58,20 @@ _GATE_COUNTS = text(
 def counters(session: Session, event: Event) -> Counters:
     """Checked in against expected, in all and per tier; checked in per gate."""
     params = {"event_id": event.id}
+    by_tier: dict[int, int] = {}
+    by_gate: dict[str, int] = {}
+    for row in session.execute(_CHECKED_IN, params):
+        by_tier[row.tier_id] = by_tier.get(row.tier_id, 0) + row.checked_in
+        by_gate[row.gate] = by_gate.get(row.gate, 0) + row.checked_in
     tiers = [
-        Count(row.name, row.checked_in, row.expected)
-        for row in session.execute(_TIER_COUNTS, params)
+        Count(row.name, by_tier.get(row.id, 0), row.expected)
+        for row in session.execute(_EXPECTED, params)
     ]
-    gates = [Count(row.gate, row.checked_in) for row in session.execute(_GATE_COUNTS, params)]
     return Counters(
-        checked_in=sum(t.checked_in for t in tiers),
+        checked_in=sum(by_tier.values()),
         expected=sum(t.expected or 0 for t in tiers),
         tiers=tiers,
-        gates=gates,
+        gates=[Count(gate, n) for gate, n in sorted(by_gate.items())],
     )
 
 

@@ -83,12 +83,21 @@ class CheckIn(Base):
             unique=True,
             postgresql_where=text("undone_at IS NULL"),
         ),
-        Index("ix_check_ins_event_live", "event_id", postgresql_where=text("undone_at IS NULL")),
+        # The door's counters per tier and gate read this index alone (migration 0014).
+        Index(
+            "ix_check_ins_event_live",
+            "event_id",
+            "tier_id",
+            "gate",
+            postgresql_where=text("undone_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tickets.id", ondelete="CASCADE"))
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # The ticket's tier, copied at admission (a ticket's tier never changes): counted per tier.
+    tier_id: Mapped[int] = mapped_column(ForeignKey("ticket_tiers.id", ondelete="CASCADE"))
     gate: Mapped[str] = mapped_column(String(40), default="")
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # When the scan happened (a device's clock for scans queued offline) and when the server

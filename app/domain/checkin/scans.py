@@ -142,9 +142,9 @@ _ADMIT = text(
         WHERE t.id = :ticket_id
         FOR SHARE OF t
     ), admitted AS (
-        INSERT INTO check_ins
-            (ticket_id, event_id, gate, staff_id, scanned_at, recorded_at, scan_id, offline)
-        SELECT id, event_id, :gate, :staff_id, :scanned_at, :now, :scan_id, :offline
+        INSERT INTO check_ins (ticket_id, event_id, tier_id, gate, staff_id, scanned_at,
+                               recorded_at, scan_id, offline)
+        SELECT id, event_id, tier_id, :gate, :staff_id, :scanned_at, :now, :scan_id, :offline
         FROM ticket
         WHERE genuine AND event_id = :event_id
           AND status = 'valid' AND booking_status = 'confirmed'

@@ -22,7 +22,7 @@ from flask import (
     request,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
+from flask_login import current_user
 
 from app.db import get_session
 from app.domain.base import DomainError, utcnow
@@ -41,15 +41,28 @@ from app.web.htmx import wants_fragment
 bp = Blueprint("checkin", __name__, url_prefix="/checkin")
 
 
+# Answered in JSON whatever the client accepts: the scanner script's endpoints.
+_JSON_ONLY = frozenset({"checkin.offline", "checkin.sync"})
+
+
+def _json_wanted() -> bool:
+    return request.endpoint in _JSON_ONLY or answers.wants_json()
+
+
 @bp.before_request
-@login_required
-def _signed_in() -> None:
-    """Every door route is for signed-in staff (the event check follows in each view)."""
+def _signed_in() -> ResponseReturnValue | None:
+    """Every door route is for signed-in staff (the event check follows in each view). The
+    scanner script is told so (401), a browser is sent to the login page."""
+    if current_user.is_authenticated:
+        return None
+    if _json_wanted():
+        return jsonify(error="login_required", message="Log in again to scan."), 401
+    return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
 
 
 @bp.errorhandler(DomainError)
 def _refused(error: DomainError) -> ResponseReturnValue:
-    if answers.wants_json():
+    if _json_wanted():
         return jsonify(error=error.code, message=error.message), http_status(error)
     return render_refusal(error)
 
