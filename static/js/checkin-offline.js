@@ -169,7 +169,7 @@ window.CheckinOffline = (function () {
           return { scan_id: s.scan_id, code: s.code, gate: s.gate, scanned_at: s.scanned_at };
         }) }),
       }).then(function (response) {
-        if (!response.ok) throw new Error("sync: " + response.status);
+        if (!response.ok) throw Object.assign(new Error("sync: " + response.status), { status: response.status });
         return response.json();
       }).then(function (data) {
         var byId = {};

@@ -26,7 +26,7 @@
 
   var video = null, stream = null, detect = null, audio = null;
   var paused = false, lastCode = null, ignoreUntil = 0, run = 0;
-  var pageKept = false;
+  var pageKept = false, signedOut = false;
 
   function element(tag, className, text) {
     var node = document.createElement(tag);
@@ -334,7 +334,8 @@
       var waiting = scans.length;
       if (waiting) {
         status.textContent = waiting + (waiting === 1 ? " scan" : " scans") + " waiting to sync" +
-          (navigator.onLine ? "." : ": no network, checking tickets on this phone.");
+          (!navigator.onLine ? ": no network, checking tickets on this phone." :
+            signedOut ? ": log in again to send them." : ".");
       } else if (!navigator.onLine) {
         status.textContent = "No network: checking tickets on this phone.";
       } else {
@@ -360,11 +361,12 @@
   function sync() {
     syncing = syncing || offline.sync(mount.dataset.syncUrl, eventId, csrfHeaders())
       .then(function (answers) {
+        signedOut = false;
         answers.forEach(function (answer) {
           rememberAdmitted(answer);
           if (answer.conflict || answer.result !== "admitted") report(answer);
         });
-      }, function () {})
+      }, function (error) { signedOut = error.status === 401; })
       .then(function () {
         syncing = null;
         return showQueue();
