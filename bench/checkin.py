@@ -72,6 +72,7 @@ class Answers:
     results: Counter = field(default_factory=Counter)
     admitted: Counter = field(default_factory=Counter)  # ticket id -> "admitted" answers
     by_result: dict[str, list[float]] = field(default_factory=dict)
+    by_scanner: dict[int, list[float]] = field(default_factory=dict)
 
 
 def sell_tickets(site: BenchSite) -> tuple[int, list[Scan]]:
@@ -170,6 +171,7 @@ async def scan_all(
                     body = await answer.json() if answer.status == 200 else None
                 took = time.perf_counter() - started
                 answers.latencies.append(took)
+                answers.by_scanner.setdefault(index, []).append(took)
                 answers.statuses[answer.status] += 1
                 if body is not None:
                     answers.results[body["result"]] += 1
@@ -241,6 +243,9 @@ def main() -> None:
                 f" p95 {percentile_ms(latencies, 95):.0f} ms",
                 flush=True,
             )
+        medians = sorted(percentile_ms(v, 50) for v in answers.by_scanner.values())
+        if medians:
+            print(f"  scanners' medians: {medians[0]:.0f} to {medians[-1]:.0f} ms", flush=True)
         if answers.statuses.keys() != {200} or never or checked_in != len(scans):
             print("checkin: FAILED (see the answers above)", flush=True)
         print(

@@ -303,3 +303,12 @@ def test_scans_need_the_csrf_token(csrf_app, db, make_tickets, make_staff, login
         == 200
     )
     assert check_ins(db) == 1
+
+
+def test_an_oversized_sync_is_refused_unread(client, db, door) -> None:  # noqa: ANN001
+    event, _tickets, _staff = door
+    body = '{"scans": [' + ",".join(['{"scan_id": "x", "code": "' + "A" * 190 + '"}'] * 1400)
+    response = client.post(
+        f"/checkin/{event.id}/sync", data=body + "]}", content_type="application/json"
+    )
+    assert response.status_code == 413 and "smaller batches" in response.get_json()["message"]

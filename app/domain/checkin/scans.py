@@ -17,16 +17,17 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Row, select, text, update
 from sqlalchemy import event as orm_events
-from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.domain import audit, live_notify
 from app.domain.accounts.models import User
-from app.domain.base import NotFound
+from app.domain.base import Busy, NotFound
 from app.domain.checkin.errors import CheckInError
 from app.domain.checkin.models import CheckIn, DoubleAdmission
 from app.domain.events.models import Event
@@ -235,7 +236,7 @@ def scan(
         result = _not_admitted(session, event, ticket, row, scan_id=params["scan_id"])
         if result is not None:
             return result
-    raise CheckInError("invalid_scan", "The ticket is changing: scan it again.")
+    raise Busy("This ticket is changing at another gate: scan it again.")
 
 
 def _admitted(ticket: TicketInfo, check_in: CheckInInfo) -> ScanResult:
@@ -243,7 +244,7 @@ def _admitted(ticket: TicketInfo, check_in: CheckInInfo) -> ScanResult:
 
 
 def _not_admitted(
-    session: Session, event: Event, ticket: TicketInfo, row: object, *, scan_id: str | None
+    session: Session, event: Event, ticket: TicketInfo, row: Row[Any], *, scan_id: str | None
 ) -> ScanResult | None:
     """Why a genuine ticket of this event was not admitted (None: nothing stands, retry)."""
     standing = (
@@ -254,9 +255,8 @@ def _not_admitted(
             if check_in.ticket_id != ticket.id:
                 raise CheckInError("scan_id_reused")
             return _admitted(ticket, _check_in_info(check_in))  # a replay: its first answer
-    status, booking_status = row.status, row.booking_status  # type: ignore[attr-defined]
-    if status != "valid" or booking_status != "confirmed":
-        message = _VOID_MESSAGES.get(booking_status, "Not valid: this ticket was voided.")
+    if row.status != "valid" or row.booking_status != "confirmed":
+        message = _VOID_MESSAGES.get(row.booking_status, "Not valid: this ticket was voided.")
         return ScanResult(Outcome.VOID, message, ticket)
     live = [c for c in standing if c.ticket_id == ticket.id]
     if not live:
@@ -265,13 +265,8 @@ def _not_admitted(
     return ScanResult(Outcome.ALREADY_CHECKED_IN, already_message(event, earlier), ticket, earlier)
 
 
-def _check_in_info(row: object) -> CheckInInfo:
-    return CheckInInfo(
-        id=row.id,  # type: ignore[attr-defined]
-        at=row.scanned_at,  # type: ignore[attr-defined]
-        gate=row.gate,  # type: ignore[attr-defined]
-        by=row.staff_name or "",  # type: ignore[attr-defined]
-    )
+def _check_in_info(row: Row[Any]) -> CheckInInfo:
+    return CheckInInfo(id=row.id, at=row.scanned_at, gate=row.gate, by=row.staff_name or "")
 
 
 def already_message(event: Event, earlier: CheckInInfo) -> str:

@@ -32,7 +32,14 @@ from app.domain.events.models import Event
 from app.live import hub_for
 from app.web.authz import signed_in_user
 from app.web.checkin import answers
-from app.web.checkin.forms import ScanForm, SearchForm, UndoForm, gate_of, parse_sync
+from app.web.checkin.forms import (
+    InvalidSync,
+    ScanForm,
+    SearchForm,
+    UndoForm,
+    gate_of,
+    parse_sync,
+)
 from app.web.error_status import http_status
 from app.web.errors import render_refusal
 from app.web.event_stream import open_event_stream
@@ -201,9 +208,10 @@ def offline(event_id: int) -> ResponseReturnValue:
 def sync(event_id: int) -> ResponseReturnValue:
     """Scans a gate admitted offline, each admitted now or reported (a conflict: admitted twice)."""
     event = _event(event_id)
-    queued, problem = parse_sync(request)
-    if problem is not None:
-        return jsonify(error="invalid", message=problem), 413 if "large" in problem else 422
+    try:
+        queued = parse_sync(request)
+    except InvalidSync as invalid:
+        return jsonify(error="invalid", message=str(invalid)), invalid.status
     results = scans.sync(get_session(), event, staff=signed_in_user(), scans=queued, now=utcnow())
     return jsonify(
         results=[

@@ -99,20 +99,28 @@ def _queued(item: object) -> QueuedScan:
     )
 
 
-def parse_sync(request: Request) -> tuple[list[QueuedScan], str | None]:
-    """The queued scans of a sync request, or what is wrong with it."""
+class InvalidSync(ValueError):
+    """A sync request of the wrong shape or size (nothing of it is applied)."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def parse_sync(request: Request) -> list[QueuedScan]:
+    """The queued scans of a sync request; InvalidSync says what is wrong with it."""
     if (request.content_length or 0) > SYNC_MAX_BYTES:
-        return [], "The sync is too large: send it in smaller batches."
+        raise InvalidSync("The sync is too large: send it in smaller batches.", 413)
     body = request.get_json(silent=True)
     items = body.get("scans") if isinstance(body, dict) else None
     if not isinstance(items, list):
-        return [], 'Send JSON: {"scans": [...]}.'
+        raise InvalidSync('Send JSON: {"scans": [...]}.')
     if len(items) > MAX_SYNC_SCANS:
-        return [], f"At most {MAX_SYNC_SCANS} scans per sync."
+        raise InvalidSync(f"At most {MAX_SYNC_SCANS} scans per sync.")
     queued = []
     for number, item in enumerate(items):
         try:
             queued.append(_queued(item))
         except ValueError as problem:
-            return [], f"scans[{number}]: {problem}"
-    return queued, None
+            raise InvalidSync(f"scans[{number}]: {problem}") from None
+    return queued
