@@ -14,7 +14,7 @@ UV := $(TOOLS)/bin/uv
 # Use the Python found here; never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint format lock bench bench-search bench-rush bench-purchase bench-seated bench-webhooks browser clean-db
+.PHONY: run test lint format lock bench bench-search bench-rush bench-purchase bench-seated bench-webhooks bench-checkin browser clean-db
 
 $(UV): requirements-uv.txt
 	$(PYTHON) -m venv $(TOOLS)
@@ -62,7 +62,7 @@ format: $(STAMP)
 test: $(STAMP) browser $(AXE) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-bench: bench-search bench-rush bench-purchase bench-seated bench-webhooks
+bench: bench-search bench-rush bench-purchase bench-seated bench-webhooks bench-checkin
 
 bench-search: $(STAMP)
 	$(BIN)/python -m bench.search
@@ -83,3 +83,7 @@ bench-seated: $(STAMP)
 # A provider's success webhooks, each delivered three times at once, through /webhooks/demo.
 bench-webhooks: $(STAMP)
 	$(BIN)/python -m bench.webhooks
+
+# Twenty phones scan a 5,000-ticket event at its door, 10% of the tickets twice.
+bench-checkin: $(STAMP)
+	$(BIN)/python -m bench.checkin

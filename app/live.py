@@ -1,14 +1,16 @@
-"""Live availability: one LISTEN connection per process, fanned out to SSE subscribers.
+"""Live updates: one LISTEN connection per process, fanned out to SSE subscribers.
 
-Booking code publishes `NOTIFY availability, '<event id>'` in the transaction that changed
-availability (app/domain/ticketing/availability.py). Here a single listener thread (a greenlet
-under gevent) holds the process's only LISTEN connection and wakes the subscribers of that
-event through small in-process queues, however many browsers are open.
+Domain code publishes `NOTIFY <channel>, '<event id>'` in the transaction that changed
+something of an event (app/domain/live_notify.py): its availability, or its check-ins. Here a
+single listener thread (a greenlet under gevent) holds the process's only LISTEN connection,
+listening on every channel, and wakes the subscribers of that channel and event through small
+in-process queues, however many browsers are open.
 
 - Bursts are coalesced: an event's subscribers are woken at most once per `coalesce_seconds`
   (the first change of a quiet period at once, later ones at the end of the window); a woken
   subscriber re-reads the current state, so nothing is lost by folding wake-ups together.
-- `version(event_id)` moves on every notification, so cached renderings know when they are stale.
+- `version(event_id, channel)` moves on every notification, so cached renderings know when
+  they are stale.
   A reconnect (or a restart after idling) starts a new epoch: notifications may have been missed
   meanwhile, so everything cached counts as stale and every subscriber is woken.
 - The listener starts with the first subscriber (tests and CLI commands never open it) and
@@ -29,18 +31,23 @@ import psycopg
 from flask import Flask
 
 from app.db import libpq_url
-from app.domain.ticketing.availability import CHANNEL
+from app.domain.checkin.scans import CHANNEL as CHECK_INS
+from app.domain.ticketing.availability import CHANNEL as AVAILABILITY
 
 log = logging.getLogger(__name__)
 
 APPLICATION_NAME = "eventhall-live"
+CHANNELS = (AVAILABILITY, CHECK_INS)
+
+Key = tuple[str, int]  # (channel, event id)
 
 
 class Subscription:
-    """One subscriber's wake-ups for one event; at most one is ever pending."""
+    """One subscriber's wake-ups for one event on one channel; at most one is ever pending."""
 
-    def __init__(self, event_id: int) -> None:
+    def __init__(self, event_id: int, channel: str = AVAILABILITY) -> None:
         self.event_id = event_id
+        self.channel = channel
         self._wakeups: queue.Queue[bool] = queue.Queue(maxsize=1)
 
     def wake(self) -> None:
@@ -64,17 +71,19 @@ class LiveHub:
         coalesce_seconds: float = 0.25,
         idle_seconds: float = 30.0,
         reconnect_seconds: float = 1.0,
+        channels: tuple[str, ...] = CHANNELS,
     ) -> None:
         self.dsn = dsn
+        self.channels = channels
         self.coalesce_seconds = coalesce_seconds
         self.idle_seconds = idle_seconds
         self.reconnect_seconds = reconnect_seconds
         self._lock = threading.Lock()
-        self._subscribers: dict[int, set[Subscription]] = defaultdict(set)
-        self._versions: dict[int, int] = defaultdict(int)
+        self._subscribers: dict[Key, set[Subscription]] = defaultdict(set)
+        self._versions: dict[Key, int] = defaultdict(int)
         self._epoch = 0
-        self._last_wake: dict[int, float] = {}
-        self._due: dict[int, float] = {}  # event id -> when its delayed wake-up is due
+        self._last_wake: dict[Key, float] = {}
+        self._due: dict[Key, float] = {}  # (channel, event id) -> when its wake-up is due
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()  # the running listener's; each start gets a new one
         self._idle_since = time.monotonic()
@@ -84,18 +93,21 @@ class LiveHub:
     # --- subscribers -------------------------------------------------------------------
 
     @contextmanager
-    def subscribe(self, event_id: int) -> Iterator[Subscription]:
-        subscription = Subscription(event_id)
+    def subscribe(self, event_id: int, channel: str = AVAILABILITY) -> Iterator[Subscription]:
+        if channel not in self.channels:
+            raise ValueError(f"not a channel of this hub: {channel}")
+        key = (channel, event_id)
+        subscription = Subscription(event_id, channel)
         with self._lock:
-            self._subscribers[event_id].add(subscription)
+            self._subscribers[key].add(subscription)
             self._start_locked()
         try:
             yield subscription
         finally:
             with self._lock:
-                self._subscribers[event_id].discard(subscription)
-                if not self._subscribers[event_id]:
-                    del self._subscribers[event_id]
+                self._subscribers[key].discard(subscription)
+                if not self._subscribers[key]:
+                    del self._subscribers[key]
                 if not self._subscribers:
                     self._idle_since = time.monotonic()
 
@@ -107,10 +119,10 @@ class LiveHub:
             if not self._subscribers:
                 self._idle_since = time.monotonic()
 
-    def version(self, event_id: int) -> tuple[int, int]:
-        """Changes whenever `event_id`'s availability may have changed."""
+    def version(self, event_id: int, channel: str = AVAILABILITY) -> tuple[int, int]:
+        """Changes whenever what `channel` tells of `event_id` may have changed."""
         with self._lock:
-            return (self._epoch, self._versions[event_id])
+            return (self._epoch, self._versions[(channel, event_id)])
 
     def subscriber_count(self) -> int:
         with self._lock:
@@ -159,7 +171,8 @@ class LiveHub:
 
     def _listen(self, stopping: threading.Event) -> None:
         with psycopg.connect(self.dsn, autocommit=True, application_name=APPLICATION_NAME) as conn:
-            conn.execute(f"LISTEN {CHANNEL}")
+            for channel in self.channels:
+                conn.execute(f"LISTEN {channel}")
             with self._lock:
                 self._epoch += 1
                 self._due.clear()
@@ -169,38 +182,38 @@ class LiveHub:
                 subscription.wake()
             while not stopping.is_set():
                 for note in conn.notifies(timeout=self._wait_seconds(), stop_after=1):
-                    self._changed(note.payload)
+                    self._changed(note.channel, note.payload)
                 self._wake_due()
                 self._stop_if_idle(stopping)
 
-    def _changed(self, payload: str) -> None:
+    def _changed(self, channel: str, payload: str) -> None:
         try:
-            event_id = int(payload)
+            key = (channel, int(payload))
         except ValueError:
             return
         now = time.monotonic()
         with self._lock:
-            self._versions[event_id] += 1
-            subscribers = list(self._subscribers.get(event_id, ()))
-            if not subscribers or event_id in self._due:
+            self._versions[key] += 1
+            subscribers = list(self._subscribers.get(key, ()))
+            if not subscribers or key in self._due:
                 return
-            ready_at = self._last_wake.get(event_id, 0.0) + self.coalesce_seconds
+            ready_at = self._last_wake.get(key, 0.0) + self.coalesce_seconds
             if now < ready_at:
-                self._due[event_id] = ready_at
+                self._due[key] = ready_at
                 return
-            self._last_wake[event_id] = now
+            self._last_wake[key] = now
         for subscription in subscribers:
             subscription.wake()
 
     def _wake_due(self) -> None:
         now = time.monotonic()
         with self._lock:
-            due = [event_id for event_id, at in self._due.items() if at <= now]
+            due = [key for key, at in self._due.items() if at <= now]
             woken = []
-            for event_id in due:
-                del self._due[event_id]
-                self._last_wake[event_id] = now
-                woken.extend(self._subscribers.get(event_id, ()))
+            for key in due:
+                del self._due[key]
+                self._last_wake[key] = now
+                woken.extend(self._subscribers.get(key, ()))
         for subscription in woken:
             subscription.wake()
 

@@ -31,6 +31,7 @@ pytest_plugins = [
     "tests.factories.accounts",
     "tests.factories.events",
     "tests.factories.ticketing",
+    "tests.factories.checkin",
     "tests.browser",
 ]
 

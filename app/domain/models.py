@@ -11,7 +11,12 @@ from app.domain.accounts.models import (  # noqa: F401
 )
 from app.domain.audit import AuditEntry  # noqa: F401
 from app.domain.base import Base
-from app.domain.checkin.models import CheckIn, StaffGrant, StaffInvitation  # noqa: F401
+from app.domain.checkin.models import (  # noqa: F401
+    CheckIn,
+    DoubleAdmission,
+    StaffGrant,
+    StaffInvitation,
+)
 from app.domain.events.models import Category, Event, EventReport, Speaker  # noqa: F401
 from app.domain.outbox import OutboxMessage  # noqa: F401
 from app.domain.payments.models import Payment, PaymentEvent, Refund  # noqa: F401

@@ -37,6 +37,8 @@ BLUEPRINT_MODULES = (
     "app.web.admin.moderation",
     "app.web.admin.payments",
     "app.web.staff",
+    "app.web.checkin.door",
+    "app.web.checkin_pwa",
 )
 
 

@@ -17,6 +17,7 @@ from app.domain.accounts.errors import (
 )
 from app.domain.accounts.login import EmailNotVerified
 from app.domain.base import Busy, DomainError, Forbidden, NotFound
+from app.domain.checkin.errors import CheckInError
 from app.domain.checkin.staff import (
     InvitationClosed,
     InvitationForAnotherAccount,
@@ -80,6 +81,11 @@ STATUS_BY_CODE: dict[type[DomainError], dict[str, int]] = {
         "provider_unavailable": 503,
         "unknown_payment": 404,
     },
+    # Check-in: undoing twice, or a scan id sent again for another ticket, met another state.
+    CheckInError: {
+        "already_undone": CONFLICT,
+        "scan_id_reused": CONFLICT,
+    },
     # Live streams: the process is full (503), or the client's network has its share (429).
     TooManyStreams: {
         TooManyStreams.PROCESS_FULL: 503,
@@ -114,6 +120,7 @@ STATUS_BY_CLASS: dict[type[DomainError], int] = {
     InvalidGuestName: UNPROCESSABLE,
     TicketNotNameable: CONFLICT,
     EventAlreadyStarted: UNPROCESSABLE,
+    CheckInError: UNPROCESSABLE,
 }
 
 

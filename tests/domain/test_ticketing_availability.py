@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from app.db import libpq_url
+from app.domain import live_notify
 from app.domain.ticketing import availability
 from app.domain.ticketing.availability import CHANNEL, publish_availability
 
@@ -55,8 +56,8 @@ def timers(monkeypatch) -> list[threading.Timer]:
         started.append(created)
         return created
 
-    monkeypatch.setattr(availability, "time", SimpleNamespace(monotonic=lambda: frozen))
-    monkeypatch.setattr(availability, "threading", SimpleNamespace(Timer=timer))
+    monkeypatch.setattr(live_notify, "time", SimpleNamespace(monotonic=lambda: frozen))
+    monkeypatch.setattr(live_notify, "threading", SimpleNamespace(Timer=timer))
     yield started
     for created in started:  # none may fire into the next test
         created.join()

@@ -23,6 +23,8 @@ from app.domain.accounts.errors import (
 from app.domain.accounts.login import EmailNotVerified
 from app.domain.accounts.models import User
 from app.domain.base import Busy, DomainError, Forbidden, NotFound
+from app.domain.checkin.errors import MESSAGES as CHECKIN_MESSAGES
+from app.domain.checkin.errors import CheckInError
 from app.domain.checkin.staff import (
     InvitationClosed,
     InvitationExpired,
@@ -108,6 +110,13 @@ PAYMENT_STATUSES = {
     "invalid_providers": 422,
 }
 
+CHECKIN_STATUSES = {
+    "already_undone": 409,
+    "scan_id_reused": 409,
+    "invalid_scan": 422,
+    "too_many_scans": 422,
+}
+
 SEAT = OfferedSeat(1, "Stalls, Row A seat 1")
 ERRORS: list[tuple[DomainError, int]] = [
     (DomainError("Something is wrong."), 400),
@@ -183,6 +192,15 @@ def test_every_coupon_code_is_covered() -> None:
     assert set(COUPON_STATUSES) == set(COUPON_MESSAGES)
 
 
+@pytest.mark.parametrize(("code", "status"), sorted(CHECKIN_STATUSES.items()))
+def test_each_checkin_code_answers_with_its_status(code: str, status: int) -> None:
+    assert http_status(CheckInError(code)) == status
+
+
+def test_every_checkin_code_is_covered() -> None:
+    assert set(CHECKIN_STATUSES) == set(CHECKIN_MESSAGES)
+
+
 def _subclasses(cls: type) -> set[type]:
     found = set(cls.__subclasses__())
     for sub in list(found):
@@ -194,7 +212,12 @@ def test_every_domain_error_in_the_app_is_covered() -> None:
     """A new error class must be added above, with the status it should answer."""
     for module in pkgutil.walk_packages(app.__path__, "app."):
         importlib.import_module(module.name)
-    covered = {type(error) for error, _ in ERRORS} | {BookingError, PaymentError, CouponError}
+    covered = {type(error) for error, _ in ERRORS} | {
+        BookingError,
+        PaymentError,
+        CouponError,
+        CheckInError,
+    }
     assert _subclasses(DomainError) - covered == set()
 
 

@@ -34,15 +34,23 @@ from app.domain.accounts.models import (
     User,
 )
 from app.domain.base import utcnow
-from app.domain.checkin.models import StaffGrant, StaffInvitation
+from app.domain.checkin.models import CheckIn, StaffGrant, StaffInvitation
 from app.domain.checkin.staff import invite
 from app.domain.events.models import Category, Event, EventReport, EventRevision, EventStatus
 from app.domain.events.revisions import material_of, propose
 from app.domain.payments.checkout import begin_payment, record_checkout
 from app.domain.payments.models import Payment
 from app.domain.ticketing.allocation import hold_units
+from app.domain.ticketing.bookings import confirm_booking
 from app.domain.ticketing.coupon_settings import CouponData, create_coupon
-from app.domain.ticketing.models import Booking, Coupon, CouponKind, TicketTier, WaitlistEntry
+from app.domain.ticketing.models import (
+    Booking,
+    Coupon,
+    CouponKind,
+    Ticket,
+    TicketTier,
+    WaitlistEntry,
+)
 from app.domain.ticketing.seatmap import replace_layout
 from app.integrations.payments import configured_providers
 from app.integrations.payments.base import CheckoutRequest
@@ -78,6 +86,8 @@ STATE_TABLES = (
     "staff_invitations",
     "audit_log",
     "outbox",
+    "check_ins",
+    "double_admissions",
 )
 
 
@@ -102,6 +112,10 @@ NOT_FOUND = spec(404)
 # An invitation is for the account with its address (the attendee's here): anyone else is told
 # it is for another address (403) and changes nothing.
 INVITED = spec(403, anonymous=LOGIN, attendee=OK)
+# The door of an event: its organizer, admins and its staff; anyone else finds nothing there.
+DOOR = spec(404, anonymous=LOGIN, owner=OK, admin=OK, staff=OK)
+# The scanner script's JSON answers: a visitor is told to log in (401), not redirected.
+DOOR_JSON = spec(404, anonymous=401, owner=OK, admin=OK, staff=OK)
 
 
 @dataclass
@@ -128,6 +142,8 @@ class World:
     grant: StaffGrant  # the staff persona's door of `event`
     ticketed: Booking  # buyer's confirmed booking (a free ticket of another event)
     ticket_id: int  # its ticket
+    ticket: Ticket  # a valid ticket of a confirmed booking of `event`, not checked in
+    check_in: CheckIn  # the live check-in of another ticket of `event`
 
 
 @dataclass(frozen=True)
@@ -138,6 +154,7 @@ class Route:
     data: Callable[[World], dict[str, Any]] = lambda w: {}
     owner: str = "organizer"  # which user is the "owner" persona: "organizer" or "buyer"
     headers: dict[str, str] = field(default_factory=dict)
+    json: Callable[[World], Any] | None = None  # a JSON body instead of `data`
 
 
 def _event(w: World) -> dict[str, Any]:
@@ -202,6 +219,11 @@ ROUTES: dict[str, Route] = {
     "public_crawlers.sitemap": Route(get=PUBLIC),
     "public_crawlers.favicon": Route(get=PUBLIC),
     "health.readyz": Route(get=PUBLIC),
+    # The check-in web app's manifest (fetched without cookies), service worker and decoder
+    # worker: public, they are or name only static files; the door pages are sign-in only.
+    "checkin_pwa.manifest": Route(get=PUBLIC),
+    "checkin_pwa.service_worker": Route(get=PUBLIC),
+    "checkin_pwa.decoder": Route(get=PUBLIC),
     # Buying (the owner persona is the buyer: any signed-in attendee may buy).
     "public_booking.book": Route(
         params=_event,
@@ -466,6 +488,34 @@ ROUTES: dict[str, Route] = {
     "staff.invitation": Route(params=lambda w: {"token": w.invitation_token}, get=INVITED),
     "staff.accept": Route(params=lambda w: {"token": w.invitation_token}, post=INVITED),
     "staff.home": Route(get=SIGNED_IN),
+    # Check-in at the door.
+    "checkin.door": Route(params=_event, get=DOOR),
+    "checkin.scan": Route(
+        params=_event,
+        post=DOOR_JSON,
+        data=lambda w: {"ticket_id": w.ticket.id, "gate": "Main"},
+        headers={"Accept": "application/json"},
+    ),
+    "checkin.undo": Route(params=_event, post=DOOR, data=lambda w: {"check_in_id": w.check_in.id}),
+    "checkin.search": Route(params=lambda w: {"event_id": w.event.id, "q": "User"}, get=DOOR),
+    "checkin.counters": Route(params=_event, get=DOOR),
+    "checkin.counters_stream": Route(params=_event, get=DOOR),
+    "checkin.offline": Route(params=_event, get=DOOR_JSON),
+    "checkin.sync": Route(
+        params=_event,
+        post=DOOR_JSON,
+        json=lambda w: {
+            "scans": [
+                {
+                    "scan_id": "matrix-1",
+                    "ticket_id": w.ticket.id,
+                    "gate": "Side",
+                    "scanned_at": utcnow().isoformat(),
+                }
+            ]
+        },
+    ),
+    "checkin.conflicts": Route(params=_event, get=DOOR),
 }
 
 
@@ -566,6 +616,23 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         now=utcnow(),
         hold_minutes=10,
     )
+    admitted = confirm_booking(
+        db,
+        hold_units(
+            db, user=users["buyer"], event=event, tier=tier, quantity=2, now=now, hold_minutes=10
+        ),
+        now=now,
+    )
+    ticket, in_already = sorted(admitted.tickets, key=lambda t: t.id)
+    check_in = CheckIn(
+        ticket_id=in_already.id,
+        event_id=event.id,
+        tier_id=in_already.tier_id,
+        gate="Main",
+        scanned_at=now,
+        recorded_at=now,
+    )
+    db.add(check_in)
     db.commit()
     ticket_id = db.scalar(
         text("SELECT min(id) FROM tickets WHERE booking_id = :b"), {"b": ticketed.id}
@@ -595,6 +662,8 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         grant,
         ticketed,
         ticket_id,
+        ticket,
+        check_in,
     )
 
 
@@ -660,6 +729,8 @@ def test_route_answers_each_persona_as_expected(
             before = fingerprint(db) if expected[persona] != OK else None  # a refusal
             if method == "GET":
                 response = client.get(url, headers=route.headers)
+            elif route.json is not None:
+                response = client.post(url, json=route.json(world), headers=route.headers)
             else:
                 response = client.post(url, data=route.data(world), headers=route.headers)
             got = outcome(response, expected[persona])

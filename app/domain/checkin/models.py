@@ -83,12 +83,21 @@ class CheckIn(Base):
             unique=True,
             postgresql_where=text("undone_at IS NULL"),
         ),
-        Index("ix_check_ins_event_live", "event_id", postgresql_where=text("undone_at IS NULL")),
+        # The door's counters per tier and gate read this index alone (migration 0014).
+        Index(
+            "ix_check_ins_event_live",
+            "event_id",
+            "tier_id",
+            "gate",
+            postgresql_where=text("undone_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tickets.id", ondelete="CASCADE"))
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # The ticket's tier, copied at admission (a ticket's tier never changes): counted per tier.
+    tier_id: Mapped[int] = mapped_column(ForeignKey("ticket_tiers.id", ondelete="CASCADE"))
     gate: Mapped[str] = mapped_column(String(40), default="")
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # When the scan happened (a device's clock for scans queued offline) and when the server
@@ -101,4 +110,28 @@ class CheckIn(Base):
     undone_at: Mapped[datetime | None]
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
+    staff: Mapped[User | None] = relationship(foreign_keys=[staff_id])
+
+
+class DoubleAdmission(Base):
+    """A ticket admitted at a gate while offline that another check-in had already admitted:
+    two people may have come in on one ticket. Kept for the organizer to look into; the first
+    admission (`check_in`) stands."""
+
+    __tablename__ = "double_admissions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tickets.id", ondelete="CASCADE"))
+    check_in_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("check_ins.id", ondelete="CASCADE")
+    )
+    gate: Mapped[str] = mapped_column(String(40), default="")
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    scanned_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The offline scan's id: a sync sent again finds what it reported the first time.
+    scan_id: Mapped[str] = mapped_column(String(64), unique=True)
+
+    check_in: Mapped[CheckIn] = relationship()
     staff: Mapped[User | None] = relationship(foreign_keys=[staff_id])

@@ -1,105 +1,18 @@
-"""Live availability: publish that an event's counts changed.
-
-`NOTIFY` is transactional: listeners hear it only if the transaction commits, and repeated
-identical notifications within one transaction are folded into one by PostgreSQL.
-
-Coalescing: a transaction that has issued NOTIFY takes a database-wide lock at commit, so a
-ticket rush in which every booking notifies serializes its commits there (measured by
-`make bench-rush`: pgbench ran the claim at about half the rate with a NOTIFY in each
-transaction). Listeners only need to know *that* an event changed, then re-read its counts,
-so each process notifies about an event at most once per `interval` seconds: the first change
-of a quiet period notifies in its own transaction at once; changes inside the window are
-remembered, and once their transaction has committed one trailing NOTIFY is sent when the
-window ends. No change goes unannounced for longer than the interval.
-"""
+"""Live availability: publish that an event's counts changed (coalesced: see `live_notify`)."""
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-from collections.abc import Mapping
-from typing import Any
-
-from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
-log = logging.getLogger(__name__)
+from app.domain import live_notify
 
 CHANNEL = "availability"
-_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
-_PENDING_KEY = "availability_pending"
 
-
-class _Coalescer:
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self.lock = threading.Lock()
-        self.last_sent: dict[int, float] = {}
-        self.trailing: set[int] = set()  # events with a trailing NOTIFY scheduled
-
-    def should_send_now(self, event_id: int) -> bool:
-        now = time.monotonic()
-        with self.lock:
-            if now - self.last_sent.get(event_id, -1e9) >= self.interval:
-                self.last_sent[event_id] = now
-                return True
-            return False
-
-    def schedule_trailing(self, engine: Engine, event_id: int) -> None:
-        """Called after the commit of a transaction whose NOTIFY was held back."""
-        with self.lock:
-            if event_id in self.trailing:
-                return
-            self.trailing.add(event_id)
-            delay = max(0.0, self.last_sent.get(event_id, 0.0) + self.interval - time.monotonic())
-        timer = threading.Timer(delay, self._send_trailing, args=(engine, event_id))
-        timer.daemon = True
-        timer.start()
-
-    def _send_trailing(self, engine: Engine, event_id: int) -> None:
-        with self.lock:
-            self.trailing.discard(event_id)
-            self.last_sent[event_id] = time.monotonic()
-        try:
-            with engine.connect() as conn:
-                conn.execute(_NOTIFY, {"channel": CHANNEL, "payload": str(event_id)})
-                conn.commit()
-        except Exception:  # noqa: BLE001 - a lost wake-up is healed by the next change
-            log.info("trailing availability notification for event %s failed", event_id)
-
-
-_coalescer = _Coalescer(interval=0.25)
-
-
-def configure(*, interval_seconds: float) -> None:
-    """Set the coalescing window of this process (0 notifies in every transaction)."""
-    _coalescer.interval = interval_seconds
-
-
-def configure_from(config: Mapping[str, Any]) -> None:
-    """The window from the settings (`AVAILABILITY_NOTIFY_INTERVAL_MS`): web and worker both."""
-    configure(interval_seconds=int(config["AVAILABILITY_NOTIFY_INTERVAL_MS"]) / 1000)
+# The window is the process's, shared by every channel; kept here for the callers that set it.
+configure = live_notify.configure
+configure_from = live_notify.configure_from
 
 
 def publish_availability(session: Session, event_id: int) -> None:
     """Tell every web process (after commit) that event `event_id`'s availability changed."""
-    if _coalescer.should_send_now(event_id):
-        session.execute(_NOTIFY, {"channel": CHANNEL, "payload": str(event_id)})
-    else:
-        session.info.setdefault(_PENDING_KEY, set()).add(event_id)
-
-
-@event.listens_for(Session, "after_commit")
-def _send_held_back(session: Session) -> None:
-    pending = session.info.pop(_PENDING_KEY, None)
-    if pending:
-        bind = session.get_bind()
-        engine = getattr(bind, "engine", bind)
-        for event_id in pending:
-            _coalescer.schedule_trailing(engine, event_id)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_held_back(session: Session, _previous_transaction: object) -> None:
-    session.info.pop(_PENDING_KEY, None)
+    live_notify.publish(session, CHANNEL, event_id)

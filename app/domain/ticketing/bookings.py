@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from app.domain import audit
 from app.domain.base import NotFound
+from app.domain.checkin.models import CheckIn
 from app.domain.events.models import Event
 from app.domain.ticketing import claims, coupons, holds, sale_gate
 from app.domain.ticketing.availability import publish_availability
@@ -121,10 +122,12 @@ def cancel_booking(
             )
         if locked.event.starts_at <= now:
             raise BookingError("not_cancellable", "The event has started: it is too late.")
+        # Check-ins are the record of who came in (app/domain/checkin/scans.py).
         used = session.scalar(
-            select(Ticket.id).where(
-                Ticket.booking_id == locked.id, Ticket.status == TicketStatus.USED
-            )
+            select(CheckIn.id)
+            .join(Ticket, Ticket.id == CheckIn.ticket_id)
+            .where(Ticket.booking_id == locked.id, CheckIn.undone_at.is_(None))
+            .limit(1)
         )
         if used:
             raise BookingError("not_cancellable", "A ticket of this booking was already used.")

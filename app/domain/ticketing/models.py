@@ -294,6 +294,8 @@ class Ticket(Base):
             unique=True,
             postgresql_where=text("status <> 'void'"),
         ),
+        # The tickets a door expects, counted per tier (migration 0014).
+        Index("ix_tickets_tier_valid", "tier_id", postgresql_where=text("status = 'valid'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -1,0 +1,1 @@
+"""Check-in staff pages: the door of an event (scanning, counters, offline sync)."""
