@@ -149,13 +149,17 @@ def test_search_by_name_and_reference_then_check_in(client, db, door):  # noqa: 
     event, (ticket, other), _staff = door
     reference = db.get(Booking, ticket.booking_id).reference
     db.commit()
+    client.get(f"/checkin/{event.id}?gate=West")  # the phone's gate
     by_name = client.get(f"/checkin/{event.id}/search?q=lovel", headers=HTMX)
     html = by_name.get_data(as_text=True)
     assert "Ada Lovelace" in html and f'name="ticket_id" value="{ticket.id}"' in html
+    assert 'name="gate" value="West"' in html  # checked in by hand at this phone's gate
     assert f'value="{other.id}"' not in html
     by_reference = client.get(f"/checkin/{event.id}/search?q={reference.lower()}")
     html = by_reference.get_data(as_text=True)
     assert "<html" in html and f'value="{ticket.id}"' in html and f'value="{other.id}"' in html
+    nothing_asked = client.get(f"/checkin/{event.id}/search?q=+", headers=HTMX)
+    assert nothing_asked.status_code == 200 and not nothing_asked.get_data(as_text=True).strip()
     wildcard = client.get(f"/checkin/{event.id}/search?q=%25%25", headers=HTMX)
     assert "No ticket found" in wildcard.get_data(as_text=True)
     checked = client.post(

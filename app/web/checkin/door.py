@@ -46,6 +46,7 @@ from app.web.event_stream import open_event_stream
 from app.web.htmx import wants_fragment
 
 bp = Blueprint("checkin", __name__, url_prefix="/checkin")
+CHECKED_IN = "checked-in"  # the htmx event a scan or an undo answer triggers on the page
 
 
 # Answered in JSON whatever the client accepts: the scanner script's endpoints.
@@ -125,8 +126,11 @@ def scan(event_id: int) -> ResponseReturnValue:
     if answers.wants_json():
         return jsonify(answers.result_json(result))
     if wants_fragment():
-        fragment = render_template("checkin/_result.html", event=event, result=result)
-        return answers.remember_gate(make_response(fragment), gate)
+        fragment = make_response(
+            render_template("checkin/_result.html", event=event, result=result)
+        )
+        fragment.headers["HX-Trigger"] = CHECKED_IN  # the search list shows the change
+        return answers.remember_gate(fragment, gate)
     return _door_page(event, result=result, gate=gate)
 
 
@@ -145,7 +149,7 @@ def undo(event_id: int) -> ResponseReturnValue:
     if answers.wants_json():
         return jsonify(undone=form.check_in_id.data, ticket_id=ticket_id)
     if wants_fragment():
-        return render_template("checkin/_undone.html", event=event)
+        return render_template("checkin/_undone.html", event=event), {"HX-Trigger": CHECKED_IN}
     return _door_page(event, undone=True)
 
 
@@ -154,9 +158,12 @@ def search(event_id: int) -> ResponseReturnValue:
     """Tickets by attendee or buyer name, or by booking reference, to check in by hand."""
     event = _event(event_id)
     form = SearchForm(formdata=request.args)
-    hits = door.search(get_session(), event, form.q.data or "") if form.validate() else []
+    query = (form.q.data or "").strip() if form.validate() else ""
+    hits = door.search(get_session(), event, query) if query else None  # None: no search
     if wants_fragment():
-        return render_template("checkin/_search.html", event=event, search=form, hits=hits)
+        return render_template(
+            "checkin/_search.html", event=event, search=form, hits=hits, gate=gate_of(request)
+        )
     return _door_page(event, search=form, hits=hits)
 
 
