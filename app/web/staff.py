@@ -20,12 +20,6 @@ bp = Blueprint("staff", __name__)
 
 
 @bp.app_template_global()
-def door_path(event_id: int) -> str:
-    """The door page of an event: the "checkin" blueprint's `door`, at /checkin/<event_id>."""
-    return f"/checkin/{event_id}"
-
-
-@bp.app_template_global()
 def shows_checkin_link() -> bool:
     """Whether the navigation offers "Check-in": to organizers, admins and anyone with a staff
     grant (which the session's user loader looked up with the user: no query here)."""
@@ -82,7 +76,7 @@ def home() -> ResponseReturnValue:
     (admins open any event's door by its number; the door decides who may)."""
     event_id = request.args.get("event", type=int)
     if event_id is not None and 0 < event_id < 2**31:
-        return redirect(door_path(event_id), 303)
+        return redirect(url_for("checkin.door", event_id=event_id), 303)
     user = signed_in_user()
     return render_template(
         "staff/home.html",

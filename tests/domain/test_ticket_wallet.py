@@ -173,3 +173,22 @@ def test_a_refunded_ticket_takes_no_name_but_the_others_do(
         name_ticket(db, booking, first.id, "Ada", user_id=buyer.id, now=now)
     name_ticket(db, booking, second.id, "Ada", user_id=buyer.id, now=now)
     assert [t.holder_name for t in ticket_rows(db, booking)] == [None, "Ada"]
+
+
+def test_a_ticket_let_in_at_the_door_says_when_and_keeps_its_code(
+    db, now, make_user, make_seated_booking
+):
+    from app.domain.checkin.scans import scan, undo
+
+    booking = make_seated_booking(buyer=make_user())
+    first, second = booking_tickets(db, booking, now=now)
+    organizer = booking.event.organizer
+    admitted = scan(
+        db, booking.event, code=first.code, gate="North", staff=organizer, scan_id=None, now=now
+    )
+    tickets = booking_tickets(db, booking, now=now)
+    assert tickets[0].checked_in_at == now and tickets[0].code == first.code
+    assert tickets[1].checked_in_at is None
+
+    undo(db, booking.event, admitted.check_in.id, staff=organizer, now=now)
+    assert booking_tickets(db, booking, now=now)[0].checked_in_at is None

@@ -2,7 +2,8 @@
 
 Only a confirmed booking's valid tickets carry a live code. A void ticket (its booking
 cancelled, or the ticket refunded) is listed as void and has no code at all, so there is
-nothing to scan; one already checked in is listed as used, also without a code.
+nothing to scan. One already checked in keeps its code (an undone check-in lets it in again)
+and says when it was let in.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.checkin.models import CheckIn
 from app.domain.ticketing.models import (
     Booking,
     BookingStatus,
@@ -35,6 +37,7 @@ class WalletTicket:
     attendee: str  # the guest named on the ticket, else the buyer
     guest_name: str | None  # the name put on the ticket, if any
     code: str | None  # the signed text of its QR; None unless the ticket is live
+    checked_in_at: datetime | None = None  # its live check-in at the door
 
     @property
     def live(self) -> bool:
@@ -53,9 +56,11 @@ def booking_tickets(session: Session, booking: Booking, *, now: datetime) -> lis
             Unit.section,
             Unit.row_label,
             Unit.seat_number,
+            CheckIn.scanned_at,
         )
         .join(TicketTier, TicketTier.id == Ticket.tier_id)
         .join(Unit, Unit.id == Ticket.unit_id)
+        .outerjoin(CheckIn, (CheckIn.ticket_id == Ticket.id) & CheckIn.undone_at.is_(None))
         .where(Ticket.booking_id == booking.id)
         .order_by(Unit.seat_order, Ticket.id)
     ).all()
@@ -84,6 +89,7 @@ def booking_tickets(session: Session, booking: Booking, *, now: datetime) -> lis
                 attendee=row.holder_name or buyer,
                 guest_name=row.holder_name,
                 code=code,
+                checked_in_at=row.scanned_at,
             )
         )
     return tickets
