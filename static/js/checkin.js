@@ -115,7 +115,7 @@
     var next = function () { setTimeout(scanFrames, FRAME_MS, current); };
     if (paused || document.hidden || video.readyState < 2) return next();
     detect().then(function (text) {
-      if (text) answerCode(text, false);
+      if (text && current === run) answerCode(text, false);  // not a frame read after a stop
       next();
     }, function (error) {
       stopCamera();
@@ -301,8 +301,12 @@
     });
   }
 
+  var typedNext = null;  // a code typed while an answer is on screen: answered after it
   function answerCode(code, typed) {
-    if (paused) return;
+    if (paused) {
+      if (typed) typedNext = code;
+      return;
+    }
     if (!typed && code === lastCode && Date.now() < ignoreUntil) return;
     paused = true;
     check(code)
@@ -312,6 +316,9 @@
         lastCode = code;
         ignoreUntil = Date.now() + REPEAT_MS;
         paused = false;
+        var next = typedNext;
+        typedNext = null;
+        if (next) answerCode(next, true);
       });
   }
 
@@ -383,6 +390,24 @@
   window.addEventListener("offline", showQueue);
   setInterval(refresh, REFRESH_MS);
   refresh();
+
+  // Logging out clears the phone's storage for this site (Clear-Site-Data), waiting scans
+  // included: send them first, and ask before losing those that could not be sent.
+  var logout = document.querySelector('form[action="/logout"]');
+  if (logout) {
+    logout.addEventListener("submit", function (event) {
+      event.preventDefault();
+      (navigator.onLine ? sync() : Promise.resolve()).then(function () {
+        return offline.queued(eventId);
+      }).then(function (scans) {
+        var lost = scans.length === 1 ? "1 scan has" : scans.length + " scans have";
+        if (!scans.length || window.confirm(lost + " not been sent yet. Logging out deletes " +
+            (scans.length === 1 ? "it" : "them") + " from this phone. Log out anyway?")) {
+          logout.submit();
+        }
+      });
+    });
+  }
 
   // The page reopens without a network once the service worker keeps it: at once when it
   // came through that worker, else when the worker (new on this phone) says it has it.

@@ -103,3 +103,10 @@ def test_s3_storage_puts_and_gets_objects() -> None:
         assert storage.read("covers/a.jpg") == b"data"
         assert storage.read("covers/missing.jpg") is None
         stub.assert_no_pending_responses()
+
+
+def test_truncated_uploads_stay_refused_once_the_ticket_pdfs_are_loaded() -> None:
+    import app.domain.tickets.pdf  # noqa: F401 - WeasyPrint, imported with it, loosens Pillow
+
+    with pytest.raises(ImageRejected, match="not an image"):
+        prepare_image(image_bytes(fmt="PNG")[:200], COVER)

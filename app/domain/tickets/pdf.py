@@ -6,6 +6,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from PIL import ImageFile
 from weasyprint import HTML
 
 from app.domain.base import NotFound
@@ -13,6 +14,10 @@ from app.domain.events.models import EventType
 from app.domain.ticketing.models import Booking
 from app.domain.tickets.qr import qr_svg
 from app.domain.tickets.wallet import WalletTicket
+
+# Importing WeasyPrint makes Pillow accept truncated images in the whole process; uploads must
+# still refuse them (app/integrations/storage.py), and the tickets embed no raster image.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 _TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 # Its own environment: the domain renders without Flask (a worker may mail the PDF one day).
