@@ -82,18 +82,23 @@ def render_booking(
     return page, status, {"Content-Security-Policy": csp}
 
 
-@bp.get("/bookings/<reference>")
-@login_required
-def detail(reference: str) -> ResponseReturnValue:
-    """One booking: what it is for, its status and, while held, the time left."""
-    booking = bookings.open_booking(
+def own_open_booking(reference: str) -> Booking:
+    """The signed-in buyer's booking `reference` (a hold that ran out is released on the
+    way); anyone else's is "not found"."""
+    return bookings.open_booking(
         get_session(),
         user_id=signed_in_user().id,
         reference=reference,
         now=utcnow(),
         offers=offer_settings(),
     )
-    return render_booking(booking)
+
+
+@bp.get("/bookings/<reference>")
+@login_required
+def detail(reference: str) -> ResponseReturnValue:
+    """One booking: what it is for, its status and, while held, the time left."""
+    return render_booking(own_open_booking(reference))
 
 
 def _act(reference: str, action: str) -> ResponseReturnValue:

@@ -34,12 +34,12 @@ from app.domain.tickets.calendar import booking_to_ics
 from app.domain.tickets.errors import EventAlreadyStarted, InvalidGuestName, TicketNotNameable
 from app.domain.tickets.pdf import tickets_pdf
 from app.domain.tickets.qr import qr_svg
+from app.web.account.bookings import own_open_booking
 from app.web.authz import signed_in_user
 from app.web.error_status import http_status
 from app.web.forms import AppForm
 from app.web.htmx import full_page_redirect, wants_fragment
 from app.web.links import absolute_url
-from app.web.public.booking import offer_settings
 
 bp = Blueprint("account_tickets", __name__, url_prefix="/account/bookings")
 
@@ -107,14 +107,7 @@ def _own_booking(reference: str) -> Booking:
 @login_required
 def page(reference: str) -> ResponseReturnValue:
     """The booking's tickets, a big QR each (a hold that ran out is released on the way)."""
-    booking = bookings.open_booking(
-        get_session(),
-        user_id=signed_in_user().id,
-        reference=reference,
-        now=utcnow(),
-        offers=offer_settings(),
-    )
-    return _render(booking)
+    return _render(own_open_booking(reference))
 
 
 @bp.get("/<reference>/tickets.pdf")

@@ -34,7 +34,7 @@ from app.domain.ticketing.models import Booking
 from app.integrations.payments import configured_providers
 from app.integrations.payments.base import CheckoutRequest, ProviderError
 from app.live import hub_for
-from app.web.account.bookings import render_booking
+from app.web.account.bookings import own_open_booking, render_booking
 from app.web.authz import signed_in_user, verified_email_required
 from app.web.error_status import http_status
 from app.web.errors import render_error
@@ -42,7 +42,6 @@ from app.web.event_stream import open_event_stream
 from app.web.htmx import full_page_redirect, render_page_or_fragment
 from app.web.links import absolute_url
 from app.web.payments.choices import providers_for
-from app.web.public.booking import offer_settings
 
 bp = Blueprint("payments", __name__, url_prefix="/account")
 log = logging.getLogger(__name__)
@@ -171,13 +170,7 @@ def _status_of(session: Session, booking: Booking, booking_url: str) -> dict[str
 
 def _status_context(reference: str) -> dict[str, object]:
     session = get_session()
-    booking = bookings.open_booking(
-        session,
-        user_id=signed_in_user().id,
-        reference=reference,
-        now=utcnow(),
-        offers=offer_settings(),
-    )
+    booking = own_open_booking(reference)
     booking_url = url_for("account_bookings.detail", reference=booking.reference)
     return _status_of(session, booking, booking_url)
 
