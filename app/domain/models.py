@@ -18,6 +18,11 @@ from app.domain.checkin.models import (  # noqa: F401
     StaffInvitation,
 )
 from app.domain.events.models import Category, Event, EventReport, Speaker  # noqa: F401
+from app.domain.notifications.models import (  # noqa: F401
+    FailingAddress,
+    Notification,
+    NotificationPreference,
+)
 from app.domain.outbox import OutboxMessage  # noqa: F401
 from app.domain.payments.models import Payment, PaymentEvent, Refund  # noqa: F401
 from app.domain.ticketing.models import (  # noqa: F401
