@@ -1,7 +1,8 @@
 """The background worker: `python -m jobs.worker` (the Procfile's `worker` process).
 
 pgqueuer runs the jobs. A relay task turns committed outbox rows into jobs every second,
-hold expiry runs every second, and cron schedules run the other periodic sweeps (see
+due notifications are sent every second (jobs/notifications.py; several workers may run at
+once), hold expiry runs every second, and cron schedules run the other periodic sweeps (see
 jobs/schedules.py). Stops on SIGINT/SIGTERM.
 """
 
@@ -23,12 +24,14 @@ from sqlalchemy.orm import Session
 from app.db import Database, libpq_url, resolve_database_url
 from app.domain.base import utcnow
 from app.domain.ticketing import availability
+from jobs.notifications import deliver_due
 from jobs.relay import OUTBOX_ENTRYPOINT, relay_to_queue, run_outbox_job
 from jobs.schedules import EVERY_SECOND, SCHEDULES
 
 log = logging.getLogger("jobs.worker")
 RELAY_INTERVAL_SECONDS = 1.0
 SWEEP_INTERVAL_SECONDS = 1.0
+NOTIFY_INTERVAL_SECONDS = 1.0
 
 
 class Worker:
@@ -58,6 +61,11 @@ class Worker:
             session.commit()
         if count:
             log.info("%s: %s", name, count)
+
+    def send_notifications(self) -> None:
+        """Send due notifications until none is left (each a short transaction of its own)."""
+        while (count := deliver_due(self.database.session, self.config)) > 0:
+            log.info("notifications: %s", count)
 
     def relay_once(self) -> int:
         with psycopg.connect(libpq_url(self.url), autocommit=True) as conn:
@@ -110,6 +118,14 @@ class Worker:
             ),
             asyncio.create_task(
                 self.repeat("sweeps", self.run_sweeps, SWEEP_INTERVAL_SECONDS, pgq.shutdown)
+            ),
+            asyncio.create_task(
+                self.repeat(
+                    "notifications",
+                    self.send_notifications,
+                    NOTIFY_INTERVAL_SECONDS,
+                    pgq.shutdown,
+                )
             ),
         ]
         log.info("worker started")

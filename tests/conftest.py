@@ -33,6 +33,7 @@ pytest_plugins = [
     "tests.factories.ticketing",
     "tests.factories.checkin",
     "tests.browser",
+    "tests.smtp_sink",
 ]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

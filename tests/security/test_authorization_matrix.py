@@ -87,6 +87,9 @@ STATE_TABLES = (
     "audit_log",
     "outbox",
     "check_ins",
+    "notifications",
+    "notification_preferences",
+    "failing_addresses",
     "double_admissions",
 )
 

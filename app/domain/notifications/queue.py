@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from app.domain.accounts.models import User
 from app.domain.notifications.models import Channel, Notification
 
 
@@ -46,3 +47,43 @@ def notify(
         .returning(Notification.id)
     ).scalar_one_or_none()
     return added is not None
+
+
+def email_user(
+    session: Session,
+    *,
+    kind: str,
+    about: tuple[str, int],
+    user: User | None,
+    now: datetime,
+    payload: dict[str, Any],
+) -> bool:
+    """Queue a transactional mail (these always go by email) to the user's address, once per
+    `about` (for example ("booking", 42)); nothing for a deleted or missing account."""
+    if user is None or user.deleted_at is not None:
+        return False
+    return notify(
+        session,
+        key=notification_key(kind, Channel.EMAIL, *about),
+        kind=kind,
+        channel=Channel.EMAIL,
+        now=now,
+        user_id=user.id,
+        recipient=user.email,
+        payload=payload,
+    )
+
+
+def booking_confirmed(
+    session: Session, *, booking_id: int, user: User | None, now: datetime
+) -> None:
+    """The confirmation with the tickets attached: from every path that confirms a booking
+    (a free claim, a payment), once per booking."""
+    email_user(
+        session,
+        kind="booking_confirmed",
+        about=("booking", booking_id),
+        user=user,
+        now=now,
+        payload={"booking_id": booking_id},
+    )

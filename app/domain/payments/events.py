@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.domain import audit
 from app.domain.money import format_money
 from app.domain.notifications.mail import queue_email
+from app.domain.notifications.queue import email_user
 from app.domain.payments.models import (
     Payment,
     PaymentEvent,
@@ -69,7 +70,7 @@ def apply_event(session: Session, provider: str, event: ProviderEvent, *, now: d
     elif event.kind == EventKind.SUCCEEDED:
         outcome = _succeeded(session, payment, event, now=now)
     elif event.kind == EventKind.FAILED:
-        outcome = _failed(payment, event)
+        outcome = _failed(session, payment, event, now=now)
     elif event.kind in (EventKind.REFUNDED, EventKind.REFUND_FAILED):
         outcome = _refund_settled(session, payment, event, now=now)
     else:
@@ -196,11 +197,19 @@ def _paid_by_another(session: Session, payment: Payment) -> bool:
     )
 
 
-def _failed(payment: Payment, event: ProviderEvent) -> str:
+def _failed(session: Session, payment: Payment, event: ProviderEvent, *, now: datetime) -> str:
     if payment.status != PaymentStatus.PENDING:
         return f"ignored: payment already {payment.status.value}"
     payment.status = PaymentStatus.FAILED
     payment.failure_reason = str(event.payload.get("failure_message") or "Declined.")[:2000]
+    email_user(
+        session,
+        kind="payment_failed",
+        about=("payment", payment.id),
+        user=payment.booking.user,
+        now=now,
+        payload={"payment_id": payment.id},
+    )
     return "failed"
 
 

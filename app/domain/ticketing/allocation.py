@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.accounts.models import User
+from app.domain.notifications import queue as notifications
 from app.domain.ticketing import claims, holds, sale_gate
 from app.domain.ticketing.availability import publish_availability
 from app.domain.ticketing.best_seats import stranded_seats
@@ -24,7 +25,7 @@ from app.domain.ticketing.errors import BookingError, LeavesSingleSeats, SeatsTa
 from app.domain.ticketing.hoarding import HoldRules
 from app.domain.ticketing.limits import check_order_size, limit_exceeded, with_user_limits
 from app.domain.ticketing.locking import busy_on_lock_timeout, lock_user_event
-from app.domain.ticketing.models import Booking, TicketTier, Unit
+from app.domain.ticketing.models import Booking, BookingStatus, TicketTier, Unit
 from app.domain.ticketing.on_sale import (
     SaleEvent,
     SaleTier,
@@ -99,6 +100,8 @@ def hold_units(
                 rules=rules,
                 limit_locked=limit_locked,
             )
+    if booking.status == BookingStatus.CONFIRMED:  # free: confirmed by the claim itself
+        notifications.booking_confirmed(session, booking_id=booking.id, user=user, now=now)
     publish_availability(session, event.id)
     return booking
 

@@ -36,6 +36,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from app.domain.accounts.models import User
+from app.domain.notifications import queue as notifications
 from app.domain.ticketing import claims, holds, sale_gate
 from app.domain.ticketing.availability import publish_availability
 from app.domain.ticketing.errors import BookingError, OfferedSeat, SeatsNotTogether
@@ -160,6 +161,8 @@ def hold_best_available(
             booking = claim()
         if booking is None:
             raise refusal(session, event_id=event.id, tier=tier, quantity=quantity)
+    if hold_expires_at is None:  # free: confirmed by the claim itself
+        notifications.booking_confirmed(session, booking_id=booking.id, user=user, now=now)
     publish_availability(session, event.id)
     return booking
 

@@ -12,6 +12,7 @@ from app.domain import audit
 from app.domain.base import NotFound
 from app.domain.checkin.models import CheckIn
 from app.domain.events.models import Event
+from app.domain.notifications import queue as notifications
 from app.domain.ticketing import claims, coupons, holds, sale_gate
 from app.domain.ticketing.availability import publish_availability
 from app.domain.ticketing.errors import BookingError
@@ -74,6 +75,7 @@ def confirm_booking(
         .values(status=WaitlistStatus.CONVERTED)
     )
     audit.record(session, "booking.confirmed", actor_id=locked.user_id, target=locked, now=now)
+    notifications.booking_confirmed(session, booking_id=locked.id, user=locked.user, now=now)
     publish_availability(session, locked.event_id)
     return locked
 

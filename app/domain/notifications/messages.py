@@ -1,0 +1,198 @@
+"""The kinds of message: what each says (templates/email/<kind>.html and .txt) and with what.
+
+A kind's `build` reads what the payload names (a booking, an event) when the message is sent,
+and its `sample` makes the same context from made-up data, for the admins' preview. Times are
+shown in the event's time zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.orm import Session
+
+from app.domain.money import format_money
+from app.domain.notifications.delivery import Skip
+from app.domain.payments.models import Payment
+from app.domain.ticketing.models import Booking, BookingStatus
+from app.domain.tickets import wallet
+from app.domain.tickets.calendar import booking_to_ics
+from app.domain.tickets.pdf import tickets_pdf
+from app.integrations.mail import Attachment
+
+_TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
+# Without Flask (the worker renders): undefined names are errors, never silently empty text.
+_ENV = Environment(
+    loader=FileSystemLoader(_TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    auto_reload=False,
+)
+
+
+@dataclass(frozen=True)
+class Content:
+    subject: str
+    context: dict[str, Any]
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    attachments: list[Attachment]
+
+
+Build = Callable[[Session, Mapping[str, Any], Mapping[str, Any], datetime], Content]
+Sample = Callable[[Mapping[str, Any], datetime], Content]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    label: str
+    build: Build
+    sample: Sample
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def kind(name: str, label: str, sample: Sample) -> Callable[[Build], Build]:
+    def register(build: Build) -> Build:
+        KINDS[name] = Kind(name, label, build, sample)
+        return build
+
+    return register
+
+
+def render(name: str, content: Content, config: Mapping[str, Any]) -> Rendered:
+    """Both bodies of a message of kind `name` (a template error raises)."""
+    context = {**content.context, "subject": content.subject, "site_name": config["SITE_NAME"]}
+    return Rendered(
+        subject=content.subject,
+        text=_ENV.get_template(f"email/{name}.txt").render(context),
+        html=_ENV.get_template(f"email/{name}.html").render(context),
+        attachments=content.attachments,
+    )
+
+
+def build(
+    session: Session,
+    name: str,
+    config: Mapping[str, Any],
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> Rendered:
+    return render(name, KINDS[name].build(session, config, payload, now), config)
+
+
+def preview(name: str, config: Mapping[str, Any], now: datetime) -> Rendered:
+    """The message of kind `name` with sample data (no attachments are made)."""
+    content = KINDS[name].sample(config, now)
+    return render(name, Content(content.subject, content.context), config)
+
+
+def tickets_url(config: Mapping[str, Any], reference: str) -> str:
+    # The worker has no request to build links from: BASE_URL and the pages' paths.
+    return f"{booking_url(config, reference)}/tickets"
+
+
+def booking_url(config: Mapping[str, Any], reference: str) -> str:
+    return f"{str(config['BASE_URL']).rstrip('/')}/account/bookings/{reference}"
+
+
+def _local(moment: datetime, timezone: str) -> str:
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%A %d %B %Y, %H:%M")
+
+
+def _sample_booking(config: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    starts = now + timedelta(days=21)
+    return {
+        "name": "Ada Lovelace",
+        "reference": "B7K2QX",
+        "event_title": "Sample concert",
+        "when": _local(starts, "Europe/Paris"),
+        "timezone": "Europe/Paris",
+        "place": "Salle Pleyel, Paris",
+        "tickets": 2,
+        "link": tickets_url(config, "B7K2QX"),
+    }
+
+
+@kind("booking_confirmed", "Booking confirmed", lambda c, now: Content(
+    "Your tickets for Sample concert", _sample_booking(c, now)))  # fmt: skip
+def booking_confirmed(
+    session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
+) -> Content:
+    booking = session.get(Booking, int(payload["booking_id"]))
+    if booking is None or booking.status != BookingStatus.CONFIRMED or booking.user is None:
+        raise Skip("the booking is no longer confirmed")
+    tickets = wallet.booking_tickets(session, booking, now=now)
+    live = [ticket for ticket in tickets if ticket.live]
+    if not live:
+        raise Skip("the booking has no valid tickets")
+    event = booking.event
+    link = tickets_url(config, booking.reference)
+    pdf = tickets_pdf(booking, tickets, site_name=config["SITE_NAME"])
+    ics = booking_to_ics(
+        booking,
+        tickets=len(live),
+        tickets_url=link,
+        domain=urlsplit(link).hostname or "localhost",
+        now=now,
+    )
+    place = ", ".join(p for p in (event.venue_name, event.city) if p) or "Online"
+    return Content(
+        subject=f"Your tickets for {event.title}",
+        context={
+            "name": booking.user.name,
+            "reference": booking.reference,
+            "event_title": event.title,
+            "when": _local(event.starts_at, event.timezone),
+            "timezone": event.timezone,
+            "place": place,
+            "tickets": len(live),
+            "link": link,
+        },
+        attachments=[
+            Attachment(f"tickets-{booking.reference}.pdf", "application/pdf", pdf),
+            Attachment(f"{booking.reference}.ics", "text/calendar", ics.encode()),
+        ],
+    )
+
+
+@kind("payment_failed", "Payment failed", lambda c, now: Content(
+    "Your payment for booking B7K2QX did not go through",
+    {**_sample_booking(c, now), "amount": "€40.00", "reason": "The card was declined.",
+     "link": booking_url(c, "B7K2QX")}))  # fmt: skip
+def payment_failed(
+    session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
+) -> Content:
+    payment = session.get(Payment, int(payload["payment_id"]))
+    if payment is None or payment.booking.user is None:
+        raise Skip("the payment is gone")
+    booking = payment.booking
+    event = booking.event
+    return Content(
+        subject=f"Your payment for booking {booking.reference} did not go through",
+        context={
+            "name": booking.user.name,
+            "reference": booking.reference,
+            "event_title": event.title,
+            "when": _local(event.starts_at, event.timezone),
+            "timezone": event.timezone,
+            "amount": format_money(payment.amount_minor, payment.currency),
+            "reason": payment.failure_reason or "Declined.",
+            "link": booking_url(config, booking.reference),
+        },
+    )
