@@ -101,7 +101,6 @@ def send_sendgrid(config: Mapping[str, Any], message: EmailMessage) -> None:
     )
     from sendgrid.helpers.mail import (
         Content,
-        ContentId,
         Disposition,
         FileContent,
         FileName,
@@ -123,11 +122,10 @@ def send_sendgrid(config: Mapping[str, Any], message: EmailMessage) -> None:
     for number, part in enumerate(message.iter_attachments()):
         mail.add_attachment(
             SendGridAttachment(
-                FileContent(base64.b64encode(part.get_content()).decode("ascii")),
+                FileContent(base64.b64encode(part.get_payload(decode=True)).decode("ascii")),
                 FileName(part.get_filename() or f"attachment-{number}"),
                 FileType(part.get_content_type()),
                 Disposition("attachment"),
-                ContentId(f"attachment-{number}"),
             )
         )
     client = SendGridAPIClient(config["SENDGRID_API_KEY"], host=config["SENDGRID_API_HOST"])
