@@ -96,11 +96,13 @@ def live_bookings(db, event_id: int) -> int:  # noqa: ANN001
     )
 
 
-def cancellation_mails(mailbox) -> list[str]:  # noqa: ANN001
-    return sorted(m["to"] for m in mailbox() if m["subject"].startswith("Cancelled"))
+def cancellation_mails(notification_mail) -> list[str]:  # noqa: ANN001
+    return sorted(m["to"] for m in notification_mail(kind="event_cancelled"))
 
 
-def test_a_hold_before_the_cancellation_is_cancelled_with_it(db, now, parallel, on_sale, mailbox):  # noqa: ANN001
+def test_a_hold_before_the_cancellation_is_cancelled_with_it(
+    db, now, parallel, on_sale, notification_mail
+):  # noqa: ANN001
     event_id, tier_id, organizer_id, buyers = on_sale
     held = threading.Event()
 
@@ -129,10 +131,12 @@ def test_a_hold_before_the_cancellation_is_cancelled_with_it(db, now, parallel, 
     assert (
         db.scalar(select(func.count()).select_from(Unit).where(Unit.booking_id.is_not(None))) == 0
     )
-    assert cancellation_mails(mailbox) == [db.get(User, buyers[0]).email]
+    assert cancellation_mails(notification_mail) == [db.get(User, buyers[0]).email]
 
 
-def test_a_hold_after_the_cancellation_began_is_refused(db, now, parallel, on_sale, mailbox):  # noqa: ANN001
+def test_a_hold_after_the_cancellation_began_is_refused(
+    db, now, parallel, on_sale, notification_mail
+):  # noqa: ANN001
     """The hold waits at the gate, and its first statement then still sees the event as it
     was when the statement began (published): the claim statement's own re-check refuses."""
     event_id, tier_id, organizer_id, buyers = on_sale
@@ -159,7 +163,7 @@ def test_a_hold_after_the_cancellation_began_is_refused(db, now, parallel, on_sa
     assert sales.bookings == 0, sales
     assert isinstance(refused, BookingError) and refused.code == "event_not_on_sale", refused
     assert live_bookings(db, event_id) == 0
-    assert cancellation_mails(mailbox) == []
+    assert cancellation_mails(notification_mail) == []
 
 
 def test_control_without_the_gate_a_hold_outlives_the_cancellation(
@@ -197,7 +201,7 @@ def test_control_without_the_gate_a_hold_outlives_the_cancellation(
     assert live_bookings(db, event_id) == 1
 
 
-def test_buyers_racing_a_cancellation(db, now, parallel, on_sale, mailbox) -> None:  # noqa: ANN001
+def test_buyers_racing_a_cancellation(db, now, parallel, on_sale, notification_mail) -> None:  # noqa: ANN001
     """Twelve buyers and the organizer at once: whatever the order, nothing stays live, every
     buyer whose hold got in is told once, and the others were refused."""
     event_id, tier_id, organizer_id, buyers = on_sale
@@ -225,10 +229,12 @@ def test_buyers_racing_a_cancellation(db, now, parallel, on_sale, mailbox) -> No
     assert sales.bookings == len(got_in)
     assert live_bookings(db, event_id) == 0
     emails = sorted(db.get(User, user_id).email for user_id in got_in)
-    assert cancellation_mails(mailbox) == emails
+    assert cancellation_mails(notification_mail) == emails
 
 
-def test_two_cancellations_at_once_tell_everyone_once(db, now, parallel, on_sale, mailbox):  # noqa: ANN001
+def test_two_cancellations_at_once_tell_everyone_once(
+    db, now, parallel, on_sale, notification_mail
+):  # noqa: ANN001
     event_id, tier_id, organizer_id, buyers = on_sale
     tier = db.get(TicketTier, tier_id)
     for user_id in buyers[:3]:
@@ -247,7 +253,9 @@ def test_two_cancellations_at_once_tell_everyone_once(db, now, parallel, on_sale
     done = [r for r in results if not isinstance(r, Exception)]
     assert len(done) == 1 and done[0].bookings == 3, results
     assert [type(r) for r in results if isinstance(r, Exception)] == [EventError]
-    assert cancellation_mails(mailbox) == sorted(db.get(User, u).email for u in buyers[:3])
+    assert cancellation_mails(notification_mail) == sorted(
+        db.get(User, u).email for u in buyers[:3]
+    )
 
 
 @pytest.fixture

@@ -110,7 +110,7 @@ def test_an_event_that_already_started_cannot_be_submitted(db, make_event, now) 
         submit_event(db, event, actor=event.organizer, now=now)
 
 
-def test_cancel_tells_booking_holders(db, make_event, make_user, now) -> None:  # noqa: ANN001
+def test_cancel_tells_booking_holders(db, make_event, make_user, now, notification_mail) -> None:  # noqa: ANN001
     event = make_event()
     holder, gone = make_user(), make_user()
     for user, status in ((holder, BookingStatus.CONFIRMED), (gone, BookingStatus.CANCELLED)):
@@ -126,7 +126,9 @@ def test_cancel_tells_booking_holders(db, make_event, make_user, now) -> None:  
     db.flush()
     cancel_event(db, event, actor=event.organizer, now=now, reason="Storm warning")
     assert event.status == EventStatus.CANCELLED
-    assert mails(db) == [(holder.email, f"Cancelled: {event.title}")]
+    assert [(m["to"], m["subject"]) for m in notification_mail(kind="event_cancelled")] == [
+        (holder.email, f"Cancelled: {event.title}")
+    ]
     assert actions(db, event.id) == ["event.cancelled"]
 
 

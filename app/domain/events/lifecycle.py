@@ -7,7 +7,6 @@ revisions.py; every change is audited. Cancelling is final (see `cancel_event`).
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,11 +17,12 @@ from app.domain.base import NotFound, utcnow
 from app.domain.events import revisions
 from app.domain.events.errors import EventError, invalid
 from app.domain.events.models import Event, EventStatus
-from app.domain.notifications.mail import queue_email
+from app.domain.notifications.models import Channel
+from app.domain.notifications.queue import notification_key, notify
 from app.domain.outbox import enqueue
 from app.domain.payments.refunds import REFUND_CANCELLED_EVENT_TOPIC
 from app.domain.ticketing import sale_gate
-from app.domain.ticketing.cancellation import AffectedPerson, CancelledSales, cancel_sales
+from app.domain.ticketing.cancellation import CancelledSales, cancel_sales
 from app.domain.ticketing.locking import busy_on_lock_timeout
 
 REASON_MAX = 2000
@@ -69,7 +69,6 @@ def cancel_event(
     actor: User,
     now: datetime,
     reason: str = "",
-    base_url: str = "",
 ) -> CancelledSales:
     """Cancel a published event, for good: every hold and booking is cancelled (tickets void,
     units released), its waitlists close, and each person affected is told once, by mail.
@@ -77,7 +76,7 @@ def cancel_event(
     The event's sale gate is locked first (`sale_gate.close`): sales in flight finish and are
     cancelled with the rest; later ones wait, then are refused. A second cancellation (a retry,
     or one racing this) then finds the event cancelled and changes nothing. `reason` is the
-    organizer's note to ticket holders; `base_url` prefixes the link in the mail.
+    organizer's note to ticket holders (in the mail, sent by the worker after the commit).
     """
     reason = reason.strip()
     if len(reason) > REASON_MAX:
@@ -108,40 +107,26 @@ def cancel_event(
         waitlist_closed=sales.waitlist_closed,
     )
     for person in sales.people:
-        queue_email(
+        # Keyed by event and person: a second cancellation (it changes nothing) adds no mail.
+        notify(
             session,
-            to=person.email,
-            subject=f"Cancelled: {event.title}",
-            text=_cancellation_text(event, person, base_url=base_url),
+            key=notification_key(
+                "event_cancelled", Channel.EMAIL, "event", event.id, "user", person.user_id
+            ),
+            kind="event_cancelled",
+            channel=Channel.EMAIL,
+            now=now,
+            user_id=person.user_id,
+            recipient=person.email,
+            payload={
+                "event_id": event.id,
+                "user_id": person.user_id,
+                "references": person.references,
+                "refunded": person.refunded,
+                "waitlisted": person.waitlisted,
+            },
         )
     return sales
-
-
-def _cancellation_text(event: Event, person: AffectedPerson, *, base_url: str) -> str:
-    """The mail telling one person what the cancellation means for them."""
-    when = event.starts_at.astimezone(ZoneInfo(event.timezone)).strftime("%A %d %B %Y, %H:%M")
-    lines = [
-        f"Hello {person.name},",
-        "",
-        f"“{event.title}”, planned for {when} ({event.timezone}), has been cancelled "
-        "by its organizer.",
-    ]
-    if event.cancellation_note:
-        lines += ["", f"Their note: {event.cancellation_note}"]
-    if person.references:
-        several = len(person.references) > 1
-        lines += [
-            "",
-            f"Your booking{'s' if several else ''} {', '.join(person.references)} "
-            f"{'are' if several else 'is'} cancelled and {'their' if several else 'its'} "
-            "tickets are no longer valid.",
-        ]
-        if person.refunded:
-            lines.append("What you paid will be refunded.")
-    if person.waitlisted:
-        lines += ["", "Your place on its waitlist is closed."]
-    lines += ["", f"Your bookings: {base_url.rstrip('/')}/account/bookings"]
-    return "\n".join(lines) + "\n"
 
 
 def complete_past_events(session: Session, now: datetime | None = None) -> int:

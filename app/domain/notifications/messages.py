@@ -18,9 +18,11 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.orm import Session
 
+from app.domain.accounts.models import User
+from app.domain.events.models import Event
 from app.domain.money import format_money
 from app.domain.notifications.delivery import Skip
-from app.domain.payments.models import Payment
+from app.domain.payments.models import Payment, Refund
 from app.domain.ticketing.models import Booking, BookingStatus
 from app.domain.tickets import wallet
 from app.domain.tickets.calendar import booking_to_ics
@@ -41,7 +43,9 @@ _ENV = Environment(
 class Content:
     subject: str
     context: dict[str, Any]
-    attachments: list[Attachment] = field(default_factory=list)
+    # Made only when the message is sent (a PDF takes a while): not for previews or tests
+    # that read the text.
+    attach: Callable[[], list[Attachment]] = field(default=list)
 
 
 @dataclass(frozen=True)
@@ -75,14 +79,16 @@ def kind(name: str, label: str, sample: Sample) -> Callable[[Build], Build]:
     return register
 
 
-def render(name: str, content: Content, config: Mapping[str, Any]) -> Rendered:
-    """Both bodies of a message of kind `name` (a template error raises)."""
+def render(
+    name: str, content: Content, config: Mapping[str, Any], *, attach: bool = True
+) -> Rendered:
+    """Both bodies of a message of kind `name` (a template error raises), and its files."""
     context = {**content.context, "subject": content.subject, "site_name": config["SITE_NAME"]}
     return Rendered(
         subject=content.subject,
         text=_ENV.get_template(f"email/{name}.txt").render(context),
         html=_ENV.get_template(f"email/{name}.html").render(context),
-        attachments=content.attachments,
+        attachments=content.attach() if attach else [],
     )
 
 
@@ -92,14 +98,16 @@ def build(
     config: Mapping[str, Any],
     payload: Mapping[str, Any],
     now: datetime,
+    *,
+    attach: bool = True,
 ) -> Rendered:
-    return render(name, KINDS[name].build(session, config, payload, now), config)
+    """The message of kind `name` about what `payload` names, as it is now."""
+    return render(name, KINDS[name].build(session, config, payload, now), config, attach=attach)
 
 
 def preview(name: str, config: Mapping[str, Any], now: datetime) -> Rendered:
     """The message of kind `name` with sample data (no attachments are made)."""
-    content = KINDS[name].sample(config, now)
-    return render(name, Content(content.subject, content.context), config)
+    return render(name, KINDS[name].sample(config, now), config, attach=False)
 
 
 def tickets_url(config: Mapping[str, Any], reference: str) -> str:
@@ -143,14 +151,21 @@ def booking_confirmed(
         raise Skip("the booking has no valid tickets")
     event = booking.event
     link = tickets_url(config, booking.reference)
-    pdf = tickets_pdf(booking, tickets, site_name=config["SITE_NAME"])
-    ics = booking_to_ics(
-        booking,
-        tickets=len(live),
-        tickets_url=link,
-        domain=urlsplit(link).hostname or "localhost",
-        now=now,
-    )
+
+    def attach() -> list[Attachment]:
+        pdf = tickets_pdf(booking, tickets, site_name=config["SITE_NAME"])
+        ics = booking_to_ics(
+            booking,
+            tickets=len(live),
+            tickets_url=link,
+            domain=urlsplit(link).hostname or "localhost",
+            now=now,
+        )
+        return [
+            Attachment(f"tickets-{booking.reference}.pdf", "application/pdf", pdf),
+            Attachment(f"{booking.reference}.ics", "text/calendar", ics.encode()),
+        ]
+
     place = ", ".join(p for p in (event.venue_name, event.city) if p) or "Online"
     return Content(
         subject=f"Your tickets for {event.title}",
@@ -164,10 +179,7 @@ def booking_confirmed(
             "tickets": len(live),
             "link": link,
         },
-        attachments=[
-            Attachment(f"tickets-{booking.reference}.pdf", "application/pdf", pdf),
-            Attachment(f"{booking.reference}.ics", "text/calendar", ics.encode()),
-        ],
+        attach=attach,
     )
 
 
@@ -193,6 +205,102 @@ def payment_failed(
             "timezone": event.timezone,
             "amount": format_money(payment.amount_minor, payment.currency),
             "reason": payment.failure_reason or "Declined.",
+            "link": booking_url(config, booking.reference),
+        },
+    )
+
+
+def _sample_cancelled(c: Mapping[str, Any], now: datetime) -> Content:
+    return Content(
+        "Cancelled: Sample concert",
+        {
+            **_sample_booking(c, now),
+            "note": "The hall is closed after a storm.",
+            "references": ["B7K2QX"],
+            "refunded": True,
+            "waitlisted": False,
+            "link": f"{str(c['BASE_URL']).rstrip('/')}/account/bookings",
+        },
+    )
+
+
+@kind("event_cancelled", "Event cancelled", _sample_cancelled)
+def event_cancelled(
+    session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
+) -> Content:
+    """One mail per person affected: their bookings, whether they are refunded, their waitlist
+    place (as the cancellation found them: the payload says)."""
+    event = session.get(Event, int(payload["event_id"]))
+    user = session.get(User, int(payload["user_id"]))
+    if event is None or user is None or user.deleted_at is not None:
+        raise Skip("the event or the account is gone")
+    return Content(
+        subject=f"Cancelled: {event.title}",
+        context={
+            "name": user.name,
+            "event_title": event.title,
+            "when": _local(event.starts_at, event.timezone),
+            "timezone": event.timezone,
+            "note": event.cancellation_note or "",
+            "references": list(payload.get("references", [])),
+            "refunded": bool(payload.get("refunded")),
+            "waitlisted": bool(payload.get("waitlisted")),
+            "link": f"{str(config['BASE_URL']).rstrip('/')}/account/bookings",
+        },
+    )
+
+
+@kind("booking_cancelled", "Booking cancelled", lambda c, now: Content(
+    "Booking B7K2QX is cancelled", _sample_booking(c, now)))  # fmt: skip
+def booking_cancelled(
+    session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
+) -> Content:
+    booking = session.get(Booking, int(payload["booking_id"]))
+    if booking is None or booking.user is None:
+        raise Skip("the booking is gone")
+    event = booking.event
+    return Content(
+        subject=f"Booking {booking.reference} is cancelled",
+        context={
+            "name": booking.user.name,
+            "reference": booking.reference,
+            "event_title": event.title,
+            "when": _local(event.starts_at, event.timezone),
+            "timezone": event.timezone,
+            "tickets": booking.quantity,
+            "link": booking_url(config, booking.reference),
+        },
+    )
+
+
+@kind("refund_issued", "Refund issued", lambda c, now: Content(
+    "A refund for booking B7K2QX",
+    {**_sample_booking(c, now), "amount": "€40.00", "reason": "The show moved to a smaller hall.",
+     "cancelled": False, "link": booking_url(c, "B7K2QX")}))  # fmt: skip
+def refund_issued(
+    session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
+) -> Content:
+    refunds = [session.get(Refund, int(i)) for i in payload["refund_ids"]]
+    if not refunds or any(refund is None for refund in refunds):
+        raise Skip("the refund is gone")
+    first = refunds[0]
+    assert first is not None
+    booking = first.payment.booking
+    if booking.user is None:
+        raise Skip("the account is gone")
+    event = booking.event
+    total = sum(refund.amount_minor for refund in refunds if refund is not None)
+    return Content(
+        subject=f"A refund for booking {booking.reference}",
+        context={
+            "name": booking.user.name,
+            "reference": booking.reference,
+            "event_title": event.title,
+            "when": _local(event.starts_at, event.timezone),
+            "timezone": event.timezone,
+            "amount": format_money(total, first.currency),
+            "reason": first.reason,
+            "cancelled": booking.status == BookingStatus.REFUNDED,
             "link": booking_url(config, booking.reference),
         },
     )

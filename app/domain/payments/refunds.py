@@ -21,8 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.domain import audit
-from app.domain.money import format_money
-from app.domain.notifications.mail import queue_email
+from app.domain.notifications.queue import email_user
 from app.domain.outbox import enqueue
 from app.domain.payments.errors import PaymentError
 from app.domain.payments.models import Payment, PaymentStatus, Refund, RefundStatus
@@ -116,25 +115,22 @@ def refund_booking(
         amount_minor -= share
         if amount_minor == 0:
             break
-    _tell_buyer(session, locked, refunds, reason)
+    _tell_buyer(session, locked, refunds, now=now)
     return refunds
 
 
-def _tell_buyer(session: Session, booking: Booking, refunds: list[Refund], reason: str) -> None:
-    user = booking.user
-    if user is None or user.deleted_at is not None or not refunds:
-        return
-    total = format_money(sum(r.amount_minor for r in refunds), refunds[0].currency)
-    queue_email(
-        session,
-        to=user.email,
-        subject=f"A refund for booking {booking.reference}",
-        text=(
-            f"Hello {user.name},\n\n"
-            f"The organizer refunded {total} of booking {booking.reference}: {reason}\n\n"
-            "It reaches your account through the way you paid within a few days.\n"
-        ),
-    )
+def _tell_buyer(
+    session: Session, booking: Booking, refunds: list[Refund], *, now: datetime
+) -> None:
+    if refunds:
+        email_user(
+            session,
+            kind="refund_issued",
+            about=("refund", refunds[0].id),
+            user=booking.user,
+            now=now,
+            payload={"refund_ids": [refund.id for refund in refunds]},
+        )
 
 
 def _take_back_tickets(

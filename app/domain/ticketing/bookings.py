@@ -115,9 +115,10 @@ def cancel_booking(
     Paid confirmed bookings are cancelled through a refund (payments), not here.
     """
     locked = lock_booking(session, booking.id)
+    was_confirmed = locked.status == BookingStatus.CONFIRMED
     if locked.status == BookingStatus.PENDING:
         pass
-    elif locked.status == BookingStatus.CONFIRMED:
+    elif was_confirmed:
         if locked.total_minor:
             raise BookingError(
                 "not_cancellable", "Paid bookings are cancelled by asking the organizer a refund."
@@ -152,6 +153,15 @@ def cancel_booking(
         .values(status=WaitlistStatus.LEFT)
     )
     audit.record(session, "booking.cancelled", actor_id=actor_id, target=locked, now=now)
+    if was_confirmed:  # a released hold had no tickets to take back: no mail
+        notifications.email_user(
+            session,
+            kind="booking_cancelled",
+            about=("booking", locked.id),
+            user=locked.user,
+            now=now,
+            payload={"booking_id": locked.id},
+        )
     session.flush()
     freed = holds.release_units(session, [locked.id])
     holds.after_release(

@@ -44,6 +44,7 @@ _QUEUED = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 class AffectedPerson:
     """Someone to tell, once, about the cancellation."""
 
+    user_id: int
     email: str
     name: str
     references: list[str] = field(default_factory=list)  # their cancelled bookings
@@ -139,6 +140,7 @@ def _people(
     paid = set(refund_due)
     return [
         AffectedPerson(
+            user_id=user.id,
             email=user.email,
             name=user.name,
             references=[b.reference for b in by_user.get(user.id, [])],

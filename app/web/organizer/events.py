@@ -184,7 +184,6 @@ def _act(event_id: int, action: str) -> Response:
                 actor=user,
                 now=now,
                 reason=request.form.get("reason", ""),
-                base_url=current_app.config["BASE_URL"],
             )
             flash(
                 f"Event cancelled, with its {sales.bookings} booking"
