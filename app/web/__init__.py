@@ -36,6 +36,7 @@ BLUEPRINT_MODULES = (
     "app.web.admin.users",
     "app.web.admin.moderation",
     "app.web.admin.payments",
+    "app.web.admin.notifications",
     "app.web.staff",
     "app.web.checkin.door",
     "app.web.checkin_pwa",

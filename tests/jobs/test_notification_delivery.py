@@ -160,7 +160,7 @@ def test_out_of_tries_the_row_fails_with_its_error(app: Flask, db, now, make_sea
     assert row.status == NotificationStatus.FAILED
     assert row.attempts == delivery.MAX_ATTEMPTS and "SMTP unreachable" in (row.last_error or "")
 
-    assert delivery.retry(db, row.id, now=at) is not None  # an admin's retry
+    assert delivery.retry(db, row.id, actor_id=None, now=at) is not None  # an admin's retry
     db.commit()
     (row,) = _rows(db)
     assert (row.status, row.attempts) == (NotificationStatus.PENDING, 0)

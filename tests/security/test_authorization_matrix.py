@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.domain.accounts.models import (
@@ -38,6 +38,7 @@ from app.domain.checkin.models import CheckIn, StaffGrant, StaffInvitation
 from app.domain.checkin.staff import invite
 from app.domain.events.models import Category, Event, EventReport, EventRevision, EventStatus
 from app.domain.events.revisions import material_of, propose
+from app.domain.notifications.models import Notification, NotificationStatus
 from app.domain.payments.checkout import begin_payment, record_checkout
 from app.domain.payments.models import Payment
 from app.domain.ticketing.allocation import hold_units
@@ -147,6 +148,7 @@ class World:
     ticket_id: int  # its ticket
     ticket: Ticket  # a valid ticket of a confirmed booking of `event`, not checked in
     check_in: CheckIn  # the live check-in of another ticket of `event`
+    notification: Notification  # a failed mail (the buyer's confirmation of `ticketed`)
 
 
 @dataclass(frozen=True)
@@ -479,6 +481,11 @@ ROUTES: dict[str, Route] = {
         data=lambda w: {"amount": "1.00", "reason": "Goodwill"},
     ),
     "admin_moderation.remove": Route(params=lambda w: {"category_id": w.category.id}, post=ADMIN),
+    "admin_notifications.failed": Route(get=ADMIN),
+    "admin_notifications.retry": Route(
+        params=lambda w: {"notification_id": w.notification.id}, post=ADMIN
+    ),
+    "admin_notifications.preview": Route(params=lambda w: {"kind": "booking_confirmed"}, get=ADMIN),
     # Check-in staff: the organizer's staff page, invitations, the staff's own list of doors.
     "organizer_staff.index": Route(get=ANY_ORGANIZER),
     "organizer_staff.invite": Route(
@@ -636,6 +643,11 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         recorded_at=now,
     )
     db.add(check_in)
+    notification = db.scalars(
+        select(Notification).where(Notification.payload["booking_id"].as_integer() == ticketed.id)
+    ).one()
+    notification.status = NotificationStatus.FAILED
+    notification.last_error = "PermanentFailure: SMTP 550: No such user"
     db.commit()
     ticket_id = db.scalar(
         text("SELECT min(id) FROM tickets WHERE booking_id = :b"), {"b": ticketed.id}
@@ -667,6 +679,7 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         ticket_id,
         ticket,
         check_in,
+        notification,
     )
 
 

@@ -37,6 +37,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from app.domain import audit
 from app.domain.notifications.models import (
     Channel,
     FailingAddress,
@@ -211,13 +212,42 @@ def mark_failing(
     )
 
 
-def retry(session: Session, notification_id: int, *, now: datetime) -> Notification | None:
-    """Put a failed notification back in the queue with fresh tries (an admin's retry)."""
+def failed(session: Session, *, limit: int = 100) -> list[Notification]:
+    """The failed notifications, newest first (for the admins' list)."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.status == NotificationStatus.FAILED)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def retry(
+    session: Session, notification_id: int, *, actor_id: int | None, now: datetime
+) -> Notification | None:
+    """Put a failed notification back in the queue with fresh tries (an admin's retry); None
+    when it is not failed (retried already, or gone). Its last error stays until it is sent."""
     notification = session.get(Notification, notification_id, with_for_update=True)
     if notification is None or notification.status != NotificationStatus.FAILED:
         return None
     notification.status = NotificationStatus.PENDING
     notification.attempts = 0
     notification.due_at = now
+    audit.record(
+        session,
+        "notification.retried",
+        actor_id=actor_id,
+        target=notification,
+        now=now,
+        kind=notification.kind,
+        error=notification.last_error,
+    )
     session.flush()
     return notification
+
+
+def failing_address(session: Session, channel: Channel, address: str) -> FailingAddress | None:
+    """Why messages to this address stop, if they do (shown to its owner)."""
+    return session.get(FailingAddress, (channel, address.lower()))

@@ -26,6 +26,8 @@ from app.domain.accounts.errors import AccountError, ReauthRequired, TooManyAtte
 from app.domain.accounts.models import Role
 from app.domain.base import utcnow
 from app.domain.events.models import Category
+from app.domain.notifications import delivery
+from app.domain.notifications.models import Channel
 from app.web.account import attempts, confirm, mailer, notices, oauth
 from app.web.account.devices import describe_device
 from app.web.account.forms import (
@@ -85,6 +87,7 @@ def _profile_page(status: int = 200, **forms: Any) -> ResponseReturnValue:
         "current_session": sessions.token_digest(user.login_session_token or ""),
         "describe_device": describe_device,
         "can_apply": user.role == Role.ATTENDEE,
+        "failing_address": delivery.failing_address(db, Channel.EMAIL, user.email),
     }
     return render_template("account/profile.html", **context), status
 
