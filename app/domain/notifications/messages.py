@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -124,7 +124,8 @@ def _local(moment: datetime, timezone: str) -> str:
 
 
 def _sample_booking(config: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    starts = now + timedelta(days=21)
+    day = (now + timedelta(days=21)).date()
+    starts = datetime.combine(day, time(19, 30), tzinfo=ZoneInfo("Europe/Paris"))
     return {
         "name": "Ada Lovelace",
         "reference": "B7K2QX",
