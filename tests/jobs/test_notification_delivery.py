@@ -293,3 +293,61 @@ def test_a_killed_worker_loses_nothing_and_sends_nothing_twice_on_restart(
     # The only possible repeat is the message the provider had accepted when the worker died,
     # before its outcome was committed; it carries the same Message-ID.
     assert len(ids) - len(set(ids)) <= 1
+
+
+def test_without_the_locked_claim_two_workers_send_the_same_message(
+    app: Flask, db, now, make_seated_booking, smtp_sink: SmtpSink, monkeypatch
+) -> None:
+    """The control of the race test: a claim that only reads (no lock, no lease) lets both
+    workers take the same row, and the recipient gets it twice."""
+    payment = _failed_payment(db, make_seated_booking, now)
+    both_read = threading.Barrier(2)
+
+    def unlocked_claim(session, *, now):  # noqa: ANN001, ANN202
+        row = session.execute(
+            select(Notification.id, Notification.attempts)
+            .where(Notification.status == NotificationStatus.PENDING, Notification.due_at <= now)
+            .order_by(Notification.due_at)
+            .limit(1)
+        ).one_or_none()
+        if row is None:
+            return None
+        both_read.wait(timeout=WAIT)  # each worker claims once (limit=1)
+        return delivery.Claim(id=row.id, attempt=row.attempts)
+
+    monkeypatch.setattr(delivery, "claim_next", unlocked_claim)
+    config = smtp_sink.config(app.config)
+    workers = [
+        threading.Thread(target=lambda: deliver_due(_sessions(app), config, now=now, limit=1))
+        for _ in range(2)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(WAIT)
+    (row,) = _rows(db)
+    assert row.payload["payment_id"] == payment.id
+    assert len(smtp_sink.messages) == 2, "the same message went out twice"
+
+
+def test_the_worker_process_sends_due_notifications(
+    app: Flask, db, now, make_seated_booking, smtp_sink: SmtpSink
+) -> None:
+    import asyncio
+
+    from jobs.worker import Worker
+
+    _failed_payment(db, make_seated_booking, now)
+    worker = Worker(smtp_sink.config(app.config))
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    thread = threading.Thread(
+        target=lambda: loop.run_until_complete(worker.run(stop=stop)), daemon=True
+    )
+    thread.start()
+    try:
+        wait_until(lambda: smtp_sink.messages, what="the worker to send the mail")
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(WAIT)
+    assert _rows(db)[0].status == NotificationStatus.SENT
