@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 import app.domain.notifications.email  # noqa: F401 - registers the email sender
@@ -56,7 +57,9 @@ def deliver_claimed(
         delivery.record_skipped(session, claim, str(exc))
     except Exception as exc:  # noqa: BLE001 - any fault fails this message only
         session.rollback()
-        if not isinstance(exc, delivery.TemporaryFailure | delivery.PermanentFailure):
+        if isinstance(exc, SQLAlchemyError):  # the database, not the message: try again
+            exc = delivery.TemporaryFailure(f"{type(exc).__name__}: {exc}")
+        elif not isinstance(exc, delivery.TemporaryFailure | delivery.PermanentFailure):
             log.exception("notification %s could not be sent", claim.id)
             exc = delivery.RenderFailure(f"{type(exc).__name__}: {exc}")
         delivery.record_failure(session, claim, exc, now=now)
