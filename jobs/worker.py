@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from app.db import Database, libpq_url, resolve_database_url
 from app.domain.base import utcnow
 from app.domain.ticketing import availability
+from jobs.notifications import BATCH as NOTIFY_BATCH
 from jobs.notifications import deliver_due
 from jobs.relay import OUTBOX_ENTRYPOINT, relay_to_queue, run_outbox_job
 from jobs.schedules import EVERY_SECOND, SCHEDULES
@@ -32,6 +33,7 @@ log = logging.getLogger("jobs.worker")
 RELAY_INTERVAL_SECONDS = 1.0
 SWEEP_INTERVAL_SECONDS = 1.0
 NOTIFY_INTERVAL_SECONDS = 1.0
+NOTIFY_BATCHES_PER_RUN = 25
 
 
 class Worker:
@@ -63,9 +65,14 @@ class Worker:
             log.info("%s: %s", name, count)
 
     def send_notifications(self) -> None:
-        """Send due notifications until none is left (each a short transaction of its own)."""
-        while (count := deliver_due(self.database.session, self.config)) > 0:
-            log.info("notifications: %s", count)
+        """Send due notifications until none is left, or a few batches have gone (then the
+        loop looks at its stop signal); each is a short transaction of its own."""
+        for _ in range(NOTIFY_BATCHES_PER_RUN):
+            count = deliver_due(self.database.session, self.config)
+            if count:
+                log.info("notifications: %s", count)
+            if count < NOTIFY_BATCH:
+                break
 
     def relay_once(self) -> int:
         with psycopg.connect(libpq_url(self.url), autocommit=True) as conn:

@@ -181,6 +181,7 @@ def test_a_refused_recipient_marks_the_address_failing(
     assert by_recipient["buyer1@example.test"].status == NotificationStatus.SENT
     (failing,) = db.scalars(select(FailingAddress)).all()
     assert (failing.address, failing.notification_id) == ("buyer0@example.test", bounced.id)
+    assert [row.id for row in delivery.failed(db)] == [bounced.id]  # on the admins' list
 
     # A later message to it is not tried.
     notify(
