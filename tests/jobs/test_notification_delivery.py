@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.domain.notifications import delivery, messages
 from app.domain.notifications.models import (
@@ -352,3 +353,34 @@ def test_the_worker_process_sends_due_notifications(
         loop.call_soon_threadsafe(stop.set)
         thread.join(WAIT)
     assert _rows(db)[0].status == NotificationStatus.SENT
+
+
+def test_the_claim_reads_the_partial_index_of_pending_rows_at_a_realistic_fill(db, now) -> None:  # noqa: ANN001
+    """With 30,000 sent rows and a few pending, the claim walks the pending index in due
+    order (no sort, no scan of sent rows)."""
+    db.execute(
+        text(
+            "INSERT INTO notifications (key, kind, channel, recipient, status, due_at, sent_at,"
+            " created_at) SELECT 'sent:' || n, 'payment_failed', 'email', 'x@example.test',"
+            " CASE WHEN n % 10000 = 0 THEN 'pending'"
+            " ELSE 'sent' END, :now, :now, :now"
+            " FROM generate_series(1, 30000) AS n"
+        ),
+        {"now": now},
+    )
+    db.commit()
+    db.execute(text("ANALYZE notifications"))
+    plan = "\n".join(
+        db.scalars(
+            text(
+                "EXPLAIN (ANALYZE, BUFFERS) SELECT id FROM notifications WHERE status = 'pending'"
+                " AND due_at <= :now ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED"
+            ),
+            {"now": now},
+        )
+    )
+    assert "ix_notifications_due" in plan and "Sort" not in plan, plan
+    executed = plan.split("Planning:")[0]  # the planner's own catalog reads aside
+    hits = [int(n) for n in re.findall(r"shared hit=(\d+)", executed)]
+    assert hits and max(hits) < 20, plan
+    assert delivery.claim_next(db, now=now) is not None
