@@ -305,3 +305,31 @@ def refund_issued(
             "link": booking_url(config, booking.reference),
         },
     )
+
+
+@kind("payment_refunded", "Payment refunded (tickets not issued)", lambda c, now: Content(
+    "Your payment for booking B7K2QX is being refunded",
+    {**_sample_booking(c, now), "amount": "€40.00", "reason": "Your hold had run out.",
+     "link": booking_url(c, "B7K2QX")}))  # fmt: skip
+def payment_refunded(
+    session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
+) -> Content:
+    """A payment that arrived but could not confirm its booking, refunded in full."""
+    payment = session.get(Payment, int(payload["payment_id"]))
+    if payment is None or payment.booking.user is None:
+        raise Skip("the payment is gone")
+    booking = payment.booking
+    event = booking.event
+    return Content(
+        subject=f"Your payment for booking {booking.reference} is being refunded",
+        context={
+            "name": booking.user.name,
+            "reference": booking.reference,
+            "event_title": event.title,
+            "when": _local(event.starts_at, event.timezone),
+            "timezone": event.timezone,
+            "amount": format_money(payment.amount_minor, payment.currency),
+            "reason": str(payload.get("reason", "")),
+            "link": booking_url(config, booking.reference),
+        },
+    )

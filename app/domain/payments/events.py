@@ -24,8 +24,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, joinedload
 
 from app.domain import audit
-from app.domain.money import format_money
-from app.domain.notifications.mail import queue_email
 from app.domain.notifications.queue import email_user
 from app.domain.payments.models import (
     Payment,
@@ -172,7 +170,7 @@ def _succeeded(session: Session, payment: Payment, event: ProviderEvent, *, now:
     except BookingError as error:
         session.refresh(payment)
         refund_in_full(session, payment, cause="not-confirmed", reason=error.message, now=now)
-        _tell_buyer_refunded(session, booking, payment, error.message)
+        _tell_buyer_refunded(session, booking, payment, error.message, now=now)
         return f"refunded: {error.code}"
     return "confirmed" if confirmed.status == BookingStatus.CONFIRMED else "succeeded"
 
@@ -262,18 +260,14 @@ def _refund_settled(
     return "refund recorded"
 
 
-def _tell_buyer_refunded(session: Session, booking: Booking, payment: Payment, why: str) -> None:
-    user = booking.user
-    if user is None or user.deleted_at is not None:
-        return
-    queue_email(
+def _tell_buyer_refunded(
+    session: Session, booking: Booking, payment: Payment, why: str, *, now: datetime
+) -> None:
+    email_user(
         session,
-        to=user.email,
-        subject=f"Your payment for booking {booking.reference} is being refunded",
-        text=(
-            f"Hello {user.name},\n\n"
-            f"We received your payment of {format_money(payment.amount_minor, payment.currency)} "
-            f"for booking {booking.reference}, but could not issue the tickets: {why}\n\n"
-            "The whole amount is being refunded to you; you do not need to do anything.\n"
-        ),
+        kind="payment_refunded",
+        about=("payment", payment.id),
+        user=booking.user,
+        now=now,
+        payload={"payment_id": payment.id, "reason": why},
     )
