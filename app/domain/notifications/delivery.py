@@ -11,13 +11,14 @@ The worker (jobs/notifications.py) runs, for each message, two short transaction
 
 The guarantee, exactly: a row is never lost (a committed row stays pending until it is sent,
 fails for good or is skipped, and a crash at any point leaves it pending with a lease that runs
-out), and no two workers send it at the same time (the claim is one locked update). A row is
-sent twice only if a worker dies after the provider accepted it and before step 2's commit:
-after its lease runs out it is sent again. That repeat carries the same Message-ID
-(`message_id`, derived from the key), so a receiving server or mail client can tell it is one.
-At-least-once with a recognisable duplicate is the best any sender can do without the
-provider taking part in the transaction. Outcomes are fenced by the attempt number: a worker
-that outlived its lease finds the row re-claimed and changes nothing.
+out), and while a lease lasts no other worker takes the row (the claim is one locked update).
+A row is sent twice in two cases only: a worker dies after the provider accepted the message
+and before step 2's commit, or a worker takes longer than `LEASE` to render and send (the
+SMTP timeout is 10 s; the lease is two minutes). Either way the row is sent again after the
+lease, with the same Message-ID (`message_id`, derived from the key), so a receiving server or
+mail client can tell the repeat. At-least-once with a recognisable duplicate is the best any
+sender can do without the provider taking part in the transaction. Outcomes are fenced by the
+attempt number: a worker that outlived its lease finds the row re-claimed and writes nothing.
 
 Temporary failures are retried with exponential backoff up to `MAX_ATTEMPTS`, then the row is
 failed with its error, for an admin to see and retry. A permanent failure (the address is
