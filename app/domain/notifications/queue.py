@@ -8,7 +8,11 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from app.domain.notifications.models import Channel, Notification
+from app.domain import live_notify
+from app.domain.notifications.models import Channel, Notification, NotificationStatus
+
+# The live channel of in-app notifications: its payload is the user's id (app/live.py).
+CHANNEL = "notifications"
 
 
 def notification_key(kind: str, channel: Channel, *parts: object) -> str:
@@ -29,7 +33,14 @@ def notify(
     payload: dict[str, Any] | None = None,
 ) -> bool:
     """Queue the message, to go at `due_at` (at once by default), unless one with `key` exists
-    already; True when this call added it."""
+    already; True when this call added it.
+
+    An in-app message has nothing to send: it is written delivered (the worker never sees it)
+    and its user's open pages are told, by a NOTIFY they hear only if the cause commits."""
+    in_app = channel is Channel.IN_APP
+    if in_app and user_id is None:
+        raise ValueError("an in-app notification needs a user")
+    delivered = {"status": NotificationStatus.SENT, "sent_at": now} if in_app else {}
     added = session.execute(
         insert(Notification)
         .values(
@@ -41,8 +52,11 @@ def notify(
             payload=payload or {},
             due_at=due_at or now,
             created_at=now,
+            **delivered,
         )
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(Notification.id)
     ).scalar_one_or_none()
+    if added is not None and in_app and user_id is not None:
+        live_notify.publish(session, CHANNEL, user_id)
     return added is not None
