@@ -154,6 +154,7 @@ def test_every_kind_the_product_sends_has_words():
     for says in in_app.CATALOGUE.values():
         title, _ = says(in_app.About())
         assert title and "{" not in title
+        assert "our a " not in title  # never "Your a booking": the words read without the ids
 
 
 def test_marking_read(db, now, make_user, listener):

@@ -85,7 +85,8 @@ class About:
 
 @dataclass(frozen=True)
 class Says:
-    """What a kind says: a title (`{event}`, `{Event}`, `{booking}` filled in) and where it
+    """What a kind says: a title (`{event}`, `{booking}`, capitalized `{Event}`, `{Booking}`
+    filled in) and where it
     leads (the first of `pages` that exists)."""
 
     title: str
@@ -93,19 +94,26 @@ class Says:
 
     def __call__(self, about: About) -> tuple[str, Link | None]:
         title = self.title.format(
-            event=about.event, Event=about.event[0].upper() + about.event[1:], booking=about.booking
+            event=about.event,
+            Event=_capitalized(about.event),
+            booking=about.booking,
+            Booking=_capitalized(about.booking),
         )
         return title, about.link(*self.pages)
 
 
+def _capitalized(words: str) -> str:
+    return words[:1].upper() + words[1:]  # not str.capitalize: an event's title keeps its case
+
+
 # Every kind the product sends, and what it says in-app.
 CATALOGUE: dict[str, Says] = {
-    "booking_confirmed": Says("Your {booking} is confirmed", ("booking",)),
+    "booking_confirmed": Says("{Booking} is confirmed", ("booking",)),
     "payment_failed": Says("The payment for {booking} failed", ("booking",)),
     "hold_expiring": Says("Your hold on tickets for {event} ends soon", ("booking", "event")),
     "waitlist_offer": Says("Tickets for {event} are waiting for you", ("event",)),
     "refund_issued": Says("A refund for {booking} is on its way", ("booking",)),
-    "booking_cancelled": Says("Your {booking} was cancelled", ("booking",)),
+    "booking_cancelled": Says("{Booking} was cancelled", ("booking",)),
     "event_changed": Says("{Event} has changed", ("event",)),
     "event_cancelled": Says("{Event} is cancelled", ("booking", "event")),
     "reminder_24h": Says("{Event} starts tomorrow", ("booking", "event")),
