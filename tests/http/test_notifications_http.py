@@ -58,7 +58,19 @@ def test_the_bell_costs_no_query_of_its_own(app: Flask, client, db, reader) -> N
     with counted_statements(app) as statements:
         html = client.get("/account/notifications/settings").get_data(as_text=True)
     assert "Notifications (1 unread)" in html
-    assert not any("notifications" in s and "count" in s for s in statements[1:]), statements
+    # The session's user (with its bell) and the settings themselves: nothing else.
+    assert len(statements) == 2, statements
+    assert "FROM notification_preferences" in statements[1]
+
+
+def test_the_door_page_keeps_its_one_stream(client, db, make_event, make_staff, login_as) -> None:  # noqa: ANN001
+    event = make_event()
+    staff = make_staff(event)
+    db.commit()
+    login_as(client, staff)
+    html = client.get(f"/checkin/{event.id}").get_data(as_text=True)
+    assert 'id="bell"' in html and "/account/notifications/stream" not in html
+    assert html.count("sse-connect=") == 1
 
 
 def test_the_page_lists_marks_and_links(client, db, reader, make_event) -> None:  # noqa: ANN001

@@ -19,8 +19,7 @@ from app.domain.notifications.queue import CHANNEL
 from app.domain.notifications.unread import UNREAD_CAP
 from app.live import hub_for
 from app.web.authz import signed_in_user
-from app.web.checkin.answers import sse_message
-from app.web.event_stream import open_event_stream
+from app.web.event_stream import open_event_stream, sse_message
 from app.web.forms import AppForm
 from app.web.htmx import wants_fragment
 
