@@ -103,3 +103,28 @@ def test_the_token_has_its_own_salt(db, make_user):
     unsalted = URLSafeSerializer(SECRET).dumps([user.id, REMINDERS, "email"])
     with pytest.raises(InvalidToken):
         preferences.read_unsubscribe_token(db, SECRET, unsalted)
+
+
+def test_a_message_turned_off_is_written_skipped_and_shown_nowhere(db, now, make_user):
+    from app.domain.notifications import in_app
+    from app.domain.notifications.models import Notification, NotificationStatus
+    from app.domain.notifications.queue import notification_key, notify
+
+    user = make_user()
+    preferences.save_choices(
+        db, user.id, {(REMINDERS, Channel.IN_APP): False, (REMINDERS, Channel.EMAIL): False},
+        now=now,
+    )  # fmt: skip
+
+    def send(kind: str, channel: Channel) -> Notification:
+        key = notification_key(kind, channel, "booking", 7)
+        assert notify(db, key=key, kind=kind, channel=channel, now=now, user_id=user.id)
+        return db.scalar(select(Notification).where(Notification.key == key))
+
+    assert send("reminder_24h", Channel.IN_APP).status == NotificationStatus.SKIPPED
+    assert send("reminder_1h", Channel.EMAIL).status == NotificationStatus.SKIPPED
+    assert send("reminder_1h", Channel.SMS).status == NotificationStatus.PENDING  # still on
+    assert send("booking_confirmed", Channel.EMAIL).status == NotificationStatus.PENDING
+    assert send("booking_cancelled", Channel.IN_APP).status == NotificationStatus.SENT
+    assert [i.kind for i in in_app.list_page(db, user.id).items] == ["booking_cancelled"]
+    assert in_app.unread_count(db, user.id) == 1

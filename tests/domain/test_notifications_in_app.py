@@ -201,3 +201,14 @@ def test_the_count_stops_at_its_cap(db, now, make_user):
     for n in range(UNREAD_CAP + 5):
         tell(db, user, now=now, n=n)
     assert in_app.unread_count(db, user.id) == UNREAD_CAP + 1
+
+
+def test_a_skipped_message_tells_nobody(db, now, make_user, listener):
+    from app.domain.notifications.preferences import REMINDERS, save_choices
+
+    user = make_user()
+    save_choices(db, user.id, {(REMINDERS, Channel.IN_APP): False}, now=now)
+    db.commit()
+    tell(db, user, "reminder_1h", now=now)
+    db.commit()
+    assert listener(0.5) == []

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.domain import live_notify
 from app.domain.base import NotFound
 from app.domain.events.models import Event
-from app.domain.notifications.models import Channel, Notification
+from app.domain.notifications.models import Channel, Notification, NotificationStatus
 from app.domain.notifications.queue import CHANNEL
 from app.domain.notifications.unread import unread_count_of
 from app.domain.ticketing.models import Booking
@@ -191,11 +191,12 @@ def _mine(user_id: int) -> Iterable[Any]:
 
 
 def list_page(session: Session, user_id: int, *, page: int = 1) -> InAppPage:
-    """One page of the user's in-app notifications, newest first (ix_notifications_in_app)."""
+    """One page of the user's in-app notifications, newest first (ix_notifications_in_app);
+    those skipped because the user turned their topic off are not shown."""
     page = max(1, page)
     rows = session.scalars(
         select(Notification)
-        .where(*_mine(user_id))
+        .where(*_mine(user_id), Notification.status == NotificationStatus.SENT)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE + 1)
