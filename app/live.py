@@ -1,7 +1,8 @@
 """Live updates: one LISTEN connection per process, fanned out to SSE subscribers.
 
 Domain code publishes `NOTIFY <channel>, '<event id>'` in the transaction that changed
-something of an event (app/domain/live_notify.py): its availability, or its check-ins. Here a
+something of an event (app/domain/live_notify.py): its availability, or its check-ins; or, on
+the notifications channel, a user's in-app notifications (the id is then the user's). Here a
 single listener thread (a greenlet under gevent) holds the process's only LISTEN connection,
 listening on every channel, and wakes the subscribers of that channel and event through small
 in-process queues, however many browsers are open.
@@ -32,12 +33,13 @@ from flask import Flask
 
 from app.db import libpq_url
 from app.domain.checkin.scans import CHANNEL as CHECK_INS
+from app.domain.notifications.queue import CHANNEL as NOTIFICATIONS
 from app.domain.ticketing.availability import CHANNEL as AVAILABILITY
 
 log = logging.getLogger(__name__)
 
 APPLICATION_NAME = "eventhall-live"
-CHANNELS = (AVAILABILITY, CHECK_INS)
+CHANNELS = (AVAILABILITY, CHECK_INS, NOTIFICATIONS)
 
 Key = tuple[str, int]  # (channel, event id)
 

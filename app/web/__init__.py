@@ -21,6 +21,8 @@ BLUEPRINT_MODULES = (
     "app.web.account.oauth",
     "app.web.account.profile",
     "app.web.account.bookings",
+    "app.web.account.notifications",
+    "app.web.account.unsubscribe",
     "app.web.account.coupons",
     "app.web.account.tickets",
     "app.web.account.dev_outbox",

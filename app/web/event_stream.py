@@ -23,6 +23,12 @@ from app.web.public.stream_gate import TooManyStreams, gate_for
 Events = Callable[[float, float], Iterator[str]]
 
 
+def sse_message(name: str, fragment: str) -> str:
+    """One server-sent event named `name` carrying an HTML fragment (a line per `data:`)."""
+    data = "".join(f"data: {line}\n" for line in fragment.splitlines())
+    return f"event: {name}\n{data}\n"
+
+
 def open_event_stream(app: Flask, events: Events) -> ResponseReturnValue:
     keepalive = float(app.config["SSE_KEEPALIVE_SECONDS"])
     ends = time.monotonic() + float(app.config["SSE_STREAM_SECONDS"])

@@ -38,7 +38,9 @@ from app.domain.checkin.models import CheckIn, StaffGrant, StaffInvitation
 from app.domain.checkin.staff import invite
 from app.domain.events.models import Category, Event, EventReport, EventRevision, EventStatus
 from app.domain.events.revisions import material_of, propose
-from app.domain.notifications.models import Notification, NotificationStatus
+from app.domain.notifications.models import Channel, Notification, NotificationStatus
+from app.domain.notifications.preferences import REMINDERS, unsubscribe_token
+from app.domain.notifications.queue import notification_key, notify
 from app.domain.payments.checkout import begin_payment, record_checkout
 from app.domain.payments.models import Payment
 from app.domain.ticketing.allocation import hold_units
@@ -149,6 +151,8 @@ class World:
     ticket: Ticket  # a valid ticket of a confirmed booking of `event`, not checked in
     check_in: CheckIn  # the live check-in of another ticket of `event`
     notification: Notification  # a failed mail (the buyer's confirmation of `ticketed`)
+    notification_id: int  # the buyer's unread in-app notification
+    unsubscribe_token: str  # the buyer's link to stop reminders by email
 
 
 @dataclass(frozen=True)
@@ -376,6 +380,23 @@ ROUTES: dict[str, Route] = {
     ),
     # The ticket pages' service worker: a static script, served under their path for its scope.
     "account_tickets.service_worker": Route(get=PUBLIC),
+    "account_notifications.index": Route(get=SIGNED_IN, owner="buyer"),
+    "account_notifications.read": Route(
+        params=lambda w: {"notification_id": w.notification_id}, post=OWN_BOOKING, owner="buyer"
+    ),
+    "account_notifications.read_all": Route(post=SIGNED_IN, owner="buyer"),
+    "account_notifications.stream": Route(get=SIGNED_IN, owner="buyer"),
+    "account_notifications.settings": Route(get=SIGNED_IN, owner="buyer"),
+    "account_notifications.save_settings": Route(
+        post=SIGNED_IN, data=lambda w: {"reminders__email": "y"}, owner="buyer"
+    ),
+    # The token is the authority, not a session (one-click unsubscribe, RFC 8058).
+    "unsubscribe.confirm": Route(params=lambda w: {"token": w.unsubscribe_token}, get=PUBLIC),
+    "unsubscribe.unsubscribe": Route(
+        params=lambda w: {"token": w.unsubscribe_token},
+        post=PUBLIC,
+        data=lambda w: {"List-Unsubscribe": "One-Click"},
+    ),
     "account_bookings.leave": Route(
         params=lambda w: {"entry_id": w.entry.id}, post=OWN_BOOKING, owner="buyer"
     ),
@@ -648,7 +669,17 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
     ).one()
     notification.status = NotificationStatus.FAILED
     notification.last_error = "PermanentFailure: SMTP 550: No such user"
+    notify(
+        db,
+        key=notification_key("booking_confirmed", Channel.IN_APP, "booking", booking.id),
+        kind="booking_confirmed",
+        channel=Channel.IN_APP,
+        now=now,
+        user_id=users["buyer"].id,
+        payload={"booking_id": booking.id},
+    )
     db.commit()
+    notification_id = db.scalar(text("SELECT min(id) FROM notifications WHERE channel = 'in_app'"))
     ticket_id = db.scalar(
         text("SELECT min(id) FROM tickets WHERE booking_id = :b"), {"b": ticketed.id}
     )
@@ -680,6 +711,10 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         ticket,
         check_in,
         notification,
+        notification_id,
+        unsubscribe_token(
+            str(app.config["SECRET_KEY"]), users["buyer"].id, REMINDERS, Channel.EMAIL
+        ),
     )
 
 

@@ -8,7 +8,10 @@ import re
 from flask import Flask
 
 # Routes that must accept POSTs without a session's CSRF token (signed by their sender instead).
-CSRF_EXEMPT_PREFIXES = ("/webhooks/",)
+# Unsubscribe links: mail programs POST `List-Unsubscribe=One-Click` with no cookie and no
+# token (RFC 8058); the link's signed token is the authority, and it can only turn one optional
+# topic off (tests/http/test_notifications_http.py).
+CSRF_EXEMPT_PREFIXES = ("/webhooks/", "/unsubscribe/")
 
 
 def _concrete(rule: str) -> str:
@@ -34,3 +37,15 @@ def test_every_post_route_refuses_a_missing_csrf_token(csrf_app: Flask) -> None:
         response = client.post(route, data={"anything": "1"})
         assert response.status_code == 400, f"{route} answered {response.status_code} without CSRF"
         assert b"form expired" in response.data
+
+
+def test_the_exempt_routes_are_exactly_the_signed_ones(csrf_app: Flask) -> None:
+    """Only the provider webhooks and the unsubscribe links skip CSRF, and both still refuse
+    a request that their signature does not vouch for."""
+    client = csrf_app.test_client()
+    exempt = [r for r in _rules(csrf_app, "POST") if r.startswith(CSRF_EXEMPT_PREFIXES)]
+    assert exempt == ["/unsubscribe/999999", "/webhooks/999999"]
+    for route in exempt:
+        response = client.post(route, data={"List-Unsubscribe": "One-Click"})
+        assert response.status_code in (400, 404), f"{route} answered {response.status_code}"
+        assert b"form expired" not in response.data

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.domain import audit
 from app.domain.accounts.models import User, UserSession
 from app.domain.checkin.models import StaffGrant
+from app.domain.notifications.unread import unread_count_of
 
 # last_seen_at is refreshed at most this often, so a busy session costs no write per request.
 LAST_SEEN_GRANULARITY = timedelta(minutes=5)
@@ -70,6 +71,8 @@ _SESSION_USER = (
         func.greatest(UserSession.created_at, UserSession.reauthenticated_at),
         # For the navigation's "Check-in" link: asked here, the page needs no query of its own.
         exists().where(StaffGrant.user_id == User.id),
+        # For the navigation's bell, likewise.
+        unread_count_of(User.id),
     )
     .join(UserSession, UserSession.user_id == User.id)
     .where(
@@ -89,7 +92,7 @@ def load_session_user(session: Session, token: str, *, now: datetime) -> User | 
     row = session.execute(_SESSION_USER, {"digest": token_digest(token), "now": now}).one_or_none()
     if row is None:
         return None
-    user, last_seen_at, second_factor_done, authenticated_at, has_staff_grant = row
+    user, last_seen_at, second_factor_done, authenticated_at, has_staff_grant, unread = row
     if now - last_seen_at > LAST_SEEN_GRANULARITY:
         session.execute(
             update(UserSession)
@@ -100,6 +103,7 @@ def load_session_user(session: Session, token: str, *, now: datetime) -> User | 
     user.second_factor_done = second_factor_done
     user.authenticated_at = authenticated_at
     user.has_staff_grant = has_staff_grant
+    user.unread_notifications = unread
     return user
 
 

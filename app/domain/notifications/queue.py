@@ -8,8 +8,13 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from app.domain import live_notify
 from app.domain.accounts.models import User
-from app.domain.notifications.models import Channel, Notification
+from app.domain.notifications.models import Channel, Notification, NotificationStatus
+from app.domain.notifications.preferences import topic_of, wants
+
+# The live channel of in-app notifications: its payload is the user's id (app/live.py).
+CHANNEL = "notifications"
 
 
 def notification_key(kind: str, channel: Channel, *parts: object) -> str:
@@ -30,7 +35,23 @@ def notify(
     payload: dict[str, Any] | None = None,
 ) -> bool:
     """Queue the message, to go at `due_at` (at once by default), unless one with `key` exists
-    already; True when this call added it."""
+    already; True when this call added it.
+
+    An in-app message has nothing to send: it is written delivered (the worker never sees it)
+    and its user's open pages are told, by a NOTIFY they hear only if the cause commits.
+    An optional message (a reminder, a digest) its user turned off on `channel` is written
+    skipped (its key taken, nothing sent or shown); transactional ones always go."""
+    in_app = channel is Channel.IN_APP
+    if in_app and user_id is None:
+        raise ValueError("an in-app notification needs a user")
+    state: dict[str, Any] = {}
+    topic = topic_of(kind)
+    if topic is not None and user_id is not None and not wants(session, user_id, topic, channel):
+        state = {"status": NotificationStatus.SKIPPED, "last_error": f"{topic} turned off"}
+        if in_app:
+            state["read_at"] = now  # never counted as unread
+    elif in_app:
+        state = {"status": NotificationStatus.SENT, "sent_at": now}
     added = session.execute(
         insert(Notification)
         .values(
@@ -42,10 +63,14 @@ def notify(
             payload=payload or {},
             due_at=due_at or now,
             created_at=now,
+            **state,
         )
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(Notification.id)
     ).scalar_one_or_none()
+    shown = state.get("status") is NotificationStatus.SENT
+    if added is not None and shown and user_id is not None:
+        live_notify.publish(session, CHANNEL, user_id)
     return added is not None
 
 

@@ -90,11 +90,6 @@ def bundle_json(bundle: OfflineBundle) -> dict[str, Any]:
     }
 
 
-def sse_message(name: str, fragment: str) -> str:
-    data = "".join(f"data: {line}\n" for line in fragment.splitlines())
-    return f"event: {name}\n{data}\n"
-
-
 class _Rendered:
     """The latest counters fragment of each event, by the hub's version of its check-ins."""
 

@@ -42,7 +42,7 @@ from app.web.checkin.forms import (
 )
 from app.web.error_status import http_status
 from app.web.errors import render_refusal
-from app.web.event_stream import open_event_stream
+from app.web.event_stream import open_event_stream, sse_message
 from app.web.htmx import wants_fragment
 
 bp = Blueprint("checkin", __name__, url_prefix="/checkin")
@@ -192,7 +192,7 @@ def counters_stream(event_id: int) -> ResponseReturnValue:
                     return
                 if fragment != last:
                     last = fragment
-                    yield answers.sse_message("counters", fragment)
+                    yield sse_message("counters", fragment)
                 else:
                     yield ": still here\n\n"
                 subscription.wait(min(keepalive, left))
