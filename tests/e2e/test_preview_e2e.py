@@ -46,7 +46,8 @@ def test_a_draft_preview_opens_no_live_stream(
         expect(page.locator(".remaining").first).to_have_text("40 left")
         page.wait_for_function("() => window.htmx !== undefined")  # scripts have run
         assert seen == {"errors": [], "streams": []}
-        assert page.locator("[sse-connect]").count() == 0
+        # The event's availability stream, that is (the navigation's bell has one of its own).
+        assert page.locator("main [sse-connect]").count() == 0
         check_accessibility(page)
         screenshot(page, f"preview-draft-{name}")
 
