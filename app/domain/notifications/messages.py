@@ -184,6 +184,30 @@ def booking_confirmed(
     )
 
 
+def _payment_of(session: Session, payload: Mapping[str, Any]) -> Payment:
+    payment = session.get(Payment, int(payload["payment_id"]))
+    if payment is None or payment.booking.user is None:
+        raise Skip("the payment is gone")
+    return payment
+
+
+def _payment_context(config: Mapping[str, Any], payment: Payment, reason: str) -> dict[str, Any]:
+    """What a mail about a payment says: its booking, event, amount and `reason`."""
+    booking = payment.booking
+    event = booking.event
+    assert booking.user is not None  # _payment_of skips the payments of deleted accounts
+    return {
+        "name": booking.user.name,
+        "reference": booking.reference,
+        "event_title": event.title,
+        "when": _local(event.starts_at, event.timezone),
+        "timezone": event.timezone,
+        "amount": format_money(payment.amount_minor, payment.currency),
+        "reason": reason,
+        "link": booking_url(config, booking.reference),
+    }
+
+
 @kind("payment_failed", "Payment failed", lambda c, now: Content(
     "Your payment for booking B7K2QX did not go through",
     {**_sample_booking(c, now), "amount": "€40.00", "reason": "The card was declined.",
@@ -191,23 +215,10 @@ def booking_confirmed(
 def payment_failed(
     session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
 ) -> Content:
-    payment = session.get(Payment, int(payload["payment_id"]))
-    if payment is None or payment.booking.user is None:
-        raise Skip("the payment is gone")
-    booking = payment.booking
-    event = booking.event
+    payment = _payment_of(session, payload)
     return Content(
-        subject=f"Your payment for booking {booking.reference} did not go through",
-        context={
-            "name": booking.user.name,
-            "reference": booking.reference,
-            "event_title": event.title,
-            "when": _local(event.starts_at, event.timezone),
-            "timezone": event.timezone,
-            "amount": format_money(payment.amount_minor, payment.currency),
-            "reason": payment.failure_reason or "Declined.",
-            "link": booking_url(config, booking.reference),
-        },
+        subject=f"Your payment for booking {payment.booking.reference} did not go through",
+        context=_payment_context(config, payment, payment.failure_reason or "Declined."),
     )
 
 
@@ -315,21 +326,8 @@ def payment_refunded(
     session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
 ) -> Content:
     """A payment that arrived but could not confirm its booking, refunded in full."""
-    payment = session.get(Payment, int(payload["payment_id"]))
-    if payment is None or payment.booking.user is None:
-        raise Skip("the payment is gone")
-    booking = payment.booking
-    event = booking.event
+    payment = _payment_of(session, payload)
     return Content(
-        subject=f"Your payment for booking {booking.reference} is being refunded",
-        context={
-            "name": booking.user.name,
-            "reference": booking.reference,
-            "event_title": event.title,
-            "when": _local(event.starts_at, event.timezone),
-            "timezone": event.timezone,
-            "amount": format_money(payment.amount_minor, payment.currency),
-            "reason": str(payload.get("reason", "")),
-            "link": booking_url(config, booking.reference),
-        },
+        subject=f"Your payment for booking {payment.booking.reference} is being refunded",
+        context=_payment_context(config, payment, str(payload.get("reason", ""))),
     )
