@@ -45,12 +45,15 @@ def build_message(
     html: str | None,
     attachments: Sequence[Attachment] = (),
     message_id: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
     message["Message-ID"] = message_id or make_msgid(domain="eventhall.local")
+    for name, value in (headers or {}).items():  # List-Unsubscribe, say
+        message[name] = value
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")
@@ -119,6 +122,9 @@ def send_sendgrid(config: Mapping[str, Any], message: EmailMessage) -> None:
     if html is not None:
         mail.add_content(Content("text/html", html.get_content()))
     mail.add_header(Header("Message-ID", str(message["Message-ID"])))
+    for name in ("List-Unsubscribe", "List-Unsubscribe-Post"):
+        if message[name] is not None:
+            mail.add_header(Header(name, str(message[name])))
     for number, part in enumerate(message.iter_attachments()):
         mail.add_attachment(
             SendGridAttachment(
@@ -156,6 +162,7 @@ def deliver(
     html: str | None = None,
     attachments: Sequence[Attachment] = (),
     message_id: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> None:
     """Deliver one message with the configured backend (MailError when it is not taken)."""
     message = build_message(
@@ -166,6 +173,7 @@ def deliver(
         html=html,
         attachments=attachments,
         message_id=message_id,
+        headers=headers,
     )
     backend = config["MAIL_BACKEND"]
     if backend == "outbox":

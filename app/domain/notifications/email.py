@@ -58,6 +58,7 @@ def transmit_email(config: Mapping[str, Any], prepared: Prepared) -> None:
             html=prepared.mail.html,
             attachments=prepared.mail.attachments,
             message_id=prepared.message_id,
+            headers=prepared.mail.headers,
         )
     except mail.MailError as exc:
         raise (PermanentFailure if exc.permanent else TemporaryFailure)(str(exc)) from exc

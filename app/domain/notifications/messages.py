@@ -46,6 +46,8 @@ class Content:
     # Made only when the message is sent (a PDF takes a while): not for previews or tests
     # that read the text.
     attach: Callable[[], list[Attachment]] = field(default=list)
+    # Extra mail headers (List-Unsubscribe on optional messages).
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Rendered:
     text: str
     html: str
     attachments: list[Attachment]
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 Build = Callable[[Session, Mapping[str, Any], Mapping[str, Any], datetime], Content]
@@ -89,6 +92,7 @@ def render(
         text=_ENV.get_template(f"email/{name}.txt").render(context),
         html=_ENV.get_template(f"email/{name}.html").render(context),
         attachments=content.attach() if attach else [],
+        headers=content.headers,
     )
 
 
