@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.accounts.rate_limit import prune_attempts
 from app.domain.events.lifecycle import complete_past_events
+from app.domain.notifications.reminders import schedule_reminders
 from jobs.payment_tasks import queue_reconciliation
 from jobs.ticketing_tasks import advance_waitlists, expire_holds, refresh_sold_counts
 
@@ -31,6 +32,9 @@ EVERY_SECOND: dict[str, Callable[[Session, datetime], int]] = {"expire_holds": e
 
 SCHEDULES: dict[str, Schedule] = {
     "advance_waitlists": Schedule("* * * * *", advance_waitlists),
+    # Queues reminders up to an hour ahead of their moment (reminders.MARGIN): a missed run
+    # or two is harmless, and one that finds a moment passed queues it due at once.
+    "schedule_reminders": Schedule("* * * * *", schedule_reminders),
     "refresh_sold_counts": Schedule("*/5 * * * *", refresh_sold_counts),
     "complete_past_events": Schedule("*/10 * * * *", complete_past_events),
     "queue_reconciliation": Schedule("*/5 * * * *", queue_reconciliation),

@@ -19,9 +19,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy.orm import Session
 
 from app.domain.accounts.models import User
-from app.domain.events.models import Event
+from app.domain.events.models import Event, EventStatus
 from app.domain.money import format_money
+from app.domain.notifications import preferences, reminders
 from app.domain.notifications.delivery import Skip
+from app.domain.notifications.models import Channel
 from app.domain.payments.models import Payment, Refund
 from app.domain.ticketing.models import Booking, BookingStatus
 from app.domain.tickets import wallet
@@ -335,3 +337,73 @@ def payment_refunded(
         subject=f"Your payment for booking {payment.booking.reference} is being refunded",
         context=_payment_context(config, payment, str(payload.get("reason", ""))),
     )
+
+
+# --- reminders (optional: each carries a one-click unsubscribe) ------------------------------
+
+
+def unsubscribe_headers(
+    config: Mapping[str, Any], user_id: int, topic: str, channel: Channel
+) -> dict[str, str]:
+    """`List-Unsubscribe` (RFC 2369) and one-click `List-Unsubscribe-Post` (RFC 8058) for an
+    optional message: the link of app/web/account/unsubscribe.py, built from BASE_URL as the
+    worker has no request (the same as `list_unsubscribe_headers` there)."""
+    token = preferences.unsubscribe_token(str(config["SECRET_KEY"]), user_id, topic, channel)
+    link = f"{str(config['BASE_URL']).rstrip('/')}/unsubscribe/{token}"
+    return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def _sample_reminder(lead: str) -> Sample:
+    def sample(c: Mapping[str, Any], now: datetime) -> Content:
+        context = {**_sample_booking(c, now), "lead": lead, "online_url": None}
+        context["unsubscribe"] = f"{str(c['BASE_URL']).rstrip('/')}/unsubscribe/sample"
+        return Content(f"Reminder: Sample concert starts {lead}", context)
+
+    return sample
+
+
+def _reminder(
+    name: str, lead: str
+) -> Callable[[Session, Mapping[str, Any], Mapping[str, Any], datetime], Content]:
+    def build(
+        session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
+    ) -> Content:
+        booking = session.get(Booking, int(payload["booking_id"]))
+        if booking is None or booking.status != BookingStatus.CONFIRMED or booking.user is None:
+            raise Skip("the booking is no longer confirmed")
+        if booking.user.deleted_at is not None:
+            raise Skip("the account is gone")
+        event = booking.event
+        if event.status != EventStatus.PUBLISHED:
+            raise Skip(f"the event is {event.status.value}")
+        if event.starts_at <= now:
+            raise Skip("the event has started")
+        if reminders.due_at(name, event.starts_at, now) is None:
+            raise Skip("too close to the start for this reminder")
+        if not preferences.wants_kind(session, booking.user.id, name, Channel.EMAIL):
+            raise Skip("reminders turned off")
+        headers = unsubscribe_headers(config, booking.user.id, preferences.REMINDERS, Channel.EMAIL)
+        place = ", ".join(p for p in (event.venue_name, event.address, event.city) if p)
+        return Content(
+            subject=f"Reminder: {event.title} starts {lead}",
+            context={
+                "name": booking.user.name,
+                "reference": booking.reference,
+                "event_title": event.title,
+                "when": _local(event.starts_at, event.timezone),
+                "timezone": event.timezone,
+                "place": place or "Online",
+                "online_url": event.online_url,
+                "tickets": booking.quantity,
+                "lead": lead,
+                "link": tickets_url(config, booking.reference),
+                "unsubscribe": headers["List-Unsubscribe"].strip("<>"),
+            },
+            headers=headers,
+        )
+
+    return kind(name, f"Reminder ({lead})", _sample_reminder(lead))(build)
+
+
+reminder_24h = _reminder("reminder_24h", "tomorrow")
+reminder_1h = _reminder("reminder_1h", "in an hour")
