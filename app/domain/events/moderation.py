@@ -21,6 +21,7 @@ from app.domain.events.errors import EventError, invalid
 from app.domain.events.lifecycle import REASON_MAX, lock_event, require_status
 from app.domain.events.models import Event, EventRevision, EventStatus, RevisionStatus
 from app.domain.notifications.mail import queue_email
+from app.domain.notifications.reminders import follow_event
 
 CHANGED_MEANWHILE = "The organizer changed this event while you were reviewing it. Look again."
 
@@ -172,6 +173,8 @@ def approve_revision(
     event = _lock_pending(session, revision)
     fields = revisions.changed_fields(event, revision.changes)
     revisions.apply_material(session, event, revision.changes)
+    if "starts_at" in fields:
+        follow_event(session, event, now)  # pending reminders move with the start
     event.version += 1
     event.updated_at = now
     revision.status = RevisionStatus.APPROVED
