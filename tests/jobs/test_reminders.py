@@ -207,3 +207,49 @@ def test_a_cancelled_booking_or_reminders_turned_off_are_skipped(
         "the booking is no longer confirmed"
     )
     assert reasons[reminder_key("reminder_1h", later.id)] == "reminders turned off"
+
+
+def test_approving_a_new_start_moves_the_pending_reminders_in_the_same_transaction(
+    db, make_user, now
+) -> None:  # noqa: ANN001
+    from app.domain.accounts.models import Role
+    from app.domain.events.editing import create_event, update_event
+    from app.domain.events.lifecycle import submit_event
+    from app.domain.events.moderation import approve_event, approve_revision
+    from app.domain.notifications.queue import notify
+    from tests.domain.test_events_editing import DAY, valid_input
+
+    organizer, admin = make_user(role=Role.ORGANIZER), make_user(role=Role.ADMIN)
+    event = create_event(db, organizer, valid_input(), now=now)
+    submit_event(db, event, actor=organizer, now=now)
+    approve_event(db, event, admin=admin, version=event.version, now=now)
+    for kind, offset in (("reminder_24h", 24 * H), ("reminder_1h", H)):
+        notify(
+            db,
+            key=f"test:{kind}",
+            kind=kind,
+            channel=Channel.EMAIL,
+            now=now,
+            due_at=event.starts_at - offset,
+            recipient="someone@example.test",
+            payload={"booking_id": 0, "event_id": event.id},
+        )
+    sent, pending = _reminders(db)
+    sent.status = NotificationStatus.SENT
+    day = DAY + timedelta(days=1)
+    revision = update_event(
+        db,
+        event,
+        valid_input(
+            starts_local=datetime.combine(day, datetime.min.time().replace(hour=20)),
+            ends_local=datetime.combine(day, datetime.min.time().replace(hour=22)),
+        ),
+        actor=organizer,
+        now=now,
+    )
+    assert revision is not None
+    old_due = sent.due_at
+    approve_revision(db, revision, admin=admin, now=now)
+    sent, pending = _reminders(db)
+    assert pending.due_at == event.starts_at - H
+    assert sent.due_at == old_due and sent.status == NotificationStatus.SENT
