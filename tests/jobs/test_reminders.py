@@ -7,10 +7,11 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from app.domain.notifications import preferences
+from app.domain.notifications import preferences, reminders
 from app.domain.notifications.messages import unsubscribe_headers
 from app.domain.notifications.models import Channel, Notification, NotificationStatus
 from app.domain.notifications.reminders import follow_event, reminder_key, schedule_reminders
@@ -57,7 +58,7 @@ def _booking(db, make_seated_booking, starts: datetime, **fields) -> Booking:  #
 
 
 def test_sweeps_at_several_times_queue_one_row_per_booking_and_offset(
-    app: Flask, db, now, make_seated_booking
+    app: Flask, db, now, make_seated_booking, monkeypatch
 ) -> None:
     starts = now + 30 * H
     booking = _booking(db, make_seated_booking, starts)
@@ -72,6 +73,9 @@ def test_sweeps_at_several_times_queue_one_row_per_booking_and_offset(
     ]
     assert rows[0].key == f"booking:{booking.id}:reminder_24h:email"
     assert all(r.status == NotificationStatus.PENDING for r in rows)
+    # The query itself leaves out what exists (not only the insert's ON CONFLICT).
+    monkeypatch.setattr(reminders, "notify", lambda *a, **k: pytest.fail("queued again"))
+    assert _sweep(app, starts - 2 * H) == 0
 
 
 def test_a_booking_made_two_hours_before_gets_only_the_one_hour_reminder(
