@@ -104,3 +104,19 @@ def test_sendgrid_refusals_are_told_apart(api: FakeAPI, status: int, permanent: 
     with pytest.raises(MailError, match=f"HTTP {status}") as refused:
         deliver(_sendgrid(api), **MESSAGE)
     assert refused.value.permanent is permanent
+
+
+UNSUBSCRIBE = {
+    "List-Unsubscribe": "<https://eventhall.test/unsubscribe/t0ken>",
+    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+}
+
+
+def test_smtp_and_sendgrid_carry_the_unsubscribe_headers(smtp_sink: SmtpSink, api: FakeAPI) -> None:
+    deliver(smtp_sink.config(BASE), **MESSAGE, headers=UNSUBSCRIBE)
+    (message,) = smtp_sink.messages
+    assert {name: message[name] for name in UNSUBSCRIBE} == UNSUBSCRIBE
+    api.route("POST", "/v3/mail/send", (202, {}))
+    deliver(_sendgrid(api), **MESSAGE, headers=UNSUBSCRIBE)
+    (request,) = api.sent("POST", "/v3/mail/send")
+    assert {name: request.json()["headers"][name] for name in UNSUBSCRIBE} == UNSUBSCRIBE
