@@ -9,18 +9,31 @@ keep-alive interval and the moment it must end by.
 
 from __future__ import annotations
 
+import logging
 import time
 import weakref
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 
 from flask import Flask, Response, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import SQLAlchemyError
 
+from app.live import Subscription
 from app.web.errors import render_refusal
 from app.web.public.stream_gate import TooManyStreams, gate_for
 
+log = logging.getLogger(__name__)
+
 # events(keepalive_seconds, ends_at_monotonic) -> the stream's lines
 Events = Callable[[float, float], Iterator[str]]
+
+
+@dataclass(frozen=True)
+class Fragment:
+    html: str
+    last: bool = False  # the stream ends once this one is sent (e.g. a settled payment)
 
 
 def sse_message(name: str, fragment: str) -> str:
@@ -53,3 +66,40 @@ def open_event_stream(app: Flask, events: Events) -> ResponseReturnValue:
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"  # no proxy buffering of the stream
     return response
+
+
+def stream_fragment(
+    app: Flask,
+    subscribe: Callable[[], AbstractContextManager[Subscription]],
+    name: str,
+    render: Callable[[], Fragment | None],
+) -> ResponseReturnValue:
+    """A stream of `name` events, each an HTML fragment from `render` (run in an app context,
+    outside any request), read again whenever the subscription wakes or a keep-alive interval
+    passes and sent only when it changed. `render` answering None ends the stream (what it
+    shows is gone), and so does a database error: the browser reconnects (`retry`) and is
+    answered once the database is back."""
+
+    def events(keepalive: float, ends: float) -> Iterator[str]:
+        sent = None
+        with subscribe() as subscription:
+            yield "retry: 3000\n\n"
+            while (left := ends - time.monotonic()) > 0:
+                try:
+                    with app.app_context():
+                        fragment = render()
+                except SQLAlchemyError as error:
+                    log.warning("%s stream ended: %s", name, error)
+                    return
+                if fragment is None:
+                    return
+                if fragment.html != sent:
+                    sent = fragment.html
+                    yield sse_message(name, fragment.html)
+                else:
+                    yield ": still here\n\n"
+                if fragment.last:
+                    return
+                subscription.wait(min(keepalive, left))
+
+    return open_event_stream(app, events)

@@ -3,9 +3,6 @@ its live count, and the settings of which optional messages they get."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
@@ -19,7 +16,7 @@ from app.domain.notifications.queue import CHANNEL
 from app.domain.notifications.unread import UNREAD_CAP
 from app.live import hub_for
 from app.web.authz import signed_in_user
-from app.web.event_stream import open_event_stream, sse_message
+from app.web.event_stream import Fragment, stream_fragment
 from app.web.forms import AppForm
 from app.web.htmx import wants_fragment
 
@@ -93,24 +90,12 @@ def stream() -> ResponseReturnValue:
     hub = hub_for(app)
     index_url = url_for(".index")  # rendered below outside the request
 
-    def events(keepalive: float, ends: float) -> Iterator[str]:
-        last = None
-        with hub.subscribe(user_id, CHANNEL) as subscription:
-            yield "retry: 3000\n\n"
-            while (left := ends - time.monotonic()) > 0:
-                with app.app_context(), get_db().session() as session:
-                    unread = in_app.unread_count(session, user_id)
-                    bell = render_template(
-                        "partials/_bell.html", unread=unread, index_url=index_url
-                    )
-                if bell != last:
-                    last = bell
-                    yield sse_message("unread", bell)
-                else:
-                    yield ": still here\n\n"
-                subscription.wait(min(keepalive, left))
+    def bell() -> Fragment:
+        with get_db().session() as session:
+            unread = in_app.unread_count(session, user_id)
+        return Fragment(render_template("partials/_bell.html", unread=unread, index_url=index_url))
 
-    return open_event_stream(app, events)
+    return stream_fragment(app, lambda: hub.subscribe(user_id, CHANNEL), "unread", bell)
 
 
 # --- settings ----------------------------------------------------------------------------

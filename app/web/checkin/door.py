@@ -9,8 +9,6 @@ page to a plain form post, so the page works without JavaScript.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from typing import Any
 
 from flask import (
@@ -42,7 +40,7 @@ from app.web.checkin.forms import (
 )
 from app.web.error_status import http_status
 from app.web.errors import render_refusal
-from app.web.event_stream import open_event_stream, sse_message
+from app.web.event_stream import Fragment, stream_fragment
 from app.web.htmx import wants_fragment
 
 bp = Blueprint("checkin", __name__, url_prefix="/checkin")
@@ -181,23 +179,13 @@ def counters_stream(event_id: int) -> ResponseReturnValue:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     hub = hub_for(app)
 
-    def events(keepalive: float, ends: float) -> Iterator[str]:
-        last = None
-        with hub.subscribe(event_id, scans.CHANNEL) as subscription:
-            yield "retry: 3000\n\n"
-            while (left := ends - time.monotonic()) > 0:
-                with app.app_context():
-                    fragment = answers.counters_fragment(app, hub, event_id)
-                if fragment is None:
-                    return
-                if fragment != last:
-                    last = fragment
-                    yield sse_message("counters", fragment)
-                else:
-                    yield ": still here\n\n"
-                subscription.wait(min(keepalive, left))
+    def counters() -> Fragment | None:
+        fragment = answers.counters_fragment(app, hub, event_id)
+        return None if fragment is None else Fragment(fragment)
 
-    return open_event_stream(app, events)
+    return stream_fragment(
+        app, lambda: hub.subscribe(event_id, scans.CHANNEL), "counters", counters
+    )
 
 
 @bp.get("/<int:event_id>/offline.json")

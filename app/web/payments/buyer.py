@@ -9,8 +9,7 @@ The return page never confirms anything: only a verified provider event does
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 from flask import (
     Blueprint,
@@ -38,7 +37,7 @@ from app.web.account.bookings import own_open_booking, render_booking
 from app.web.authz import signed_in_user, verified_email_required
 from app.web.error_status import http_status
 from app.web.errors import render_error
-from app.web.event_stream import open_event_stream
+from app.web.event_stream import Fragment, stream_fragment
 from app.web.htmx import full_page_redirect, render_page_or_fragment
 from app.web.links import absolute_url
 from app.web.payments.choices import providers_for
@@ -196,24 +195,12 @@ def status_stream(reference: str) -> ResponseReturnValue:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     hub = hub_for(app)
 
-    def events(keepalive: float, ends: float) -> Iterator[str]:
-        last = None
-        with hub.subscribe(event_id) as subscription:
-            yield "retry: 3000\n\n"
-            while (left := ends - time.monotonic()) > 0:
-                with app.app_context(), get_db().session() as session:
-                    fragment, settled = _render_status(session, user_id, reference, booking_url)
-                if fragment != last:
-                    last = fragment
-                    data = "".join(f"data: {line}\n" for line in fragment.splitlines())
-                    yield f"event: payment\n{data}\n"
-                else:
-                    yield ": still here\n\n"
-                if settled:
-                    return
-                subscription.wait(min(keepalive, left))
+    def status() -> Fragment:
+        with get_db().session() as session:
+            fragment, settled = _render_status(session, user_id, reference, booking_url)
+        return Fragment(fragment, last=settled)
 
-    return open_event_stream(app, events)
+    return stream_fragment(app, lambda: hub.subscribe(event_id), "payment", status)
 
 
 def _render_status(
