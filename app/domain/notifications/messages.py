@@ -144,6 +144,20 @@ def _sample_booking(config: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
+def _booking_context(config: Mapping[str, Any], booking: Booking) -> dict[str, Any]:
+    """What every mail about a booking says: who, which booking and event, when, and a link."""
+    event = booking.event
+    assert booking.user is not None  # the builders skip bookings of deleted accounts
+    return {
+        "name": booking.user.name,
+        "reference": booking.reference,
+        "event_title": event.title,
+        "when": _local(event.starts_at, event.timezone),
+        "timezone": event.timezone,
+        "link": booking_url(config, booking.reference),
+    }
+
+
 @kind("booking_confirmed", "Booking confirmed", lambda c, now: Content(
     "Your tickets for Sample concert", _sample_booking(c, now)))  # fmt: skip
 def booking_confirmed(
@@ -177,11 +191,7 @@ def booking_confirmed(
     return Content(
         subject=f"Your tickets for {event.title}",
         context={
-            "name": booking.user.name,
-            "reference": booking.reference,
-            "event_title": event.title,
-            "when": _local(event.starts_at, event.timezone),
-            "timezone": event.timezone,
+            **_booking_context(config, booking),
             "place": place,
             "tickets": len(live),
             "link": link,
@@ -199,18 +209,10 @@ def _payment_of(session: Session, payload: Mapping[str, Any]) -> Payment:
 
 def _payment_context(config: Mapping[str, Any], payment: Payment, reason: str) -> dict[str, Any]:
     """What a mail about a payment says: its booking, event, amount and `reason`."""
-    booking = payment.booking
-    event = booking.event
-    assert booking.user is not None  # _payment_of skips the payments of deleted accounts
     return {
-        "name": booking.user.name,
-        "reference": booking.reference,
-        "event_title": event.title,
-        "when": _local(event.starts_at, event.timezone),
-        "timezone": event.timezone,
+        **_booking_context(config, payment.booking),
         "amount": format_money(payment.amount_minor, payment.currency),
         "reason": reason,
-        "link": booking_url(config, booking.reference),
     }
 
 
@@ -276,18 +278,9 @@ def booking_cancelled(
     booking = session.get(Booking, int(payload["booking_id"]))
     if booking is None or booking.user is None:
         raise Skip("the booking is gone")
-    event = booking.event
     return Content(
         subject=f"Booking {booking.reference} is cancelled",
-        context={
-            "name": booking.user.name,
-            "reference": booking.reference,
-            "event_title": event.title,
-            "when": _local(event.starts_at, event.timezone),
-            "timezone": event.timezone,
-            "tickets": booking.quantity,
-            "link": booking_url(config, booking.reference),
-        },
+        context={**_booking_context(config, booking), "tickets": booking.quantity},
     )
 
 
@@ -306,20 +299,14 @@ def refund_issued(
     booking = first.payment.booking
     if booking.user is None:
         raise Skip("the account is gone")
-    event = booking.event
     total = sum(refund.amount_minor for refund in refunds if refund is not None)
     return Content(
         subject=f"A refund for booking {booking.reference}",
         context={
-            "name": booking.user.name,
-            "reference": booking.reference,
-            "event_title": event.title,
-            "when": _local(event.starts_at, event.timezone),
-            "timezone": event.timezone,
+            **_booking_context(config, booking),
             "amount": format_money(total, first.currency),
             "reason": first.reason,
             "cancelled": booking.status == BookingStatus.REFUNDED,
-            "link": booking_url(config, booking.reference),
         },
     )
 
@@ -387,11 +374,7 @@ def _reminder(
         return Content(
             subject=f"Reminder: {event.title} starts {lead}",
             context={
-                "name": booking.user.name,
-                "reference": booking.reference,
-                "event_title": event.title,
-                "when": _local(event.starts_at, event.timezone),
-                "timezone": event.timezone,
+                **_booking_context(config, booking),
                 "place": place or "Online",
                 "online_url": event.online_url,
                 "tickets": booking.quantity,
