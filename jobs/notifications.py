@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 import app.domain.notifications.email  # noqa: F401 - registers the email sender
+import app.domain.notifications.fan_out  # noqa: F401 - registers the in-app sender
 from app.domain.base import utcnow
 from app.domain.notifications import delivery
 
@@ -53,7 +54,7 @@ def deliver_claimed(
         session.commit()
         sender.transmit(config, prepared)
     except delivery.Skip as exc:
-        session.rollback()
+        # What `prepare` wrote stays (an in-app copy's passing on): Skip is no database fault.
         delivery.record_skipped(session, claim, str(exc))
     except Exception as exc:  # noqa: BLE001 - any fault fails this message only
         session.rollback()

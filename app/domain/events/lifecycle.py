@@ -17,8 +17,7 @@ from app.domain.base import NotFound, utcnow
 from app.domain.events import revisions
 from app.domain.events.errors import EventError, invalid
 from app.domain.events.models import Event, EventStatus
-from app.domain.notifications.models import Channel
-from app.domain.notifications.queue import notification_key, notify
+from app.domain.notifications.queue import notify_user
 from app.domain.outbox import enqueue
 from app.domain.payments.refunds import REFUND_CANCELLED_EVENT_TOPIC
 from app.domain.ticketing import sale_gate
@@ -108,16 +107,13 @@ def cancel_event(
     )
     for person in sales.people:
         # Keyed by event and person: a second cancellation (it changes nothing) adds no mail.
-        notify(
+        notify_user(
             session,
-            key=notification_key(
-                "event_cancelled", Channel.EMAIL, "event", event.id, "user", person.user_id
-            ),
             kind="event_cancelled",
-            channel=Channel.EMAIL,
-            now=now,
+            about=("event", event.id, "user", person.user_id),
             user_id=person.user_id,
-            recipient=person.email,
+            email=person.email,
+            now=now,
             payload={
                 "event_id": event.id,
                 "user_id": person.user_id,

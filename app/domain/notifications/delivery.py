@@ -38,13 +38,15 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from app.domain import audit
+from app.domain import audit, live_notify
 from app.domain.notifications.models import (
     Channel,
     FailingAddress,
     Notification,
     NotificationStatus,
 )
+from app.domain.notifications.preferences import wants_kind
+from app.domain.notifications.queue import CHANNEL as IN_APP_CHANNEL
 
 # Longer than any send takes (the SMTP timeout is 10 s): a live worker never loses its lease.
 LEASE = timedelta(minutes=2)
@@ -126,7 +128,13 @@ def prepare(
     sender = SENDERS.get(notification.channel)
     if sender is None:
         raise RenderFailure(f"no sender for the {notification.channel.value} channel")
-    return sender, sender.prepare(session, config, notification, now)
+    prepared = sender.prepare(session, config, notification, now)
+    # After `prepare`: an in-app copy passes the message on to the other channels even when
+    # its user turned the topic off in-app.
+    user_id, kind, channel = notification.user_id, notification.kind, notification.channel
+    if user_id is not None and not wants_kind(session, user_id, kind, channel):
+        raise Skip(f"{notification.kind} turned off on {notification.channel.value}")
+    return sender, prepared
 
 
 def is_failing(session: Session, channel: Channel, address: str) -> bool:
@@ -141,7 +149,12 @@ def is_failing(session: Session, channel: Channel, address: str) -> bool:
 
 
 def _finish(session: Session, claim: Claim, **values: object) -> bool:
-    done = session.execute(
+    return _finished(session, claim, **values) is not None
+
+
+def _finished(session: Session, claim: Claim, **values: object) -> Notification | None:
+    """Write the outcome while the lease is still `claim`'s; the row, or None."""
+    return session.scalar(
         update(Notification)
         .where(
             Notification.id == claim.id,
@@ -149,13 +162,18 @@ def _finish(session: Session, claim: Claim, **values: object) -> bool:
             Notification.attempts == claim.attempt,
         )
         .values(**values)
+        .returning(Notification)
+        .execution_options(synchronize_session=False)
     )
-    return done.rowcount == 1
 
 
 def record_sent(session: Session, claim: Claim, *, now: datetime) -> bool:
-    """Mark the message sent (False when its lease was lost meanwhile)."""
-    return _finish(session, claim, status=NotificationStatus.SENT, sent_at=now, last_error=None)
+    """Mark the message sent (False when its lease was lost meanwhile). An in-app one is shown
+    now: its user's open pages hear of it when this commits."""
+    row = _finished(session, claim, status=NotificationStatus.SENT, sent_at=now, last_error=None)
+    if row is not None and row.channel is Channel.IN_APP and row.user_id is not None:
+        live_notify.publish(session, IN_APP_CHANNEL, row.user_id)
+    return row is not None
 
 
 def record_skipped(session: Session, claim: Claim, reason: str) -> bool:

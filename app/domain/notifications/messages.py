@@ -116,6 +116,39 @@ def preview(name: str, config: Mapping[str, Any], now: datetime) -> Rendered:
     return render(name, KINDS[name].sample(config, now), config, attach=False)
 
 
+@dataclass(frozen=True)
+class Short:
+    """A message in a few words (templates/short/<kind>.txt), for a text message or a push
+    notification: its subject as the title, one line of text, and the link it leads to."""
+
+    title: str
+    text: str
+    url: str
+
+
+def _short(name: str, content: Content, config: Mapping[str, Any]) -> Short:
+    context = {**content.context, "subject": content.subject, "site_name": config["SITE_NAME"]}
+    text = " ".join(_ENV.get_template(f"short/{name}.txt").render(context).split())
+    link = content.context.get("link") or str(config["BASE_URL"])
+    return Short(content.subject, text, str(link))
+
+
+def short(
+    session: Session,
+    name: str,
+    config: Mapping[str, Any],
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> Short:
+    """The short form of the message of kind `name` about what `payload` names, as it is now
+    (raises as `build` does)."""
+    return _short(name, KINDS[name].build(session, config, payload, now), config)
+
+
+def short_preview(name: str, config: Mapping[str, Any], now: datetime) -> Short:
+    return _short(name, KINDS[name].sample(config, now), config)
+
+
 def tickets_url(config: Mapping[str, Any], reference: str) -> str:
     # The worker has no request to build links from: BASE_URL and the pages' paths.
     return f"{booking_url(config, reference)}/tickets"
@@ -367,8 +400,6 @@ def _reminder(
             raise Skip("the event has started")
         if reminders.due_at(name, event.starts_at, now) is None:
             raise Skip("too close to the start for this reminder")
-        if not preferences.wants_kind(session, booking.user.id, name, Channel.EMAIL):
-            raise Skip("reminders turned off")
         headers = unsubscribe_headers(config, booking.user.id, preferences.REMINDERS, Channel.EMAIL)
         place = ", ".join(p for p in (event.venue_name, event.address, event.city) if p)
         return Content(

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from app.domain import live_notify
 from app.domain.accounts.models import User
 from app.domain.notifications.models import Channel, Notification, NotificationStatus
 from app.domain.notifications.preferences import topic_of, wants
@@ -37,21 +36,22 @@ def notify(
     """Queue the message, to go at `due_at` (at once by default), unless one with `key` exists
     already; True when this call added it.
 
-    An in-app message has nothing to send: it is written delivered (the worker never sees it)
-    and its user's open pages are told, by a NOTIFY they hear only if the cause commits.
     An optional message (a reminder, a digest) its user turned off on `channel` is written
-    skipped (its key taken, nothing sent or shown); transactional ones always go."""
+    skipped (its key taken, nothing sent); transactional ones always go. An in-app copy is
+    always written pending, nothing read: the worker shows it when it is due and passes it on
+    to the kind's other channels (fan_out.py), so a rush's transaction only inserts."""
     in_app = channel is Channel.IN_APP
     if in_app and user_id is None:
         raise ValueError("an in-app notification needs a user")
     state: dict[str, Any] = {}
     topic = topic_of(kind)
-    if topic is not None and user_id is not None and not wants(session, user_id, topic, channel):
+    if (
+        not in_app
+        and topic is not None
+        and user_id is not None
+        and not wants(session, user_id, topic, channel)
+    ):
         state = {"status": NotificationStatus.SKIPPED, "last_error": f"{topic} turned off"}
-        if in_app:
-            state["read_at"] = now  # never counted as unread
-    elif in_app:
-        state = {"status": NotificationStatus.SENT, "sent_at": now}
     added = session.execute(
         insert(Notification)
         .values(
@@ -68,34 +68,62 @@ def notify(
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(Notification.id)
     ).scalar_one_or_none()
-    shown = state.get("status") is NotificationStatus.SENT
-    if added is not None and shown and user_id is not None:
-        live_notify.publish(session, CHANNEL, user_id)
     return added is not None
+
+
+def notify_user(
+    session: Session,
+    *,
+    kind: str,
+    about: tuple[object, ...],
+    user_id: int,
+    email: str | None,
+    now: datetime,
+    payload: dict[str, Any],
+    due_at: datetime | None = None,
+) -> bool:
+    """Queue a message to a user, once per `about` (for example ("booking", 42)): a mail to
+    `email` and the in-app copy, which the worker shows and passes on to the kind's other
+    channels (SMS, push) for users who can get them. True when the mail was added."""
+    mailed = email is not None and notify(
+        session,
+        key=notification_key(kind, Channel.EMAIL, *about),
+        kind=kind,
+        channel=Channel.EMAIL,
+        now=now,
+        due_at=due_at,
+        user_id=user_id,
+        recipient=email,
+        payload=payload,
+    )
+    notify(
+        session,
+        key=notification_key(kind, Channel.IN_APP, *about),
+        kind=kind,
+        channel=Channel.IN_APP,
+        now=now,
+        due_at=due_at,
+        user_id=user_id,
+        payload=payload,
+    )
+    return mailed
 
 
 def email_user(
     session: Session,
     *,
     kind: str,
-    about: tuple[str, int],
+    about: tuple[object, ...],
     user: User | None,
     now: datetime,
     payload: dict[str, Any],
 ) -> bool:
-    """Queue a transactional mail (these always go by email) to the user's address, once per
-    `about` (for example ("booking", 42)); nothing for a deleted or missing account."""
+    """Queue a transactional message (these always go by email) to the user, once per
+    `about`; nothing for a deleted or missing account."""
     if user is None or user.deleted_at is not None:
         return False
-    return notify(
-        session,
-        key=notification_key(kind, Channel.EMAIL, *about),
-        kind=kind,
-        channel=Channel.EMAIL,
-        now=now,
-        user_id=user.id,
-        recipient=user.email,
-        payload=payload,
+    return notify_user(
+        session, kind=kind, about=about, user_id=user.id, email=user.email, now=now, payload=payload
     )
 
 

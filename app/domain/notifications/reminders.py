@@ -3,11 +3,11 @@ per offset.
 
 A sweep (`schedule_reminders`, every minute in jobs/schedules.py) queues, for every confirmed
 booking of a published event starting within `LOOKAHEAD`, one row per offset with the key
-`booking:<id>:reminder_24h:email` (and `reminder_1h`), due at the start minus the offset, or at
-once when that moment has passed but the reminder still makes sense (`MIN_LEAD` before the
-start): a booking made two hours before the start gets the 1 hour reminder only. The insert
-does nothing on a key that exists, so repeated sweeps, restarted workers and two workers
-sweeping at once add each reminder once.
+`booking:<id>:reminder_24h:email` (and `reminder_1h`) and its in-app copy, due at the start
+minus the offset, or at once when that moment has passed but the reminder still makes sense
+(`MIN_LEAD` before the start): a booking made two hours before the start gets the 1 hour
+reminder only. The insert does nothing on a key that exists, so repeated sweeps, restarted
+workers and two workers sweeping at once add each reminder once.
 
 The key is the whole guarantee: a reminder once queued (sent, skipped or pending) is never
 queued again for that booking and offset, even if the event's time changes afterwards. When the
@@ -15,7 +15,7 @@ time changes (`follow_event`, in the transaction that changes it) the reminders 
 and never tried move with the start; a reminder already sent is not sent again. At send time
 the message (messages.py) is skipped when the booking is no longer confirmed, the event is not
 published or has started, it is too late for that reminder, or the user turned reminders off
-for email.
+on that channel.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from app.domain.accounts.models import User
 from app.domain.events.models import Event, EventStatus
 from app.domain.notifications.models import Channel, Notification, NotificationStatus
-from app.domain.notifications.queue import notification_key, notify
+from app.domain.notifications.queue import notification_key, notify_user
 from app.domain.ticketing.models import Booking, BookingStatus
 
 # kind -> how long before the start it is due
@@ -84,15 +84,14 @@ def schedule_reminders(session: Session, now: datetime) -> int:
         for booking_id, event_id, starts_at, user_id, email in rows:
             when = due_at(kind, starts_at, now)
             assert when is not None  # the query keeps the events still far enough
-            added += notify(
+            added += notify_user(
                 session,
-                key=reminder_key(kind, booking_id),
                 kind=kind,
-                channel=Channel.EMAIL,
+                about=("booking", booking_id),
+                user_id=user_id,
+                email=email,
                 now=now,
                 due_at=when,
-                user_id=user_id,
-                recipient=email,
                 payload={"booking_id": booking_id, "event_id": event_id},
             )
     return added

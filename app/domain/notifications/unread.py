@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 
-from app.domain.notifications.models import Channel, Notification
+from app.domain.notifications.models import Channel, Notification, NotificationStatus
 
 # The bell shows "99+" beyond this: counting further would only cost.
 UNREAD_CAP = 99
@@ -22,6 +22,7 @@ def unread_count_of(user_id: ColumnElement[Any] | int) -> ColumnElement[int]:
             Notification.user_id == user_id,
             Notification.channel == Channel.IN_APP,
             Notification.read_at.is_(None),
+            Notification.status == NotificationStatus.SENT,  # pending: not shown yet
         )
         .limit(UNREAD_CAP + 1)
         # A subquery in FROM is not correlated by itself: `user_id` may be the outer user's.
