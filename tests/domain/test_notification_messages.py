@@ -12,10 +12,11 @@ from app.domain.notifications.models import Channel, Notification, NotificationS
 from app.domain.ticketing.bookings import cancel_booking, confirm_booking
 
 
-def _queued(db) -> list[tuple[str, str | None]]:  # noqa: ANN001
-    return [
-        (n.kind, n.recipient) for n in db.scalars(select(Notification).order_by(Notification.id))
-    ]
+def _queued(db, channel: Channel = Channel.EMAIL) -> list[tuple[str, str | None]]:  # noqa: ANN001
+    rows = db.scalars(
+        select(Notification).where(Notification.channel == channel).order_by(Notification.id)
+    )
+    return [(n.kind, n.recipient) for n in rows]
 
 
 @pytest.mark.parametrize("kind", sorted(messages.KINDS))
@@ -32,13 +33,19 @@ def test_a_free_claim_queues_its_confirmation_once(
     buyer = make_user(email="free@example.test")
     booking = make_seated_booking(buyer=buyer)
     confirm_booking(db, booking, now=now)  # again: nothing new
-    (row,) = db.scalars(select(Notification)).all()
+    row, copy = db.scalars(select(Notification).order_by(Notification.id)).all()
     assert (row.kind, row.channel, row.status) == (
         "booking_confirmed",
         Channel.EMAIL,
         NotificationStatus.PENDING,
     )
     assert row.user_id == buyer.id and row.payload == {"booking_id": booking.id}
+    assert (copy.kind, copy.channel, copy.user_id, copy.recipient) == (
+        "booking_confirmed",
+        Channel.IN_APP,
+        buyer.id,
+        None,
+    )
     (mail,) = notification_mail("free@example.test")
     assert booking.reference in mail["text"]
 
@@ -56,6 +63,7 @@ def test_a_paid_booking_is_confirmed_by_mail_once_and_a_rollback_leaves_none(
     pay_booking(booking)
     db.commit()
     assert _queued(db) == [("booking_confirmed", "paid@example.test")]
+    assert _queued(db, Channel.IN_APP) == [("booking_confirmed", None)]
 
 
 def test_cancelling_a_free_booking_tells_its_buyer_and_a_released_hold_does_not(
@@ -71,3 +79,12 @@ def test_cancelling_a_free_booking_tells_its_buyer_and_a_released_hold_does_not(
     assert mail["subject"] == f"Booking {free.reference} is cancelled"
     assert "19:00 Europe/Berlin" in mail["text"]
     assert [kind for kind, _ in _queued(db)] == ["booking_confirmed", "booking_cancelled"]
+
+
+@pytest.mark.parametrize("kind", sorted(messages.KINDS))
+def test_every_kind_has_a_short_form_for_sms_and_push(app, now, kind: str) -> None:  # noqa: ANN001
+    short = messages.short_preview(kind, app.config, now)
+    assert short.title
+    assert "Sample concert" in short.text or "B7K2QX" in short.text
+    assert short.url.startswith(str(app.config["BASE_URL"]).rstrip("/"))
+    assert "\n" not in short.text and len(short.text) <= 320

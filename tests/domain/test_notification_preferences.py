@@ -105,7 +105,7 @@ def test_the_token_has_its_own_salt(db, make_user):
         preferences.read_unsubscribe_token(db, SECRET, unsalted)
 
 
-def test_a_message_turned_off_is_written_skipped_and_shown_nowhere(db, now, make_user):
+def test_a_message_turned_off_is_skipped_and_shown_nowhere(app, db, now, make_user):
     from app.domain.notifications import in_app
     from app.domain.notifications.models import Notification, NotificationStatus
     from app.domain.notifications.queue import notification_key, notify
@@ -121,10 +121,23 @@ def test_a_message_turned_off_is_written_skipped_and_shown_nowhere(db, now, make
         assert notify(db, key=key, kind=kind, channel=channel, now=now, user_id=user.id)
         return db.scalar(select(Notification).where(Notification.key == key))
 
-    assert send("reminder_24h", Channel.IN_APP).status == NotificationStatus.SKIPPED
+    from jobs.notifications import deliver_due
+
+    # An in-app copy is always written: the worker passes it on to the other channels first.
+    reminder = send("reminder_24h", Channel.IN_APP)
+    assert reminder.status == NotificationStatus.PENDING
     assert send("reminder_1h", Channel.EMAIL).status == NotificationStatus.SKIPPED
     assert send("reminder_1h", Channel.SMS).status == NotificationStatus.PENDING  # still on
     assert send("booking_confirmed", Channel.EMAIL).status == NotificationStatus.PENDING
-    assert send("booking_cancelled", Channel.IN_APP).status == NotificationStatus.SENT
+    cancelled = send("booking_cancelled", Channel.IN_APP)
+    db.query(Notification).filter(Notification.channel != Channel.IN_APP).delete()
+    db.commit()
+    assert deliver_due(app.extensions["db"].session, app.config, now=now) == 2
+    db.refresh(reminder)
+    db.refresh(cancelled)
+    assert (reminder.status, cancelled.status) == (
+        NotificationStatus.SKIPPED,
+        NotificationStatus.SENT,
+    )
     assert [i.kind for i in in_app.list_page(db, user.id).items] == ["booking_cancelled"]
     assert in_app.unread_count(db, user.id) == 1

@@ -1,4 +1,4 @@
-"""The in-app channel: written delivered, announced only when the cause commits, listed,
+"""The in-app channel: written pending with its cause, shown and announced by the worker, listed,
 counted and marked read by its own user only."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from app.domain.notifications.models import Channel, Notification, NotificationS
 from app.domain.notifications.queue import CHANNEL, notification_key, notify
 from app.domain.notifications.unread import UNREAD_CAP
 from app.domain.ticketing.allocation import hold_units
+from jobs.notifications import deliver_due
 
 
 @pytest.fixture(autouse=True)
@@ -40,6 +41,17 @@ def tell(db, user, kind="booking_confirmed", *, now, n=1, **payload):
 
 
 @pytest.fixture
+def show(app, db, now):
+    """Commit, then let the worker show every in-app copy due by `at`."""
+
+    def run(at=None):
+        db.commit()
+        return deliver_due(app.extensions["db"].session, app.config, now=at or now, limit=1000)
+
+    return run
+
+
+@pytest.fixture
 def listener(database_url):
     """A connection listening on the notifications channel, as the web's LiveHub does."""
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
@@ -51,10 +63,14 @@ def listener(database_url):
         yield heard
 
 
-def test_an_in_app_message_is_written_delivered(db, now, make_user):
+def test_an_in_app_message_is_shown_by_the_worker(db, now, make_user, show):
     user = make_user()
     assert tell(db, user, now=now) is True
     row = db.scalar(select(Notification))
+    assert (row.status, row.read_at) == (NotificationStatus.PENDING, None)
+    assert in_app.unread_count(db, user.id) == 0  # not shown yet
+    assert show() == 1
+    db.refresh(row)
     assert (row.status, row.sent_at, row.read_at) == (NotificationStatus.SENT, now, None)
     assert in_app.unread_count(db, user.id) == 1
 
@@ -64,12 +80,13 @@ def test_an_in_app_message_needs_a_user(db, now):
         notify(db, key="x:in_app", kind="event_changed", channel=Channel.IN_APP, now=now)
 
 
-def test_listeners_hear_of_it_after_the_commit(db, now, make_user, listener):
+def test_listeners_hear_of_it_when_the_worker_shows_it(db, now, make_user, listener, show):
     user = make_user()
     db.commit()
     tell(db, user, now=now)
-    assert listener(0.3) == []  # not before the commit
     db.commit()
+    assert listener(0.3) == []  # the cause's transaction announces nothing
+    show()
     assert listener() == [str(user.id)]
 
 
@@ -82,21 +99,22 @@ def test_a_rolled_back_cause_leaves_nothing_and_tells_nobody(db, now, make_user,
     assert listener(0.5) == []
 
 
-def test_a_message_queued_again_is_not_announced_again(db, now, make_user, listener):
+def test_a_message_queued_again_is_not_announced_again(db, now, make_user, listener, show):
     user = make_user()
     tell(db, user, now=now)
-    db.commit()
+    show()
     assert listener() == [str(user.id)]
     assert tell(db, user, now=now) is False
-    db.commit()
+    assert show() == 0
     assert listener(0.5) == []
 
 
-def test_the_list_is_newest_first_paged_and_only_ones_own(db, now, make_user):
+def test_the_list_is_newest_first_paged_and_only_ones_own(db, now, make_user, show):
     user, other = make_user(), make_user()
     for n in range(in_app.PAGE_SIZE + 2):
         tell(db, user, "event_changed", now=now + timedelta(minutes=n), n=n)
     tell(db, other, now=now, n=999)
+    show(now + timedelta(hours=1))
     first = in_app.list_page(db, user.id)
     assert len(first.items) == in_app.PAGE_SIZE and first.has_next
     times = [item.created_at for item in first.items]
@@ -108,7 +126,7 @@ def test_the_list_is_newest_first_paged_and_only_ones_own(db, now, make_user):
     assert in_app.unread_count(db, other.id) == 1
 
 
-def test_titles_and_links_come_from_what_still_exists(db, now, make_user, make_tier):
+def test_titles_and_links_come_from_what_still_exists(db, now, make_user, make_tier, show):
     user = make_user()
     tier = make_tier(capacity=5)
     event = tier.event
@@ -121,6 +139,7 @@ def test_titles_and_links_come_from_what_still_exists(db, now, make_user, make_t
     tell(db, user, "event_cancelled", now=now + timedelta(seconds=3), n=4, event_id="junk")
     tell(db, user, "sales_digest", now=now + timedelta(seconds=4), n=5)
     tell(db, user, "some_future_kind", now=now + timedelta(seconds=5), n=6)
+    show(now + timedelta(minutes=1))
     items = {item.kind: item for item in in_app.list_page(db, user.id).items}
     confirmed = items["booking_confirmed"]
     assert booking.reference in confirmed.title
@@ -157,11 +176,11 @@ def test_every_kind_the_product_sends_has_words():
         assert "our a " not in title  # never "Your a booking": the words read without the ids
 
 
-def test_marking_read(db, now, make_user, listener):
+def test_marking_read(db, now, make_user, listener, show):
     user = make_user()
     tell(db, user, now=now, n=1)
     tell(db, user, now=now, n=2)
-    db.commit()
+    show()
     listener()
     first, second = in_app.list_page(db, user.id).items
     item = in_app.mark_read(db, user.id, first.id, now=now)
@@ -175,9 +194,10 @@ def test_marking_read(db, now, make_user, listener):
     assert in_app.unread_count(db, user.id) == 0
 
 
-def test_someone_elses_notification_is_not_found_and_unchanged(db, now, make_user):
+def test_someone_elses_notification_is_not_found_and_unchanged(db, now, make_user, show):
     owner, stranger = make_user(), make_user()
     tell(db, owner, now=now)
+    show()
     (item,) = in_app.list_page(db, owner.id).items
     with pytest.raises(NotFound):
         in_app.mark_read(db, stranger.id, item.id, now=now)
@@ -196,19 +216,21 @@ def test_an_email_row_is_not_in_app(db, now, make_user):
     assert in_app.unread_count(db, user.id) == 0
 
 
-def test_the_count_stops_at_its_cap(db, now, make_user):
+def test_the_count_stops_at_its_cap(db, now, make_user, show):
     user = make_user()
     for n in range(UNREAD_CAP + 5):
         tell(db, user, now=now, n=n)
+    show()
     assert in_app.unread_count(db, user.id) == UNREAD_CAP + 1
 
 
-def test_a_skipped_message_tells_nobody(db, now, make_user, listener):
+def test_a_skipped_message_tells_nobody(db, now, make_user, listener, show):
     from app.domain.notifications.preferences import REMINDERS, save_choices
 
     user = make_user()
     save_choices(db, user.id, {(REMINDERS, Channel.IN_APP): False}, now=now)
-    db.commit()
     tell(db, user, "reminder_1h", now=now)
-    db.commit()
+    assert show() == 1
     assert listener(0.5) == []
+    assert db.scalar(select(Notification.status)) == NotificationStatus.SKIPPED
+    assert in_app.unread_count(db, user.id) == 0

@@ -10,11 +10,10 @@ from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
-from app.domain.base import utcnow
 from app.domain.notifications.models import Channel
 from app.domain.notifications.preferences import REMINDERS, unsubscribe_token
-from app.domain.notifications.queue import notification_key, notify
 from tests.browser import DESKTOP, PHONE, check_accessibility, log_in, page_weight, screenshot
+from tests.factories.notifications import shown_in_app
 
 pytestmark = pytest.mark.e2e
 
@@ -24,16 +23,7 @@ def no_sideways_scroll(page) -> None:  # noqa: ANN001
 
 
 def tell(db: Session, user, kind: str, n: int, **payload) -> None:  # noqa: ANN001
-    notify(
-        db,
-        key=notification_key(kind, Channel.IN_APP, "e2e", n),
-        kind=kind,
-        channel=Channel.IN_APP,
-        now=utcnow(),
-        user_id=user.id,
-        payload=payload,
-    )
-    db.commit()
+    shown_in_app(db, user.id, kind, "e2e", n, **payload)
 
 
 def test_the_bell_follows_live_and_the_page_marks_read(

@@ -1,4 +1,5 @@
-"""Reading the email notifications a test's actions queued, rendered as they would be sent."""
+"""Reading the email notifications a test's actions queued, rendered as they would be sent, and
+in-app notifications shown as the worker shows them."""
 
 from __future__ import annotations
 
@@ -11,8 +12,23 @@ from sqlalchemy.orm import Session
 
 from app.domain.base import utcnow
 from app.domain.notifications import messages
-from app.domain.notifications.delivery import Skip
+from app.domain.notifications.delivery import Claim, Skip, record_sent
 from app.domain.notifications.models import Channel, Notification
+from app.domain.notifications.queue import notification_key, notify
+
+
+def shown_in_app(db: Session, user_id: int, kind: str, *about: object, **payload: object) -> int:
+    """Queue an in-app notification and show it as the worker does (its NOTIFY included), then
+    commit; its id. For pages' tests: the worker's own path is tested in tests/jobs."""
+    key = notification_key(kind, Channel.IN_APP, *about)
+    now = utcnow()
+    notify(db, key=key, kind=kind, channel=Channel.IN_APP, now=now, user_id=user_id,
+           payload=dict(payload))  # fmt: skip
+    notification_id = db.scalar(select(Notification.id).where(Notification.key == key))
+    assert notification_id is not None
+    assert record_sent(db, Claim(notification_id, attempt=0), now=now)
+    db.commit()
+    return notification_id
 
 
 @pytest.fixture

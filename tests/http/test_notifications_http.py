@@ -9,12 +9,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.domain.base import utcnow
 from app.domain.notifications import preferences
 from app.domain.notifications.models import Channel, Notification, NotificationPreference
 from app.domain.notifications.preferences import DIGESTS, REMINDERS
-from app.domain.notifications.queue import notification_key, notify
 from app.web.account.unsubscribe import list_unsubscribe_headers, unsubscribe_url
+from tests.factories.notifications import shown_in_app
 from tests.http.test_live import Stream
 from tests.http.test_page_queries import counted_statements
 
@@ -22,17 +21,7 @@ HTMX = {"HX-Request": "true"}
 
 
 def tell(db, user, kind="event_changed", n=1, **payload) -> int:  # noqa: ANN001
-    notify(
-        db,
-        key=notification_key(kind, Channel.IN_APP, "http", n),
-        kind=kind,
-        channel=Channel.IN_APP,
-        now=utcnow(),
-        user_id=user.id,
-        payload=payload,
-    )
-    db.commit()
-    return db.scalar(select(func.max(Notification.id)))
+    return shown_in_app(db, user.id, kind, "http", n, **payload)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 
 from app.domain.notifications import delivery, messages
 from app.domain.notifications.models import (
@@ -39,9 +39,11 @@ def _sessions(app: Flask):  # noqa: ANN202
     return app.extensions["db"].session
 
 
-def _rows(db, **where) -> list[Notification]:  # noqa: ANN001, ANN003
+def _rows(db, channel: Channel = Channel.EMAIL, **where) -> list[Notification]:  # noqa: ANN001, ANN003
+    """The notifications on `channel` (mail: the in-app copies are the in-app tests' concern)."""
     db.expire_all()
-    return list(db.scalars(select(Notification).filter_by(**where).order_by(Notification.id)))
+    query = select(Notification).filter_by(channel=channel, **where)
+    return list(db.scalars(query.order_by(Notification.id)))
 
 
 def _queue_payment_failed(db, payment_id: int, count: int, now: datetime) -> None:  # noqa: ANN001
@@ -77,6 +79,8 @@ def _failed_payment(db, make_seated_booking, now):  # noqa: ANN001, ANN202
         payload={"failure_message": "The card was declined."},
     )
     apply_event(db, "demo", event, now=now)
+    # These tests follow the mail; in-app copies are tests/domain/test_notifications_in_app.py's.
+    db.execute(delete(Notification).where(Notification.channel == Channel.IN_APP))
     db.commit()
     return payment
 
@@ -95,9 +99,12 @@ def test_booking_confirmation_arrives_with_scannable_pdf_and_calendar_entry(
     assert queued.key == f"booking:{booking.id}:booking_confirmed:email"
     assert queued.recipient == "clara@example.test"
 
-    assert deliver_due(_sessions(app), smtp_sink.config(app.config), now=now) == 1
+    # The mail and its in-app copy.
+    assert deliver_due(_sessions(app), smtp_sink.config(app.config), now=now) == 2
     (message,) = smtp_sink.messages
     assert message["To"] == "clara@example.test"
+    (copy,) = _rows(db, Channel.IN_APP, kind="booking_confirmed")
+    assert (copy.user_id, copy.status) == (buyer.id, NotificationStatus.SENT)
     assert message["Message-ID"] == delivery.message_id(queued.key, app.config)
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()

@@ -28,12 +28,15 @@ def _sessions(app: Flask):  # noqa: ANN202
     return app.extensions["db"].session
 
 
-def _reminders(db) -> list[Notification]:  # noqa: ANN001
+def _reminders(db, channel: Channel = Channel.EMAIL) -> list[Notification]:  # noqa: ANN001
     db.expire_all()
     return list(
         db.scalars(
             select(Notification)
-            .where(Notification.kind.in_(["reminder_24h", "reminder_1h"]))
+            .where(
+                Notification.kind.in_(["reminder_24h", "reminder_1h"]),
+                Notification.channel == channel,
+            )
             .order_by(Notification.id)
         )
     )
@@ -73,8 +76,13 @@ def test_sweeps_at_several_times_queue_one_row_per_booking_and_offset(
     ]
     assert rows[0].key == f"booking:{booking.id}:reminder_24h:email"
     assert all(r.status == NotificationStatus.PENDING for r in rows)
+    copies = _reminders(db, Channel.IN_APP)
+    assert [(r.key, r.due_at) for r in copies] == [
+        (f"booking:{booking.id}:reminder_24h:in_app", starts - 24 * H),
+        (f"booking:{booking.id}:reminder_1h:in_app", starts - H),
+    ]
     # The query itself leaves out what exists (not only the insert's ON CONFLICT).
-    monkeypatch.setattr(reminders, "notify", lambda *a, **k: pytest.fail("queued again"))
+    monkeypatch.setattr(reminders, "notify_user", lambda *a, **k: pytest.fail("queued again"))
     assert _sweep(app, starts - 2 * H) == 0
 
 
@@ -162,7 +170,8 @@ def test_a_moved_start_moves_pending_reminders_and_a_sent_one_is_not_sent_again(
     moved = starts + 3 * H  # the organizer's change is approved: three hours later
     event = booking.event
     event.starts_at, event.ends_at = moved, moved + 2 * H
-    assert follow_event(db, event, starts - 20 * H) == 1  # the pending 1 h reminder
+    # The pending 1 h reminder and its in-app copy.
+    assert follow_event(db, event, starts - 20 * H) == 2
     db.commit()
     assert _reminders(db)[1].due_at == moved - H
 
@@ -210,7 +219,7 @@ def test_a_cancelled_booking_or_reminders_turned_off_are_skipped(
     assert reasons[reminder_key("reminder_24h", cancelled.id)] == (
         "the booking is no longer confirmed"
     )
-    assert reasons[reminder_key("reminder_1h", later.id)] == "reminders turned off"
+    assert reasons[reminder_key("reminder_1h", later.id)] == "reminders turned off on email"
 
 
 def test_approving_a_new_start_moves_the_pending_reminders_in_the_same_transaction(

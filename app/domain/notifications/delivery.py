@@ -45,7 +45,7 @@ from app.domain.notifications.models import (
     Notification,
     NotificationStatus,
 )
-from app.domain.notifications.preferences import wants_kind
+from app.domain.notifications.preferences import topic_of, wants_kind
 from app.domain.notifications.queue import CHANNEL as IN_APP_CHANNEL
 
 # Longer than any send takes (the SMTP timeout is 10 s): a live worker never loses its lease.
@@ -133,7 +133,7 @@ def prepare(
     # its user turned the topic off in-app.
     user_id, kind, channel = notification.user_id, notification.kind, notification.channel
     if user_id is not None and not wants_kind(session, user_id, kind, channel):
-        raise Skip(f"{notification.kind} turned off on {notification.channel.value}")
+        raise Skip(f"{topic_of(kind)} turned off on {channel.value}")
     return sender, prepared
 
 
