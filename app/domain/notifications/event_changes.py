@@ -41,7 +41,7 @@ _FAN_OUT = text(
     "INSERT INTO notifications (key, kind, channel, user_id, recipient, payload, status, "
     "due_at, attempts, created_at) "
     "SELECT :prefix || u.id || :suffix, :kind, :channel, u.id, "
-    "CASE WHEN :channel = 'email' THEN u.email END, "
+    "CASE WHEN :by_mail THEN u.email END, "
     "CAST(:payload AS jsonb) || jsonb_build_object('user_id', u.id), 'pending', :at, 0, :at "
     "FROM bookings b JOIN users u ON u.id = b.user_id "
     "WHERE b.event_id = :event_id AND b.status = 'confirmed' AND b.confirmed_at <= :at "
@@ -87,6 +87,7 @@ def fan_out(session: Session, job: Mapping[str, Any]) -> int:
                 "suffix": f":{KIND}:{channel.value}",
                 "kind": KIND,
                 "channel": channel.value,
+                "by_mail": channel is Channel.EMAIL,
                 "payload": json.dumps(payload),
                 "at": at,
                 "event_id": event_id,
