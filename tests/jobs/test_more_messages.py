@@ -366,3 +366,39 @@ def test_a_staff_invitation_goes_to_an_address_without_an_account_and_not_once_r
     for body in _bodies(message):
         assert "Olga invited you" in body and "https://x.test/s/" in body and when in body
     assert _rows(db, kind="staff_invitation")[0].last_error == "the invitation was withdrawn"
+
+
+def test_a_waitlist_offer_is_mailed_in_the_event_time_zone_once_and_skipped_once_run_out(
+    app: Flask, db, now, make_tier, make_user, smtp_sink: SmtpSink
+) -> None:
+    from app.domain.ticketing.allocation import hold_units
+    from app.domain.ticketing.waitlist import join_waitlist, make_offers
+
+    tier = make_tier(capacity=1, name="Stalls")
+    owner, first = make_user(), make_user(email="first@example.test")
+    taken = hold_units(
+        db, user=owner, event=tier.event, tier=tier, quantity=1, now=now, hold_minutes=10
+    )
+    join_waitlist(db, user=first, tier=tier, quantity=1, now=now)
+    db.commit()
+    cancel_booking(db, taken, actor_id=owner.id, now=now, offers=OfferSettings(minutes=30))
+    assert make_offers(db, tier.id, now=now, settings=OfferSettings(minutes=30)) == 0  # made once
+    db.commit()
+    (offer,) = _rows(db, kind="waitlist_offer", channel=Channel.EMAIL)
+    booking = db.get(Booking, offer.payload["booking_id"])
+    _send(app, smtp_sink, now)
+    (message,) = [m for m in smtp_sink.messages if m["Subject"].startswith("Tickets are waiting")]
+    assert message["To"] == "first@example.test"
+    until = booking.hold_expires_at.astimezone(BERLIN).strftime("%A %d %B %Y, %H:%M")
+    for body in _bodies(message):
+        assert until in body and "(Europe/Berlin)" in body and "Stalls" in body
+        assert f"/account/bookings/{booking.reference}" in body
+
+    # An offer mail still queued when the offer has run out is not sent.
+    (offer,) = _rows(db, kind="waitlist_offer", channel=Channel.EMAIL)  # as sent
+    offer.status, offer.attempts, offer.due_at = NotificationStatus.PENDING, 0, now
+    db.commit()
+    smtp_sink.messages.clear()
+    _send(app, smtp_sink, booking.hold_expires_at + timedelta(seconds=1))
+    row = _rows(db, kind="waitlist_offer", channel=Channel.EMAIL)[0]
+    assert row.last_error == ("the offer has run out")
