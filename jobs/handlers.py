@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.domain.notifications import event_changes
 from app.domain.notifications.mail import EMAIL_TOPIC
 from app.domain.payments.refunds import REFUND_CANCELLED_EVENT_TOPIC, SEND_REFUND_TOPIC
 from app.integrations import mail
@@ -28,8 +29,15 @@ def send_email(session: Session, config: Mapping[str, Any], payload: Mapping[str
     )
 
 
+def fan_out_event_change(
+    session: Session, config: Mapping[str, Any], payload: Mapping[str, Any]
+) -> None:
+    event_changes.fan_out(session, payload)
+
+
 HANDLERS: dict[str, Handler] = {
     EMAIL_TOPIC: send_email,
+    event_changes.TOPIC: fan_out_event_change,
     SEND_REFUND_TOPIC: payment_tasks.send_refund,
     REFUND_CANCELLED_EVENT_TOPIC: payment_tasks.refund_cancelled_event,
     payment_tasks.RECONCILE_TOPIC: payment_tasks.reconcile,

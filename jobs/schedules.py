@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from app.domain.accounts.rate_limit import prune_attempts
 from app.domain.events.lifecycle import complete_past_events
+from app.domain.notifications.digest import schedule_digests
+from app.domain.notifications.holds import schedule_hold_warnings
 from app.domain.notifications.reminders import schedule_reminders
 from jobs.payment_tasks import queue_reconciliation
 from jobs.ticketing_tasks import advance_waitlists, expire_holds, refresh_sold_counts
@@ -35,6 +37,11 @@ SCHEDULES: dict[str, Schedule] = {
     # Queues reminders up to an hour ahead of their moment (reminders.MARGIN): a missed run
     # or two is harmless, and one that finds a moment passed queues it due at once.
     "schedule_reminders": Schedule("* * * * *", schedule_reminders),
+    # Queues "your hold ends soon" a few minutes ahead of its moment (holds.LOOKAHEAD), off the
+    # rush's hold transaction.
+    "schedule_hold_warnings": Schedule("* * * * *", schedule_hold_warnings),
+    # Each organizer's digest once a day, at the first run after their local hour.
+    "schedule_digests": Schedule("*/10 * * * *", schedule_digests),
     "refresh_sold_counts": Schedule("*/5 * * * *", refresh_sold_counts),
     "complete_past_events": Schedule("*/10 * * * *", complete_past_events),
     "queue_reconciliation": Schedule("*/5 * * * *", queue_reconciliation),

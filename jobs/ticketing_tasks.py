@@ -18,9 +18,7 @@ from app.domain.ticketing.models import Booking, BookingStatus, WaitlistEntry, W
 
 def offer_settings() -> waitlist.OfferSettings:
     config = load_config()
-    return waitlist.OfferSettings(
-        minutes=int(config["WAITLIST_OFFER_MINUTES"]), base_url=str(config["BASE_URL"])
-    )
+    return waitlist.OfferSettings(minutes=int(config["WAITLIST_OFFER_MINUTES"]))
 
 
 def expire_holds(

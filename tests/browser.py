@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import expect
 
+from jobs.notifications import deliver_due
 from jobs.relay import deliver_pending
 from tests.waiting import WAIT
 
@@ -113,11 +114,13 @@ def log_in(page, live_server, csrf_app: Flask, user, login_as) -> None:  # noqa:
 
 
 def deliver_and_read_link(csrf_app: Flask, to: str, path: str) -> str:
-    """Deliver pending mail to the outbox folder, then find `path` in the newest message to
-    `to` (links are built from BASE_URL: point it at the live server first)."""
+    """Deliver pending mail (outbox and notifications) to the outbox folder, then find `path`
+    in the newest message to `to` (links are built from BASE_URL: point it at the live server
+    first)."""
     with csrf_app.extensions["db"].session() as session:
         deliver_pending(session, csrf_app.config)
         session.commit()
+    deliver_due(csrf_app.extensions["db"].session, csrf_app.config, limit=1000)
     folder = Path(csrf_app.config["MAIL_OUTBOX_DIR"])
     for eml in sorted(folder.glob("*.eml"), reverse=True):
         message = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())

@@ -43,7 +43,7 @@ def _grants(db) -> int:  # noqa: ANN001
 
 
 def test_an_invitation_keeps_only_the_hash_and_mails_a_working_link_once(
-    db, make_user, make_event, mailbox, now
+    db, make_user, make_event, notification_mail, now
 ):
     organizer = make_user(role=Role.ORGANIZER, name="Olivia Organizer")
     event = make_event(organizer=organizer, title="Harbour jazz night")
@@ -56,7 +56,7 @@ def test_an_invitation_keeps_only_the_hash_and_mails_a_working_link_once(
     assert invitation.token_hash == hashlib.sha256(invited.token.encode()).hexdigest()
     assert invited.token not in {invitation.token_hash, invitation.email}
     assert invitation.expires_at == now + staff.INVITATION_TTL
-    mails = mailbox(to="sam@example.test")
+    mails = notification_mail(to="sam@example.test")
     assert len(mails) == 1
     assert "Harbour jazz night" in mails[0]["subject"]
     assert "Olivia Organizer" in mails[0]["text"]
@@ -76,7 +76,7 @@ def test_an_invitation_keeps_only_the_hash_and_mails_a_working_link_once(
 
 
 def test_inviting_again_replaces_the_pending_invitation_of_the_same_scope(
-    db, make_user, make_event, mailbox, now
+    db, make_user, make_event, notification_mail, now
 ):
     organizer = make_user(role=Role.ORGANIZER)
     event = make_event(organizer=organizer)
@@ -88,7 +88,8 @@ def test_inviting_again_replaces_the_pending_invitation_of_the_same_scope(
     assert first.invitation.revoked_at == now + timedelta(minutes=5)
     assert other_scope.invitation.revoked_at is None
     assert second.invitation.revoked_at is None
-    assert len(mailbox(to="sam@example.test")) == 3
+    # Three queued; the replaced invitation's mail is skipped if it has not gone yet.
+    assert len(notification_mail(to="sam@example.test")) == 2
     staffer = make_user(email="sam@example.test")
     with pytest.raises(staff.InvitationRevoked):
         staff.accept(db, first.token, staffer, now)
@@ -146,7 +147,9 @@ def test_expired_revoked_replayed_and_unknown_tokens_are_refused(db, make_user, 
     assert _grants(db) == 1
 
 
-def test_an_organizer_names_only_their_own_open_events(db, make_user, make_event, mailbox, now):
+def test_an_organizer_names_only_their_own_open_events(
+    db, make_user, make_event, notification_mail, now
+):
     organizer = make_user(role=Role.ORGANIZER)
     foreign = make_event(organizer=make_user(role=Role.ORGANIZER))
     with pytest.raises(NotFound):
@@ -164,7 +167,7 @@ def test_an_organizer_names_only_their_own_open_events(db, make_user, make_event
         _invite(db, organizer, organizer.email.upper(), None, now)
     assert own.value.code == "own_address"
     assert db.scalar(select(func.count()).select_from(StaffInvitation)) == 0
-    assert mailbox() == []
+    assert notification_mail() == []
 
 
 def test_someone_already_staff_for_that_scope_is_not_invited_again(db, make_user, make_event, now):
@@ -247,7 +250,7 @@ def test_expired_invitations_leave_the_pending_list(db, make_user, now):
 
 
 def test_an_organizer_sends_a_bounded_number_of_invitations_a_day(
-    db, make_user, mailbox, now, monkeypatch
+    db, make_user, notification_mail, now, monkeypatch
 ):
     monkeypatch.setattr(staff, "INVITATIONS_PER_DAY", 3)
     organizer = make_user(role=Role.ORGANIZER)
@@ -255,7 +258,7 @@ def test_an_organizer_sends_a_bounded_number_of_invitations_a_day(
         _invite(db, organizer, f"person{n}@example.test", None, now)
     with pytest.raises(staff.TooManyInvitations):
         _invite(db, organizer, "person9@example.test", None, now)
-    assert len(mailbox()) == 3
+    assert len(notification_mail()) == 3
     # Another organizer has their own allowance, and a day later the first one again.
     _invite(db, make_user(role=Role.ORGANIZER), "person9@example.test", None, now)
     _invite(db, organizer, "person9@example.test", None, now + staff.INVITATIONS_WINDOW)

@@ -119,7 +119,7 @@ def test_saving_again_keeps_or_replaces_the_pending_revision(db, published, now)
     assert "event.changes_withdrawn" in actions(db, published.id)
 
 
-def test_approving_makes_the_changes_public(db, published, admin, now, mailbox) -> None:  # noqa: ANN001
+def test_approving_makes_the_changes_public(db, published, admin, now, notification_mail) -> None:  # noqa: ANN001
     version = published.version
     day = (now + timedelta(days=200)).date()
     revision = edit(
@@ -140,12 +140,13 @@ def test_approving_makes_the_changes_public(db, published, admin, now, mailbox) 
     assert published.version == version + 2  # the edit, then the approval
     assert revision.status == RevisionStatus.APPROVED and revision.decided_by_id == admin.id
     assert actions(db, published.id)[-1] == "event.changes_approved"
-    assert mailbox(published.organizer.email)[-1]["subject"] == "Changes published: Swing night"
+    mail = notification_mail(published.organizer.email)[-1]
+    assert mail["subject"] == "Changes published: Swing night"
     assert revision_queue(db) == []
 
 
 def test_rejecting_needs_a_reason_and_keeps_the_public_version(
-    db, published, admin, now, mailbox
+    db, published, admin, now, notification_mail
 ) -> None:  # noqa: ANN001
     revision = edit(db, published, now, description="Send bitcoin first")
     with pytest.raises(EventInvalid, match="Explain the decision"):
@@ -156,7 +157,7 @@ def test_rejecting_needs_a_reason_and_keeps_the_public_version(
     assert published.description == "Bring a **blanket**."
     assert revision.status == RevisionStatus.REJECTED
     assert revision.rejection_reason == "Payment outside the site."
-    assert "Payment outside the site." in mailbox(published.organizer.email)[-1]["text"]
+    assert "Payment outside the site." in notification_mail(published.organizer.email)[-1]["text"]
 
 
 def test_a_replaced_or_decided_revision_cannot_be_decided(db, published, admin, now) -> None:  # noqa: ANN001

@@ -19,7 +19,6 @@ from app.domain.events.reports import (
     report_event,
     unpublish_reported_event,
 )
-from app.domain.outbox import OutboxMessage
 from app.domain.ticketing.models import Booking, BookingStatus
 
 
@@ -33,8 +32,8 @@ def actions(db, event_id: int) -> list[str]:  # noqa: ANN001
     )
 
 
-def mails(db) -> list[tuple[str, str]]:  # noqa: ANN001
-    return [(m.payload["to"], m.payload["subject"]) for m in db.scalars(select(OutboxMessage))]
+def mails(notification_mail) -> list[tuple[str, str]]:  # noqa: ANN001
+    return [(m["to"], m["subject"]) for m in notification_mail()]
 
 
 @pytest.fixture
@@ -42,7 +41,9 @@ def admin(make_user):  # noqa: ANN001, ANN201
     return make_user(role=Role.ADMIN)
 
 
-def test_submit_then_approve_publishes_and_tells_the_organizer(db, make_event, admin, now) -> None:  # noqa: ANN001
+def test_submit_then_approve_publishes_and_tells_the_organizer(
+    db, make_event, admin, now, notification_mail
+) -> None:  # noqa: ANN001, E501
     event = make_event(status=EventStatus.DRAFT)
     submit_event(db, event, actor=event.organizer, now=now)
     assert event.status == EventStatus.SUBMITTED and event.submitted_at == now
@@ -51,11 +52,11 @@ def test_submit_then_approve_publishes_and_tells_the_organizer(db, make_event, a
     assert event.status == EventStatus.PUBLISHED and event.published_at == now
     assert moderation_queue(db) == []
     assert actions(db, event.id) == ["event.submitted", "event.approved"]
-    assert mails(db) == [(event.organizer.email, f"Published: {event.title}")]
+    assert mails(notification_mail) == [(event.organizer.email, f"Published: {event.title}")]
 
 
 def test_reject_needs_a_reason_the_organizer_sees_and_can_resubmit(
-    db, make_event, admin, now
+    db, make_event, admin, now, notification_mail
 ) -> None:  # noqa: ANN001
     event = make_event(status=EventStatus.SUBMITTED)
     with pytest.raises(EventInvalid, match="Explain the decision"):
@@ -66,7 +67,7 @@ def test_reject_needs_a_reason_the_organizer_sees_and_can_resubmit(
     )
     assert event.status == EventStatus.REJECTED
     assert event.rejection_reason == "Add the venue address."
-    assert "Add the venue address." in db.scalar(select(OutboxMessage)).payload["text"]
+    assert "Add the venue address." in notification_mail(kind="event_rejected")[0]["text"]
     submit_event(db, event, actor=event.organizer, now=now)
     assert event.status == EventStatus.SUBMITTED
     approve_event(db, event, admin=admin, version=event.version, now=now)

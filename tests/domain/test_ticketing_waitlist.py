@@ -6,9 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
-from app.domain.outbox import OutboxMessage
 from app.domain.ticketing.allocation import hold_units
 from app.domain.ticketing.bookings import cancel_booking, claim_free_booking
 from app.domain.ticketing.errors import BookingError
@@ -16,7 +14,7 @@ from app.domain.ticketing.models import Booking, BookingStatus, WaitlistStatus
 from app.domain.ticketing.waitlist import OfferSettings, event_waitlists, join_waitlist
 from jobs.ticketing_tasks import advance_waitlists, expire_holds
 
-OFFERS = OfferSettings(minutes=30, base_url="https://tickets.example")
+OFFERS = OfferSettings(minutes=30)
 
 
 @pytest.fixture
@@ -49,7 +47,9 @@ def test_join_rules(db, now, sold_out, make_user):
     assert error.value.code == "already_waiting"
 
 
-def test_cancellation_offers_units_to_the_first_in_line_with_an_email(db, now, sold_out, make_user):
+def test_cancellation_offers_units_to_the_first_in_line_with_an_email(
+    db, app, now, sold_out, make_user, notification_mail
+):
     tier, owner, booking = sold_out
     first, second = make_user(), make_user()
     first_entry = join_waitlist(db, user=first, tier=tier, quantity=2, now=now)
@@ -63,9 +63,10 @@ def test_cancellation_offers_units_to_the_first_in_line_with_an_email(db, now, s
     offer = db.get(Booking, first_entry.booking_id)
     assert offer.status == BookingStatus.PENDING and offer.user_id == first.id
     assert offer.hold_expires_at == first_entry.offer_expires_at and offer.quantity == 2
-    mail = db.scalars(select(OutboxMessage)).one()
-    assert mail.payload["to"] == first.email
-    assert f"https://tickets.example/account/bookings/{offer.reference}" in mail.payload["text"]
+    (mail,) = notification_mail(kind="waitlist_offer")
+    assert mail["to"] == first.email
+    assert mail["key"] == f"booking:{offer.id}:waitlist_offer:email"
+    assert f"{app.config['BASE_URL']}/account/bookings/{offer.reference}" in mail["text"]
 
 
 def test_strict_order_the_first_in_line_blocks_smaller_requests(db, now, sold_out, make_user):

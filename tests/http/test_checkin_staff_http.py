@@ -34,7 +34,7 @@ def _invite(db: Session, organizer, email: str, event_id: int | None = None) -> 
 
 
 def test_an_organizer_invites_and_the_mail_leads_to_the_invitation(
-    app: Flask, client: FlaskClient, db: Session, make_user, make_event, login_as, mailbox
+    app: Flask, client: FlaskClient, db: Session, make_user, make_event, login_as, notification_mail
 ) -> None:  # noqa: ANN001
     organizer = make_user(role=Role.ORGANIZER, name="Olivia Organizer")
     event = make_event(organizer=organizer, title="Harbour jazz night")
@@ -54,7 +54,7 @@ def test_an_organizer_invites_and_the_mail_leads_to_the_invitation(
     page = client.get("/organizer/staff/").get_data(as_text=True)
     assert "Invitation sent to Sam@example.test." in page
     assert "Sam@example.test" in page and "Harbour jazz night" in page
-    (mail,) = mailbox(to="sam@example.test")
+    (mail,) = notification_mail(to="sam@example.test")
     path = link_in(mail["text"], "/staff/invitations/")
     assert mail["text"].startswith("Hello") and app.config["BASE_URL"] in mail["text"]
 

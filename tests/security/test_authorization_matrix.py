@@ -665,7 +665,10 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
     )
     db.add(check_in)
     notification = db.scalars(
-        select(Notification).where(Notification.payload["booking_id"].as_integer() == ticketed.id)
+        select(Notification).where(
+            Notification.payload["booking_id"].as_integer() == ticketed.id,
+            Notification.channel == Channel.EMAIL,  # not its in-app copy
+        )
     ).one()
     notification.status = NotificationStatus.FAILED
     notification.last_error = "PermanentFailure: SMTP 550: No such user"

@@ -2,10 +2,10 @@
 them); the invitation is accepted by the signed-in account with that address, which becomes a
 `StaffGrant`. Staff reach the door of the granted events and nothing else of the organizer's.
 
-An invitation's token travels only in the mail; the table keeps its SHA-256 (as password reset
-tokens do, `accounts.tokens`). An invitation is used at most once, expires after
-`INVITATION_TTL`, and inviting the same address for the same events again revokes the earlier
-one, so one link at a time works.
+An invitation's token travels only in the mail (and its queued message); the table keeps its
+SHA-256 (as password reset tokens do, `accounts.tokens`). An invitation is used at most once,
+expires after `INVITATION_TTL`, and inviting the same address for the same events again
+revokes the earlier one, so one link at a time works.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -29,7 +28,8 @@ from app.domain.checkin.access import CHECKIN_STATUSES, staffed_events
 from app.domain.checkin.models import StaffGrant, StaffInvitation
 from app.domain.events.editing import get_organizer_event
 from app.domain.events.models import Event, EventStatus
-from app.domain.notifications.mail import queue_email
+from app.domain.notifications.models import Channel
+from app.domain.notifications.queue import notification_key, notify
 
 INVITATION_TTL = timedelta(days=7)
 # Invitations (re-sent ones included) one organizer may send in a day: each one mails an
@@ -140,7 +140,6 @@ def invite(
     now: datetime,
     *,
     accept_link: Callable[[str], str],
-    site_name: str = "Eventhall",
 ) -> Invited:
     """Invite `email` to check in `organizer`'s event `event_id` (None: all of their events,
     those made later too) and queue the mail with `accept_link(token)` in this transaction.
@@ -208,40 +207,21 @@ def invite(
         email=email,
         event_id=event_id,
     )
-    queue_email(
+    # To the address, which may have no account yet: no in-app copy.
+    notify(
         session,
-        to=email,
-        subject=f"Check-in staff for {_scope_phrase(event, organizer)}",
-        text=_invitation_text(
-            organizer, event, link=accept_link(token), expires=invitation.expires_at, site=site_name
-        ),
+        key=notification_key("staff_invitation", Channel.EMAIL, "staff_invitation", invitation.id),
+        kind="staff_invitation",
+        channel=Channel.EMAIL,
+        now=now,
+        recipient=email,
+        payload={"invitation_id": invitation.id, "link": accept_link(token)},
     )
     return Invited(invitation, token)
 
 
-def _scope_phrase(event: Event | None, organizer: User | None = None) -> str:
-    if event is not None:
-        return f"“{event.title}”"
-    return f"all of {organizer.name}’s events" if organizer else "all of your events"
-
-
-def _invitation_text(
-    organizer: User, event: Event | None, *, link: str, expires: datetime, site: str
-) -> str:
-    if event is not None:
-        when = event.starts_at.astimezone(ZoneInfo(event.timezone)).strftime("%A %d %B %Y, %H:%M")
-        what = f"“{event.title}” ({when}, {event.timezone})"
-    else:
-        what = "all of their events, those they add later too"
-    return (
-        f"Hello,\n\n{organizer.name} invited you to check in tickets at the door on {site}, "
-        f"for {what}.\n\n"
-        f"Accept the invitation here (sign in, or create an account, with this email "
-        f"address):\n\n{link}\n\n"
-        f"The link works once, until {expires.strftime('%d %b %Y %H:%M UTC')}. Staff see the "
-        "door of these events and nothing else of the organizer's. If you did not expect "
-        "this, ignore this email."
-    )
+def _scope_phrase(event: Event | None) -> str:
+    return f"“{event.title}”" if event is not None else "all of your events"
 
 
 def _grant_for(

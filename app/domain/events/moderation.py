@@ -14,13 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from app.domain.accounts.models import User
-from app.domain.audit import record
+from app.domain.audit import AuditEntry, record
 from app.domain.base import NotFound
 from app.domain.events import revisions
 from app.domain.events.errors import EventError, invalid
 from app.domain.events.lifecycle import REASON_MAX, lock_event, require_status
 from app.domain.events.models import Event, EventRevision, EventStatus, RevisionStatus
-from app.domain.notifications.mail import queue_email
+from app.domain.notifications import event_changes
+from app.domain.notifications.queue import email_user
 from app.domain.notifications.reminders import follow_event
 
 CHANGED_MEANWHILE = "The organizer changed this event while you were reviewing it. Look again."
@@ -71,13 +72,8 @@ def approve_event(
     event.rejection_reason = None
     event.updated_at = now
     session.flush()
-    record(session, "event.approved", actor_id=admin.id, target=event, now=now)
-    queue_email(
-        session,
-        to=event.organizer.email,
-        subject=f"Published: {event.title}",
-        text=f"Your event “{event.title}” was approved and is now public.",
-    )
+    decision = record(session, "event.approved", actor_id=admin.id, target=event, now=now)
+    _tell_organizer(session, event, "event_approved", decision, what="event", now=now)
     return event
 
 
@@ -95,7 +91,12 @@ def reject_event(
     require_status(event, {EventStatus.SUBMITTED}, "rejected")
     _require_version(event, version)
     _send_back(session, event, reason=reason, now=now)
-    record(session, "event.rejected", actor_id=admin.id, target=event, now=now, reason=reason)
+    decision = record(
+        session, "event.rejected", actor_id=admin.id, target=event, now=now, reason=reason
+    )
+    _tell_organizer(
+        session, event, "event_rejected", decision, what="event", now=now, reason=reason
+    )
     return event
 
 
@@ -110,7 +111,12 @@ def unpublish_event(
     require_status(event, {EventStatus.PUBLISHED}, "unpublished")
     revisions.close_pending(session, event.id)
     _send_back(session, event, reason=reason, now=now)
-    record(session, "event.unpublished", actor_id=admin.id, target=event, now=now, reason=reason)
+    decision = record(
+        session, "event.unpublished", actor_id=admin.id, target=event, now=now, reason=reason
+    )
+    _tell_organizer(
+        session, event, "event_rejected", decision, what="unpublished", now=now, reason=reason
+    )
     return event
 
 
@@ -119,14 +125,27 @@ def _send_back(session: Session, event: Event, *, reason: str, now: datetime) ->
     event.rejection_reason = reason
     event.updated_at = now
     session.flush()
-    queue_email(
+
+
+def _tell_organizer(
+    session: Session,
+    event: Event,
+    kind: str,
+    decision: AuditEntry,
+    *,
+    what: str,
+    now: datetime,
+    reason: str = "",
+) -> None:
+    """Queue the decision's message to the organizer, once per decision (its audit entry)."""
+    session.flush()  # the entry's id
+    email_user(
         session,
-        to=event.organizer.email,
-        subject=f"Changes needed: {event.title}",
-        text=(
-            f"Your event “{event.title}” is not public.\n\nReason: {reason}\n\n"
-            "Edit it from your dashboard and submit it again."
-        ),
+        kind=kind,
+        about=("event", event.id, "decision", decision.id),
+        user=event.organizer,
+        now=now,
+        payload={"event_id": event.id, "what": what, "reason": reason},
     )
 
 
@@ -172,6 +191,7 @@ def approve_revision(
     """Make the revision's changes public."""
     event = _lock_pending(session, revision)
     fields = revisions.changed_fields(event, revision.changes)
+    event_changes.queue_change(session, event, revision, now=now)  # before the event changes
     revisions.apply_material(session, event, revision.changes)
     if "starts_at" in fields:
         follow_event(session, event, now)  # pending reminders move with the start
@@ -181,7 +201,7 @@ def approve_revision(
     revision.decided_by_id = admin.id
     revision.decided_at = now
     session.flush()
-    record(
+    decision = record(
         session,
         "event.changes_approved",
         actor_id=admin.id,
@@ -190,12 +210,7 @@ def approve_revision(
         revision_id=revision.id,
         fields=fields,
     )
-    queue_email(
-        session,
-        to=event.organizer.email,
-        subject=f"Changes published: {event.title}",
-        text=f"Your changes to “{event.title}” were approved and are now public.",
-    )
+    _tell_organizer(session, event, "event_approved", decision, what="changes", now=now)
     return event
 
 
@@ -210,7 +225,7 @@ def reject_revision(
     revision.decided_by_id = admin.id
     revision.decided_at = now
     session.flush()
-    record(
+    decision = record(
         session,
         "event.changes_rejected",
         actor_id=admin.id,
@@ -219,13 +234,7 @@ def reject_revision(
         revision_id=revision.id,
         reason=reason,
     )
-    queue_email(
-        session,
-        to=event.organizer.email,
-        subject=f"Changes not published: {event.title}",
-        text=(
-            f"Your changes to “{event.title}” were not approved, and the event stays as it "
-            f"was.\n\nReason: {reason}\n\nEdit the event from your dashboard to try again."
-        ),
+    _tell_organizer(
+        session, event, "event_rejected", decision, what="changes", now=now, reason=reason
     )
     return revision

@@ -9,23 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.accounts.models import User
+from app.domain.checkin.models import StaffInvitation
 from app.domain.events.models import Event, EventStatus
 from app.domain.money import format_money
-from app.domain.notifications import preferences, reminders
+from app.domain.notifications import digest, event_changes, holds, preferences, reminders
 from app.domain.notifications.delivery import Skip
 from app.domain.notifications.models import Channel
 from app.domain.payments.models import Payment, Refund
-from app.domain.ticketing.models import Booking, BookingStatus
+from app.domain.ticketing.models import Booking, BookingStatus, TicketTier
 from app.domain.tickets import wallet
 from app.domain.tickets.calendar import booking_to_ics
 from app.domain.tickets.pdf import tickets_pdf
@@ -421,3 +423,318 @@ def _reminder(
 
 reminder_24h = _reminder("reminder_24h", "tomorrow")
 reminder_1h = _reminder("reminder_1h", "in an hour")
+
+
+# --- holds and waitlist offers ---------------------------------------------------------------
+
+
+@kind("hold_expiring", "Hold about to expire", lambda c, now: Content(
+    "Your tickets for Sample concert are held until 19:42",
+    {**_sample_booking(c, now), "until": "19:42", "minutes": 2,
+     "link": booking_url(c, "B7K2QX")}))  # fmt: skip
+def hold_expiring(
+    session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
+) -> Content:
+    booking = session.get(Booking, int(payload["booking_id"]))
+    if booking is None or booking.user is None or booking.user.deleted_at is not None:
+        raise Skip("the booking is gone")
+    if booking.status != BookingStatus.PENDING:
+        raise Skip(f"the booking is {booking.status.value}")
+    ends = booking.hold_expires_at
+    if ends is None or ends - now < holds.MIN_LEFT:
+        raise Skip("the hold has run out")
+    if ends - now > holds.LATEST_END:
+        raise Skip("the hold was extended")
+    until = ends.astimezone(ZoneInfo(booking.event.timezone)).strftime("%H:%M")
+    return Content(
+        subject=f"Your tickets for {booking.event.title} are held until {until}",
+        context={
+            **_booking_context(config, booking),
+            "tickets": booking.quantity,
+            "until": until,
+            "minutes": max(1, round((ends - now).total_seconds() / 60)),
+        },
+    )
+
+
+@kind("waitlist_offer", "Waitlist offer", lambda c, now: Content(
+    "Tickets are waiting for you: Sample concert",
+    {**_sample_booking(c, now), "tier": "Stalls", "until": _local(now + timedelta(minutes=30),
+     "Europe/Paris"), "link": booking_url(c, "B7K2QX")}))  # fmt: skip
+def waitlist_offer(
+    session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
+) -> Content:
+    """Units freed for someone on a waitlist, held for them as a pending booking."""
+    booking = session.get(Booking, int(payload["booking_id"]))
+    if booking is None or booking.user is None or booking.user.deleted_at is not None:
+        raise Skip("the offer is gone")
+    if booking.status != BookingStatus.PENDING or booking.hold_expires_at is None:
+        raise Skip(f"the offer is {booking.status.value}")
+    if booking.hold_expires_at <= now:
+        raise Skip("the offer has run out")
+    tier = session.get(TicketTier, int(payload["tier_id"]))
+    return Content(
+        subject=f"Tickets are waiting for you: {booking.event.title}",
+        context={
+            **_booking_context(config, booking),
+            "tickets": booking.quantity,
+            "tier": tier.name if tier is not None else "Tickets",
+            "until": _local(booking.hold_expires_at, booking.event.timezone),
+        },
+    )
+
+
+# --- organizers: moderation decisions and the daily digest -----------------------------------
+
+
+def organizer_event_url(config: Mapping[str, Any], event_id: int) -> str:
+    return f"{str(config['BASE_URL']).rstrip('/')}/organizer/events/{event_id}/edit"
+
+
+# What a decision is about (the payload's "what") -> the subject of each kind's mail.
+_DECISION_SUBJECTS = {
+    ("event_approved", "event"): "Published: {title}",
+    ("event_approved", "changes"): "Changes published: {title}",
+    ("event_rejected", "event"): "Changes needed: {title}",
+    ("event_rejected", "unpublished"): "Changes needed: {title}",
+    ("event_rejected", "changes"): "Changes not published: {title}",
+}
+
+
+def _sample_decision(name: str, what: str, reason: str) -> Sample:
+    def sample(c: Mapping[str, Any], now: datetime) -> Content:
+        booking = _sample_booking(c, now)
+        return Content(
+            _DECISION_SUBJECTS[(name, what)].format(title="Sample concert"),
+            {**booking, "name": "Grace Organizer", "what": what, "reason": reason,
+             "link": organizer_event_url(c, 42)},
+        )  # fmt: skip
+
+    return sample
+
+
+def _decision(name: str, label: str, sample: Sample) -> Build:
+    def build(
+        session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
+    ) -> Content:
+        event = session.get(Event, int(payload["event_id"]))
+        if event is None or event.organizer.deleted_at is not None:
+            raise Skip("the event or its organizer is gone")
+        what = str(payload["what"])
+        return Content(
+            subject=_DECISION_SUBJECTS[(name, what)].format(title=event.title),
+            context={
+                "name": event.organizer.name,
+                "event_title": event.title,
+                "when": _local(event.starts_at, event.timezone),
+                "timezone": event.timezone,
+                "what": what,
+                "reason": str(payload.get("reason") or ""),
+                "link": organizer_event_url(config, event.id),
+            },
+        )
+
+    return kind(name, label, sample)(build)
+
+
+event_approved = _decision(
+    "event_approved", "Event approved", _sample_decision("event_approved", "event", "")
+)
+event_rejected = _decision(
+    "event_rejected",
+    "Event not approved",
+    _sample_decision("event_rejected", "event", "Add the venue's address, please."),
+)
+
+
+def _sample_digest(c: Mapping[str, Any], now: datetime) -> Content:
+    zone = ZoneInfo("Europe/Paris")
+    today = now.astimezone(zone).date()
+    line = digest.EventSales(
+        1, "Sample concert", datetime.combine(today + timedelta(days=21), time(19, 30), zone),
+        "Europe/Paris", 12, {"EUR": 48000}, 140, {"EUR": 560000},
+    )  # fmt: skip
+    return _digest_content(c, "Grace Organizer", digest.Report(today - timedelta(days=1), [line]),
+                           f"{str(c['BASE_URL']).rstrip('/')}/unsubscribe/sample", {})  # fmt: skip
+
+
+def _digest_content(
+    config: Mapping[str, Any],
+    name: str,
+    report: digest.Report,
+    unsubscribe: str,
+    headers: Mapping[str, str],
+) -> Content:
+    return Content(
+        subject=f"Your sales on {report.day.strftime('%A %d %B')}: "
+        f"{report.sold_yesterday} ticket{'s' if report.sold_yesterday != 1 else ''}",
+        context={
+            "name": name,
+            "day": report.day.strftime("%A %d %B %Y"),
+            "events": [
+                {
+                    "title": line.title,
+                    "when": _local(line.starts_at, line.timezone),
+                    "timezone": line.timezone,
+                    "sold_yesterday": line.sold_yesterday,
+                    "revenue_yesterday": line.yesterday(),
+                    "sold_total": line.sold_total,
+                    "revenue_total": line.total(),
+                }
+                for line in report.events
+            ],
+            "sold_yesterday": report.sold_yesterday,
+            "revenue_yesterday": report.revenue_yesterday(),
+            "sold_total": report.sold_total,
+            "revenue_total": report.revenue_total(),
+            "link": f"{str(config['BASE_URL']).rstrip('/')}/organizer/",
+            "unsubscribe": unsubscribe,
+        },
+        headers=headers,
+    )
+
+
+@kind("sales_digest", "Daily sales digest", _sample_digest)
+def sales_digest(
+    session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
+) -> Content:
+    organizer = session.get(User, int(payload["organizer_id"]))
+    if organizer is None or organizer.deleted_at is not None:
+        raise Skip("the organizer is gone")
+    on = date.fromisoformat(str(payload["date"]))
+    found = digest.report(session, organizer.id, on, str(payload["timezone"]), now)
+    if found is None:
+        raise Skip("nothing to report")
+    headers = unsubscribe_headers(config, organizer.id, preferences.DIGESTS, Channel.EMAIL)
+    return _digest_content(
+        config, organizer.name, found, headers["List-Unsubscribe"].strip("<>"), headers
+    )
+
+
+# --- check-in staff --------------------------------------------------------------------------
+
+
+@kind("staff_invitation", "Check-in staff invitation", lambda c, now: Content(
+    "Check-in staff for “Sample concert”",
+    {"organizer": "Grace Organizer", "event_title": "Sample concert",
+     "when": _sample_booking(c, now)["when"], "timezone": "Europe/Paris",
+     "expires": _local(now + timedelta(days=7), "Europe/Paris"),
+     "link": f"{str(c['BASE_URL']).rstrip('/')}/staff/invitations/sample"}))  # fmt: skip
+def staff_invitation(
+    session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
+) -> Content:
+    """To an address, maybe of no account yet: the link (with its token) is in the payload."""
+    invitation = session.get(StaffInvitation, int(payload["invitation_id"]))
+    if invitation is None or invitation.revoked_at is not None:
+        raise Skip("the invitation was withdrawn")
+    if invitation.accepted_at is not None:
+        raise Skip("the invitation was accepted")
+    if invitation.expires_at <= now:
+        raise Skip("the invitation has run out")
+    organizer = session.get(User, invitation.organizer_id)
+    if organizer is None or organizer.deleted_at is not None:
+        raise Skip("the organizer is gone")
+    event = invitation.event
+    # An invitation to all of the organizer's events has no event, so no time zone of its own.
+    timezone = event.timezone if event is not None else "UTC"
+    return Content(
+        subject="Check-in staff for "
+        + (f"“{event.title}”" if event is not None else f"all of {organizer.name}’s events"),
+        context={
+            "organizer": organizer.name,
+            "event_title": event.title if event is not None else None,
+            "when": _local(event.starts_at, event.timezone) if event is not None else None,
+            "timezone": timezone,
+            "expires": _local(invitation.expires_at, timezone),
+            "link": str(payload["link"]),
+        },
+    )
+
+
+# --- event changed ---------------------------------------------------------------------------
+
+
+def _place(values: Mapping[str, Any]) -> str:
+    return ", ".join(str(values[n]) for n in event_changes.VENUE if values.get(n)) or "none"
+
+
+def _times(values: Mapping[str, Any]) -> str:
+    zone = str(values["timezone"])
+    starts = datetime.fromisoformat(str(values["starts_at"]))
+    ends = datetime.fromisoformat(str(values["ends_at"])).astimezone(ZoneInfo(zone))
+    same_day = starts.astimezone(ZoneInfo(zone)).date() == ends.date()
+    until = ends.strftime("%H:%M") if same_day else _local(ends, zone)
+    return f"{_local(starts, zone)} to {until} ({zone})"
+
+
+def change_lines(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, str]]:
+    """What changed, from what to what, each time in the zone its version names."""
+    lines = []
+    if any(before[n] != after[n] for n in event_changes.TIME):
+        lines.append({"what": "When", "before": _times(before), "after": _times(after)})
+    if any(before[n] != after[n] for n in event_changes.VENUE):
+        lines.append({"what": "Where", "before": _place(before), "after": _place(after)})
+    if before["online_url"] != after["online_url"]:
+        lines.append(
+            {
+                "what": "Join link",
+                "before": before["online_url"] or "none",
+                "after": after["online_url"] or "none",
+            }
+        )
+    return lines
+
+
+def _sample_changed(c: Mapping[str, Any], now: datetime) -> Content:
+    day = (now + timedelta(days=21)).date()
+    zone = ZoneInfo("Europe/Paris")
+    before = {"starts_at": datetime.combine(day, time(19, 30), zone).isoformat(),
+              "ends_at": datetime.combine(day, time(22, 0), zone).isoformat(),
+              "timezone": "Europe/Paris", "venue_name": "Salle Pleyel", "address": None,
+              "city": "Paris", "online_url": None}  # fmt: skip
+    after = {**before, "starts_at": datetime.combine(day, time(20, 0), zone).isoformat(),
+             "ends_at": datetime.combine(day, time(22, 30), zone).isoformat(),
+             "venue_name": "Le Trianon"}  # fmt: skip
+    return Content(
+        "Sample concert has changed",
+        {"name": "Ada Lovelace", "event_title": "Sample concert",
+         "changes": change_lines(before, after),
+         "link": f"{str(c['BASE_URL']).rstrip('/')}/events/1"},
+    )  # fmt: skip
+
+
+@kind("event_changed", "Event changed", _sample_changed)
+def event_changed(
+    session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
+) -> Content:
+    event = session.get(Event, int(payload["event_id"]))
+    user_id = payload.get("user_id")
+    if event is None:
+        raise Skip("the event is gone")
+    if event.status != EventStatus.PUBLISHED:
+        raise Skip(f"the event is {event.status.value}")
+    if event.ends_at <= now:
+        raise Skip("the event is over")
+    user = session.get(User, int(user_id)) if user_id is not None else None
+    if user is None or user.deleted_at is not None:
+        raise Skip("the account is gone")
+    holds_tickets = session.scalar(
+        select(Booking.id)
+        .where(
+            Booking.event_id == event.id,
+            Booking.user_id == user.id,
+            Booking.status == BookingStatus.CONFIRMED,
+        )
+        .limit(1)
+    )
+    if holds_tickets is None:
+        raise Skip("no confirmed booking any more")
+    return Content(
+        subject=f"{event.title} has changed",
+        context={
+            "name": user.name,
+            "event_title": event.title,
+            "changes": change_lines(payload["before"], payload["after"]),
+            "link": f"{str(config['BASE_URL']).rstrip('/')}/events/{event.id}",
+        },
+    )

@@ -1,6 +1,6 @@
 """Waitlists: buyers queue for a sold-out tier; freed units are offered to them in order.
 
-An offer is a pending booking holding the units for `OfferSettings.minutes`, plus an email
+An offer is a pending booking holding the units for `OfferSettings.minutes`, plus a message
 queued in the same transaction. An offer that runs out expires like any hold, and its units
 go to the next in line. Offers are made strictly in joining order: when the first in line
 wants more units than are free, nobody behind them is served first.
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.domain.accounts.models import User
 from app.domain.base import NotFound
 from app.domain.events.models import Event, EventStatus
-from app.domain.notifications.mail import queue_email
+from app.domain.notifications.queue import email_user
 from app.domain.ticketing import sale_gate
 from app.domain.ticketing.claims import UserLimitReached, claim_general_admission
 from app.domain.ticketing.errors import BookingError
@@ -36,7 +36,6 @@ ACTIVE = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 @dataclass(frozen=True)
 class OfferSettings:
     minutes: int = 30
-    base_url: str = ""  # prefix for links in the offer email
 
 
 def free_units(session: Session, tier_id: int) -> int:
@@ -184,35 +183,22 @@ def make_offers(session: Session, tier_id: int, *, now: datetime, settings: Offe
         entry.booking_id = booking.id
         entry.offered_at = now
         entry.offer_expires_at = expires_at
-        _queue_offer_email(session, entry, tier, booking.reference, settings)
+        _queue_offer_email(session, entry, tier, booking.id, now)
         made += 1
     session.flush()
     return made
 
 
 def _queue_offer_email(
-    session: Session,
-    entry: WaitlistEntry,
-    tier: TicketTier,
-    reference: str,
-    settings: OfferSettings,
+    session: Session, entry: WaitlistEntry, tier: TicketTier, booking_id: int, now: datetime
 ) -> None:
-    user = session.get(User, entry.user_id)
-    if user is None or user.is_deleted:
-        return
-    event = tier.event
-    link = f"{settings.base_url.rstrip('/')}/account/bookings/{reference}"
-    when = entry.offer_expires_at.strftime("%d %b %Y %H:%M UTC") if entry.offer_expires_at else ""
-    queue_email(
+    email_user(
         session,
-        to=user.email,
-        subject=f"Tickets are waiting for you: {event.title}",
-        text=(
-            f"Hello {user.name},\n\n"
-            f"{entry.quantity} x {tier.name} for {event.title} became available and are held "
-            f"for you until {when}.\n\nClaim them here: {link}\n\n"
-            "If you do nothing, they go to the next person in line."
-        ),
+        kind="waitlist_offer",
+        about=("booking", booking_id),
+        user=session.get(User, entry.user_id),
+        now=now,
+        payload={"booking_id": booking_id, "event_id": tier.event_id, "tier_id": tier.id},
     )
 
 

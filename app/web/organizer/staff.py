@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from wtforms import EmailField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -85,7 +85,6 @@ def invite() -> ResponseReturnValue:
             form.event_id(),
             utcnow(),
             accept_link=lambda token: absolute_url("staff.invitation", token=token),
-            site_name=current_app.config["SITE_NAME"],
         )
     except (AccountError, staff.StaffError) as error:
         session.rollback()

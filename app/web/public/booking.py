@@ -52,10 +52,7 @@ class AccessCodeForm(AppForm):
 
 
 def offer_settings() -> OfferSettings:
-    return OfferSettings(
-        minutes=int(current_app.config["WAITLIST_OFFER_MINUTES"]),
-        base_url=str(current_app.config["BASE_URL"]),
-    )
+    return OfferSettings(minutes=int(current_app.config["WAITLIST_OFFER_MINUTES"]))
 
 
 def hold_rules() -> HoldRules:
