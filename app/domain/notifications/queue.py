@@ -40,35 +40,8 @@ def notify(
     skipped (its key taken, nothing sent); transactional ones always go. An in-app copy is
     always written pending, nothing read: the worker shows it when it is due and passes it on
     to the kind's other channels (fan_out.py), so a rush's transaction only inserts."""
-    in_app = channel is Channel.IN_APP
-    if in_app and user_id is None:
-        raise ValueError("an in-app notification needs a user")
-    state: dict[str, Any] = {}
-    topic = topic_of(kind)
-    if (
-        not in_app
-        and topic is not None
-        and user_id is not None
-        and not wants(session, user_id, topic, channel)
-    ):
-        state = {"status": NotificationStatus.SKIPPED, "last_error": f"{topic} turned off"}
-    added = session.execute(
-        insert(Notification)
-        .values(
-            key=key,
-            kind=kind,
-            channel=channel,
-            user_id=user_id,
-            recipient=recipient,
-            payload=payload or {},
-            due_at=due_at or now,
-            created_at=now,
-            **state,
-        )
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(Notification.id)
-    ).scalar_one_or_none()
-    return added is not None
+    row = _row(session, key, kind, channel, now, due_at, user_id, recipient, payload or {})
+    return key in _insert(session, [row])
 
 
 def notify_user(
@@ -84,29 +57,66 @@ def notify_user(
 ) -> bool:
     """Queue a message to a user, once per `about` (for example ("booking", 42)): a mail to
     `email` and the in-app copy, which the worker shows and passes on to the kind's other
-    channels (SMS, push) for users who can get them. True when the mail was added."""
-    mailed = email is not None and notify(
-        session,
-        key=notification_key(kind, Channel.EMAIL, *about),
-        kind=kind,
-        channel=Channel.EMAIL,
-        now=now,
-        due_at=due_at,
-        user_id=user_id,
-        recipient=email,
-        payload=payload,
+    channels (SMS, push) for users who can get them; one statement, as a rush's transaction
+    may call this. True when the mail was added."""
+    mail_key = notification_key(kind, Channel.EMAIL, *about)
+    rows = [
+        _row(session, notification_key(kind, Channel.IN_APP, *about), kind, Channel.IN_APP,
+             now, due_at, user_id, None, payload)
+    ]  # fmt: skip
+    if email is not None:
+        rows.append(
+            _row(session, mail_key, kind, Channel.EMAIL, now, due_at, user_id, email, payload)
+        )
+    return mail_key in _insert(session, rows)
+
+
+def _row(
+    session: Session,
+    key: str,
+    kind: str,
+    channel: Channel,
+    now: datetime,
+    due_at: datetime | None,
+    user_id: int | None,
+    recipient: str | None,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    in_app = channel is Channel.IN_APP
+    if in_app and user_id is None:
+        raise ValueError("an in-app notification needs a user")
+    row: dict[str, Any] = {
+        "key": key,
+        "kind": kind,
+        "channel": channel,
+        "user_id": user_id,
+        "recipient": recipient,
+        "payload": payload,
+        "due_at": due_at or now,
+        "created_at": now,
+        "status": NotificationStatus.PENDING,
+        "last_error": None,
+    }
+    topic = topic_of(kind)
+    if (
+        not in_app
+        and topic is not None
+        and user_id is not None
+        and not wants(session, user_id, topic, channel)
+    ):
+        row.update(status=NotificationStatus.SKIPPED, last_error=f"{topic} turned off")
+    return row
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert the rows whose key is free; the keys added."""
+    added = session.scalars(
+        insert(Notification)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Notification.key)
     )
-    notify(
-        session,
-        key=notification_key(kind, Channel.IN_APP, *about),
-        kind=kind,
-        channel=Channel.IN_APP,
-        now=now,
-        due_at=due_at,
-        user_id=user_id,
-        payload=payload,
-    )
-    return mailed
+    return set(added)
 
 
 def email_user(

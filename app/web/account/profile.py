@@ -26,7 +26,7 @@ from app.domain.accounts.errors import AccountError, ReauthRequired, TooManyAtte
 from app.domain.accounts.models import Role
 from app.domain.base import utcnow
 from app.domain.events.models import Category
-from app.domain.notifications import delivery
+from app.domain.notifications import address_check, delivery
 from app.domain.notifications.models import Channel
 from app.web.account import attempts, confirm, mailer, notices, oauth
 from app.web.account.devices import describe_device
@@ -193,6 +193,44 @@ def resend_verification() -> ResponseReturnValue:
         else:
             notices.send_verification(user)
             flash(f"We sent a new link to {user.email}.", "success")
+    return redirect(url_for("account_profile.profile"))
+
+
+@bp.post("/account/email/check")
+def check_address() -> ResponseReturnValue:
+    """Mail a check link to the user's refused address, past the failing list."""
+    user = signed_in_user()
+    if delivery.failing_address(get_session(), Channel.EMAIL, user.email) is not None:
+        try:
+            attempts.take(rate_limit.MAIL, user.email)
+        except TooManyAttempts as error:
+            flash(error.message, "error")
+        else:
+            config = current_app.config
+            token = address_check.check_token(config["SECRET_KEY"], user, now=utcnow())
+            mailer.send(
+                user.email,
+                "address_check",
+                "Does our mail reach you?",
+                name=user.name,
+                link=mailer.absolute_url("account_profile.address_works", token=token),
+                hours=int(config["EMAIL_VERIFY_TTL_SECONDS"]) // 3600,
+            )
+            flash(f"We sent a link to {user.email}. If it arrives, open it.", "success")
+    return redirect(url_for("account_profile.profile"))
+
+
+@bp.get("/account/email/works/<token>")
+def address_works(token: str) -> ResponseReturnValue:
+    """The check link arrived: mail goes to the address again."""
+    user = address_check.confirm_works(
+        get_session(),
+        current_app.config["SECRET_KEY"],
+        token,
+        max_age=int(current_app.config["EMAIL_VERIFY_TTL_SECONDS"]),
+        now=utcnow(),
+    )
+    flash(f"Our mail reaches {user.email}: we send to it again.", "success")
     return redirect(url_for("account_profile.profile"))
 
 
