@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-import http_ece
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -27,39 +25,12 @@ from app.domain.notifications.models import Channel, Notification, NotificationS
 from app.domain.notifications.push_models import DeviceToken, PushSubscription
 from app.domain.notifications.queue import notify
 from app.integrations import push_web
-from app.integrations.push_web import b64url, b64url_decode
+from app.integrations.push_web import b64url_decode
 from jobs.notifications import deliver_due
+from tests.factories.push import Browser
 from tests.integrations.fake_api import FakeAPI, Recorded, serve
 
 PROJECT = "eventhall-test"
-
-
-class Browser:
-    """A browser's half of a subscription: its P-256 key pair and auth secret."""
-
-    def __init__(self, endpoint: str) -> None:
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        self.auth = secrets.token_bytes(16)
-        self.endpoint = endpoint
-
-    def subscription(self) -> push.SubscriptionInput:
-        public = self.key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-        return push.parse_subscription(
-            {
-                "endpoint": self.endpoint,
-                "keys": {"p256dh": b64url(public), "auth": b64url(self.auth)},
-            },
-            allow_local=True,
-        )
-
-    def read(self, request: Recorded) -> dict:
-        assert request.header("Content-Encoding") == "aes128gcm"
-        plain = http_ece.decrypt(
-            request.body, private_key=self.key, auth_secret=self.auth, version="aes128gcm"
-        )
-        return json.loads(plain)
 
 
 @pytest.fixture
@@ -136,7 +107,12 @@ def _row(db: Session, notification_id: int) -> Notification:
 
 def _subscribe(db: Session, user_id: int, browser: Browser, now: datetime) -> int:
     row = push.subscribe(
-        db, user_id, browser.subscription(), label="Firefox on Linux", limit=10, now=now
+        db,
+        user_id,
+        push.parse_subscription(browser.subscription_json(), allow_local=True),
+        label="Firefox on Linux",
+        limit=10,
+        now=now,
     )
     db.commit()
     return row.id
