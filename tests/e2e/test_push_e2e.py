@@ -4,8 +4,8 @@ subscription to the site; the page then lists this browser. Headless Chromium ha
 service to talk to here, so PushManager's subscribe/getSubscription answer with a browser
 subscription the test made (its endpoint a local push service); everything else is real, and
 the test then delivers a push to that endpoint and decrypts it. Without JavaScript the page
-says why it cannot subscribe, and removing a browser is a plain form. axe (with JavaScript); screenshots
-at 390 px and on desktop."""
+says why it cannot subscribe, and removing a browser is a plain form. axe (with JavaScript);
+screenshots at 390 px and on desktop."""
 
 from __future__ import annotations
 
