@@ -17,11 +17,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.notifications import fan_out, messages, push
-from app.domain.notifications.models import Channel, Notification, NotificationStatus
+from app.domain.notifications.models import (
+    Channel,
+    FailingAddress,
+    Notification,
+    NotificationStatus,
+)
 from app.domain.notifications.push_models import DeviceToken, PushSubscription
 from app.domain.notifications.queue import notify
 from app.integrations import push_web
@@ -398,3 +403,20 @@ def test_an_invalid_fcm_token_is_deleted(
 
     assert _row(db, notification_id).status is NotificationStatus.SKIPPED
     assert db.get(DeviceToken, bad) is None
+
+
+def test_a_message_every_push_service_refuses_fails_visibly_without_marking_an_address(
+    app: Flask, db: Session, now: datetime, make_seated_booking, make_user, push_service: FakeAPI
+) -> None:  # noqa: ANN001
+    user, booking = _booking(app, db, make_seated_booking, make_user, now)
+    refused = _subscribe(db, user.id, Browser(f"{push_service.base_url}/push/rotated"), now)
+    push_service.route("POST", "/push/rotated", (403, {"error": "VAPID key mismatch"}))
+    notification_id = _queue_push(db, user.id, booking.id, now)
+
+    _deliver(app, now)
+
+    row = _row(db, notification_id)
+    assert row.status is NotificationStatus.FAILED and "refused" in (row.last_error or "")
+    kept = db.get(PushSubscription, refused)
+    assert kept is not None and "403" in (kept.last_error or "")  # shown on the settings page
+    assert db.scalar(select(func.count()).select_from(FailingAddress)) == 0
