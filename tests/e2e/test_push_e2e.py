@@ -3,7 +3,8 @@ notifications allowed, the button registers the push service worker, subscribes 
 subscription to the site; the page then lists this browser. Headless Chromium has no push
 service to talk to here, so PushManager's subscribe/getSubscription answer with a browser
 subscription the test made (its endpoint a local push service); everything else is real, and
-the test then delivers a push to that endpoint and decrypts it. Without JavaScript the page
+the test then delivers a push to that endpoint and decrypts it, and hands the service worker a
+push through the DevTools protocol to see it shown. Without JavaScript the page
 says why it cannot subscribe, and removing a browser is a plain form. axe (with JavaScript);
 screenshots at 390 px and on desktop."""
 
@@ -27,6 +28,7 @@ from jobs.notifications import deliver_due
 from tests.browser import DESKTOP, PHONE, check_accessibility, log_in, screenshot
 from tests.factories.push import Browser
 from tests.integrations.fake_api import serve
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -109,6 +111,52 @@ def test_a_browser_opts_in_and_gets_a_push(
     check_accessibility(page)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, "push-settings-subscribed-phone")
+
+    # The service worker shows a push as a notification leading to the page it names (the
+    # DevTools protocol hands it the message a push service would).
+    cdp = page.context.new_cdp_session(page)
+    registrations: list[dict] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(e["registrations"]),
+    )
+    cdp.send("ServiceWorker.enable")
+    # Events arrive while playwright talks to the browser: ask it something until they have.
+    [registration] = wait_until(
+        lambda: page.evaluate("1") and [r for r in registrations if r["scopeURL"] == scope],
+        what="the push worker's registration",
+    )
+    message = {
+        "title": "Booking X is cancelled",
+        "body": "See why.",
+        "url": "https://elsewhere.test/account/bookings/X?a=1",
+    }
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": live_server.url,
+            "registrationId": registration["registrationId"],
+            "data": json.dumps(message),
+        },
+    )
+    shown = wait_until(
+        lambda: page.evaluate(
+            """async (scope) => {
+              const registration = await navigator.serviceWorker.getRegistration(scope);
+              const shown = await registration.getNotifications();
+              return shown.map((n) => ({title: n.title, body: n.body, url: n.data.url}));
+            }""",
+            scope,
+        ),
+        what="the notification",
+    )
+    assert shown == [
+        {
+            "title": "Booking X is cancelled",
+            "body": "See why.",
+            "url": f"{live_server.url}/account/bookings/X?a=1",
+        }
+    ]
 
     db.expire_all()
     subscription = db.scalars(select(PushSubscription)).one()
