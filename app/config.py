@@ -72,6 +72,20 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "SMTP_PORT": _int(env, "SMTP_PORT", 25),
         "SENDGRID_API_KEY": env.get("SENDGRID_API_KEY", ""),
         "SENDGRID_API_HOST": env.get("SENDGRID_API_HOST", "https://api.sendgrid.com"),
+        # Web Push (VAPID): the site's key pair, base64url (the private key may also be PEM);
+        # outside production a pair is made once and kept under instance/ when none is set.
+        # Production without a private key offers no browser push.
+        "VAPID_PRIVATE_KEY": env.get("VAPID_PRIVATE_KEY", ""),
+        "VAPID_PUBLIC_KEY": env.get("VAPID_PUBLIC_KEY", ""),
+        "VAPID_SUBJECT": env.get("VAPID_SUBJECT", ""),  # empty: mailto: MAIL_FROM's address
+        # Subscriptions whose endpoint is plain http on this machine (a local test push
+        # service); never in production.
+        "PUSH_ALLOW_LOCAL_ENDPOINTS": not production
+        and _bool(env.get("PUSH_ALLOW_LOCAL_ENDPOINTS")),
+        "PUSH_SUBSCRIPTIONS_PER_USER": _int(env, "PUSH_SUBSCRIPTIONS_PER_USER", 10),
+        # Firebase Cloud Messaging, for the phone app: a service account's JSON file.
+        "FIREBASE_CREDENTIALS": env.get("FIREBASE_CREDENTIALS", ""),
+        "FCM_API_BASE": env.get("FCM_API_BASE", "https://fcm.googleapis.com"),
         # Accounts and security
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

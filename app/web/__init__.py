@@ -22,6 +22,7 @@ BLUEPRINT_MODULES = (
     "app.web.account.profile",
     "app.web.account.bookings",
     "app.web.account.notifications",
+    "app.web.account.push",
     "app.web.account.unsubscribe",
     "app.web.account.coupons",
     "app.web.account.tickets",

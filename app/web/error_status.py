@@ -27,6 +27,7 @@ from app.domain.checkin.staff import (
 )
 from app.domain.events.errors import EventError, EventInvalid
 from app.domain.money import MoneyError
+from app.domain.notifications.push import PushError
 from app.domain.payments.errors import PaymentError
 from app.domain.ticketing.errors import BookingError, CouponError
 from app.domain.ticketing.seat_layout import SeatLayoutError
@@ -105,6 +106,7 @@ STATUS_BY_CLASS: dict[type[DomainError], int] = {
     EventError: CONFLICT,
     EventInvalid: UNPROCESSABLE,
     MoneyError: UNPROCESSABLE,
+    PushError: UNPROCESSABLE,
     PaymentError: UNPROCESSABLE,
     CouponError: UNPROCESSABLE,
     SeatLayoutError: UNPROCESSABLE,

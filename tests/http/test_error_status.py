@@ -37,6 +37,7 @@ from app.domain.checkin.staff import (
 )
 from app.domain.events.errors import EventError, EventInvalid
 from app.domain.money import MoneyError
+from app.domain.notifications.push import PushError
 from app.domain.payments.errors import MESSAGES as PAYMENT_MESSAGES
 from app.domain.payments.errors import PaymentError
 from app.domain.ticketing.errors import (
@@ -124,6 +125,8 @@ ERRORS: list[tuple[DomainError, int]] = [
     (Forbidden("Not yours."), 403),
     (Busy("Many people are booking right now."), 409),
     (MoneyError("Enter an amount like 12.50."), 422),
+    (PushError("The push endpoint must be an https address.", code="invalid_endpoint"), 422),
+    (PushError("You have 10 browsers getting push notifications already.", code="too_many"), 422),
     (EventError("A draft event cannot be cancelled."), 409),
     (EventInvalid({"title": ["Enter a title."]}), 422),
     (AccountError("That email is taken.", code="email_taken"), 422),

@@ -38,6 +38,7 @@ from app.domain.checkin.models import CheckIn, StaffGrant, StaffInvitation
 from app.domain.checkin.staff import invite
 from app.domain.events.models import Category, Event, EventReport, EventRevision, EventStatus
 from app.domain.events.revisions import material_of, propose
+from app.domain.notifications import push
 from app.domain.notifications.models import Channel, Notification, NotificationStatus
 from app.domain.notifications.preferences import REMINDERS, unsubscribe_token
 from app.domain.notifications.queue import notification_key, notify
@@ -57,6 +58,7 @@ from app.domain.ticketing.models import (
 from app.domain.ticketing.seatmap import replace_layout
 from app.integrations.payments import configured_providers
 from app.integrations.payments.base import CheckoutRequest
+from tests.factories.push import push_subscription_json
 
 PERSONAS = ("anonymous", "unverified", "attendee", "staff", "owner", "other_organizer", "admin")
 LOGIN = "login"  # a redirect to the login page
@@ -94,6 +96,8 @@ STATE_TABLES = (
     "notification_preferences",
     "failing_addresses",
     "double_admissions",
+    "push_subscriptions",
+    "push_device_tokens",
 )
 
 
@@ -153,6 +157,7 @@ class World:
     notification: Notification  # a failed mail (the buyer's confirmation of `ticketed`)
     notification_id: int  # the buyer's unread in-app notification
     unsubscribe_token: str  # the buyer's link to stop reminders by email
+    push_subscription_id: int  # a browser of the buyer's that gets push notifications
 
 
 @dataclass(frozen=True)
@@ -389,6 +394,16 @@ ROUTES: dict[str, Route] = {
     "account_notifications.settings": Route(get=SIGNED_IN, owner="buyer"),
     "account_notifications.save_settings": Route(
         post=SIGNED_IN, data=lambda w: {"reminders__email": "y"}, owner="buyer"
+    ),
+    # The push service worker: a static script, served from its folder for its scope.
+    "account_push.service_worker": Route(get=PUBLIC),
+    "account_push.subscribe": Route(
+        post=SIGNED_IN, json=lambda w: push_subscription_json(), owner="buyer"
+    ),
+    "account_push.remove": Route(
+        params=lambda w: {"subscription_id": w.push_subscription_id},
+        post=OWN_BOOKING,
+        owner="buyer",
     ),
     # The token is the authority, not a session (one-click unsubscribe, RFC 8058).
     "unsubscribe.confirm": Route(params=lambda w: {"token": w.unsubscribe_token}, get=PUBLIC),
@@ -681,6 +696,14 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         user_id=users["buyer"].id,
         payload={"booking_id": booking.id},
     )
+    push_subscription_id = push.subscribe(
+        db,
+        users["buyer"].id,
+        push.parse_subscription(push_subscription_json(), allow_local=False),
+        label="Firefox on Android",
+        limit=10,
+        now=now,
+    ).id
     db.commit()
     notification_id = db.scalar(text("SELECT min(id) FROM notifications WHERE channel = 'in_app'"))
     ticket_id = db.scalar(
@@ -718,6 +741,7 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         unsubscribe_token(
             str(app.config["SECRET_KEY"]), users["buyer"].id, REMINDERS, Channel.EMAIL
         ),
+        push_subscription_id,
     )
 
 
