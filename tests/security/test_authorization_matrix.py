@@ -94,6 +94,7 @@ STATE_TABLES = (
     "notification_preferences",
     "failing_addresses",
     "double_admissions",
+    "phone_numbers",
 )
 
 
@@ -390,6 +391,14 @@ ROUTES: dict[str, Route] = {
     "account_notifications.save_settings": Route(
         post=SIGNED_IN, data=lambda w: {"reminders__email": "y"}, owner="buyer"
     ),
+    # The user's own mobile number: no id in the URL, nothing of anyone else's to reach.
+    "account_phone.page": Route(get=SIGNED_IN, owner="buyer"),
+    "account_phone.set_number": Route(
+        post=SIGNED_IN, data=lambda w: {"number": "+33612345678"}, owner="buyer"
+    ),
+    "account_phone.send_code": Route(post=SIGNED_IN, owner="buyer"),
+    "account_phone.verify": Route(post=SIGNED_IN, data=lambda w: {"code": "123456"}, owner="buyer"),
+    "account_phone.remove": Route(post=SIGNED_IN, owner="buyer"),
     # The token is the authority, not a session (one-click unsubscribe, RFC 8058).
     "unsubscribe.confirm": Route(params=lambda w: {"token": w.unsubscribe_token}, get=PUBLIC),
     "unsubscribe.unsubscribe": Route(
@@ -665,7 +674,10 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
     )
     db.add(check_in)
     notification = db.scalars(
-        select(Notification).where(Notification.payload["booking_id"].as_integer() == ticketed.id)
+        select(Notification).where(
+            Notification.payload["booking_id"].as_integer() == ticketed.id,
+            Notification.channel == Channel.EMAIL,  # the mail, not its in-app copy
+        )
     ).one()
     notification.status = NotificationStatus.FAILED
     notification.last_error = "PermanentFailure: SMTP 550: No such user"

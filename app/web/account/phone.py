@@ -27,8 +27,11 @@ bp = Blueprint("account_phone", __name__, url_prefix="/account/phone")
 
 
 def one_value(form: AppForm, field: Field) -> None:
-    """A field sent more than once is a forged form: refuse it rather than pick one."""
-    if len(request.form.getlist(field.name)) > 1:
+    """A field sent more than once, or as a list in a JSON body (which Flask-WTF also reads,
+    flattening the list), is a forged form: refuse it rather than pick one value."""
+    sent = request.get_json(silent=True) if request.is_json else None
+    listed = isinstance(sent, dict) and isinstance(sent.get(field.name), list | dict)
+    if listed or len(field.raw_data or []) > 1:
         raise ValidationError("Send one value.")
 
 
