@@ -77,6 +77,8 @@ def test_a_number_is_added_verified_changed_and_removed(
     assert ok.status_code == 303
     assert "is verified" in client.get(ok.location).get_data(as_text=True)
     assert _row(db, signed_in).verified_at is not None  # type: ignore[union-attr]
+    replayed = client.post("/account/phone/verify", data={"code": code})
+    assert replayed.status_code == 422 and "verified already" in replayed.get_data(as_text=True)
     assert "verified" in client.get("/account/profile").get_data(as_text=True)
     # The same number again changes nothing; another one un-verifies until its code is back.
     same = client.post("/account/phone", data={"number": MOBILE})
