@@ -216,7 +216,7 @@ def test_a_code_past_its_expiry_is_not_sent(
     ("text", "expected"),
     [
         ("short", "short"),
-        ("word " * 100, ("word " * 63).rstrip() + "…"),
+        ("word " * 100, ("word " * 63).rstrip() + "..."),
     ],
 )
 def test_long_texts_are_cut_at_a_word(text: str, expected: str) -> None:
@@ -226,4 +226,4 @@ def test_long_texts_are_cut_at_a_word(text: str, expected: str) -> None:
 def test_a_trailing_link_survives_the_cut() -> None:
     link = "https://eventhall.example/account/bookings/B7K2QX/tickets"
     clipped = clip("word " * 100 + link)
-    assert clipped.endswith("… " + link) and len(clipped) <= MAX_TEXT
+    assert clipped.endswith("... " + link) and len(clipped) <= MAX_TEXT

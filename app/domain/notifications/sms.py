@@ -39,6 +39,8 @@ from app.integrations import sms
 
 # Two segments of plain text; longer texts are cut (the link stays whole when it ends them).
 MAX_TEXT = 320
+# Not "…": one character outside the GSM alphabet makes the whole text UCS-2, 70 to a segment.
+ELLIPSIS = "..."
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,9 @@ def clip(text: str, limit: int = MAX_TEXT) -> str:
     head, _, last = text.rpartition(" ")
     if last.startswith(("http://", "https://")) and len(last) < limit // 2:
         return f"{clip(head, limit - len(last) - 1)} {last}"
-    cut = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
-    return cut.rstrip(" ,;:.") + "…"
+    room = limit - len(ELLIPSIS)
+    cut = text[:room].rsplit(" ", 1)[0] if " " in text[:room] else text[:room]
+    return cut.rstrip(" ,;:.") + ELLIPSIS
 
 
 def prepare_sms(
