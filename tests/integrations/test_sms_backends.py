@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from app.config import load_config
 from app.integrations.sms import SmsError, deliver, read_outbox_file
 from tests.integrations.fake_api import FakeAPI, serve
 
@@ -117,3 +118,20 @@ def test_the_outbox_writes_a_text_file_beside_the_mail(tmp_path: Path) -> None:
 def test_an_unknown_backend_is_refused() -> None:
     with pytest.raises(ValueError, match="SMS_BACKEND"):
         deliver({"SMS_BACKEND": "pigeon"}, to=TO, text="x")
+
+
+@pytest.mark.parametrize(
+    ("env", "backend"),
+    [
+        ({}, "outbox"),
+        ({"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN}, "outbox"),  # no sender
+        ({"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_FROM": FROM}, "twilio"),
+        (
+            {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_FROM": FROM,
+             "SMS_BACKEND": "outbox"},
+            "outbox",
+        ),
+    ],
+)  # fmt: skip
+def test_twilio_is_chosen_once_it_is_configured(env: dict[str, str], backend: str) -> None:
+    assert load_config(env)["SMS_BACKEND"] == backend

@@ -18,6 +18,7 @@ from app.domain.accounts import phone
 from app.domain.accounts.models import User
 from app.domain.notifications.delivery import is_failing
 from app.domain.notifications.models import Channel, Notification, NotificationStatus
+from app.domain.notifications.preferences import REMINDERS, save_choices
 from app.domain.notifications.queue import notification_key, notify
 from app.domain.notifications.sms import MAX_TEXT, clip
 from app.domain.outbox import OutboxMessage
@@ -227,3 +228,38 @@ def test_a_trailing_link_survives_the_cut() -> None:
     link = "https://eventhall.example/account/bookings/B7K2QX/tickets"
     clipped = clip("word " * 100 + link)
     assert clipped.endswith("... " + link) and len(clipped) <= MAX_TEXT
+
+
+@pytest.mark.parametrize("wanted", [True, False])
+def test_reminders_by_sms_follow_the_users_choice(
+    app: Flask,
+    db: Session,
+    api: FakeAPI,
+    make_user,
+    make_seated_booking,
+    now: datetime,
+    wanted: bool,
+) -> None:  # noqa: ANN001
+    api.route("POST", MESSAGES, accepted())
+    user = make_user()
+    _verified(db, user, MOBILE, now)
+    booking = make_seated_booking(buyer=user, quantity=1, title="Harbour Lights")
+    save_choices(db, user.id, {(REMINDERS, Channel.SMS): wanted}, now=now)
+    notify(
+        db,
+        key=notification_key("reminder_1h", Channel.IN_APP, "booking", booking.id),
+        kind="reminder_1h",
+        channel=Channel.IN_APP,
+        now=now,
+        user_id=user.id,
+        payload={"booking_id": booking.id},
+    )
+    db.commit()
+    deliver_due(app.extensions["db"].session, _config(app, api), now=now)
+    [row] = _sms_rows(db)
+    if wanted:
+        assert row.status == NotificationStatus.SENT
+        [request] = api.sent("POST", MESSAGES)
+        assert "Harbour Lights starts in an hour" in request.form()["Body"]
+    else:
+        assert row.status == NotificationStatus.SKIPPED and api.sent("POST", MESSAGES) == []
