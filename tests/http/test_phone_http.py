@@ -141,6 +141,7 @@ def test_codes_texted_to_a_number_are_capped(
     before = _state(db)
     again = client.post("/account/phone", data={"number": MOBILE})
     assert again.status_code == 429 and _state(db) == before
+    assert "You have no number yet" in again.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

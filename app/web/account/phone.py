@@ -101,6 +101,7 @@ def set_number() -> ResponseReturnValue:
         phone.set_number(get_session(), signed_in_user(), number, now=utcnow(), ip=client_ip())
         _text_code(number)
     except AccountError as error:
+        get_session().rollback()  # the page shows the number as it stays, not as it was set
         show_error(form, error)
         return _page(http_status(error), number_form=form)
     flash(f"We texted a code to {phone.display(number)}. Type it below to verify the number.")
