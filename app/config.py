@@ -12,6 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MIN_SECRET_BYTES = 32
 
+TWILIO_SETTINGS = ("ACCOUNT_SID", "AUTH_TOKEN", "FROM")
+
 
 def _bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
@@ -86,6 +88,23 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         # Firebase Cloud Messaging, for the phone app: a service account's JSON file.
         "FIREBASE_CREDENTIALS": env.get("FIREBASE_CREDENTIALS", ""),
         "FCM_API_BASE": env.get("FCM_API_BASE", "https://fcm.googleapis.com"),
+        # Text messages: "outbox" writes .sms.txt files beside the mail (development); "twilio"
+        # sends for real, the default once its three settings are set. TWILIO_FROM is a number
+        # or a Messaging Service SID (MG...).
+        "SMS_BACKEND": env.get("SMS_BACKEND")
+        or ("twilio" if all(env.get(f"TWILIO_{n}") for n in TWILIO_SETTINGS) else "outbox"),
+        "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID", ""),
+        "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN", ""),
+        "TWILIO_FROM": env.get("TWILIO_FROM", ""),
+        "TWILIO_API_BASE": env.get("TWILIO_API_BASE", "https://api.twilio.com"),
+        # Phone numbers: codes texted per number and per network in a window (the resend
+        # cap); wrong codes per user and per network in a window.
+        "SMS_CODES_PER_NUMBER": _int(env, "SMS_CODES_PER_NUMBER", 3),
+        "SMS_CODES_PER_NETWORK": _int(env, "SMS_CODES_PER_NETWORK", 10),
+        "SMS_CODES_WINDOW_SECONDS": _int(env, "SMS_CODES_WINDOW_SECONDS", 3600),
+        "PHONE_CODE_MAX_FAILURES_PER_USER": _int(env, "PHONE_CODE_MAX_FAILURES_PER_USER", 5),
+        "PHONE_CODE_MAX_FAILURES_PER_NETWORK": _int(env, "PHONE_CODE_MAX_FAILURES_PER_NETWORK", 20),
+        "PHONE_CODE_WINDOW_SECONDS": _int(env, "PHONE_CODE_WINDOW_SECONDS", 900),
         # Accounts and security
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

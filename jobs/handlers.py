@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.domain.accounts.phone import SMS_TOPIC
 from app.domain.notifications import event_changes
 from app.domain.notifications.mail import EMAIL_TOPIC
+from app.domain.notifications.sms import send_code
 from app.domain.payments.refunds import REFUND_CANCELLED_EVENT_TOPIC, SEND_REFUND_TOPIC
 from app.integrations import mail
 from app.integrations.payments.demo import WEBHOOK_TOPIC as DEMO_WEBHOOK_TOPIC
@@ -38,6 +40,7 @@ def fan_out_event_change(
 HANDLERS: dict[str, Handler] = {
     EMAIL_TOPIC: send_email,
     event_changes.TOPIC: fan_out_event_change,
+    SMS_TOPIC: send_code,
     SEND_REFUND_TOPIC: payment_tasks.send_refund,
     REFUND_CANCELLED_EVENT_TOPIC: payment_tasks.refund_cancelled_event,
     payment_tasks.RECONCILE_TOPIC: payment_tasks.reconcile,

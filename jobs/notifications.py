@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 import app.domain.notifications.email  # noqa: F401 - registers the email sender
 import app.domain.notifications.fan_out  # noqa: F401 - registers the in-app sender
 import app.domain.notifications.push  # noqa: F401 - registers the push sender and its reach
+import app.domain.notifications.sms  # noqa: F401 - registers the SMS sender
 from app.domain.base import utcnow
 from app.domain.notifications import delivery
 

@@ -27,6 +27,7 @@ BLUEPRINT_MODULES = (
     "app.web.account.coupons",
     "app.web.account.tickets",
     "app.web.account.dev_outbox",
+    "app.web.account.phone",
     "app.web.payments.buyer",
     "app.web.payments.demo_checkout",
     "app.web.payments.webhooks",

@@ -39,6 +39,12 @@ def _file_field_names(form_class: type) -> frozenset[str]:
 class AppForm(FlaskForm):
     class Meta(FlaskForm.Meta):
         def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            # Left to FlaskForm (no formdata given), a JSON body is read as the form's fields:
+            # one that is no object (a list, a number) failed with a 500. It has no fields.
+            reads_request = formdata is not None and not hasattr(formdata, "getlist")
+            json_body = request.get_json(silent=True) if request.is_json else {}
+            if reads_request and not isinstance(json_body, dict):
+                return MultiDict()
             data = super().wrap_formdata(form, formdata)
             if isinstance(data, CombinedMultiDict) and request.files:
                 allowed = _file_field_names(type(form))

@@ -98,6 +98,7 @@ STATE_TABLES = (
     "double_admissions",
     "push_subscriptions",
     "push_device_tokens",
+    "phone_numbers",
 )
 
 
@@ -405,6 +406,14 @@ ROUTES: dict[str, Route] = {
         post=OWN_BOOKING,
         owner="buyer",
     ),
+    # The user's own mobile number: no id in the URL, nothing of anyone else's to reach.
+    "account_phone.page": Route(get=SIGNED_IN, owner="buyer"),
+    "account_phone.set_number": Route(
+        post=SIGNED_IN, data=lambda w: {"number": "+33612345678"}, owner="buyer"
+    ),
+    "account_phone.send_code": Route(post=SIGNED_IN, owner="buyer"),
+    "account_phone.verify": Route(post=SIGNED_IN, data=lambda w: {"code": "123456"}, owner="buyer"),
+    "account_phone.remove": Route(post=SIGNED_IN, owner="buyer"),
     # The token is the authority, not a session (one-click unsubscribe, RFC 8058).
     "unsubscribe.confirm": Route(params=lambda w: {"token": w.unsubscribe_token}, get=PUBLIC),
     "unsubscribe.unsubscribe": Route(

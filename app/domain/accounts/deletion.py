@@ -12,7 +12,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from app.domain import audit
-from app.domain.accounts import reauth
+from app.domain.accounts import phone, reauth
 from app.domain.accounts.errors import AccountError
 from app.domain.accounts.models import (
     ApplicationStatus,
@@ -78,6 +78,7 @@ def delete_account(
         )
     )
     forget_subject(session, old_email, user_subject(user_id))
+    phone.forget(session, user_id)
     session.execute(
         update(Ticket)
         .where(Ticket.booking_id.in_(select(Booking.id).where(Booking.user_id == user_id)))

@@ -1,6 +1,6 @@
 """Rate limits in PostgreSQL: attempts counted per subject and per source network in a window.
 
-Five actions are limited, each by its own rules (`policy`):
+Seven actions are limited, each by its own rules (`policy`):
 - "login", a password or second-factor code at login. Failures count per account from one
   network, per account from all networks together (a much higher ceiling), and per network
   over all accounts. So a stranger who fails an admin's password locks out only their own
@@ -17,6 +17,9 @@ Five actions are limited, each by its own rules (`policy`):
   Wrong codes count per user and per network; an anonymous guess (no subject) by network only.
 - "coupon", a coupon code that did not apply to a booking (`ticketing.coupons`): unknown,
   expired or used up alike, per user and per network.
+- "sms", a verification code texted to a phone number (`accounts.phone`). Every code counts,
+  per number and per network: the resend cap, and nobody floods a phone.
+- "phone_code", a wrong phone verification code, per user and per network.
 
 An attempt is taken before the secret is checked (`take`), under a transaction-level advisory
 lock per subject and per network, and the caller commits it on its own: parallel guesses
@@ -46,6 +49,7 @@ from app.domain.accounts.errors import TooManyAttempts
 from app.domain.accounts.models import Attempt, AttemptOutcome
 
 LOGIN, REAUTH, MAIL, ACCESS_CODE, COUPON = "login", "reauth", "mail", "access_code", "coupon"
+SMS, PHONE_CODE = "sms", "phone_code"
 IPV6_NETWORK_PREFIX = 64
 # How long attempts are kept (prune_attempts), and so how long a login makes its network known.
 KNOWN_FOR = timedelta(days=1)
@@ -110,6 +114,20 @@ def policy(action: str, config: Mapping[str, Any]) -> Policy:
         )
         window = timedelta(seconds=int(config["COUPON_WINDOW_SECONDS"]))
         return Policy(COUPON, window, rules)
+    if action == SMS:
+        rules = (
+            Rule(int(config["SMS_CODES_PER_NUMBER"]), by_subject=True),
+            Rule(int(config["SMS_CODES_PER_NETWORK"]), by_network=True),
+        )
+        window = timedelta(seconds=int(config["SMS_CODES_WINDOW_SECONDS"]))
+        return Policy(SMS, window, rules, failures_only=False)
+    if action == PHONE_CODE:
+        rules = (
+            Rule(int(config["PHONE_CODE_MAX_FAILURES_PER_USER"]), by_subject=True),
+            Rule(int(config["PHONE_CODE_MAX_FAILURES_PER_NETWORK"]), by_network=True),
+        )
+        window = timedelta(seconds=int(config["PHONE_CODE_WINDOW_SECONDS"]))
+        return Policy(PHONE_CODE, window, rules)
     raise ValueError(f"no rate limit for {action!r}")
 
 

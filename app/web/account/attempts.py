@@ -71,10 +71,11 @@ def settle(attempt_id: int, outcome: AttemptOutcome) -> None:
 
 
 @contextmanager
-def guarded(subject: str) -> Iterator[None]:
-    """Ask a signed-in user for a secret again (rate_limit's "reauth"): a wrong secret stays
-    a counted failure; anything else ends the attempt, a success clearing earlier failures."""
-    attempt_id = take(rate_limit.REAUTH, subject)
+def guarded(subject: str, action: str = rate_limit.REAUTH) -> Iterator[None]:
+    """Ask a signed-in user for a secret again (rate_limit's "reauth", or `action`): a wrong
+    secret stays a counted failure; anything else ends the attempt, a success clearing
+    earlier failures."""
+    attempt_id = take(action, subject)
     try:
         yield
     except WrongSecret:

@@ -1,4 +1,5 @@
-"""/dev/outbox: read the mail the outbox backend wrote to disk (development only)."""
+"""/dev/outbox: read the mail and the text messages the outbox backends wrote to disk
+(development only)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
+from app.integrations import sms
 from app.serving import is_loopback
 
 bp = Blueprint("account_dev_outbox", __name__)
-_NAME = re.compile(r"[A-Za-z0-9_.-]+\.eml")
+_NAME = re.compile(r"[A-Za-z0-9_.-]+\.(?:eml|sms\.txt)")
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 LISTED = 200
 
@@ -33,6 +35,8 @@ def _folder() -> Path:
 
 
 def _read(path: Path) -> dict[str, object]:
+    if path.name.endswith(sms.SUFFIX):
+        return _read_sms(path)
     message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
     body = message.get_body(("plain",))
     text = body.get_content() if body is not None else ""
@@ -46,11 +50,26 @@ def _read(path: Path) -> dict[str, object]:
     }
 
 
+def _read_sms(path: Path) -> dict[str, object]:
+    to, _sender, text = sms.read_outbox_file(path)
+    return {
+        "name": path.name,
+        "to": to,
+        "subject": f"SMS: {text[:60]}{'…' if len(text) > 60 else ''}",
+        "written_at": datetime.fromtimestamp(path.stat().st_mtime, UTC),
+        "text": text,
+        "links": _LINK.findall(text),
+        "sms": True,
+    }
+
+
 @bp.get("/dev/outbox")
 def outbox() -> ResponseReturnValue:
     """The newest messages first."""
     folder = _folder()
-    paths = sorted(folder.glob("*.eml"), reverse=True)[:LISTED] if folder.is_dir() else []
+    found = [*folder.glob("*.eml"), *folder.glob(f"*{sms.SUFFIX}")] if folder.is_dir() else []
+    # Both kinds of name start with the time they were written, in nanoseconds.
+    paths = sorted(found, key=lambda p: p.name, reverse=True)[:LISTED]
     return render_template(
         "account/dev_outbox.html", messages=[_read(p) for p in paths], folder=folder
     )

@@ -10,6 +10,7 @@ from werkzeug.routing import BuildError
 from wtforms import BooleanField
 
 from app.db import get_db, get_session
+from app.domain.accounts.phone import display, verified_number
 from app.domain.base import NotFound, utcnow
 from app.domain.notifications import in_app, preferences
 from app.domain.notifications.queue import CHANNEL
@@ -123,7 +124,13 @@ def _settings_page(form: NotificationSettingsForm, status: int = 200) -> Respons
         )
         for t in preferences.TOPICS
     ]
-    return render_template("account/notification_settings.html", form=form, grid=grid), status
+    texts_to = verified_number(get_session(), signed_in_user().id)
+    return render_template(
+        "account/notification_settings.html",
+        form=form,
+        grid=grid,
+        texts_to=display(texts_to) if texts_to else None,
+    ), status
 
 
 @bp.get("/settings")

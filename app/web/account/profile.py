@@ -10,6 +10,7 @@ from flask import session as cookie_session
 from flask.typing import ResponseReturnValue
 from flask_login import login_required, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from wtforms import SelectChoice
 
 from app.db import get_session
@@ -17,6 +18,7 @@ from app.domain.accounts import (
     deletion,
     oauth_linking,
     organizer_applications,
+    phone,
     profile,
     rate_limit,
     reauth,
@@ -88,8 +90,19 @@ def _profile_page(status: int = 200, **forms: Any) -> ResponseReturnValue:
         "describe_device": describe_device,
         "can_apply": user.role == Role.ATTENDEE,
         "failing_address": delivery.failing_address(db, Channel.EMAIL, user.email),
+        **_phone_context(db, user.id),
     }
     return render_template("account/profile.html", **context), status
+
+
+def _phone_context(db: Session, user_id: int) -> dict[str, Any]:
+    """The number text messages go to, and why they stop if they do."""
+    row = phone.current(db, user_id)
+    return {
+        "phone_row": row,
+        "phone_display": phone.display(row.number) if row else "",
+        "failing_number": delivery.failing_address(db, Channel.SMS, row.number) if row else None,
+    }
 
 
 @bp.get("/account/profile", endpoint="profile")
