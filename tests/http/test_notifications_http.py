@@ -10,9 +10,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.domain.notifications import preferences
+from app.domain.notifications.messages import unsubscribe_headers
 from app.domain.notifications.models import Channel, Notification, NotificationPreference
 from app.domain.notifications.preferences import DIGESTS, REMINDERS
-from app.web.account.unsubscribe import list_unsubscribe_headers, unsubscribe_url
 from tests.factories.notifications import shown_in_app
 from tests.http.test_live import Stream
 from tests.http.test_page_queries import counted_statements
@@ -162,9 +162,8 @@ def test_settings_need_the_csrf_token(csrf_app: Flask, db, make_user, login_as) 
 def test_unsubscribe_without_a_session(app: Flask, db, make_user) -> None:  # noqa: ANN001
     user = make_user()
     db.commit()
-    with app.test_request_context():
-        url = unsubscribe_url(user.id, REMINDERS, Channel.EMAIL)
-    path = urlsplit(url).path
+    link = unsubscribe_headers(app.config, user.id, REMINDERS, Channel.EMAIL)["List-Unsubscribe"]
+    path = urlsplit(link.strip("<>")).path
     client = app.test_client()
     page = client.get(path)
     assert page.status_code == 200 and "Stop getting <strong>event reminders</strong>" in page.text
@@ -182,8 +181,7 @@ def test_unsubscribe_without_a_session(app: Flask, db, make_user) -> None:  # no
 def test_one_click_needs_no_csrf_token_nor_cookie(csrf_app: Flask, db, make_user) -> None:  # noqa: ANN001
     user = make_user()
     db.commit()
-    with csrf_app.test_request_context():
-        headers = list_unsubscribe_headers(user.id, DIGESTS, Channel.EMAIL)
+    headers = unsubscribe_headers(csrf_app.config, user.id, DIGESTS, Channel.EMAIL)
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = headers["List-Unsubscribe"]
     assert url.startswith("<http") and url.endswith(">") and "/unsubscribe/" in url

@@ -369,7 +369,7 @@ def unsubscribe_headers(
 ) -> dict[str, str]:
     """`List-Unsubscribe` (RFC 2369) and one-click `List-Unsubscribe-Post` (RFC 8058) for an
     optional message: the link of app/web/account/unsubscribe.py, built from BASE_URL as the
-    worker has no request (the same as `list_unsubscribe_headers` there)."""
+    worker has no request."""
     token = preferences.unsubscribe_token(str(config["SECRET_KEY"]), user_id, topic, channel)
     link = f"{str(config['BASE_URL']).rstrip('/')}/unsubscribe/{token}"
     return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

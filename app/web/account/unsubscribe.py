@@ -18,31 +18,14 @@ from app.db import get_session
 from app.domain.accounts.errors import InvalidToken
 from app.domain.base import utcnow
 from app.domain.notifications import preferences
-from app.domain.notifications.models import Channel
 from app.extensions import csrf
 from app.web.error_status import http_status
-from app.web.links import absolute_url
 
 bp = Blueprint("unsubscribe", __name__)
 
 
 def _secret() -> str:
     return str(current_app.config["SECRET_KEY"])
-
-
-def unsubscribe_url(user_id: int, topic: str, channel: Channel) -> str:
-    """The absolute link that turns `topic` off on `channel` for the user (needs an app context)."""
-    token = preferences.unsubscribe_token(_secret(), user_id, topic, channel)
-    return absolute_url("unsubscribe.confirm", token=token)
-
-
-def list_unsubscribe_headers(user_id: int, topic: str, channel: Channel) -> dict[str, str]:
-    """The `List-Unsubscribe` and `List-Unsubscribe-Post` headers of an optional message
-    (RFC 2369, RFC 8058); never for transactional mail, which cannot be turned off."""
-    return {
-        "List-Unsubscribe": f"<{unsubscribe_url(user_id, topic, channel)}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
 
 
 def _refused(error: InvalidToken) -> ResponseReturnValue:
