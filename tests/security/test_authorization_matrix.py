@@ -297,6 +297,10 @@ ROUTES: dict[str, Route] = {
     "account_profile.preferences": Route(post=SIGNED_IN, owner="buyer"),
     "account_profile.end_other_sessions": Route(post=SIGNED_IN, owner="buyer"),
     "account_profile.resend_verification": Route(post=SIGNED_IN, owner="buyer"),
+    "account_profile.check_address": Route(post=SIGNED_IN, owner="buyer"),
+    "account_profile.address_works": Route(
+        params=lambda w: {"token": "not-a-token"}, get=SIGNED_IN, owner="buyer"
+    ),
     "account_profile.delete_account": Route(get=SIGNED_IN, owner="buyer"),
     "account_profile.delete_account_post": Route(post=SIGNED_IN, owner="buyer"),
     "account_profile.confirm": Route(get=SIGNED_IN, owner="buyer"),
