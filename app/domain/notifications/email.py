@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jinja2 import TemplateError
 from sqlalchemy.orm import Session
 
 from app.domain.notifications import messages
@@ -39,12 +38,7 @@ def prepare_email(
         raise RenderFailure("the notification has no address")
     if is_failing(session, Channel.EMAIL, notification.recipient):
         raise Skip("the address was refused earlier")
-    if notification.kind not in messages.KINDS:
-        raise RenderFailure(f"no template for the kind {notification.kind!r}")
-    try:
-        rendered = messages.build(session, notification.kind, config, notification.payload, now)
-    except (TemplateError, LookupError, ValueError) as exc:
-        raise RenderFailure(f"{type(exc).__name__}: {exc}") from exc
+    rendered = messages.mail_of(session, notification, config, now)
     return Prepared(notification.recipient, message_id(notification.key, config), rendered)
 
 

@@ -7,7 +7,8 @@ shown in the event's time zone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,8 +25,8 @@ from app.domain.checkin.models import StaffInvitation
 from app.domain.events.models import Event, EventStatus
 from app.domain.money import format_money
 from app.domain.notifications import digest, event_changes, holds, preferences, reminders
-from app.domain.notifications.delivery import Skip
-from app.domain.notifications.models import Channel
+from app.domain.notifications.delivery import RenderFailure, Skip
+from app.domain.notifications.models import Channel, Notification
 from app.domain.payments.models import Payment, Refund
 from app.domain.ticketing.models import Booking, BookingStatus, TicketTier
 from app.domain.tickets import wallet
@@ -149,6 +150,33 @@ def short(
 
 def short_preview(name: str, config: Mapping[str, Any], now: datetime) -> Short:
     return _short(name, KINDS[name].sample(config, now), config)
+
+
+@contextmanager
+def _failing_as_render_failure(kind: str) -> Iterator[None]:
+    if kind not in KINDS:
+        raise RenderFailure(f"no template for the kind {kind!r}")
+    try:
+        yield
+    except (TemplateError, LookupError, ValueError) as exc:
+        raise RenderFailure(f"{type(exc).__name__}: {exc}") from exc
+
+
+def mail_of(
+    session: Session, notification: Notification, config: Mapping[str, Any], now: datetime
+) -> Rendered:
+    """A queued notification's mail, for a sender: RenderFailure when it cannot be made (its
+    kind unknown, a template error, what it names unreadable), Skip when it should not go."""
+    with _failing_as_render_failure(notification.kind):
+        return build(session, notification.kind, config, notification.payload, now)
+
+
+def short_of(
+    session: Session, notification: Notification, config: Mapping[str, Any], now: datetime
+) -> Short:
+    """A queued notification's short form (SMS, push), failing as `mail_of` does."""
+    with _failing_as_render_failure(notification.kind):
+        return short(session, notification.kind, config, notification.payload, now)
 
 
 def tickets_url(config: Mapping[str, Any], reference: str) -> str:

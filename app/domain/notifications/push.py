@@ -29,7 +29,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from jinja2 import TemplateError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -314,12 +313,7 @@ def prepare_push(
     )
     if not browsers and not devices:
         raise Skip("no browser or device of the user's gets push notifications")
-    if notification.kind not in messages.KINDS:
-        raise RenderFailure(f"no template for the kind {notification.kind!r}")
-    try:
-        short = messages.short(session, notification.kind, config, notification.payload, now)
-    except (TemplateError, LookupError, ValueError) as exc:
-        raise RenderFailure(f"{type(exc).__name__}: {exc}") from exc
+    short = messages.short_of(session, notification, config, now)
     done = {notification.id}
     return Prepared(
         session=session,

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jinja2 import TemplateError
 from sqlalchemy.orm import Session
 
 from app.domain.accounts import phone
@@ -74,12 +73,7 @@ def prepare_sms(
         and phone.verified_number(session, notification.user_id) != to
     ):
         raise Skip("the number is no longer the user's verified one")
-    if notification.kind not in messages.KINDS:
-        raise RenderFailure(f"no template for the kind {notification.kind!r}")
-    try:
-        short = messages.short(session, notification.kind, config, notification.payload, now)
-    except (TemplateError, LookupError, ValueError) as exc:
-        raise RenderFailure(f"{type(exc).__name__}: {exc}") from exc
+    short = messages.short_of(session, notification, config, now)
     return Prepared(to, clip(short.text))
 
 
