@@ -1,5 +1,5 @@
-"""Event reminders by email, 24 hours and 1 hour before the start: exactly once per booking
-per offset.
+"""Event reminders 24 hours and 1 hour before the start, by email and in-app (and from there
+SMS and push, fan_out.py): exactly once per booking per offset.
 
 A sweep (`schedule_reminders`, every minute in jobs/schedules.py) queues, for every confirmed
 booking of a published event starting within `LOOKAHEAD`, one row per offset with the key
@@ -22,14 +22,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
-from app.domain.accounts.models import User
-from app.domain.events.models import Event, EventStatus
+from app.domain.events.models import Event
 from app.domain.notifications.models import Channel, Notification, NotificationStatus
-from app.domain.notifications.queue import notification_key, notify_user
-from app.domain.ticketing.models import Booking, BookingStatus
+from app.domain.notifications.preferences import REMINDERS
+from app.domain.notifications.queue import notification_key
 
 # kind -> how long before the start it is due
 OFFSETS: dict[str, timedelta] = {
@@ -60,40 +59,53 @@ def due_at(kind: str, starts_at: datetime, now: datetime) -> datetime | None:
     return max(starts_at - OFFSETS[kind], now)
 
 
+# A row per confirmed booking of a live account for a published event starting between
+# `earliest` and `latest` whose reminder is not queued yet: a mail (written skipped when its
+# user turned reminders off for email) or an in-app copy (whose preference the worker checks).
+_QUEUE = text(
+    "INSERT INTO notifications (key, kind, channel, user_id, recipient, payload, status, "
+    "last_error, due_at, attempts, created_at) "
+    "SELECT 'booking:' || b.id || :suffix, :kind, :channel, u.id, "
+    "CASE WHEN :by_mail THEN u.email END, "
+    "jsonb_build_object('booking_id', b.id, 'event_id', e.id), "
+    "CASE WHEN p.enabled IS FALSE THEN 'skipped' ELSE 'pending' END, "
+    "CASE WHEN p.enabled IS FALSE THEN :turned_off END, "
+    "GREATEST(e.starts_at - :offset, :now), 0, :now "
+    "FROM events e JOIN bookings b ON b.event_id = e.id JOIN users u ON u.id = b.user_id "
+    "LEFT JOIN notification_preferences p ON :by_mail AND p.user_id = u.id "
+    "AND p.topic = :topic AND p.channel = 'email' "
+    "WHERE e.status = 'published' AND e.starts_at BETWEEN :earliest AND :latest "
+    "AND b.status = 'confirmed' AND u.deleted_at IS NULL "
+    "AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.key = 'booking:' || b.id || :suffix) "
+    "ON CONFLICT (key) DO NOTHING"
+)
+
+
 def schedule_reminders(session: Session, now: datetime) -> int:
-    """Queue the reminders of the bookings of events starting within `LOOKAHEAD`; return how
-    many were added (the caller commits). Bookings whose reminder exists are left out by the
-    query (the unique index on `key`), so a sweep that finds nothing new is cheap."""
+    """Queue the reminders (each a mail and its in-app copy) of the bookings of events starting
+    within `LOOKAHEAD`; return how many mails were added (the caller commits). One INSERT ...
+    SELECT per reminder and channel, however many bookings; those whose reminder exists are
+    passed over by their key (the unique index), so a sweep that finds nothing new is cheap."""
     added = 0
-    for kind in OFFSETS:
-        key = func.concat("booking:", Booking.id, f":{kind}:{Channel.EMAIL.value}")
-        rows = session.execute(
-            select(Booking.id, Event.id, Event.starts_at, User.id, User.email)
-            .join(Event, Event.id == Booking.event_id)
-            .join(User, User.id == Booking.user_id)
-            .where(
-                Event.status == EventStatus.PUBLISHED,
-                Event.starts_at >= now + MIN_LEAD[kind],
-                Event.starts_at <= now + LOOKAHEAD,
-                Booking.status == BookingStatus.CONFIRMED,
-                User.deleted_at.is_(None),
-                ~exists().where(Notification.key == key),
+    for kind, offset in OFFSETS.items():
+        for channel in (Channel.EMAIL, Channel.IN_APP):
+            result = session.execute(
+                _QUEUE,
+                {
+                    "suffix": f":{kind}:{channel.value}",
+                    "kind": kind,
+                    "channel": channel.value,
+                    "by_mail": channel is Channel.EMAIL,
+                    "topic": REMINDERS,
+                    "turned_off": f"{REMINDERS} turned off",
+                    "offset": offset,
+                    "now": now,
+                    "earliest": now + MIN_LEAD[kind],
+                    "latest": now + LOOKAHEAD,
+                },
             )
-            .order_by(Booking.id)
-        ).all()
-        for booking_id, event_id, starts_at, user_id, email in rows:
-            when = due_at(kind, starts_at, now)
-            assert when is not None  # the query keeps the events still far enough
-            added += notify_user(
-                session,
-                kind=kind,
-                about=("booking", booking_id),
-                user_id=user_id,
-                email=email,
-                now=now,
-                due_at=when,
-                payload={"booking_id": booking_id, "event_id": event_id},
-            )
+            if channel is Channel.EMAIL:
+                added += result.rowcount
     return added
 
 
