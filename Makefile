@@ -14,7 +14,7 @@ UV := $(TOOLS)/bin/uv
 # Use the Python found here; never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint format lock bench bench-search bench-rush bench-purchase bench-seated bench-webhooks bench-checkin browser clean-db
+.PHONY: run test lint format lock bench bench-search bench-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify browser clean-db
 
 $(UV): requirements-uv.txt
 	$(PYTHON) -m venv $(TOOLS)
@@ -62,7 +62,7 @@ format: $(STAMP)
 test: $(STAMP) browser $(AXE) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-bench: bench-search bench-rush bench-purchase bench-seated bench-webhooks bench-checkin
+bench: bench-search bench-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify
 
 bench-search: $(STAMP)
 	$(BIN)/python -m bench.search
@@ -88,3 +88,8 @@ bench-webhooks: $(STAMP)
 # (CHECKIN_PAUSE_MS=0: as fast as the site answers).
 bench-checkin: $(STAMP)
 	$(BIN)/python -m bench.checkin
+
+# The reminders of 50,000 bookings, sent by two worker processes to a local SMTP sink
+# (aiosmtpd), one worker killed with SIGKILL and started again midway.
+bench-notify: $(STAMP)
+	$(BIN)/python -m bench.notify

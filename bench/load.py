@@ -34,8 +34,14 @@ class HotEvent:
     capacity: int
 
 
-def create_published_event(session: Session, *, title: str = "The hot show") -> Event:
-    """A published event (with its own organizer) starting in 30 days, priced in EUR."""
+def create_published_event(
+    session: Session,
+    *,
+    title: str = "The hot show",
+    slug: str = "the-hot-show",
+    starts_in: timedelta = timedelta(days=30),
+) -> Event:
+    """A published event (with its own organizer) starting in `starts_in`, priced in EUR."""
     organizer = User(
         email=f"organizer-{time.monotonic_ns()}@bench.test",
         name="Bench Organizer",
@@ -43,11 +49,11 @@ def create_published_event(session: Session, *, title: str = "The hot show") -> 
         email_verified_at=utcnow(),
     )
     session.add(organizer)
-    starts_at = utcnow() + timedelta(days=30)
+    starts_at = utcnow() + starts_in
     event = Event(
         organizer=organizer,
         title=title,
-        slug="the-hot-show",
+        slug=slug,
         description="Everyone wants to be there.",
         event_type=EventType.OFFLINE,
         venue_name="Arena",
@@ -142,6 +148,18 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
+def is_postgres_of(site: BenchSite, proc: psutil.Process) -> bool:
+    """Whether `proc` (from `psutil.process_iter(["name", "cmdline", ...])`) is the site's
+    PostgreSQL: its postmaster (the data directory on its command line) or one of its
+    children (backends, background processes)."""
+    if proc.info["name"] != "postgres":
+        return False
+    if str(site.tmp) in " ".join(proc.info["cmdline"] or []):
+        return True
+    parent = proc.parent()
+    return parent is not None and str(site.tmp) in " ".join(parent.cmdline())
+
+
 @dataclass
 class CpuMeter:
     """CPU seconds used by the web workers, PostgreSQL and the load generator (this process
@@ -159,17 +177,12 @@ class CpuMeter:
             if times is None:
                 continue
             used = times.user + times.system
-            cmdline = " ".join(proc.info["cmdline"] or [])
             if proc.info["pid"] in web:
                 totals["web"] += used
             elif proc.info["pid"] in worker:
                 totals["worker"] += used
-            elif proc.info["name"] == "postgres" and str(self.site.tmp) in cmdline:
+            elif is_postgres_of(self.site, proc):
                 totals["postgres"] += used
-            elif proc.info["name"] == "postgres" and proc.parent() is not None:
-                parent = " ".join(proc.parent().cmdline())
-                if str(self.site.tmp) in parent:
-                    totals["postgres"] += used
         me = psutil.Process().cpu_times()
         # Children this process waited for count too: the rush's load generator is wrk.
         totals["client"] = me.user + me.system + me.children_user + me.children_system

@@ -139,8 +139,10 @@ class BenchSite:
         return result
 
     def sql(self, statement: str, **params: Any) -> list[Any]:
+        """Run `statement` in a transaction of its own; its rows (none for a write)."""
         with self.database.engine.begin() as conn:
-            return list(conn.execute(text(statement), params))
+            result = conn.execute(text(statement), params)
+            return list(result) if result.returns_rows else []
 
     def start_web(self, *, with_worker: bool = True) -> None:
         env = self.env()
@@ -156,18 +158,23 @@ class BenchSite:
             )
         )
         if with_worker and (ROOT / "jobs" / "worker.py").exists():
-            worker_log = open(self.tmp / "worker.log", "w")  # noqa: SIM115
-            self.processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "jobs.worker"],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=worker_log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            )
+            self.start_worker()
         self._wait_ready()
+
+    def start_worker(self, *, log_name: str = "worker.log", **env: str) -> subprocess.Popen:
+        """The Procfile's worker process (`python -m jobs.worker`) with this site's settings
+        and `env` on top; stopped with the site. Its output is appended to `log_name`."""
+        log = open(self.tmp / log_name, "a")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(
+            [sys.executable, "-m", "jobs.worker"],
+            cwd=ROOT,
+            env={**self.env(), **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
 
     def _wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
