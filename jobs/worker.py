@@ -64,15 +64,17 @@ class Worker:
         if count:
             log.info("%s: %s", name, count)
 
-    def send_notifications(self) -> None:
+    def send_notifications(self) -> bool:
         """Send due notifications until none is left, or a few batches have gone (then the
-        loop looks at its stop signal); each is a short transaction of its own."""
+        loop looks at its stop signal); each is a short transaction of its own. True when more
+        may be due: the loop comes straight back instead of waiting."""
         for _ in range(NOTIFY_BATCHES_PER_RUN):
             count = deliver_due(self.database.session, self.config)
             if count:
                 log.info("notifications: %s", count)
             if count < NOTIFY_BATCH:
-                break
+                return False
+        return True
 
     def relay_once(self) -> int:
         with psycopg.connect(libpq_url(self.url), autocommit=True) as conn:
@@ -81,10 +83,12 @@ class Worker:
     async def repeat(
         self, what: str, step: Callable[[], object], interval: float, stop: asyncio.Event
     ) -> None:
-        """Run `step` in a thread every `interval` seconds until `stop` is set."""
+        """Run `step` in a thread every `interval` seconds until `stop` is set; at once again
+        when it answers True (it left work behind)."""
         while not stop.is_set():
             try:
-                await asyncio.to_thread(step)
+                if await asyncio.to_thread(step) is True:
+                    continue
             except Exception:  # noqa: BLE001 - keep going after a transient failure
                 log.exception("%s failed", what)
             with contextlib.suppress(TimeoutError):
