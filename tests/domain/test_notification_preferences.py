@@ -141,3 +141,13 @@ def test_a_message_turned_off_is_skipped_and_shown_nowhere(app, db, now, make_us
     )
     assert [i.kind for i in in_app.list_page(db, user.id).items] == ["booking_cancelled"]
     assert in_app.unread_count(db, user.id) == 1
+
+
+def test_the_grid_offers_each_topic_on_its_channels_only(db, now, make_user):
+    user = make_user()
+    grid = preferences.choices(db, user.id)
+    assert (REMINDERS, Channel.SMS) in grid
+    assert (DIGESTS, Channel.SMS) not in grid  # no digest goes by text message
+    assert {(DIGESTS, c) for c in (Channel.EMAIL, Channel.PUSH, Channel.IN_APP)} <= set(grid)
+    preferences.save_choices(db, user.id, {(DIGESTS, Channel.SMS): False}, now=now)
+    assert db.scalar(select(func.count()).select_from(NotificationPreference)) == 0

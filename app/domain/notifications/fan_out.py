@@ -38,6 +38,7 @@ OTHER_CHANNELS: dict[str, tuple[Channel, ...]] = {
     "reminder_1h": (PUSH, SMS),
     "event_approved": (PUSH,),
     "event_rejected": (PUSH,),
+    "sales_digest": (PUSH,),
 }
 
 # How a channel reaches a user: the recipient to record (a verified number), or None when the

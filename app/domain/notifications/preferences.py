@@ -24,6 +24,12 @@ REMINDERS = "reminders"
 DIGESTS = "digests"
 TOPICS: tuple[str, ...] = (REMINDERS, DIGESTS)
 CHANNELS: tuple[Channel, ...] = (Channel.EMAIL, Channel.SMS, Channel.PUSH, Channel.IN_APP)
+# The settings grid: each topic on the channels its messages go on (fan_out.OTHER_CHANNELS); a
+# digest is no text message.
+GRID: tuple[tuple[str, Channel], ...] = (
+    *((REMINDERS, channel) for channel in CHANNELS),
+    *((DIGESTS, channel) for channel in CHANNELS if channel is not Channel.SMS),
+)
 
 # What a topic is called on the settings page and the unsubscribe page.
 TOPIC_LABELS = {REMINDERS: "Event reminders", DIGESTS: "Sales digests (organizers)"}
@@ -65,7 +71,7 @@ def wants_kind(session: Session, user_id: int, kind: str, channel: Channel) -> b
 
 def choices(session: Session, user_id: int) -> dict[tuple[str, Channel], bool]:
     """Every (topic, channel) of the settings grid with the user's choice (on by default)."""
-    grid = {(topic, channel): True for topic in TOPICS for channel in CHANNELS}
+    grid = dict.fromkeys(GRID, True)
     rows = session.execute(
         select(
             NotificationPreference.topic,
@@ -84,7 +90,7 @@ def save_choices(session: Session, user_id: int, chosen: Choices, *, now: dateti
     values = [
         {"user_id": user_id, "topic": t, "channel": c, "enabled": on, "updated_at": now}
         for (t, c), on in chosen.items()
-        if t in TOPICS and c in CHANNELS
+        if (t, c) in GRID
     ]
     if not values:
         return

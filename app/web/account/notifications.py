@@ -110,9 +110,8 @@ class NotificationSettingsForm(AppForm):
     """One checkbox per optional topic and channel (built on the class below)."""
 
 
-for _topic in preferences.TOPICS:
-    for _channel in preferences.CHANNELS:
-        setattr(NotificationSettingsForm, _field_name(_topic, _channel), BooleanField())
+for _topic, _channel in preferences.GRID:
+    setattr(NotificationSettingsForm, _field_name(_topic, _channel), BooleanField())
 
 
 def _settings_page(form: NotificationSettingsForm, status: int = 200) -> ResponseReturnValue:
@@ -120,7 +119,7 @@ def _settings_page(form: NotificationSettingsForm, status: int = 200) -> Respons
         (
             t,
             preferences.TOPIC_LABELS[t],
-            [(c, form[_field_name(t, c)]) for c in preferences.CHANNELS],
+            [(c, form[_field_name(t, c)]) for topic, c in preferences.GRID if topic == t],
         )
         for t in preferences.TOPICS
     ]
@@ -147,11 +146,7 @@ def save_settings() -> ResponseReturnValue:
     form = NotificationSettingsForm()
     if not form.validate():
         return _settings_page(form, 400)
-    chosen = {
-        (t, c): bool(form[_field_name(t, c)].data)
-        for t in preferences.TOPICS
-        for c in preferences.CHANNELS
-    }
+    chosen = {(t, c): bool(form[_field_name(t, c)].data) for t, c in preferences.GRID}
     preferences.save_choices(get_session(), signed_in_user().id, chosen, now=utcnow())
     flash("Your notification settings are saved.", "success")
     return redirect(url_for(".settings"), 303)
