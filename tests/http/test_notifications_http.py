@@ -137,7 +137,9 @@ def test_pages(client, db, reader) -> None:  # noqa: ANN001
 
 def test_settings_save_the_whole_grid(client, db, reader) -> None:  # noqa: ANN001
     page = client.get("/account/notifications/settings").get_data(as_text=True)
-    assert page.count('type="checkbox"') == 8 and page.count("checked") == 8
+    # Reminders on four channels, digests on three (no text message).
+    assert page.count('type="checkbox"') == 7 and page.count("checked") == 7
+    assert 'name="digests__sms"' not in page
     ticked = {"reminders__sms": "y", "digests__email": "y"}
     assert client.post("/account/notifications/settings", data=ticked).status_code == 303
     assert preferences.wants(db, reader.id, REMINDERS, Channel.SMS)
