@@ -1,0 +1,1 @@
+"""The organizer's back office reports: attendee lists and their exports."""
