@@ -459,6 +459,9 @@ ROUTES: dict[str, Route] = {
     "organizer_coupons.edit": Route(params=_coupon, get=OWN_EVENT),
     "organizer_coupons.update": Route(params=_coupon, post=OWN_EVENT, data=_coupon_form),
     "organizer_coupons.deactivate": Route(params=_coupon, post=OWN_EVENT),
+    "organizer_attendees.index": Route(params=_event, get=OWN_EVENT),
+    "organizer_attendees.export_csv": Route(params=_event, get=OWN_EVENT),
+    "organizer_attendees.export_xlsx": Route(params=_event, get=OWN_EVENT),
     "organizer_payments.index": Route(params=_event, get=OWN_EVENT),
     "organizer_payments.providers": Route(
         params=_event, post=OWN_EVENT, data=lambda w: {"provider": "demo"}
