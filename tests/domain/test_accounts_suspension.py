@@ -1,4 +1,4 @@
-"""Admins suspend and reactivate users and reset their second factor (app/domain/accounts/suspension.py)."""
+"""Admins suspend and reactivate users and reset their second factor (accounts/suspension)."""
 
 from __future__ import annotations
 
