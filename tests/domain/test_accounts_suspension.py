@@ -11,6 +11,7 @@ from app.domain.accounts import suspension
 from app.domain.accounts.errors import AccountError, AccountSuspended
 from app.domain.accounts.login import authenticate
 from app.domain.accounts.models import RecoveryCode, Role, User
+from app.domain.accounts.oauth_linking import ExternalProfile, sign_in_external
 from app.domain.accounts.sessions import load_session_user, start_session, suspended_session
 from app.domain.audit import AuditEntry
 from app.domain.base import NotFound
@@ -155,3 +156,20 @@ def test_reset_two_factor_lets_the_user_enroll_again(db, now, make_user) -> None
     with pytest.raises(AccountError, match="no two-factor"):
         suspension.reset_two_factor(db, organizer.id, admin=admin, now=now)
     assert db.get(User, organizer.id).role == Role.ORGANIZER
+
+
+def test_sign_in_providers_refuse_a_suspended_account(db, now, make_user) -> None:
+    admin = make_user(role=Role.ADMIN)
+    user = make_user(email="linked@example.test")
+    profile = ExternalProfile(
+        provider="oidc", subject="s-1", email=user.email, email_verified=True, name="Linked"
+    )
+    assert sign_in_external(db, profile, now=now).user is user  # links by the proven address
+    suspension.suspend(db, user.id, admin=admin, reason="Abuse", now=now)
+    with pytest.raises(AccountSuspended):
+        sign_in_external(db, profile, now=now)  # the linked identity
+    other = ExternalProfile(
+        provider="github", subject="g-1", email=user.email, email_verified=True, name="Linked"
+    )
+    with pytest.raises(AccountSuspended):
+        sign_in_external(db, other, now=now)  # a new provider with the same address
