@@ -16,6 +16,7 @@ from app.domain.accounts.sessions import load_session_user, start_session, suspe
 from app.domain.audit import AuditEntry
 from app.domain.base import NotFound
 from app.domain.events.models import EventStatus
+from app.domain.events.moderation import approve_event
 from app.domain.events.search import parse_search_args, search_events
 from app.domain.events.sitemap import sitemap_events
 from app.domain.events.visibility import visible_event
@@ -173,3 +174,16 @@ def test_sign_in_providers_refuse_a_suspended_account(db, now, make_user) -> Non
     )
     with pytest.raises(AccountSuspended):
         sign_in_external(db, other, now=now)  # a new provider with the same address
+
+
+def test_an_event_approved_while_its_organizer_is_suspended_stays_hidden(
+    db, now, make_user, make_event
+) -> None:
+    admin = make_user(role=Role.ADMIN)
+    organizer = make_user(role=Role.ORGANIZER)
+    submitted = make_event(organizer=organizer, status=EventStatus.SUBMITTED)
+    suspension.suspend(db, organizer.id, admin=admin, reason="Checking", now=now)
+    approve_event(db, submitted, admin=admin, version=submitted.version, now=now)
+    assert submitted.status == EventStatus.PUBLISHED and submitted.id not in _listed(db, now)
+    suspension.reactivate(db, organizer.id, admin=admin, now=now)
+    assert submitted.id in _listed(db, now)
