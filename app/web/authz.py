@@ -109,10 +109,10 @@ def owned_or_404(obj: T | None, user_id: int | None, *, owner_attr: str = "user_
 
 def published_or_404(event: E | None, *, closed_too: bool = False) -> E:
     """`event` when it is published; with `closed_too` also when it was cancelled or is over
-    (it keeps its public page, e.g. a closed ticket panel). Anything else, a draft included,
-    is "not found"."""
+    (it keeps its public page, e.g. a closed ticket panel). Anything else, a draft or an event
+    hidden while its organizer is suspended included, is "not found"."""
     allowed = PUBLIC_STATUSES if closed_too else PUBLISHED
-    if event is None or event.status not in allowed:
+    if event is None or event.status not in allowed or event.hidden_at is not None:
         raise NotFound("We could not find that event.")
     return event
 

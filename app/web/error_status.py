@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from app.domain.accounts.errors import (
     AccountError,
+    AccountSuspended,
     InvalidToken,
     ReauthRequired,
     TooManyAttempts,
@@ -103,6 +104,7 @@ STATUS_BY_CLASS: dict[type[DomainError], int] = {
     InvalidToken: 400,
     ReauthRequired: 403,
     EmailNotVerified: 403,
+    AccountSuspended: 403,
     EventError: CONFLICT,
     EventInvalid: UNPROCESSABLE,
     MoneyError: UNPROCESSABLE,

@@ -14,6 +14,7 @@ import pytest
 import app
 from app.domain.accounts.errors import (
     AccountError,
+    AccountSuspended,
     InvalidCredentials,
     InvalidToken,
     ReauthRequired,
@@ -138,6 +139,7 @@ ERRORS: list[tuple[DomainError, int]] = [
     (InvalidToken("That link has expired."), 400),
     (ReauthRequired(), 403),
     (EmailNotVerified(User(email="someone@example.test")), 403),
+    (AccountSuspended(), 403),
     (SeatLayoutError(["Line 1: no seats."]), 422),
     (SeatMapError("Choose at least one seat or row."), 422),
     (SeatsInUse("These seats are held or sold."), 409),

@@ -497,6 +497,18 @@ ROUTES: dict[str, Route] = {
         post=ADMIN,
         data=lambda w: {"role": "organizer"},
     ),
+    "admin_users.user": Route(params=lambda w: {"user_id": w.users["attendee"].id}, get=ADMIN),
+    "admin_users.suspend": Route(
+        params=lambda w: {"user_id": w.users["attendee"].id},
+        post=ADMIN,
+        data=lambda w: {"reason": "Spam."},
+    ),
+    "admin_users.reactivate": Route(
+        params=lambda w: {"user_id": w.users["attendee"].id}, post=ADMIN
+    ),
+    "admin_users.reset_two_factor": Route(
+        params=lambda w: {"user_id": w.users["other_organizer"].id}, post=ADMIN
+    ),
     "admin_moderation.queue": Route(get=ADMIN),
     "admin_moderation.approve": Route(
         params=lambda w: {"event_id": w.submitted.id},

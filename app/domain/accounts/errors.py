@@ -47,3 +47,12 @@ class ReauthRequired(AccountError):
 
     def __init__(self) -> None:
         super().__init__("For your safety, confirm it is you first.")
+
+
+class AccountSuspended(AccountError):
+    """Only raised once the person proved the account is theirs, so it leaks nothing."""
+
+    code = "account_suspended"
+
+    def __init__(self) -> None:
+        super().__init__("This account is suspended.")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import audit
 from app.domain.accounts.emails import find_user_by_email
-from app.domain.accounts.errors import AccountError, InvalidCredentials
+from app.domain.accounts.errors import AccountError, AccountSuspended, InvalidCredentials
 from app.domain.accounts.models import AttemptOutcome, User
 from app.domain.accounts.passwords import hash_password, needs_rehash, verify_password
 from app.domain.accounts.rate_limit import LOGIN, network_of, record, settle
@@ -40,7 +40,7 @@ def authenticate(
     """The user whose email and password match.
 
     Raises InvalidCredentials (unknown email, wrong password, deleted or password-less
-    account: one answer for all) or EmailNotVerified.
+    account: one answer for all), AccountSuspended or EmailNotVerified.
     """
     user = find_user_by_email(session, email)
     if user is None or user.deleted_at is not None or not user.password_hash:
@@ -48,6 +48,8 @@ def authenticate(
         raise InvalidCredentials()
     if not verify_password(user.password_hash, password):
         raise InvalidCredentials()
+    if user.is_suspended:
+        raise AccountSuspended()
     if user.email_verified_at is None:
         raise EmailNotVerified(user)
     if needs_rehash(user.password_hash):

@@ -39,6 +39,10 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    # An admin suspended the account (app/domain/accounts/suspension.py): no login meanwhile.
+    suspended_at: Mapped[datetime | None]
+    suspended_reason: Mapped[str | None] = mapped_column(String(500))
+    suspended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     # flask-login protocol. The cookie identifies a server-side UserSession (by its token),
     # never the user id: the loader sets this on the instance it returns, with what the
@@ -59,6 +63,10 @@ class User(Base):
     @property
     def is_active(self) -> bool:
         return self.deleted_at is None
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
     @property
     def is_deleted(self) -> bool:

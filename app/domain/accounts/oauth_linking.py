@@ -28,7 +28,7 @@ from app.domain import audit
 from app.domain.accounts import reauth
 from app.domain.accounts.address_proof import prove_address
 from app.domain.accounts.emails import find_user_by_email, normalize_email
-from app.domain.accounts.errors import AccountError
+from app.domain.accounts.errors import AccountError, AccountSuspended
 from app.domain.accounts.models import OAuthIdentity, Role, User
 from app.domain.accounts.registration import insert_user
 from app.domain.base import NotFound
@@ -89,6 +89,8 @@ def sign_in_external(
         user = session.get(User, known.user_id)
         if user is None or user.deleted_at is not None:
             raise AccountError("This account has been deleted.", code="deleted")
+        if user.is_suspended:
+            raise AccountSuspended()
         return ExternalSignIn(user, created=False)
     if not profile.email:
         raise AccountError(
@@ -99,6 +101,8 @@ def sign_in_external(
     email = normalize_email(profile.email)
     existing = find_user_by_email(session, email)
     if existing is not None:
+        if existing.is_suspended and profile.email_verified:
+            raise AccountSuspended()
         if not profile.email_verified:
             raise AccountError(
                 "An account with this email already exists, and the sign-in provider has not "

@@ -107,6 +107,18 @@ def load_session_user(session: Session, token: str, *, now: datetime) -> User | 
     return user
 
 
+def suspended_session(session: Session, token: str) -> bool:
+    """True when `token` was a session of a now suspended user: asked only once the token
+    no longer loads a user, so the page can say why."""
+    return bool(
+        session.scalar(
+            select(User.suspended_at.is_not(None))
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.id == token_digest(token))
+        )
+    )
+
+
 def end_session(
     session: Session, token: str, *, user: User | None, now: datetime, ip: str | None = None
 ) -> None:

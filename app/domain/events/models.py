@@ -119,6 +119,8 @@ class Event(Base):
     search_vector: Mapped[str | None] = mapped_column(TSVECTOR)
     submitted_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
+    # Set while its organizer is suspended: a published event off the public pages.
+    hidden_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

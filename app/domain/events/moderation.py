@@ -69,6 +69,8 @@ def approve_event(
     _require_version(event, version)
     event.status = EventStatus.PUBLISHED
     event.published_at = now
+    # Published while its organizer is suspended: it shows once they are reactivated.
+    event.hidden_at = now if event.organizer.is_suspended else None
     event.rejection_reason = None
     event.updated_at = now
     session.flush()

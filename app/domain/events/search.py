@@ -34,7 +34,8 @@ SORTS = {
 }
 WHEN = {"today": "Today", "weekend": "This weekend", "week": "Next 7 days", "month": "This month"}
 PRICES = {"free": "Free", "paid": "Paid"}
-PUBLISHED = text("events.status = 'published'")
+# Hidden events (their organizer is suspended) are published but off the public pages.
+PUBLISHED = text("events.status = 'published' AND events.hidden_at IS NULL")
 _WORD = re.compile(r"[^\W_]+")
 
 

@@ -40,7 +40,7 @@ def visible_event(session: Session, event_id: int, viewer: User | None) -> Event
     event = session.scalars(_EVENT_PAGE, {"event_id": event_id}).unique().one_or_none()
     if event is None:
         raise NotFound("We could not find that event.")
-    if event.status in PUBLIC_STATUSES:
+    if event.status in PUBLIC_STATUSES and event.hidden_at is None:
         return event
     if viewer is not None and (viewer.id == event.organizer_id or viewer.role == Role.ADMIN):
         return event

@@ -26,6 +26,7 @@ class SaleEvent(Protocol):
     status: str
     ends_at: datetime
     is_seated: bool
+    hidden_at: datetime | None
 
 
 class SaleTier(Protocol):
@@ -49,6 +50,7 @@ class EventOnSale:
     status: str
     ends_at: datetime
     is_seated: bool
+    hidden_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -74,13 +76,16 @@ _TIER_ON_SALE = text(
     "SELECT t.id, t.event_id, t.name, t.price_minor, t.currency, t.sales_start, t.sales_end,"  # noqa: S608
     " t.min_per_order, t.max_per_order, t.per_user_limit, t.hidden, t.access_code,"
     " e.status AS event_status, e.ends_at AS event_ends_at,"
-    f" e.is_seated AS event_is_seated, {_BUYER_LOCK} AS buyer_lock,"
+    " e.is_seated AS event_is_seated, e.hidden_at AS event_hidden_at,"
+    f" {_BUYER_LOCK} AS buyer_lock,"
     f" {SHARED_GATE.format(event_id='t.event_id')}::text AS sale_gate"
     " FROM ticket_tiers t JOIN events e ON e.id = t.event_id WHERE t.id = :tier_id"
 )
 
 
-_EVENT_ON_SALE = text("SELECT id, status, ends_at, is_seated FROM events WHERE id = :event_id")
+_EVENT_ON_SALE = text(
+    "SELECT id, status, ends_at, is_seated, hidden_at FROM events WHERE id = :event_id"
+)
 
 
 def load_event_on_sale(session: Session, event_id: int) -> EventOnSale | None:
@@ -110,12 +115,14 @@ def load_tier_on_sale(
         status=values.pop("event_status"),
         ends_at=values.pop("event_ends_at"),
         is_seated=values.pop("event_is_seated"),
+        hidden_at=values.pop("event_hidden_at"),
     )
     return TierOnSale(**values), event
 
 
 def check_event_on_sale(event: SaleEvent, now: datetime) -> None:
-    if event.status != EventStatus.PUBLISHED or event.ends_at <= now:
+    hidden = event.hidden_at is not None
+    if event.status != EventStatus.PUBLISHED or hidden or event.ends_at <= now:
         raise BookingError("event_not_on_sale")
 
 

@@ -13,7 +13,12 @@ from flask.typing import ResponseReturnValue
 
 from app.db import get_session
 from app.domain.accounts import password_reset, rate_limit, registration
-from app.domain.accounts.errors import AccountError, InvalidCredentials, TooManyAttempts
+from app.domain.accounts.errors import (
+    AccountError,
+    AccountSuspended,
+    InvalidCredentials,
+    TooManyAttempts,
+)
 from app.domain.accounts.login import EmailNotVerified, authenticate
 from app.domain.accounts.models import AttemptOutcome, User
 from app.domain.accounts.rate_limit import settle
@@ -138,6 +143,9 @@ def login_post() -> ResponseReturnValue:
         attempts.audit_failure(email, "password")
         show_error(form, error)
         return _login_page(form, 422)
+    except AccountSuspended as error:
+        show_error(form, error)
+        return _login_page(form, 403)
     except EmailNotVerified as error:
         # The password was right, so saying so leaks nothing. The attempt stays counted as a
         # failure, and the new link is a mail like any other (rate_limit, "mail").
@@ -172,12 +180,25 @@ def _pending_user() -> tuple[dict, User] | None:
     return pending, user
 
 
+def _restart_login(found: tuple[dict, User] | None) -> ResponseReturnValue | None:
+    """Back to the first step when the code step cannot go on (timed out, or the account
+    was suspended meanwhile); None when it can."""
+    if found is None:
+        flash("Your login timed out. Please start again.", "warning")
+        return redirect(url_for("auth.login"))
+    if found[1].is_suspended:
+        session_login.clear_pending_second_factor()
+        flash(session_login.SUSPENDED_MESSAGE, "error")
+        return redirect(url_for("auth.login"))
+    return None
+
+
 @bp.get("/login/2fa")
 def login_code() -> ResponseReturnValue:
     """The second login step: a code from the authenticator app or a recovery code."""
-    if _pending_user() is None:
-        flash("Your login timed out. Please start again.", "warning")
-        return redirect(url_for("auth.login"))
+    restart = _restart_login(_pending_user())
+    if restart is not None:
+        return restart
     return render_template("account/login_2fa.html", form=CodeForm())
 
 
@@ -185,9 +206,9 @@ def login_code() -> ResponseReturnValue:
 def login_code_post() -> ResponseReturnValue:
     """Check the code, then start the session."""
     found = _pending_user()
-    if found is None:
-        flash("Your login timed out. Please start again.", "warning")
-        return redirect(url_for("auth.login"))
+    restart = _restart_login(found)
+    if restart is not None or found is None:
+        return restart
     pending, user = found
     form = CodeForm()
     if not form.validate_on_submit():

@@ -91,6 +91,36 @@ def security_change(user: User, change: str) -> None:
     )
 
 
+def account_suspended(user: User) -> None:
+    mailer.send(
+        user.email,
+        "account_suspended",
+        "Your account is suspended",
+        name=user.name,
+        reason=user.suspended_reason,
+    )
+
+
+def account_reactivated(user: User) -> None:
+    mailer.send(
+        user.email,
+        "account_reactivated",
+        "Your account is active again",
+        name=user.name,
+        link=mailer.absolute_url("auth.login"),
+    )
+
+
+def two_factor_reset(user: User) -> None:
+    mailer.send(
+        user.email,
+        "two_factor_reset",
+        "Your two-factor authentication was reset",
+        name=user.name,
+        link=mailer.absolute_url("auth.login"),
+    )
+
+
 def reauth_code(user: User, code: str) -> None:
     mailer.send(
         user.email,

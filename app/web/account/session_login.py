@@ -10,20 +10,27 @@ import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import current_app, flash, request
 from flask import session as cookie_session
 from flask_login import login_user, logout_user
 
 from app.db import get_session
+from app.domain.accounts.errors import AccountSuspended
 from app.domain.accounts.login import record_login_success
 from app.domain.accounts.models import User
-from app.domain.accounts.sessions import end_session, load_session_user, start_session
+from app.domain.accounts.sessions import (
+    end_session,
+    load_session_user,
+    start_session,
+    suspended_session,
+)
 from app.domain.base import utcnow
 from app.extensions import login_manager
 from app.web.network import client_ip
 
 PENDING_KEY = "pending_2fa"
 PENDING_SECONDS = 300
+SUSPENDED_MESSAGE = AccountSuspended().message
 
 
 FORWARDING_WARNED = "eventhall.forwarding_warned"
@@ -65,7 +72,13 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 def load_user(token: str) -> User | None:
     """flask-login's user loader: one indexed query per request."""
-    return load_session_user(get_session(), token, now=utcnow())
+    db = get_session()
+    user = load_session_user(db, token, now=utcnow())
+    if user is None and suspended_session(db, token):
+        # Said once: the dead token leaves the cookie, so later requests are plain visitors.
+        cookie_session.pop("_user_id", None)
+        flash(SUSPENDED_MESSAGE, "error")
+    return user
 
 
 def configure_login_manager() -> None:

@@ -6,14 +6,15 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from app.db import get_session
-from app.domain.accounts import audit_log, organizer_applications, roles
+from app.domain.accounts import audit_log, organizer_applications, roles, suspension
 from app.domain.accounts.errors import AccountError
 from app.domain.accounts.models import OrganizerApplication, Role, User
-from app.domain.base import utcnow
-from app.web.account import mailer
+from app.domain.base import NotFound, utcnow
+from app.web.account import mailer, notices
 from app.web.authz import requires_role, signed_in_user
 from app.web.htmx import render_page_or_fragment
 from app.web.network import client_ip
+from app.web.public.booking import offer_settings
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin")
 
@@ -73,6 +74,89 @@ def change_role(user_id: int) -> ResponseReturnValue:
         return redirect(url_for("admin_users.users", q=request.form.get("q", ""))), 303
     flash(f"{user.name} is now {user.role.value}.", "success")
     return redirect(url_for("admin_users.users", q=request.form.get("q", ""))), 303
+
+
+def _user_page(user_id: int, status: int = 200, error: str = "") -> ResponseReturnValue:
+    db = get_session()
+    user = db.get(User, user_id)
+    if user is None or user.deleted_at is not None:
+        raise NotFound("We could not find that user.")
+    suspended_by = db.get(User, user.suspended_by_id) if user.suspended_by_id else None
+    return render_template(
+        "admin/user.html",
+        user=user,
+        suspended_by=suspended_by,
+        reason_max=suspension.REASON_MAX,
+        error=error,
+        sent_reason=request.form.get("reason", ""),
+    ), status
+
+
+@bp.get("/users/<int:user_id>")
+@requires_role(Role.ADMIN)
+def user(user_id: int) -> ResponseReturnValue:
+    """One user: their state, and suspending, reactivating or resetting their 2FA."""
+    return _user_page(user_id)
+
+
+def _back_to_user(user_id: int) -> ResponseReturnValue:
+    return redirect(url_for("admin_users.user", user_id=user_id)), 303
+
+
+@bp.post("/users/<int:user_id>/suspend")
+@requires_role(Role.ADMIN)
+def suspend(user_id: int) -> ResponseReturnValue:
+    """Suspend with a reason the user is told."""
+    try:
+        target = suspension.suspend(
+            get_session(),
+            user_id,
+            admin=signed_in_user(),
+            reason=request.form.get("reason", ""),
+            now=utcnow(),
+            ip=client_ip(),
+            offers=offer_settings(),
+        )
+    except AccountError as error:
+        if error.field == "reason":
+            return _user_page(user_id, 422, error.message)
+        flash(error.message, "error")
+        return _back_to_user(user_id)
+    notices.account_suspended(target)
+    flash(f"{target.name} is suspended.", "success")
+    return _back_to_user(user_id)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@requires_role(Role.ADMIN)
+def reactivate(user_id: int) -> ResponseReturnValue:
+    """Lift the suspension."""
+    try:
+        target = suspension.reactivate(
+            get_session(), user_id, admin=signed_in_user(), now=utcnow(), ip=client_ip()
+        )
+    except AccountError as error:
+        flash(error.message, "error")
+        return _back_to_user(user_id)
+    notices.account_reactivated(target)
+    flash(f"{target.name} can log in again.", "success")
+    return _back_to_user(user_id)
+
+
+@bp.post("/users/<int:user_id>/reset-2fa")
+@requires_role(Role.ADMIN)
+def reset_two_factor(user_id: int) -> ResponseReturnValue:
+    """Turn off the user's second factor (a lost phone): they set it up again."""
+    try:
+        target = suspension.reset_two_factor(
+            get_session(), user_id, admin=signed_in_user(), now=utcnow(), ip=client_ip()
+        )
+    except AccountError as error:
+        flash(error.message, "error")
+        return _back_to_user(user_id)
+    notices.two_factor_reset(target)
+    flash(f"Two-factor authentication of {target.name} is reset.", "success")
+    return _back_to_user(user_id)
 
 
 def _applications_page(
