@@ -3,7 +3,7 @@
 `events.hidden_at` rather than a join to the organizer on every public listing: the
 listings stay single-table, and reactivation clears it.
 
-Revision ID: 0018b
+Revision ID: 0018
 Revises: 0017
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018b"
+revision: str = "0018"
 down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
