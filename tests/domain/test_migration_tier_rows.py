@@ -9,7 +9,7 @@ from sqlalchemy import MetaData, Table, text
 from sqlalchemy.orm import Session
 
 from app.db import make_engine
-from app.domain.accounts.models import Role, User
+from app.domain.accounts.models import Role
 from app.domain.base import utcnow
 from app.domain.events.models import EventStatus, EventType
 from app.domain.ticketing.models import TicketTier, Unit
@@ -25,15 +25,17 @@ def insert_then(session: Session, table: str, **values: object) -> int:
 
 
 def seat_map_before_0007(session: Session) -> int:
-    organizer = User(email="o@example.test", name="O", role=Role.ORGANIZER)
-    session.add(organizer)
-    session.flush()
+    # Users too as their table was then (later migrations add columns to it).
+    organizer_id = insert_then(
+        session, "users", email="o@example.test", name="O", role=Role.ORGANIZER.value,
+        preferences={}, created_at=utcnow(),
+    )  # fmt: skip
     starts = utcnow() + timedelta(days=30)
     # Events and bookings as their tables were then (later migrations add columns to them).
     event_id = insert_then(
         session,
         "events",
-        organizer_id=organizer.id,
+        organizer_id=organizer_id,
         title="Old show",
         slug="old-show",
         description="",
