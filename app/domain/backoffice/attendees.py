@@ -14,6 +14,7 @@ from app.domain.accounts.models import User
 from app.domain.base import DomainError
 from app.domain.checkin.models import CheckIn
 from app.domain.ticketing.models import Booking, BookingStatus, Ticket, TicketTier, Unit
+from app.domain.ticketing.seatmap_view import seat_label
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
@@ -138,11 +139,7 @@ def _select(event_id: int, chosen: AttendeeFilter) -> Select:
 
 def _row(values: tuple) -> AttendeeRow:
     ticket_id, name, email, holder, reference, tier, section, row, number, status, at = values
-    seat = " ".join(
-        part
-        for part in (section, f"row {row}" if row else None, f"seat {number}" if number else None)
-        if part
-    )
+    seat = seat_label(section, row, number) if number is not None else ""
     return AttendeeRow(
         ticket_id=ticket_id,
         buyer_name=name or "(deleted account)",
