@@ -138,14 +138,7 @@ def prepare(
 
 
 def is_failing(session: Session, channel: Channel, address: str) -> bool:
-    return (
-        session.scalar(
-            select(FailingAddress.address).where(
-                FailingAddress.channel == channel, FailingAddress.address == address.lower()
-            )
-        )
-        is not None
-    )
+    return failing_address(session, channel, address) is not None
 
 
 def _finish(session: Session, claim: Claim, **values: object) -> bool:
