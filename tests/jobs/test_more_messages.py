@@ -229,7 +229,10 @@ def _berlin(day, hour: int) -> datetime:  # noqa: ANN001
     return datetime.combine(day, time(hour), tzinfo=BERLIN).astimezone(UTC)
 
 
-def _organizer_with_sales(db, now, make_event, make_tier, make_user):  # noqa: ANN001, ANN202
+def _organizer_with_sales(app, smtp_sink, db, now, make_event, make_tier, make_user):  # noqa: ANN001, ANN202
+    """An organizer with three tickets sold yesterday in Berlin. The buyers' confirmations,
+    due now, are sent here, so that a digest sent later today (when it is before 08:00 in
+    Berlin) goes alone."""
     from app.domain.ticketing.allocation import hold_units
 
     organizer = make_user(role=Role.ORGANIZER, email="olga@example.test", name="Olga")
@@ -249,13 +252,17 @@ def _organizer_with_sales(db, now, make_event, make_tier, make_user):  # noqa: A
         booking.confirmed_at = _berlin(today - timedelta(days=1), hour) - timedelta(minutes=30)
         booking.total_minor = 1500 * quantity
     db.commit()
+    _send(app, smtp_sink, now)
+    smtp_sink.messages.clear()
     return organizer, event, today
 
 
 def test_the_digest_goes_once_a_day_after_the_local_hour_with_unsubscribe_headers(
     app: Flask, db, now, make_event, make_tier, make_user, smtp_sink: SmtpSink
 ) -> None:
-    organizer, event, today = _organizer_with_sales(db, now, make_event, make_tier, make_user)
+    organizer, event, today = _organizer_with_sales(
+        app, smtp_sink, db, now, make_event, make_tier, make_user
+    )
     make_user(role=Role.ORGANIZER)  # nothing to report: no event, no sale
     assert digest.schedule_digests(db, _berlin(today, digest.HOUR - 1)) == 0
     at = _berlin(today, digest.HOUR)
@@ -288,7 +295,9 @@ def test_the_digest_goes_once_a_day_after_the_local_hour_with_unsubscribe_header
 def test_a_digest_turned_off_is_written_skipped_and_never_sent(
     app: Flask, db, now, make_event, make_tier, make_user, smtp_sink: SmtpSink
 ) -> None:
-    organizer, _, today = _organizer_with_sales(db, now, make_event, make_tier, make_user)
+    organizer, _, today = _organizer_with_sales(
+        app, smtp_sink, db, now, make_event, make_tier, make_user
+    )
     preferences.save_choices(
         db, organizer.id, {(preferences.DIGESTS, Channel.EMAIL): False}, now=now
     )
@@ -305,7 +314,9 @@ def test_a_digest_turned_off_is_written_skipped_and_never_sent(
 def test_a_digest_is_skipped_at_send_time_when_the_organizer_is_gone(
     app: Flask, db, now, make_event, make_tier, make_user, smtp_sink: SmtpSink
 ) -> None:
-    organizer, _, today = _organizer_with_sales(db, now, make_event, make_tier, make_user)
+    organizer, _, today = _organizer_with_sales(
+        app, smtp_sink, db, now, make_event, make_tier, make_user
+    )
     at = _berlin(today, digest.HOUR)
     assert digest.schedule_digests(db, at) == 1
     db.commit()
