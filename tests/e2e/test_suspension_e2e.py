@@ -14,10 +14,11 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_signed_in_user_is_refused_at_the_next_click_after_suspension(
-    db, csrf_app, live_server, new_page, make_user, login_as
+    db, csrf_app, live_server, new_page, make_user, make_seated_booking, login_as
 ) -> None:  # noqa: ANN001
     admin = make_user(role=Role.ADMIN, name="Ada Admin")
     user = make_user(name="Sam Suspect")
+    booking = make_seated_booking(buyer=user, title="Harbour Concert")
     db.commit()
 
     user_page = new_page(viewport=PHONE)
@@ -30,6 +31,7 @@ def test_a_signed_in_user_is_refused_at_the_next_click_after_suspension(
     admin_page.goto(f"{live_server.url}/admin/users")
     admin_page.get_by_role("link", name="Sam Suspect").click()
     expect(admin_page.get_by_role("heading", name="Sam Suspect")).to_be_visible()
+    expect(admin_page.get_by_role("link", name=booking.reference)).to_be_visible()
     check_accessibility(admin_page)
     screenshot(admin_page, "admin-user-phone")
     admin_page.get_by_label("Reason the user will read").fill("Reselling tickets at a markup.")

@@ -129,3 +129,37 @@ def test_reset_two_factor_mails_the_user_who_enrolls_again(
     login = app.test_client()
     done = login.post("/login", data={"email": organizer.email, "password": DEFAULT_PASSWORD})
     assert done.status_code == 302 and done.headers["Location"] != "/login/2fa"
+
+
+def test_the_user_page_lists_their_bookings_and_changes_their_role(
+    app, db, make_user, make_seated_booking, login_as
+) -> None:  # noqa: ANN001
+    _, admin_client = _admin_client(app, make_user, login_as)
+    buyer = make_user(name="Bea Buyer")
+    mine = make_seated_booking(buyer=buyer, title="Harbour Concert")
+    someone_elses = make_seated_booking(title="Other Gig")
+    db.commit()
+    page = admin_client.get(f"/admin/users/{buyer.id}").get_data(as_text=True)
+    assert mine.reference in page and "Harbour Concert" in page
+    assert someone_elses.reference not in page and "Other Gig" not in page
+    assert f'href="/admin/bookings/{mine.reference}"' in page
+
+    changed = admin_client.post(
+        f"/admin/users/{buyer.id}/role", data={"role": "organizer", "back": "user"}
+    )
+    assert changed.status_code == 303
+    assert changed.headers["Location"].endswith(f"/admin/users/{buyer.id}")
+    db.expire_all()
+    assert db.get(User, buyer.id).role == Role.ORGANIZER
+
+    refused = admin_client.post(
+        f"/admin/users/{buyer.id}/role", data={"role": "king", "back": "user"}
+    )
+    assert refused.headers["Location"].endswith(f"/admin/users/{buyer.id}")
+    db.expire_all()
+    assert db.get(User, buyer.id).role == Role.ORGANIZER
+
+
+def test_an_unknown_user_page_is_not_found(app, make_user, login_as) -> None:  # noqa: ANN001
+    _, admin_client = _admin_client(app, make_user, login_as)
+    assert admin_client.get("/admin/users/999999").status_code == 404

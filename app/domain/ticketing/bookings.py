@@ -339,3 +339,22 @@ def booking_history(
         past_page=past_page,
         more_past=len(past) > PAST_PAGE_SIZE,
     )
+
+
+ADMIN_BOOKINGS = 20
+
+
+def latest_bookings(
+    session: Session, *, user_id: int, limit: int = ADMIN_BOOKINGS
+) -> tuple[list[Booking], int]:
+    """A user's `limit` newest bookings, any status, with their events, and how many they have
+    in all (the admin's view of a user)."""
+    rows = session.scalars(
+        select(Booking)
+        .where(Booking.user_id == user_id)
+        .options(joinedload(Booking.event).load_only(Event.id, Event.title, Event.timezone))
+        .order_by(Booking.created_at.desc(), Booking.id.desc())
+        .limit(limit)
+    ).all()
+    total = session.scalar(select(func.count()).where(Booking.user_id == user_id)) or 0
+    return list(rows), total

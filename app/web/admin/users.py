@@ -10,6 +10,7 @@ from app.domain.accounts import audit_log, organizer_applications, roles, suspen
 from app.domain.accounts.errors import AccountError
 from app.domain.accounts.models import OrganizerApplication, Role, User
 from app.domain.base import NotFound, utcnow
+from app.domain.ticketing import bookings
 from app.web.account import mailer, notices
 from app.web.authz import requires_role, signed_in_user
 from app.web.htmx import render_page_or_fragment
@@ -55,11 +56,15 @@ def users() -> ResponseReturnValue:
 @bp.post("/users/<int:user_id>/role")
 @requires_role(Role.ADMIN)
 def change_role(user_id: int) -> ResponseReturnValue:
-    """Give a user another role."""
+    """Give a user another role, from the users list or the user's page (`back=user`)."""
     value = request.form.get("role", "")
+    if request.form.get("back") == "user":
+        back = url_for("admin_users.user", user_id=user_id)
+    else:
+        back = url_for("admin_users.users", q=request.form.get("q", ""))
     if value not in set(Role):
         flash("Pick a role from the list.", "error")
-        return redirect(url_for("admin_users.users")), 303
+        return redirect(back), 303
     try:
         user = roles.change_role(
             get_session(),
@@ -71,9 +76,9 @@ def change_role(user_id: int) -> ResponseReturnValue:
         )
     except AccountError as error:
         flash(error.message, "error")
-        return redirect(url_for("admin_users.users", q=request.form.get("q", ""))), 303
+        return redirect(back), 303
     flash(f"{user.name} is now {user.role.value}.", "success")
-    return redirect(url_for("admin_users.users", q=request.form.get("q", ""))), 303
+    return redirect(back), 303
 
 
 def _user_page(user_id: int, status: int = 200, error: str = "") -> ResponseReturnValue:
@@ -82,10 +87,14 @@ def _user_page(user_id: int, status: int = 200, error: str = "") -> ResponseRetu
     if user is None or user.deleted_at is not None:
         raise NotFound("We could not find that user.")
     suspended_by = db.get(User, user.suspended_by_id) if user.suspended_by_id else None
+    latest, booking_count = bookings.latest_bookings(db, user_id=user.id)
     return render_template(
         "admin/user.html",
         user=user,
         suspended_by=suspended_by,
+        bookings=latest,
+        booking_count=booking_count,
+        roles=list(Role),
         reason_max=suspension.REASON_MAX,
         error=error,
         sent_reason=request.form.get("reason", ""),
@@ -95,7 +104,8 @@ def _user_page(user_id: int, status: int = 200, error: str = "") -> ResponseRetu
 @bp.get("/users/<int:user_id>")
 @requires_role(Role.ADMIN)
 def user(user_id: int) -> ResponseReturnValue:
-    """One user: their state, and suspending, reactivating or resetting their 2FA."""
+    """One user: their state and bookings; their role, suspending, reactivating or resetting
+    their 2FA."""
     return _user_page(user_id)
 
 
