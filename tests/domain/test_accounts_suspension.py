@@ -187,3 +187,33 @@ def test_an_event_approved_while_its_organizer_is_suspended_stays_hidden(
     assert submitted.status == EventStatus.PUBLISHED and submitted.id not in _listed(db, now)
     suspension.reactivate(db, organizer.id, admin=admin, now=now)
     assert submitted.id in _listed(db, now)
+
+
+def test_suspension_takes_them_off_waitlists_before_their_holds_are_offered_on(
+    db, now, make_user, make_event, make_tier
+) -> None:
+    from app.domain.ticketing.models import WaitlistEntry, WaitlistStatus
+    from app.domain.ticketing.waitlist import OfferSettings, join_waitlist
+
+    admin = make_user(role=Role.ADMIN)
+    suspect, other_buyer, patient = make_user(), make_user(), make_user()
+    event = make_event()
+    tier = make_tier(event=event, capacity=2, price_minor=1200)
+    held = hold_units(
+        db, user=suspect, event=event, tier=tier, quantity=1, now=now, hold_minutes=10
+    )
+    hold_units(db, user=other_buyer, event=event, tier=tier, quantity=1, now=now, hold_minutes=10)
+    theirs = join_waitlist(db, user=suspect, tier=tier, quantity=1, now=now)
+    later = join_waitlist(db, user=patient, tier=tier, quantity=1, now=now + timedelta(seconds=1))
+    db.commit()
+
+    suspension.suspend(db, suspect.id, admin=admin, reason="Bots", now=now, offers=OfferSettings())
+    db.commit()
+
+    db.expire_all()
+    assert db.get(WaitlistEntry, theirs.id).status == WaitlistStatus.LEFT
+    # Their released seat went to the next one waiting, not back to them.
+    assert db.get(WaitlistEntry, later.id).status == WaitlistStatus.OFFERED
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "user.suspended"))
+    assert entry.data["waitlists_left"] == [theirs.id]
+    assert entry.data["holds_released"] == [held.id]

@@ -21,7 +21,7 @@ from app.domain.accounts.sessions import revoke_user_sessions
 from app.domain.base import NotFound
 from app.domain.events.models import Event, EventStatus
 from app.domain.ticketing.bookings import cancel_booking
-from app.domain.ticketing.models import Booking, BookingStatus
+from app.domain.ticketing.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from app.domain.ticketing.waitlist import OfferSettings
 
 REASON_MAX = 500
@@ -63,7 +63,8 @@ def suspend(
     ip: str | None = None,
     offers: OfferSettings | None = None,
 ) -> User:
-    """Suspend the user: sessions end, events hidden, holds released. Returns the user."""
+    """Suspend the user: sessions end, events hidden, waitlist places given up, holds
+    released. Returns the user."""
     text = clean_reason(reason)
     user = _target(session, user_id, admin)
     if user.is_suspended:
@@ -82,6 +83,15 @@ def suspend(
             )
             .values(hidden_at=now)
             .returning(Event.id)
+        )
+    )
+    # Before the holds go: a released unit is offered to the queue, which must not be them.
+    left_queues = list(
+        session.scalars(
+            update(WaitlistEntry)
+            .where(WaitlistEntry.user_id == user.id, WaitlistEntry.status == WaitlistStatus.WAITING)
+            .values(status=WaitlistStatus.LEFT)
+            .returning(WaitlistEntry.id)
         )
     )
     pending = list(
@@ -104,6 +114,7 @@ def suspend(
         sessions_ended=sessions_ended,
         events_hidden=sorted(hidden),
         holds_released=[booking.id for booking in pending],
+        waitlists_left=sorted(left_queues),
     )
     session.flush()
     return user
