@@ -21,6 +21,7 @@ from app.domain.accounts.errors import (
     TooManyAttempts,
     WrongSecret,
 )
+from app.domain.accounts.audit_log import AuditFilterInvalid
 from app.domain.accounts.login import EmailNotVerified
 from app.domain.accounts.models import User
 from app.domain.backoffice.attendees import BadAttendeeFilter
@@ -162,6 +163,7 @@ ERRORS: list[tuple[DomainError, int]] = [
     (InvitationUsed(), 410),
     (TooManyInvitations(), 429),
     (BadAttendeeFilter("Choose a booking status from the list."), 400),
+    (AuditFilterInvalid("date_to", "The end date is before the start date."), 400),
 ]
 
 
