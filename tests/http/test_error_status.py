@@ -12,6 +12,7 @@ import pkgutil
 import pytest
 
 import app
+from app.domain.accounts.audit_log import AuditFilterInvalid
 from app.domain.accounts.errors import (
     AccountError,
     AccountSuspended,
@@ -21,7 +22,6 @@ from app.domain.accounts.errors import (
     TooManyAttempts,
     WrongSecret,
 )
-from app.domain.accounts.audit_log import AuditFilterInvalid
 from app.domain.accounts.login import EmailNotVerified
 from app.domain.accounts.models import User
 from app.domain.backoffice.attendees import BadAttendeeFilter
