@@ -6,6 +6,7 @@ committed, stays as written.
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_log_target", "target_type", "target_id"),
         Index("ix_audit_log_created_at", "created_at"),
+        Index("ix_audit_log_action_id", "action", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,6 +36,15 @@ class AuditEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+def _plain(value: Any) -> Any:
+    """A value as JSON keeps it: times as ISO 8601, enums as their value."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
 def record(
     session: Session,
     action: str,
@@ -42,9 +53,19 @@ def record(
     target: Any = None,
     ip: str | None = None,
     now: datetime | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
     **data: Any,
 ) -> AuditEntry:
-    """Add an audit entry in the caller's transaction (it commits with the change it records)."""
+    """Add an audit entry in the caller's transaction (it commits with the change it records).
+
+    A change of the target's fields names them in `before` and `after` (the same keys, the
+    values on each side); they are stored as `data["before"]` and `data["after"]`, which the
+    audit log shows as a table of what changed.
+    """
+    if before is not None or after is not None:
+        data["before"] = {key: _plain(value) for key, value in (before or {}).items()}
+        data["after"] = {key: _plain(value) for key, value in (after or {}).items()}
     entry = AuditEntry(
         action=action,
         actor_id=actor_id,

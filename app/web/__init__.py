@@ -40,6 +40,7 @@ BLUEPRINT_MODULES = (
     "app.web.organizer.staff",
     "app.web.admin.users",
     "app.web.admin.moderation",
+    "app.web.admin.events",
     "app.web.admin.payments",
     "app.web.admin.notifications",
     "app.web.staff",

@@ -112,7 +112,7 @@ def test_role_change_is_audited_and_never_on_oneself(db, now, make_user) -> None
     assert (entry.actor_id, entry.target_id, entry.data) == (
         admin.id,
         user.id,
-        {"old": "attendee", "new": "organizer"},
+        {"before": {"role": "attendee"}, "after": {"role": "organizer"}},
     )
     with pytest.raises(AccountError, match="your own role"):
         roles.change_role(db, admin.id, Role.ATTENDEE, admin=admin, now=now)

@@ -143,6 +143,6 @@ def test_create_admin_is_verified_and_audited(db, now) -> None:  # noqa: ANN001
     assert admin.role == Role.ADMIN and admin.email_verified_at == now
     assert not admin.has_2fa  # enrolled at the first visit to the admin pages
     entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "role.changed"))
-    assert entry.target_id == admin.id and entry.data["new"] == "admin"
+    assert entry.target_id == admin.id and entry.data["after"] == {"role": "admin"}
     with pytest.raises(AccountError, match="already exists"):
         create_admin(db, name="Root", email="ROOT@example.test", password=GOOD, now=now)

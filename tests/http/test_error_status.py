@@ -12,6 +12,7 @@ import pkgutil
 import pytest
 
 import app
+from app.domain.accounts.audit_log import AuditFilterInvalid
 from app.domain.accounts.errors import (
     AccountError,
     AccountSuspended,
@@ -162,6 +163,7 @@ ERRORS: list[tuple[DomainError, int]] = [
     (InvitationUsed(), 410),
     (TooManyInvitations(), 429),
     (BadAttendeeFilter("Choose a booking status from the list."), 400),
+    (AuditFilterInvalid("date_to", "The end date is before the start date."), 400),
 ]
 
 

@@ -509,6 +509,14 @@ ROUTES: dict[str, Route] = {
     "admin_users.reset_two_factor": Route(
         params=lambda w: {"user_id": w.users["other_organizer"].id}, post=ADMIN
     ),
+    "admin_events.index": Route(get=ADMIN),
+    "admin_events.show": Route(params=_event, get=ADMIN),
+    "admin_events.unpublish": Route(
+        params=_event, post=ADMIN, data=lambda w: {"reason": "Misleading."}
+    ),
+    "admin_events.feature": Route(params=_event, post=ADMIN),
+    "admin_events.unfeature": Route(params=_event, post=ADMIN),
+    "admin_events.cancel": Route(params=_event, post=ADMIN, data=lambda w: {"reason": "Fraud."}),
     "admin_moderation.queue": Route(get=ADMIN),
     "admin_moderation.approve": Route(
         params=lambda w: {"event_id": w.submitted.id},

@@ -147,8 +147,8 @@ def approve(
         target=applicant,
         ip=ip,
         now=now,
-        old=old_role.value,
-        new=Role.ORGANIZER.value,
+        before={"role": old_role},
+        after={"role": Role.ORGANIZER},
     )
     session.flush()
     return application

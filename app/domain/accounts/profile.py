@@ -132,7 +132,14 @@ def confirm_email_change(
     tokens.spend_reset_tokens(session, user.id, now=now)
     revoke_user_sessions(session, user.id, now=now, keep_token=keep_session_token)
     audit.record(
-        session, "email.changed", actor_id=user.id, target=user, ip=ip, now=now, old=old, new=new
+        session,
+        "email.changed",
+        actor_id=user.id,
+        target=user,
+        ip=ip,
+        now=now,
+        before={"email": old},
+        after={"email": new},
     )
     session.flush()
     return user, old

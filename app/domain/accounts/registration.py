@@ -134,8 +134,8 @@ def create_admin(session: Session, *, name: str, email: str, password: str, now:
         actor_id=None,
         target=user,
         now=now,
-        old=None,
-        new=Role.ADMIN.value,
+        before={"role": None},
+        after={"role": Role.ADMIN},
         via="cli",
     )
     return user

@@ -72,8 +72,8 @@ def change_role(
         target=user,
         ip=ip,
         now=now,
-        old=old.value,
-        new=role.value,
+        before={"role": old},
+        after={"role": role},
     )
     session.flush()
     return user

@@ -110,6 +110,8 @@ def suspend(
         target=user,
         ip=ip,
         now=now,
+        before={"suspended_at": None, "reason": None},
+        after={"suspended_at": now, "reason": text},
         reason=text,
         sessions_ended=sessions_ended,
         events_hidden=sorted(hidden),
@@ -128,7 +130,7 @@ def reactivate(
     if not user.is_suspended:
         raise AccountError("This account is not suspended.", code="not_suspended")
     before = {
-        "suspended_at": user.suspended_at.isoformat() if user.suspended_at else None,
+        "suspended_at": user.suspended_at,
         "reason": user.suspended_reason,
         "by": user.suspended_by_id,
     }
@@ -151,6 +153,7 @@ def reactivate(
         ip=ip,
         now=now,
         before=before,
+        after={"suspended_at": None, "reason": None, "by": None},
         events_shown=sorted(shown),
     )
     session.flush()

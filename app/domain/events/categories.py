@@ -60,10 +60,19 @@ def rename_category(
     session: Session, category: Category, name: str, *, admin: User, now: datetime
 ) -> Category:
     name = _clean_name(session, name, current=category)
+    before = {"name": category.name, "slug": category.slug}
     category.name = name
     category.slug = slugify(name)
     session.flush()
-    record(session, "category.renamed", actor_id=admin.id, target=category, now=now, name=name)
+    record(
+        session,
+        "category.renamed",
+        actor_id=admin.id,
+        target=category,
+        now=now,
+        before=before,
+        after={"name": category.name, "slug": category.slug},
+    )
     return category
 
 

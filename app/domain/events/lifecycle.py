@@ -83,6 +83,7 @@ def cancel_event(
     sale_gate.close(session, event.id)
     event = lock_event(session, event)
     require_status(event, {EventStatus.PUBLISHED}, "cancelled")
+    before = {"status": event.status, "cancellation_note": event.cancellation_note}
     if event.ends_at <= now:
         raise EventError("This event is over: it can no longer be cancelled.")
     event.status = EventStatus.CANCELLED
@@ -100,6 +101,8 @@ def cancel_event(
         actor_id=actor.id,
         target=event,
         now=now,
+        before=before,
+        after={"status": event.status, "cancellation_note": event.cancellation_note},
         reason=reason,
         bookings=sales.bookings,
         refund_due=sales.refund_due,

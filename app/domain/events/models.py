@@ -77,6 +77,11 @@ class Event(Base):
             postgresql_where=text(PUBLISHED),
         ),
         Index(
+            "ix_events_featured",
+            text("featured_at DESC"),
+            postgresql_where=text("featured_at IS NOT NULL AND status = 'published'"),
+        ),
+        Index(
             "ix_events_moderation_queue",
             "submitted_at",
             postgresql_where=text("status = 'submitted'"),
@@ -121,14 +126,27 @@ class Event(Base):
     published_at: Mapped[datetime | None]
     # Set while its organizer is suspended: a published event off the public pages.
     hidden_at: Mapped[datetime | None]
+    # Featured on the home page by an admin; it lapses when the event is published again.
+    featured_at: Mapped[datetime | None]
+    featured_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    organizer: Mapped[User] = relationship()
+    organizer: Mapped[User] = relationship(foreign_keys=[organizer_id])
+
     category: Mapped[Category | None] = relationship()
     speakers: Mapped[list[Speaker]] = relationship(
         back_populates="event", order_by="Speaker.position", cascade="all, delete-orphan"
     )
+
+    @property
+    def is_featured(self) -> bool:
+        """On the home page's featured list: featured since it was last published."""
+        return (
+            self.status == EventStatus.PUBLISHED
+            and self.featured_at is not None
+            and (self.published_at is None or self.featured_at >= self.published_at)
+        )
 
 
 class Speaker(Base):

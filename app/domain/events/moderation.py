@@ -75,7 +75,7 @@ def approve_event(
     event.updated_at = now
     session.flush()
     decision = record(session, "event.approved", actor_id=admin.id, target=event, now=now)
-    _tell_organizer(session, event, "event_approved", decision, what="event", now=now)
+    tell_organizer(session, event, "event_approved", decision, what="event", now=now)
     return event
 
 
@@ -96,9 +96,7 @@ def reject_event(
     decision = record(
         session, "event.rejected", actor_id=admin.id, target=event, now=now, reason=reason
     )
-    _tell_organizer(
-        session, event, "event_rejected", decision, what="event", now=now, reason=reason
-    )
+    tell_organizer(session, event, "event_rejected", decision, what="event", now=now, reason=reason)
     return event
 
 
@@ -114,9 +112,16 @@ def unpublish_event(
     revisions.close_pending(session, event.id)
     _send_back(session, event, reason=reason, now=now)
     decision = record(
-        session, "event.unpublished", actor_id=admin.id, target=event, now=now, reason=reason
+        session,
+        "event.unpublished",
+        actor_id=admin.id,
+        target=event,
+        now=now,
+        before={"status": EventStatus.PUBLISHED},
+        after={"status": event.status},
+        reason=reason,
     )
-    _tell_organizer(
+    tell_organizer(
         session, event, "event_rejected", decision, what="unpublished", now=now, reason=reason
     )
     return event
@@ -129,7 +134,7 @@ def _send_back(session: Session, event: Event, *, reason: str, now: datetime) ->
     session.flush()
 
 
-def _tell_organizer(
+def tell_organizer(
     session: Session,
     event: Event,
     kind: str,
@@ -212,7 +217,7 @@ def approve_revision(
         revision_id=revision.id,
         fields=fields,
     )
-    _tell_organizer(session, event, "event_approved", decision, what="changes", now=now)
+    tell_organizer(session, event, "event_approved", decision, what="changes", now=now)
     return event
 
 
@@ -236,7 +241,7 @@ def reject_revision(
         revision_id=revision.id,
         reason=reason,
     )
-    _tell_organizer(
+    tell_organizer(
         session, event, "event_rejected", decision, what="changes", now=now, reason=reason
     )
     return revision

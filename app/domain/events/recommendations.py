@@ -51,6 +51,24 @@ class Preferences:
         return not (self.categories or self.home_city or self.mode)
 
 
+def featured(session: Session, *, now: datetime, limit: int = 4) -> list[Event]:
+    """Public, upcoming events an admin features, the latest featured first (a feature made
+    before the event was last published has lapsed: see Event.is_featured)."""
+    return list(
+        session.scalars(
+            select(Event)
+            .where(
+                PUBLISHED,
+                Event.featured_at.is_not(None),
+                or_(Event.published_at.is_(None), Event.featured_at >= Event.published_at),
+                Event.ends_at > now,
+            )
+            .order_by(Event.featured_at.desc())
+            .limit(limit)
+        )
+    )
+
+
 def soon_and_popular(
     session: Session, *, now: datetime, limit: int = 8, exclude: tuple[int, ...] = ()
 ) -> list[Event]:

@@ -38,6 +38,7 @@ OTHER_CHANNELS: dict[str, tuple[Channel, ...]] = {
     "reminder_1h": (PUSH, SMS),
     "event_approved": (PUSH,),
     "event_rejected": (PUSH,),
+    "event_cancelled_by_admin": (PUSH,),
     "sales_digest": (PUSH,),
 }
 

@@ -120,6 +120,7 @@ CATALOGUE: dict[str, Says] = {
     "reminder_1h": Says("{Event} starts within the hour", ("booking", "event")),
     "event_approved": Says("{Event} was approved", ("organizer_event",)),
     "event_rejected": Says("{Event} was not approved", ("organizer_event",)),
+    "event_cancelled_by_admin": Says("{Event} was cancelled by an admin", ("organizer_event",)),
     "sales_digest": Says("Your sales summary is ready", ("organizer_events.dashboard",)),
     "staff_invitation": Says("You are invited to check in tickets for {event}", ("staff.home",)),
 }

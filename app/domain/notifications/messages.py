@@ -526,6 +526,7 @@ _DECISION_SUBJECTS = {
     ("event_rejected", "event"): "Changes needed: {title}",
     ("event_rejected", "unpublished"): "Changes needed: {title}",
     ("event_rejected", "changes"): "Changes not published: {title}",
+    ("event_cancelled_by_admin", "cancelled"): "Cancelled by an admin: {title}",
 }
 
 
@@ -572,6 +573,11 @@ event_rejected = _decision(
     "event_rejected",
     "Event not approved",
     _sample_decision("event_rejected", "event", "Add the venue's address, please."),
+)
+event_cancelled_by_admin = _decision(
+    "event_cancelled_by_admin",
+    "Event cancelled by an admin",
+    _sample_decision("event_cancelled_by_admin", "cancelled", "The venue has closed down."),
 )
 
 

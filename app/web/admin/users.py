@@ -13,6 +13,7 @@ from app.domain.base import NotFound, utcnow
 from app.domain.ticketing import bookings
 from app.web.account import mailer, notices
 from app.web.authz import requires_role, signed_in_user
+from app.web.error_status import http_status
 from app.web.htmx import render_page_or_fragment
 from app.web.network import client_ip
 from app.web.public.booking import offer_settings
@@ -245,13 +246,24 @@ def reject(application_id: int) -> ResponseReturnValue:
 @bp.get("/audit")
 @requires_role(Role.ADMIN)
 def audit() -> ResponseReturnValue:
-    """Security events and changes, newest first; filter by action prefix or user id."""
-    action = request.args.get("action", "").strip()[:64]
-    user_id = request.args.get("user", type=int)
-    page = audit_log.browse(
-        get_session(),
-        action_prefix=action,
-        user_id=user_id,
-        before=request.args.get("before", type=int),
+    """Security events and changes, newest first; filter by actor, action, target and dates."""
+    wanted = audit_log.AuditFilter(
+        **{
+            name: request.args.get(name, "").strip()[:254]
+            for name in audit_log.AuditFilter.__dataclass_fields__
+        }
     )
-    return render_template("admin/audit.html", page=page, action=action, user_id=user_id or "")
+    db = get_session()
+    error: audit_log.AuditFilterInvalid | None = None
+    try:
+        page = audit_log.browse(db, wanted, before=request.args.get("before", type=int))
+    except audit_log.AuditFilterInvalid as refused:
+        error, page = refused, audit_log.AuditPage([], {}, None)
+    return render_template(
+        "admin/audit.html",
+        page=page,
+        wanted=wanted,
+        error=error,
+        actions=audit_log.actions_present(db),
+        target_types=audit_log.target_types_present(db),
+    ), (http_status(error) if error else 200)

@@ -1,4 +1,4 @@
-"""The home page: a search box and the "for you" list."""
+"""The home page: a search box, the featured events and the "for you" list."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask import Blueprint, render_template
 from app.db import get_session
 from app.domain.base import utcnow
 from app.domain.events.categories import list_categories
-from app.domain.events.recommendations import Preferences, for_you
+from app.domain.events.recommendations import Preferences, featured, for_you
 from app.web.authz import signed_in_user_or_none
 
 bp = Blueprint("public_home", __name__)
@@ -15,13 +15,18 @@ bp = Blueprint("public_home", __name__)
 
 @bp.get("/")
 def index() -> str:
-    """Events ranked by the visitor's preferences, or soon and popular ones."""
+    """Featured events, then events ranked by the visitor's preferences, or soon and popular
+    ones."""
     session = get_session()
     user = signed_in_user_or_none()
     preferences = Preferences.from_json(user.preferences if user else None)
+    now = utcnow()
+    picks = featured(session, now=now)
+    shown = {event.id for event in picks}
     return render_template(
         "public/home.html",
-        events=for_you(session, preferences, now=utcnow()),
+        featured=picks,
+        events=[e for e in for_you(session, preferences, now=now) if e.id not in shown],
         personalized=not preferences.empty,
         categories=list_categories(session),
     )
