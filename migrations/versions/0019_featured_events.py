@@ -3,7 +3,7 @@
 `featured_at` counts only while it is later than `published_at`: an event unpublished and
 published again is no longer featured, without a write on every unpublish path.
 
-Revision ID: 0019e
+Revision ID: 0019
 Revises: 0018
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0019e"
+revision: str = "0019"
 down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
