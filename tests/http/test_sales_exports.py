@@ -21,7 +21,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from app.domain.accounts.models import Role, User
-from app.domain.backoffice import orders
+from app.domain.backoffice import booking_exports
 from app.domain.events.models import Event
 from app.domain.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from app.domain.ticketing.coupon_settings import CouponData, create_coupon
@@ -142,7 +142,7 @@ def test_orders_export_one_row_per_booking(
 ) -> None:
     alice, eve = world.alice, world.eve
     expected = [
-        list(orders.ORDER_HEADER),
+        list(booking_exports.BOOKING_HEADER),
         [
             alice.reference,
             "Alice Able",
@@ -188,7 +188,7 @@ def test_payments_export_one_row_per_payment_and_refund(
     ref_a, ref_e = world.alice.reference, world.eve.reference
     tried, paid, eves = world.payments
     expected = [
-        list(orders.PAYMENT_HEADER),
+        list(booking_exports.PAYMENT_HEADER),
         [ref_a, "payment", "stripe", "cs_try_1", "45.00", "USD", "failed", _when(tried.created_at)],
         [ref_a, "payment", "stripe", "cs_paid_2", "45.00", "USD", "succeeded",
          _when(paid.created_at)],
@@ -230,7 +230,7 @@ def test_an_event_without_orders_exports_the_header_alone(
     empty = make_event(organizer=world.organizer)
     db.commit()
     rows = parsed_csv(signed_in, f"/organizer/events/{empty.id}/payments.csv")
-    assert rows == [list(orders.PAYMENT_HEADER)]
+    assert rows == [list(booking_exports.PAYMENT_HEADER)]
 
 
 def test_fifty_thousand_orders_stream_in_batches(
@@ -253,7 +253,7 @@ def test_fifty_thousand_orders_stream_in_batches(
         ],
     )
     db.commit()
-    assert inspect.isgenerator(orders.all_orders(db, world.event.id))
+    assert inspect.isgenerator(booking_exports.all_bookings(db, world.event.id))
     answer = signed_in.get(world.url("orders.csv"), buffered=False)
     assert answer.is_streamed
     chunks = [len(chunk) for chunk in answer.response]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.db import get_db, get_session
 from app.domain.accounts.models import Role
-from app.domain.backoffice import exports, orders
+from app.domain.backoffice import booking_exports, exports
 from app.domain.base import utcnow
 from app.domain.events.models import Event
 from app.web.authz import organizer_event_or_404, requires_role
@@ -19,10 +19,10 @@ from app.web.organizer.attendees import XLSX
 
 bp = Blueprint("organizer_exports", __name__, url_prefix="/organizer/events/<int:event_id>")
 
-Rows = Callable[[Session, int], Iterator[orders.OrderRow | orders.MoneyRow]]
+Rows = Callable[[Session, int], Iterator[booking_exports.BookingRow | booking_exports.MoneyRow]]
 TABLES: dict[str, tuple[str, Sequence[str], Rows]] = {
-    "orders": ("Orders", orders.ORDER_HEADER, orders.all_orders),
-    "payments": ("Payments", orders.PAYMENT_HEADER, orders.all_money),
+    "orders": ("Orders", booking_exports.BOOKING_HEADER, booking_exports.all_bookings),
+    "payments": ("Payments", booking_exports.PAYMENT_HEADER, booking_exports.all_money),
 }
 
 

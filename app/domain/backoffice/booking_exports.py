@@ -1,6 +1,6 @@
-"""An event's orders and money movements for its organizer's exports: one row per booking,
-and one row per payment and per refund, read through server-side cursors in batches (an
-export of tens of thousands of bookings never sits in memory at once)."""
+"""An event's bookings and money movements for its organizer's exports: "orders", one row per
+booking, and "payments", one row per payment and per refund; read through server-side cursors
+in batches, so an export of tens of thousands of bookings never sits in memory at once."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from app.domain.ticketing.models import Booking, Coupon
 
 STREAM_BATCH = 1_000
 
-ORDER_HEADER = (
+BOOKING_HEADER = (
     "Booking reference",
     "Buyer name",
     "Buyer email",
@@ -71,7 +71,7 @@ def _refunded() -> Select:
 
 
 @dataclass(frozen=True)
-class OrderRow:
+class BookingRow:
     reference: str
     buyer_name: str
     buyer_email: str
@@ -104,7 +104,7 @@ class OrderRow:
         ]
 
 
-def all_orders(session: Session, event_id: int) -> Iterator[OrderRow]:
+def all_bookings(session: Session, event_id: int) -> Iterator[BookingRow]:
     """Every booking of the event, oldest first."""
     statement = (
         select(
@@ -129,7 +129,7 @@ def all_orders(session: Session, event_id: int) -> Iterator[OrderRow]:
     for row in _stream(session, statement):
         ref, name, email, status, quantity, total, discount, currency = row[:8]
         coupon, created, confirmed, refunded = row[8:]
-        yield OrderRow(
+        yield BookingRow(
             reference=ref,
             buyer_name=name or "(deleted account)",
             buyer_email=email or "",
