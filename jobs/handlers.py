@@ -11,6 +11,7 @@ from app.domain.accounts.phone import SMS_TOPIC
 from app.domain.notifications import event_changes
 from app.domain.notifications.mail import EMAIL_TOPIC
 from app.domain.notifications.sms import send_code
+from app.domain.payments.reconciliation import RECONCILE_TOPIC
 from app.domain.payments.refunds import REFUND_CANCELLED_EVENT_TOPIC, SEND_REFUND_TOPIC
 from app.integrations import mail
 from app.integrations.payments.demo import WEBHOOK_TOPIC as DEMO_WEBHOOK_TOPIC
@@ -43,7 +44,7 @@ HANDLERS: dict[str, Handler] = {
     SMS_TOPIC: send_code,
     SEND_REFUND_TOPIC: payment_tasks.send_refund,
     REFUND_CANCELLED_EVENT_TOPIC: payment_tasks.refund_cancelled_event,
-    payment_tasks.RECONCILE_TOPIC: payment_tasks.reconcile,
+    RECONCILE_TOPIC: payment_tasks.reconcile,
     DEMO_WEBHOOK_TOPIC: payment_tasks.deliver_demo_webhook,
 }
 

@@ -17,10 +17,10 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.domain.base import utcnow
-from app.domain.outbox import OutboxMessage, enqueue
 from app.domain.payments import refunds
 from app.domain.payments.events import apply_lookup
 from app.domain.payments.models import Payment, PaymentStatus, Refund
+from app.domain.payments.reconciliation import request_reconciliation
 from app.integrations.payments import configured_providers
 from app.integrations.payments.base import (
     PaymentProvider,
@@ -31,7 +31,6 @@ from app.integrations.payments.demo import body as demo_body
 
 log = logging.getLogger(__name__)
 
-RECONCILE_TOPIC = "payments.reconcile"
 # Payments older than this are not looked up any more (their holds are long over; a success
 # that still arrives by webhook is handled, and refunded, like any late one).
 RECONCILE_WINDOW = timedelta(days=2)
@@ -94,17 +93,9 @@ def queue_reconciliation(session: Session, now: datetime) -> int:
             )
         )
     )
-    waiting = session.scalar(
-        select(
-            exists().where(
-                OutboxMessage.topic == RECONCILE_TOPIC, OutboxMessage.processed_at.is_(None)
-            )
-        )
-    )
-    if not due or waiting:
+    if not due:
         return 0
-    enqueue(session, RECONCILE_TOPIC, {})
-    return 1
+    return 0 if request_reconciliation(session, now=now) is None else 1
 
 
 def reconcile(session: Session, config: Mapping[str, Any], payload: Mapping[str, Any]) -> None:

@@ -20,6 +20,8 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_pending", "available_at", postgresql_where=text("processed_at IS NULL")),
+        # A topic's latest messages (the admin's reconciliation runs).
+        Index("ix_outbox_topic", "topic", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -25,6 +25,7 @@ from app.domain.accounts.errors import (
 from app.domain.accounts.login import EmailNotVerified
 from app.domain.accounts.models import User
 from app.domain.backoffice.attendees import BadAttendeeFilter
+from app.domain.backoffice.payment_search import BadPaymentSearch
 from app.domain.base import Busy, DomainError, Forbidden, NotFound
 from app.domain.checkin.errors import MESSAGES as CHECKIN_MESSAGES
 from app.domain.checkin.errors import CheckInError
@@ -164,6 +165,7 @@ ERRORS: list[tuple[DomainError, int]] = [
     (TooManyInvitations(), 429),
     (BadAttendeeFilter("Choose a booking status from the list."), 400),
     (AuditFilterInvalid("date_to", "The end date is before the start date."), 400),
+    (BadPaymentSearch("Search for at most 255 characters."), 400),
 ]
 
 

@@ -15,12 +15,13 @@ from app.domain.outbox import OutboxMessage
 from app.domain.payments import checkout
 from app.domain.payments.events import apply_event
 from app.domain.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from app.domain.payments.reconciliation import RECONCILE_TOPIC
 from app.domain.payments.refunds import refund_booking
 from app.domain.ticketing.allocation import hold_units
 from app.domain.ticketing.waitlist import OfferSettings
 from app.integrations.payments import configured_providers
 from app.integrations.payments.base import CheckoutRequest, EventKind, ProviderEvent
-from jobs.payment_tasks import RECONCILE_TOPIC, queue_reconciliation
+from jobs.payment_tasks import queue_reconciliation
 from jobs.relay import deliver_pending
 
 

@@ -42,6 +42,7 @@ from app.domain.notifications import push
 from app.domain.notifications.models import Channel, Notification, NotificationStatus
 from app.domain.notifications.preferences import REMINDERS, unsubscribe_token
 from app.domain.notifications.queue import notification_key, notify
+from app.domain.outbox import enqueue
 from app.domain.payments.checkout import begin_payment, record_checkout
 from app.domain.payments.models import Payment
 from app.domain.ticketing.allocation import hold_units
@@ -159,6 +160,7 @@ class World:
     notification_id: int  # the buyer's unread in-app notification
     unsubscribe_token: str  # the buyer's link to stop reminders by email
     push_subscription_id: int  # a browser of the buyer's that gets push notifications
+    failed_job_id: int  # an outbox job whose last try failed, waiting for its retry
 
 
 @dataclass(frozen=True)
@@ -462,6 +464,10 @@ ROUTES: dict[str, Route] = {
     "organizer_attendees.index": Route(params=_event, get=OWN_EVENT),
     "organizer_attendees.export_csv": Route(params=_event, get=OWN_EVENT),
     "organizer_attendees.export_xlsx": Route(params=_event, get=OWN_EVENT),
+    "organizer_exports.orders_csv": Route(params=_event, get=OWN_EVENT),
+    "organizer_exports.orders_xlsx": Route(params=_event, get=OWN_EVENT),
+    "organizer_exports.payments_csv": Route(params=_event, get=OWN_EVENT),
+    "organizer_exports.payments_xlsx": Route(params=_event, get=OWN_EVENT),
     "organizer_payments.index": Route(params=_event, get=OWN_EVENT),
     "organizer_payments.providers": Route(
         params=_event, post=OWN_EVENT, data=lambda w: {"provider": "demo"}
@@ -558,6 +564,9 @@ ROUTES: dict[str, Route] = {
         params=lambda w: {"notification_id": w.notification.id}, post=ADMIN
     ),
     "admin_notifications.preview": Route(params=lambda w: {"kind": "booking_confirmed"}, get=ADMIN),
+    "admin_jobs.index": Route(get=ADMIN),
+    "admin_jobs.retry": Route(params=lambda w: {"message_id": w.failed_job_id}, post=ADMIN),
+    "admin_jobs.reconcile": Route(post=ADMIN),
     # Check-in staff: the organizer's staff page, invitations, the staff's own list of doors.
     "organizer_staff.index": Route(get=ANY_ORGANIZER),
     "organizer_staff.invite": Route(
@@ -740,6 +749,8 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         limit=10,
         now=now,
     ).id
+    failed_job = enqueue(db, "matrix.job", {}, available_at=now + timedelta(hours=1))
+    failed_job.attempts, failed_job.last_error = 1, "ConnectionError: down"
     db.commit()
     notification_id = db.scalar(text("SELECT min(id) FROM notifications WHERE channel = 'in_app'"))
     ticket_id = db.scalar(
@@ -778,6 +789,7 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
             str(app.config["SECRET_KEY"]), users["buyer"].id, REMINDERS, Channel.EMAIL
         ),
         push_subscription_id,
+        failed_job.id,
     )
 
 

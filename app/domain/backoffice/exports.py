@@ -1,11 +1,13 @@
-"""The attendee list as CSV and Excel, written row by row as the rows are read."""
+"""Exports as CSV and Excel, written row by row as the rows are read: the attendee list, and
+any table of cells (`table_csv_chunks`, `table_xlsx_file`: orders, payments)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from typing import IO
 
 from openpyxl import Workbook
@@ -46,13 +48,23 @@ def cells(row: AttendeeRow) -> list[str]:
     return [safe_cell(value) for value in values]
 
 
-def csv_chunks(rows: Iterable[AttendeeRow], batch: int = 500) -> Iterator[str]:
-    """The CSV text in chunks of `batch` rows (the header first)."""
+Cell = str | int | Decimal
+
+
+def _safe(values: Sequence[Cell]) -> list[Cell]:
+    return [safe_cell(value) if isinstance(value, str) else value for value in values]
+
+
+def table_csv_chunks(
+    header: Sequence[str], rows: Iterable[Sequence[Cell]], batch: int = 500
+) -> Iterator[str]:
+    """The CSV text in chunks of `batch` rows (the header first); text cells guarded
+    against formulas, numbers written as numbers."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(HEADER)
+    writer.writerow(header)
     for count, row in enumerate(rows, 1):
-        writer.writerow(cells(row))
+        writer.writerow(_safe(row))
         if count % batch == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -60,15 +72,25 @@ def csv_chunks(rows: Iterable[AttendeeRow], batch: int = 500) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def xlsx_file(rows: Iterable[AttendeeRow]) -> IO[bytes]:
-    """A temporary file holding the workbook, rewound; openpyxl's write-only mode keeps one
-    row in memory at a time, and the file goes away when closed."""
+def table_xlsx_file(title: str, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> IO[bytes]:
+    """A temporary file holding the workbook (one sheet, `title`), rewound; openpyxl's
+    write-only mode keeps one row in memory at a time, and the file goes away when closed."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Attendees")
-    sheet.append(list(HEADER))
+    sheet = workbook.create_sheet(title)
+    sheet.append(list(header))
     for row in rows:
-        sheet.append(cells(row))
+        sheet.append(_safe(row))
     spooled = tempfile.TemporaryFile()  # noqa: SIM115 (returned open; the response closes it)
     workbook.save(spooled)
     spooled.seek(0)
     return spooled
+
+
+def csv_chunks(rows: Iterable[AttendeeRow], batch: int = 500) -> Iterator[str]:
+    """The attendee list's CSV text in chunks of `batch` rows (the header first)."""
+    return table_csv_chunks(HEADER, (cells(row) for row in rows), batch)
+
+
+def xlsx_file(rows: Iterable[AttendeeRow]) -> IO[bytes]:
+    """The attendee list as a workbook in a temporary file."""
+    return table_xlsx_file("Attendees", HEADER, (cells(row) for row in rows))

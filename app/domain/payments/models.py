@@ -39,6 +39,12 @@ class Payment(Base):
         ),
         # The reconciliation sweep's question: which payments are still pending, oldest first.
         Index("ix_payments_pending", "created_at", postgresql_where=text("status = 'pending'")),
+        # The admin's search by the provider's id alone (`backoffice.payment_search`).
+        Index(
+            "ix_payments_provider_ref_alone",
+            "provider_ref",
+            postgresql_where=text("provider_ref IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -79,6 +85,13 @@ class Refund(Base):
     """Money given back on a payment: all of it, or part (each part its own row)."""
 
     __tablename__ = "refunds"
+    __table_args__ = (
+        Index(
+            "ix_refunds_provider_refund_ref",
+            "provider_refund_ref",
+            postgresql_where=text("provider_refund_ref IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     payment_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("payments.id"), index=True)

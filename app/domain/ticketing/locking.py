@@ -76,6 +76,12 @@ def lock_tier_waitlist(session: Session, tier_id: int) -> None:
         session.execute(_WAITLIST_LOCK, {"key": f"waitlist:{tier_id}"})
 
 
+def lock_named(session: Session, name: str) -> None:
+    """Serialize one named piece of work (a singleton job's request) until the transaction ends."""
+    with busy_on_lock_timeout():
+        session.execute(_WAITLIST_LOCK, {"key": name})
+
+
 def lock_booking(session: Session, booking_id: int) -> Booking:
     """Re-read the booking under its row lock (waiting for a transaction working on it)."""
     with busy_on_lock_timeout():

@@ -1,4 +1,5 @@
-"""Admin: any booking by its reference, with its payments, and refunds (as its organizer can)."""
+"""Admin: payments searched by booking reference, buyer email or provider id; any booking with
+its payments and the providers' events about them, and refunds (as its organizer can)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from app.db import get_session
 from app.domain.accounts.models import Role
+from app.domain.backoffice import payment_search
 from app.domain.base import NotFound
 from app.domain.money import MoneyError
 from app.domain.payments.errors import PaymentError
@@ -22,23 +24,45 @@ bp = Blueprint("admin_payments", __name__, url_prefix="/admin")
 @bp.get("/bookings")
 @requires_role(Role.ADMIN)
 def find() -> ResponseReturnValue:
-    """Find a booking by its reference (`?reference=`)."""
+    """Search payments (`?q=`), or open a booking by its reference (`?reference=`)."""
+    session = get_session()
     reference = request.args.get("reference", "").strip()[:32]
-    if not reference:
-        return render_template("admin/bookings.html", error=None)
+    if reference:
+        try:
+            found = bookings.event_booking(session, event_id=None, reference=reference)
+        except NotFound as missing:
+            return _search_page(error=missing.message, status=404)
+        return redirect(url_for(".booking", reference=found.reference))
     try:
-        found = bookings.event_booking(get_session(), event_id=None, reference=reference)
-    except NotFound as missing:
-        return render_template("admin/bookings.html", error=missing.message), 404
-    return redirect(url_for(".booking", reference=found.reference))
+        search = payment_search.parse_search(request.args)
+    except payment_search.BadPaymentSearch as bad:
+        return _search_page(error=bad.message, status=http_status(bad))
+    return _search_page(search=search, hits=payment_search.search_payments(session, search))
+
+
+def _search_page(
+    *,
+    search: payment_search.PaymentSearch | None = None,
+    hits: payment_search.PaymentHits | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    return render_template(
+        "admin/bookings.html",
+        search=search or payment_search.PaymentSearch(request.args.get("q", "")[:255]),
+        hits=hits,
+        error=error,
+        max_query=payment_search.MAX_QUERY,
+    ), status
 
 
 def _page(booking: Booking, *, status: int = 200, error: str | None = None) -> ResponseReturnValue:
     return render_refund_page(
         get_session(),
         booking,
-        back=(url_for(".find"), "Find a booking"),
+        back=(url_for(".find"), "Payments"),
         refund_url=url_for(".refund", reference=booking.reference),
+        provider_events=payment_search.provider_events(get_session(), booking.id),
         status=status,
         error=error,
     )

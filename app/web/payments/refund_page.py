@@ -11,6 +11,7 @@ from app.domain.base import utcnow
 from app.domain.money import to_minor
 from app.domain.payments import checkout
 from app.domain.payments.errors import PaymentError
+from app.domain.payments.models import PaymentEvent
 from app.domain.payments.refunds import refund_booking, refundable
 from app.domain.ticketing import bookings
 from app.domain.ticketing.models import Booking, Ticket, TicketTier, Unit
@@ -28,7 +29,9 @@ def render_refund_page(
     refund_url: str,
     status: int = 200,
     error: str | None = None,
+    provider_events: list[PaymentEvent] | None = None,
 ) -> tuple[str, int]:
+    """The page; `provider_events` (what providers sent about its payments) for admins."""
     page = render_template(
         "payments/booking_refunds.html",
         event=booking.event,
@@ -41,6 +44,7 @@ def render_refund_page(
         refund_url=refund_url,
         error=error,
         reason_max=REASON_MAX,
+        provider_events=provider_events,
     )
     return page, status
 
