@@ -122,6 +122,9 @@ CATALOGUE: dict[str, Says] = {
     "event_rejected": Says("{Event} was not approved", ("organizer_event",)),
     "sales_digest": Says("Your sales summary is ready", ("organizer_events.dashboard",)),
     "staff_invitation": Says("You are invited to check in tickets for {event}", ("staff.home",)),
+    "team_invitation": Says(
+        "You are invited into an organizer's team", ("organizer_team.memberships",)
+    ),
 }
 
 

@@ -25,7 +25,7 @@ def render_refund_page(
     booking: Booking,
     *,
     back: tuple[str, str],
-    refund_url: str,
+    refund_url: str | None,
     status: int = 200,
     error: str | None = None,
 ) -> tuple[str, int]:
