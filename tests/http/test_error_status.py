@@ -42,6 +42,7 @@ from app.domain.money import MoneyError
 from app.domain.notifications.push import PushError
 from app.domain.payments.errors import MESSAGES as PAYMENT_MESSAGES
 from app.domain.payments.errors import PaymentError
+from app.domain.teams.membership import TeamError
 from app.domain.ticketing.errors import (
     COUPON_MESSAGES,
     MESSAGES,
@@ -161,6 +162,8 @@ ERRORS: list[tuple[DomainError, int]] = [
     (InvitationRevoked(), 410),
     (InvitationUsed(), 410),
     (TooManyInvitations(), 429),
+    (TeamError("This is your own team.", code="own_address"), 422),
+    (TeamError("In your team already.", code="already_member"), 409),
     (BadAttendeeFilter("Choose a booking status from the list."), 400),
 ]
 

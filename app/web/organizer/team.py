@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
-from wtforms import EmailField, SelectField
+from wtforms import EmailField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, Length
 
 from app.db import get_session
@@ -27,11 +27,12 @@ from app.web.links import absolute_url
 
 bp = Blueprint("organizer_team", __name__, url_prefix="/organizer/team")
 
-ROLE_CHOICES = [
-    (TeamRole.MANAGE.value, "Manage: edit events, tickets, payments and refunds, the door"),
-    (TeamRole.SALES.value, "View sales: attendees and exports, payments (read only)"),
-    (TeamRole.CHECKIN.value, "Check-in only: the door of your events"),
-]
+ROLE_LABELS = {
+    TeamRole.MANAGE: "Manage: edit events, tickets, payments and refunds, the door",
+    TeamRole.SALES: "View sales: attendees and exports, payments (read only)",
+    TeamRole.CHECKIN: "Check-in only: the door of your events",
+}
+ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 ROLE_NAMES = {TeamRole.MANAGE: "Manage", TeamRole.SALES: "View sales", TeamRole.CHECKIN: "Check-in"}
 
 
@@ -131,7 +132,7 @@ def _invitation_page(
         "organizer/team_invitation.html",
         invitation=invitation,
         owner=get_session().get(User, invitation.owner_id),
-        role=dict(ROLE_CHOICES)[invitation.role.value],
+        role=ROLE_LABELS[invitation.role],
         error=error,
     )
     return page, status
