@@ -32,8 +32,8 @@ ROLE_LABELS = {
     TeamRole.SALES: "View sales: attendees and exports, payments (read only)",
     TeamRole.CHECKIN: "Check-in only: the door of your events",
 }
-ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 ROLE_NAMES = {TeamRole.MANAGE: "Manage", TeamRole.SALES: "View sales", TeamRole.CHECKIN: "Check-in"}
+ROLE_CHOICES = [SelectChoice(role.value, name) for role, name in ROLE_NAMES.items()]
 
 
 class InviteForm(AppForm):
@@ -54,7 +54,12 @@ class RoleForm(AppForm):
 def _page(form: InviteForm, status: int = 200) -> ResponseReturnValue:
     team = membership.team_of(get_session(), signed_in_user(), utcnow())
     return render_template(
-        "organizer/team.html", form=form, team=team, role_form=RoleForm, roles=ROLE_NAMES
+        "organizer/team.html",
+        form=form,
+        team=team,
+        role_form=RoleForm,
+        roles=ROLE_NAMES,
+        role_labels=ROLE_LABELS.values(),
     ), status
 
 
