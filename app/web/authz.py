@@ -80,13 +80,20 @@ def requires_organizer_or_member(view: F) -> F:
             return redirect(url_for("auth.login", next=request.full_path))
         if user.role == Role.ORGANIZER:
             return _two_factor_gate(user, True) or view(*args, **kwargs)
-        session = get_session()
-        if not team_access.memberships(session, user.id):
+        if not user.in_team:  # read with the session's user, on this request
             abort(403)
-        needs_2fa = user.needs_2fa or team_access.in_money_team(session, user.id)
+        needs_2fa = user.needs_2fa or team_access.in_money_team(get_session(), user.id)
         return _two_factor_gate(user, needs_2fa) or view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
+
+
+def back_office_home() -> str:
+    """Where the back office starts for the signed-in user: an organizer's dashboard, or a
+    team member's list of the teams they are in."""
+    if signed_in_user().role == Role.ORGANIZER:
+        return url_for("organizer_events.dashboard")
+    return url_for("organizer_team.memberships")
 
 
 def _two_factor_gate(user: User, required: bool) -> Response | None:

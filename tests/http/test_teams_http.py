@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.accounts.models import Role
 from app.domain.checkin.staff import INVITATION_TTL
+from app.domain.events.models import Event, EventStatus
 from app.domain.teams import membership
 from app.domain.teams.models import TeamInvitation, TeamMember, TeamRole
 from app.domain.ticketing.allocation import hold_units
@@ -160,6 +161,27 @@ def test_revenue_stays_hidden_from_a_check_in_member_and_forms_from_a_sales_memb
     ):
         answer = client.get(path)
         assert answer.status_code == 404 and "25.00" not in answer.get_data(as_text=True)
+
+
+def test_a_manager_acts_on_the_owners_events_and_lands_on_their_teams(
+    app: Flask, db: Session, make_user, make_event, make_member, login_as
+) -> None:  # noqa: ANN001
+    owner = make_user(role=Role.ORGANIZER)
+    draft = make_event(organizer=owner, status=EventStatus.DRAFT)
+    manager = make_member(owner, TeamRole.MANAGE)
+    db.commit()
+    client = app.test_client()
+    login_as(client, manager.user)
+    copied = client.post(f"/organizer/events/{draft.id}/duplicate")
+    assert copied.status_code == 303
+    deleted = client.post(f"/organizer/events/{draft.id}/delete")
+    assert deleted.status_code == 303
+    assert deleted.headers["Location"].endswith("/organizer/team/memberships")
+    db.rollback()
+    (copy,) = db.scalars(select(Event)).all()
+    assert copy.organizer_id == owner.id and copy.id != draft.id  # the owner's, not the member's
+    form = client.get(f"/organizer/events/{copy.id}/edit").get_data(as_text=True)
+    assert 'href="/organizer/team/memberships">← Your events' in form
 
 
 def test_another_owners_member_finds_nothing(

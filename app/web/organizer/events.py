@@ -31,6 +31,7 @@ from app.domain.events.errors import EventError, EventInvalid
 from app.domain.events.lifecycle import cancel_event, submit_event
 from app.domain.events.models import Event, EventRevision, EventStatus, RevisionStatus
 from app.web.authz import (
+    back_office_home,
     organizer_event_or_404,
     requires_organizer_or_member,
     requires_role,
@@ -205,7 +206,7 @@ def _act(event_id: int, action: str) -> Response:
     except (EventError, EventInvalid) as error:
         session.rollback()
         flash(error.message, "error")
-    return redirect(flask_url_for("organizer_events.dashboard"), 303)
+    return redirect(back_office_home(), 303)
 
 
 @bp.post("/events/<int:event_id>/submit")

@@ -20,12 +20,14 @@ from app.domain.teams import membership
 from app.domain.teams.access import MONEY_ROLES, Permission
 from app.domain.teams.models import TeamInvitation, TeamRole
 from app.web.account.forms import EMAIL_FIELD, show_error
-from app.web.authz import requires_role, signed_in_user
+from app.web.authz import back_office_home, requires_role, signed_in_user
 from app.web.error_status import http_status
 from app.web.forms import AppForm
 from app.web.links import absolute_url
 
 bp = Blueprint("organizer_team", __name__, url_prefix="/organizer/team")
+# The event pages' "back" link, which members reach too.
+bp.add_app_template_global(back_office_home)
 
 ROLE_LABELS = {
     TeamRole.MANAGE: "Manage: edit events, tickets, payments and refunds, the door",
