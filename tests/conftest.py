@@ -33,6 +33,7 @@ pytest_plugins = [
     "tests.factories.ticketing",
     "tests.factories.checkin",
     "tests.factories.notifications",
+    "tests.factories.teams",
     "tests.browser",
     "tests.smtp_sink",
 ]

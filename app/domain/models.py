@@ -27,6 +27,7 @@ from app.domain.notifications.models import (  # noqa: F401
 from app.domain.notifications.push_models import DeviceToken, PushSubscription  # noqa: F401
 from app.domain.outbox import OutboxMessage  # noqa: F401
 from app.domain.payments.models import Payment, PaymentEvent, Refund  # noqa: F401
+from app.domain.teams.models import TeamInvitation, TeamMember  # noqa: F401
 from app.domain.ticketing.models import (  # noqa: F401
     Booking,
     Coupon,

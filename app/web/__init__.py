@@ -39,6 +39,7 @@ BLUEPRINT_MODULES = (
     "app.web.organizer.seatmap",
     "app.web.organizer.payments",
     "app.web.organizer.staff",
+    "app.web.organizer.team",
     "app.web.admin.users",
     "app.web.admin.moderation",
     "app.web.admin.events",

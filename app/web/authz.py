@@ -19,9 +19,10 @@ from werkzeug.wrappers import Response
 from app.db import get_session
 from app.domain.accounts.models import Role, User
 from app.domain.base import NotFound
-from app.domain.events.editing import get_organizer_event
 from app.domain.events.models import Event, EventStatus
 from app.domain.events.visibility import PUBLIC_STATUSES
+from app.domain.teams import access as team_access
+from app.domain.teams.access import Permission
 from app.domain.ticketing.on_sale import EventOnSale
 from app.web.account import session_login
 from app.web.htmx import full_page_redirect
@@ -59,16 +60,52 @@ def requires_role(*roles: Role) -> Callable[[F], F]:
                 return redirect(url_for("auth.login", next=request.full_path))
             if user.role not in roles:
                 abort(403)
-            if user.needs_2fa and not user.has_2fa:
-                flash("Turn on two-factor authentication to reach your dashboard.", "warning")
-                return redirect(url_for("auth.two_factor_setup", next=request.full_path))
-            if user.needs_2fa and not user.second_factor_done:
-                return _second_factor_again(user)
-            return view(*args, **kwargs)
+            return _two_factor_gate(user, user.needs_2fa) or view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def requires_organizer_or_member(view: F) -> F:
+    """Organizers, and members of an organizer's team (whatever their own role): the event
+    loader then decides what each may reach (`organizer_event_or_404(..., need=...)`).
+    Members who see money (manage, sales) need 2FA as organizers do; check-in-only members,
+    like door staff, do not."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        user = signed_in_user_or_none()
+        if user is None:
+            return redirect(url_for("auth.login", next=request.full_path))
+        if user.role == Role.ORGANIZER:
+            return _two_factor_gate(user, True) or view(*args, **kwargs)
+        if not user.in_team:  # read with the session's user, on this request
+            abort(403)
+        needs_2fa = user.needs_2fa or team_access.in_money_team(get_session(), user.id)
+        return _two_factor_gate(user, needs_2fa) or view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def back_office_home() -> str:
+    """Where the back office starts for the signed-in user: an organizer's dashboard, or a
+    team member's list of the teams they are in."""
+    if signed_in_user().role == Role.ORGANIZER:
+        return url_for("organizer_events.dashboard")
+    return url_for("organizer_team.memberships")
+
+
+def _two_factor_gate(user: User, required: bool) -> Response | None:
+    """The answer that stops a user who must use 2FA and has not (None: go on)."""
+    if not required:
+        return None
+    if not user.has_2fa:
+        flash("Turn on two-factor authentication to reach your dashboard.", "warning")
+        return redirect(url_for("auth.two_factor_setup", next=request.full_path))
+    if not user.second_factor_done:
+        return _second_factor_again(user)
+    return None
 
 
 def _second_factor_again(user: User) -> Response:
@@ -122,7 +159,8 @@ def published_event_or_404(event_id: int, *, closed_too: bool = False) -> Event:
     return published_or_404(get_session().get(Event, event_id), closed_too=closed_too)
 
 
-def organizer_event_or_404(event_id: int) -> Event:
-    """The event `event_id` when the signed-in organizer owns it; anyone else's is "not found"
-    (routes behind `@requires_role(Role.ORGANIZER)`)."""
-    return get_organizer_event(get_session(), event_id, signed_in_user().id)
+def organizer_event_or_404(event_id: int, need: Permission = Permission.MANAGE) -> Event:
+    """The event `event_id` when the signed-in user owns it, or is in its owner's team with a
+    role that grants `need`; anyone else's is "not found" (routes behind
+    `@requires_organizer_or_member`, or `@requires_role(Role.ORGANIZER)`)."""
+    return team_access.event_for(get_session(), signed_in_user(), event_id, need)

@@ -30,6 +30,7 @@ from app.domain.events.errors import EventError, EventInvalid
 from app.domain.money import MoneyError
 from app.domain.notifications.push import PushError
 from app.domain.payments.errors import PaymentError
+from app.domain.teams.membership import TeamError
 from app.domain.ticketing.errors import BookingError, CouponError
 from app.domain.ticketing.seat_layout import SeatLayoutError
 from app.domain.ticketing.seatmap import SeatMapError, SeatsInUse
@@ -88,6 +89,8 @@ STATUS_BY_CODE: dict[type[DomainError], dict[str, int]] = {
         "already_undone": CONFLICT,
         "scan_id_reused": CONFLICT,
     },
+    # Teams: inviting someone who is in the team already met the state of the team.
+    TeamError: {"already_member": CONFLICT},
     # Live streams: the process is full (503), or the client's network has its share (429).
     TooManyStreams: {
         TooManyStreams.PROCESS_FULL: 503,
@@ -121,6 +124,7 @@ STATUS_BY_CLASS: dict[type[DomainError], int] = {
     InvitationNeedsVerifiedEmail: 403,
     InvitationClosed: 410,  # expired, revoked or used: the link is gone for good
     TooManyInvitations: TOO_MANY,
+    TeamError: UNPROCESSABLE,
     InvalidGuestName: UNPROCESSABLE,
     TicketNotNameable: CONFLICT,
     EventAlreadyStarted: UNPROCESSABLE,

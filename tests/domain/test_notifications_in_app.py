@@ -167,7 +167,7 @@ def test_every_kind_the_product_sends_has_words():
         "booking_confirmed", "payment_failed", "hold_expiring", "waitlist_offer",
         "refund_issued", "booking_cancelled", "event_changed", "event_cancelled",
         "reminder_24h", "reminder_1h", "event_approved", "event_rejected", "sales_digest",
-        "staff_invitation", "event_cancelled_by_admin",
+        "staff_invitation", "event_cancelled_by_admin", "team_invitation",
     }  # fmt: skip
     assert set(in_app.CATALOGUE) == kinds
     for says in in_app.CATALOGUE.values():

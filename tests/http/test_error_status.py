@@ -44,6 +44,7 @@ from app.domain.money import MoneyError
 from app.domain.notifications.push import PushError
 from app.domain.payments.errors import MESSAGES as PAYMENT_MESSAGES
 from app.domain.payments.errors import PaymentError
+from app.domain.teams.membership import TeamError
 from app.domain.ticketing.errors import (
     COUPON_MESSAGES,
     MESSAGES,
@@ -163,6 +164,8 @@ ERRORS: list[tuple[DomainError, int]] = [
     (InvitationRevoked(), 410),
     (InvitationUsed(), 410),
     (TooManyInvitations(), 429),
+    (TeamError("This is your own team.", code="own_address"), 422),
+    (TeamError("In your team already.", code="already_member"), 409),
     (BadAttendeeFilter("Choose a booking status from the list."), 400),
     (AuditFilterInvalid("date_to", "The end date is before the start date."), 400),
     (BadPaymentSearch("Search for at most 255 characters."), 400),

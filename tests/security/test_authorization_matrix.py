@@ -1,9 +1,11 @@
 """Every route of the URL map, called by every kind of visitor, answers as expected.
 
 The personas: anonymous, an unverified attendee, an attendee, check-in staff (an attendee
-granted the door of the owner's event: nothing else of the organizer's), the owner of the
-objects in the URL (the organizer of the event for organizer routes, the buyer of the booking
-for account routes), another organizer, and an admin. A refusal (login, 403, 404) changes
+granted the door of the owner's event: nothing else of the organizer's), three members of the
+organizer's team (manage: all of the organizer's events but the team; sales: read-only sales
+pages; check-in: the door only, never revenue), the owner of the objects in the URL (the
+organizer of the event for organizer routes, the buyer of the booking for account routes),
+another organizer, and an admin. A refusal (login, 403, 404) changes
 nothing in the database: a fingerprint of every table that holds state is the same before and
 after. The forms carry valid data, so a missing check would show as a change, not as a
 validation error.
@@ -45,6 +47,8 @@ from app.domain.notifications.queue import notification_key, notify
 from app.domain.outbox import enqueue
 from app.domain.payments.checkout import begin_payment, record_checkout
 from app.domain.payments.models import Payment
+from app.domain.teams.membership import invite as team_invite
+from app.domain.teams.models import TeamInvitation, TeamMember, TeamRole
 from app.domain.ticketing.allocation import hold_units
 from app.domain.ticketing.bookings import confirm_booking
 from app.domain.ticketing.coupon_settings import CouponData, create_coupon
@@ -61,7 +65,18 @@ from app.integrations.payments import configured_providers
 from app.integrations.payments.base import CheckoutRequest
 from tests.factories.push import push_subscription_json
 
-PERSONAS = ("anonymous", "unverified", "attendee", "staff", "owner", "other_organizer", "admin")
+PERSONAS = (
+    "anonymous",
+    "unverified",
+    "attendee",
+    "staff",
+    "team_manage",
+    "team_sales",
+    "team_checkin",
+    "owner",
+    "other_organizer",
+    "admin",
+)
 LOGIN = "login"  # a redirect to the login page
 VERIFY = "verify"  # a redirect to the profile: prove your address first
 OK = "ok"  # any answer that is not a refusal (2xx, 3xx elsewhere than login, 422 on bad input)
@@ -100,6 +115,8 @@ STATE_TABLES = (
     "push_subscriptions",
     "push_device_tokens",
     "phone_numbers",
+    "team_members",
+    "team_invitations",
 )
 
 
@@ -115,8 +132,22 @@ PUBLIC = spec(OK)
 SIGNED_IN = spec(OK, anonymous=LOGIN)
 # Buying and reporting only with a proven address (it may be someone else's otherwise).
 PROVEN = spec(OK, anonymous=LOGIN, unverified=VERIFY)
-# The owner's objects: others' organizers see nothing (404), other roles are refused (403).
+# The owner's objects: others' organizers see nothing (404), other roles are refused (403);
+# so are the members of the owner's team on the owner-only pages (the team, check-in staff).
 OWN_EVENT = spec(403, anonymous=LOGIN, owner=OK, other_organizer=404)
+# The owner's event, to run: the team's managers too; other members find nothing there.
+TEAM_EVENT = spec(
+    403,
+    anonymous=LOGIN,
+    owner=OK,
+    other_organizer=404,
+    team_manage=OK,
+    team_sales=404,
+    team_checkin=404,
+)
+# The owner's sales (attendees, exports, payments), to read: managers and sales members; a
+# check-in-only member finds nothing (no revenue, no buyers).
+SALES_EVENT = {**TEAM_EVENT, "team_sales": OK}
 ANY_ORGANIZER = spec(403, anonymous=LOGIN, owner=OK, other_organizer=OK)
 ADMIN = spec(403, anonymous=LOGIN, admin=OK)
 OWN_BOOKING = spec(404, anonymous=LOGIN, owner=OK)
@@ -125,9 +156,9 @@ NOT_FOUND = spec(404)
 # it is for another address (403) and changes nothing.
 INVITED = spec(403, anonymous=LOGIN, attendee=OK)
 # The door of an event: its organizer, admins and its staff; anyone else finds nothing there.
-DOOR = spec(404, anonymous=LOGIN, owner=OK, admin=OK, staff=OK)
+DOOR = spec(404, anonymous=LOGIN, owner=OK, admin=OK, staff=OK, team_manage=OK, team_checkin=OK)
 # The scanner script's JSON answers: a visitor is told to log in (401), not redirected.
-DOOR_JSON = spec(404, anonymous=401, owner=OK, admin=OK, staff=OK)
+DOOR_JSON = spec(404, anonymous=401, owner=OK, admin=OK, staff=OK, team_manage=OK, team_checkin=OK)
 
 
 @dataclass
@@ -161,6 +192,10 @@ class World:
     unsubscribe_token: str  # the buyer's link to stop reminders by email
     push_subscription_id: int  # a browser of the buyer's that gets push notifications
     failed_job_id: int  # an outbox job whose last try failed, waiting for its retry
+    members: dict[str, TeamMember]  # the team personas' memberships of the organizer's team
+    team_draft: Event  # another draft of the organizer's, for the team's manager to delete
+    team_invitation: TeamInvitation  # the organizer's, pending, for the attendee's address
+    team_invitation_token: str
 
 
 @dataclass(frozen=True)
@@ -172,6 +207,9 @@ class Route:
     owner: str = "organizer"  # which user is the "owner" persona: "organizer" or "buyer"
     headers: dict[str, str] = field(default_factory=dict)
     json: Callable[[World], Any] | None = None  # a JSON body instead of `data`
+    # Other URL values for some personas: an object one allowed persona deletes is not there
+    # for the next one.
+    params_as: dict[str, Callable[[World], dict[str, Any]]] = field(default_factory=dict)
 
 
 def _event(w: World) -> dict[str, Any]:
@@ -434,58 +472,62 @@ ROUTES: dict[str, Route] = {
     "organizer_events.dashboard": Route(get=ANY_ORGANIZER),
     "organizer_events.new": Route(get=ANY_ORGANIZER),
     "organizer_events.create": Route(post=ANY_ORGANIZER, data=_event_form),
-    "organizer_events.edit": Route(params=_event, get=OWN_EVENT),
-    "organizer_events.update": Route(params=_event, post=OWN_EVENT, data=_event_form),
-    "organizer_events.duplicate": Route(params=_event, post=OWN_EVENT),
-    "organizer_events.submit": Route(params=lambda w: {"event_id": w.draft.id}, post=OWN_EVENT),
-    "organizer_events.cancel": Route(params=_event, post=OWN_EVENT),
-    "organizer_events.delete": Route(params=lambda w: {"event_id": w.draft.id}, post=OWN_EVENT),
-    "organizer_tiers.index": Route(params=_event, get=OWN_EVENT),
-    "organizer_tiers.new": Route(params=_event, get=OWN_EVENT),
-    "organizer_tiers.create": Route(params=_event, post=OWN_EVENT, data=_tier_form),
+    "organizer_events.edit": Route(params=_event, get=TEAM_EVENT),
+    "organizer_events.update": Route(params=_event, post=TEAM_EVENT, data=_event_form),
+    "organizer_events.duplicate": Route(params=_event, post=TEAM_EVENT),
+    "organizer_events.submit": Route(params=lambda w: {"event_id": w.draft.id}, post=TEAM_EVENT),
+    "organizer_events.cancel": Route(params=_event, post=TEAM_EVENT),
+    "organizer_events.delete": Route(
+        params=lambda w: {"event_id": w.draft.id},
+        post=TEAM_EVENT,
+        params_as={"team_manage": lambda w: {"event_id": w.team_draft.id}},
+    ),
+    "organizer_tiers.index": Route(params=_event, get=TEAM_EVENT),
+    "organizer_tiers.new": Route(params=_event, get=TEAM_EVENT),
+    "organizer_tiers.create": Route(params=_event, post=TEAM_EVENT, data=_tier_form),
     "organizer_tiers.edit": Route(
-        params=lambda w: {"event_id": w.event.id, "tier_id": w.tier.id}, get=OWN_EVENT
+        params=lambda w: {"event_id": w.event.id, "tier_id": w.tier.id}, get=TEAM_EVENT
     ),
     "organizer_tiers.update": Route(
         params=lambda w: {"event_id": w.event.id, "tier_id": w.tier.id},
-        post=OWN_EVENT,
+        post=TEAM_EVENT,
         data=_tier_form,
     ),
     "organizer_tiers.delete": Route(
-        params=lambda w: {"event_id": w.event.id, "tier_id": w.tier.id}, post=OWN_EVENT
+        params=lambda w: {"event_id": w.event.id, "tier_id": w.tier.id}, post=TEAM_EVENT
     ),
-    "organizer_tiers.waitlist": Route(params=_event, get=OWN_EVENT),
-    "organizer_coupons.index": Route(params=_event, get=OWN_EVENT),
-    "organizer_coupons.new": Route(params=_event, get=OWN_EVENT),
-    "organizer_coupons.create": Route(params=_event, post=OWN_EVENT, data=_coupon_form),
-    "organizer_coupons.edit": Route(params=_coupon, get=OWN_EVENT),
-    "organizer_coupons.update": Route(params=_coupon, post=OWN_EVENT, data=_coupon_form),
-    "organizer_coupons.deactivate": Route(params=_coupon, post=OWN_EVENT),
-    "organizer_attendees.index": Route(params=_event, get=OWN_EVENT),
-    "organizer_attendees.export_csv": Route(params=_event, get=OWN_EVENT),
-    "organizer_attendees.export_xlsx": Route(params=_event, get=OWN_EVENT),
-    "organizer_exports.orders_csv": Route(params=_event, get=OWN_EVENT),
-    "organizer_exports.orders_xlsx": Route(params=_event, get=OWN_EVENT),
-    "organizer_exports.payments_csv": Route(params=_event, get=OWN_EVENT),
-    "organizer_exports.payments_xlsx": Route(params=_event, get=OWN_EVENT),
-    "organizer_payments.index": Route(params=_event, get=OWN_EVENT),
+    "organizer_tiers.waitlist": Route(params=_event, get=TEAM_EVENT),
+    "organizer_coupons.index": Route(params=_event, get=TEAM_EVENT),
+    "organizer_coupons.new": Route(params=_event, get=TEAM_EVENT),
+    "organizer_coupons.create": Route(params=_event, post=TEAM_EVENT, data=_coupon_form),
+    "organizer_coupons.edit": Route(params=_coupon, get=TEAM_EVENT),
+    "organizer_coupons.update": Route(params=_coupon, post=TEAM_EVENT, data=_coupon_form),
+    "organizer_coupons.deactivate": Route(params=_coupon, post=TEAM_EVENT),
+    "organizer_attendees.index": Route(params=_event, get=SALES_EVENT),
+    "organizer_attendees.export_csv": Route(params=_event, get=SALES_EVENT),
+    "organizer_attendees.export_xlsx": Route(params=_event, get=SALES_EVENT),
+    "organizer_exports.orders_csv": Route(params=_event, get=SALES_EVENT),
+    "organizer_exports.orders_xlsx": Route(params=_event, get=SALES_EVENT),
+    "organizer_exports.payments_csv": Route(params=_event, get=SALES_EVENT),
+    "organizer_exports.payments_xlsx": Route(params=_event, get=SALES_EVENT),
+    "organizer_payments.index": Route(params=_event, get=SALES_EVENT),
     "organizer_payments.providers": Route(
-        params=_event, post=OWN_EVENT, data=lambda w: {"provider": "demo"}
+        params=_event, post=TEAM_EVENT, data=lambda w: {"provider": "demo"}
     ),
-    "organizer_payments.booking": Route(params=_booking_of_event, get=OWN_EVENT),
+    "organizer_payments.booking": Route(params=_booking_of_event, get=SALES_EVENT),
     "organizer_payments.refund": Route(
         params=_booking_of_event,
-        post=OWN_EVENT,
+        post=TEAM_EVENT,
         data=lambda w: {"amount": "1.00", "reason": "Goodwill"},
     ),
-    "organizer_seatmap.editor": Route(params=_event, get=OWN_EVENT),
+    "organizer_seatmap.editor": Route(params=_event, get=TEAM_EVENT),
     "organizer_seatmap.save_layout": Route(
         params=_event,
-        post=OWN_EVENT,
+        post=TEAM_EVENT,
         data=lambda w: {"layout": "Row A: 1-4\nRow B: 1-4\nRow C: 1-2", "new_seat_tier": w.tier.id},
     ),
     "organizer_seatmap.edit_seats": Route(
-        params=_event, post=OWN_EVENT, data=lambda w: {"action": "block", "seat": [w.seat_id]}
+        params=_event, post=TEAM_EVENT, data=lambda w: {"action": "block", "seat": [w.seat_id]}
     ),
     # The admin's pages.
     "admin_users.index": Route(get=ADMIN),
@@ -579,6 +621,29 @@ ROUTES: dict[str, Route] = {
     "staff.invitation": Route(params=lambda w: {"token": w.invitation_token}, get=INVITED),
     "staff.accept": Route(params=lambda w: {"token": w.invitation_token}, post=INVITED),
     "staff.home": Route(get=SIGNED_IN),
+    # The organizer's team: only the owner runs it; the invitee accepts; members list theirs.
+    "organizer_team.index": Route(get=ANY_ORGANIZER),
+    "organizer_team.invite": Route(
+        post=ANY_ORGANIZER, data=lambda w: {"email": "new-member@example.test", "role": "sales"}
+    ),
+    "organizer_team.revoke": Route(
+        params=lambda w: {"invitation_id": w.team_invitation.id}, post=OWN_EVENT
+    ),
+    "organizer_team.change_role": Route(
+        params=lambda w: {"member_id": w.members["team_checkin"].id},
+        post=OWN_EVENT,
+        data=lambda w: {"role": "sales"},
+    ),
+    "organizer_team.remove": Route(
+        params=lambda w: {"member_id": w.members["team_checkin"].id}, post=OWN_EVENT
+    ),
+    "organizer_team.invitation": Route(
+        params=lambda w: {"token": w.team_invitation_token}, get=INVITED
+    ),
+    "organizer_team.accept": Route(
+        params=lambda w: {"token": w.team_invitation_token}, post=INVITED
+    ),
+    "organizer_team.memberships": Route(get=SIGNED_IN),
     # Check-in at the door.
     "checkin.door": Route(params=_event, get=DOOR),
     "checkin.scan": Route(
@@ -616,6 +681,10 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         "unverified": make_user(verified=False),
         "attendee": make_user(),
         "staff": make_user(),
+        # Members who see money have 2FA on, as they must; the door needs none.
+        "team_manage": make_user(with_2fa=True),
+        "team_sales": make_user(with_2fa=True),
+        "team_checkin": make_user(),
         "organizer": make_user(role=Role.ORGANIZER),
         "buyer": make_user(),
         "other_organizer": make_user(role=Role.ORGANIZER),
@@ -697,6 +766,24 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
     )
     grant = StaffGrant(organizer_id=organizer.id, user_id=users["staff"].id, event_id=event.id)
     db.add(grant)
+    members = {
+        persona: TeamMember(owner_id=organizer.id, user_id=users[persona].id, role=role)
+        for persona, role in (
+            ("team_manage", TeamRole.MANAGE),
+            ("team_sales", TeamRole.SALES),
+            ("team_checkin", TeamRole.CHECKIN),
+        )
+    }
+    db.add_all(members.values())
+    team_invited = team_invite(
+        db,
+        organizer,
+        users["attendee"].email,
+        TeamRole.SALES,
+        utcnow(),
+        accept_link=lambda token: token,
+    )
+    team_draft = make_event(organizer=organizer, status=EventStatus.DRAFT)
     free = make_tier(event=make_event(organizer=organizer), capacity=3)
     ticketed = hold_units(
         db,
@@ -790,6 +877,10 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         ),
         push_subscription_id,
         failed_job.id,
+        members,
+        team_draft,
+        team_invited.invitation,
+        team_invited.token,
     )
 
 
@@ -843,7 +934,10 @@ def test_route_answers_each_persona_as_expected(
 
     route = ROUTES[endpoint]
     with app.test_request_context():
-        url = url_for(endpoint, **route.params(world))
+        urls = {
+            persona: url_for(endpoint, **route.params_as.get(persona, route.params)(world))
+            for persona in PERSONAS
+        }
     wrong: list[str] = []
     for method, expected in (("GET", route.get), ("POST", route.post)):
         if expected is None:
@@ -851,6 +945,7 @@ def test_route_answers_each_persona_as_expected(
         # Refusals first, the allowed ones last: an allowed POST may change the world.
         order = sorted(PERSONAS, key=lambda p: expected[p] == OK)
         for persona in order:
+            url = urls[persona]
             client = client_for(app, persona, route.owner, world, login_as)
             before = fingerprint(db) if expected[persona] != OK else None  # a refusal
             if method == "GET":
@@ -866,6 +961,23 @@ def test_route_answers_each_persona_as_expected(
                 wrong.append(f"{method} {url} as {persona}: refused but changed the database")
             response.close()
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_check_in_only_member_is_refused_every_revenue_page() -> None:
+    """Sales pages (attendees, their exports, payments, bookings, analytics) are for the
+    owner, managers and sales members: a member who only checks tickets in finds none."""
+    revenue = [
+        endpoint
+        for endpoint in ROUTES
+        if endpoint.startswith("organizer_")
+        and any(word in endpoint for word in ("attendees", "payments", "analytics"))
+    ]
+    assert len(revenue) >= 7
+    for endpoint in revenue:
+        for expected in (ROUTES[endpoint].get, ROUTES[endpoint].post):
+            if expected is not None:
+                assert expected["team_checkin"] in (403, 404), endpoint
+                assert expected["team_manage"] == OK, endpoint
 
 
 def test_another_events_tier_under_ones_own_event_is_not_found(

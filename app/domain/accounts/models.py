@@ -47,12 +47,14 @@ class User(Base):
     # flask-login protocol. The cookie identifies a server-side UserSession (by its token),
     # never the user id: the loader sets this on the instance it returns, with what the
     # session knows: whether it passed the second factor, and when its user last proved who
-    # they are (the login, or a later confirmation); whether they are check-in staff; and
-    # how many in-app notifications they have not read (up to a cap: the bell's number).
+    # they are (the login, or a later confirmation); whether they are check-in staff (or
+    # in a team with the door) and in an organizer's team at all; and how many in-app
+    # notifications they have not read (up to a cap: the bell's number).
     login_session_token = None
     second_factor_done = False
     authenticated_at = None
     has_staff_grant = False
+    in_team = False
     unread_notifications = 0
     is_authenticated = True
     is_anonymous = False

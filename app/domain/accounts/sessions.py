@@ -11,13 +11,15 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain import audit
 from app.domain.accounts.models import User, UserSession
 from app.domain.checkin.models import StaffGrant
 from app.domain.notifications.unread import unread_count_of
+from app.domain.teams.access import Permission, roles_with
+from app.domain.teams.models import TeamMember
 
 # last_seen_at is refreshed at most this often, so a busy session costs no write per request.
 LAST_SEEN_GRANULARITY = timedelta(minutes=5)
@@ -69,8 +71,16 @@ _SESSION_USER = (
         UserSession.last_seen_at,
         UserSession.second_factor_done,
         func.greatest(UserSession.created_at, UserSession.reauthenticated_at),
-        # For the navigation's "Check-in" link: asked here, the page needs no query of its own.
-        exists().where(StaffGrant.user_id == User.id),
+        # For the navigation's "Check-in" and "Teams" links: asked here, the page needs no
+        # query of its own.
+        or_(
+            exists().where(StaffGrant.user_id == User.id),
+            exists().where(
+                TeamMember.user_id == User.id,
+                TeamMember.role.in_(roles_with(Permission.CHECK_IN)),
+            ),
+        ),
+        exists().where(TeamMember.user_id == User.id),
         # For the navigation's bell, likewise.
         unread_count_of(User.id),
     )
@@ -92,7 +102,7 @@ def load_session_user(session: Session, token: str, *, now: datetime) -> User | 
     row = session.execute(_SESSION_USER, {"digest": token_digest(token), "now": now}).one_or_none()
     if row is None:
         return None
-    user, last_seen_at, second_factor_done, authenticated_at, has_staff_grant, unread = row
+    user, last_seen_at, second_factor_done, authenticated_at, has_staff_grant, in_team, unread = row
     if now - last_seen_at > LAST_SEEN_GRANULARITY:
         session.execute(
             update(UserSession)
@@ -103,6 +113,7 @@ def load_session_user(session: Session, token: str, *, now: datetime) -> User | 
     user.second_factor_done = second_factor_done
     user.authenticated_at = authenticated_at
     user.has_staff_grant = has_staff_grant
+    user.in_team = in_team
     user.unread_notifications = unread
     return user
 

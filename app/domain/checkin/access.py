@@ -1,5 +1,6 @@
-"""Who may check in an event's tickets: admins, the event's organizer, and the staff the
-organizer granted it to (for that event, or for all of the organizer's events)."""
+"""Who may check in an event's tickets: admins, the event's organizer, the staff the
+organizer granted it to (for that event, or for all of the organizer's events), and the
+members of the organizer's team whose role includes the door (`teams.access`)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,24 @@ from app.domain.accounts.models import Role, User
 from app.domain.base import NotFound
 from app.domain.checkin.models import StaffGrant
 from app.domain.events.models import Event, EventStatus
+from app.domain.teams.access import Permission, member_may
 
 # Events whose door can be staffed: drafts and events under review have no tickets.
 CHECKIN_STATUSES = (EventStatus.PUBLISHED, EventStatus.COMPLETED, EventStatus.CANCELLED)
 
 
 def _granted(user_id: int | BindParameter[int]) -> ColumnElement[bool]:
-    """Whether `user_id` holds a staff grant covering the `Event` of the enclosing query."""
-    return exists().where(
-        StaffGrant.user_id == user_id,
-        or_(
-            StaffGrant.event_id == Event.id,
-            and_(StaffGrant.event_id.is_(None), StaffGrant.organizer_id == Event.organizer_id),
+    """Whether `user_id` holds a staff grant covering the `Event` of the enclosing query, or
+    is in its organizer's team with a role that opens the door."""
+    return or_(
+        exists().where(
+            StaffGrant.user_id == user_id,
+            or_(
+                StaffGrant.event_id == Event.id,
+                and_(StaffGrant.event_id.is_(None), StaffGrant.organizer_id == Event.organizer_id),
+            ),
         ),
+        member_may(user_id, Event.organizer_id, Permission.CHECK_IN),
     )
 
 

@@ -30,6 +30,7 @@ from app.domain.events.editing import get_organizer_event
 from app.domain.events.models import Event, EventStatus
 from app.domain.notifications.models import Channel
 from app.domain.notifications.queue import notification_key, notify
+from app.domain.teams.models import TeamInvitation
 
 INVITATION_TTL = timedelta(days=7)
 # Invitations (re-sent ones included) one organizer may send in a day: each one mails an
@@ -247,8 +248,11 @@ def find_invitation(session: Session, token: str, *, lock: bool = False) -> Staf
     return invitation
 
 
-def check_acceptable(invitation: StaffInvitation, user: User, now: datetime) -> None:
-    """Raise the reason `user` cannot accept `invitation` now, if any."""
+def check_acceptable(
+    invitation: StaffInvitation | TeamInvitation, user: User, now: datetime
+) -> None:
+    """Raise the reason `user` cannot accept `invitation` now, if any (invitations into an
+    organizer's team follow the same rules)."""
     if invitation.revoked_at is not None:
         raise InvitationRevoked()
     if invitation.accepted_at is not None:

@@ -123,6 +123,9 @@ CATALOGUE: dict[str, Says] = {
     "event_cancelled_by_admin": Says("{Event} was cancelled by an admin", ("organizer_event",)),
     "sales_digest": Says("Your sales summary is ready", ("organizer_events.dashboard",)),
     "staff_invitation": Says("You are invited to check in tickets for {event}", ("staff.home",)),
+    "team_invitation": Says(
+        "You are invited into an organizer's team", ("organizer_team.memberships",)
+    ),
 }
 
 

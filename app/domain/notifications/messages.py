@@ -28,6 +28,7 @@ from app.domain.notifications import digest, event_changes, holds, preferences, 
 from app.domain.notifications.delivery import RenderFailure, Skip
 from app.domain.notifications.models import Channel, Notification
 from app.domain.payments.models import Payment, Refund
+from app.domain.teams.models import TeamInvitation, TeamRole
 from app.domain.ticketing.models import Booking, BookingStatus, TicketTier
 from app.domain.tickets import wallet
 from app.domain.tickets.calendar import booking_to_ics
@@ -680,6 +681,58 @@ def staff_invitation(
             "when": _local(event.starts_at, event.timezone) if event is not None else None,
             "timezone": timezone,
             "expires": _local(invitation.expires_at, timezone),
+            "link": str(payload["link"]),
+        },
+    )
+
+
+# --- organizer teams -------------------------------------------------------------------------
+
+TEAM_MAIL_EVENTS = 3  # the owner's next events named in an invitation, to say whose team it is
+TEAM_ROLE_PHRASES = {
+    TeamRole.MANAGE: "manage their events",
+    TeamRole.SALES: "see the sales of their events",
+    TeamRole.CHECKIN: "check in tickets at the door of their events",
+}
+
+
+@kind("team_invitation", "Organizer team invitation", lambda c, now: Content(
+    "Join Grace Organizer’s team",
+    {"organizer": "Grace Organizer", "role": TEAM_ROLE_PHRASES[TeamRole.SALES],
+     "events": [("Sample concert", _sample_booking(c, now)["when"], "Europe/Paris")],
+     "expires": _local(now + timedelta(days=7), "UTC"),
+     "link": f"{str(c['BASE_URL']).rstrip('/')}/organizer/team/invitations/sample"}))  # fmt: skip
+def team_invitation(
+    session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
+) -> Content:
+    """To an address, maybe of no account yet: the link (with its token) is in the payload."""
+    invitation = session.get(TeamInvitation, int(payload["invitation_id"]))
+    if invitation is None or invitation.revoked_at is not None:
+        raise Skip("the invitation was withdrawn")
+    if invitation.accepted_at is not None:
+        raise Skip("the invitation was accepted")
+    if invitation.expires_at <= now:
+        raise Skip("the invitation has run out")
+    owner = session.get(User, invitation.owner_id)
+    if owner is None or owner.deleted_at is not None:
+        raise Skip("the organizer is gone")
+    upcoming = session.scalars(
+        select(Event)
+        .where(
+            Event.organizer_id == owner.id,
+            Event.status == EventStatus.PUBLISHED,
+            Event.starts_at > now,
+        )
+        .order_by(Event.starts_at, Event.id)
+        .limit(TEAM_MAIL_EVENTS)
+    )
+    return Content(
+        subject=f"Join {owner.name}’s team",
+        context={
+            "organizer": owner.name,
+            "role": TEAM_ROLE_PHRASES[invitation.role],
+            "events": [(e.title, _local(e.starts_at, e.timezone), e.timezone) for e in upcoming],
+            "expires": _local(invitation.expires_at, "UTC"),
             "link": str(payload["link"]),
         },
     )

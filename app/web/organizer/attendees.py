@@ -9,13 +9,13 @@ from flask import Blueprint, Response, render_template, request, send_file, stre
 from flask.typing import ResponseReturnValue
 
 from app.db import get_db, get_session
-from app.domain.accounts.models import Role
 from app.domain.backoffice import attendees, exports
 from app.domain.base import utcnow
 from app.domain.events.models import Event
+from app.domain.teams.access import Permission
 from app.domain.ticketing.models import BookingStatus
 from app.domain.ticketing.tiers import event_tiers
-from app.web.authz import organizer_event_or_404, requires_role
+from app.web.authz import organizer_event_or_404, requires_organizer_or_member
 
 bp = Blueprint("organizer_attendees", __name__, url_prefix="/organizer/events/<int:event_id>")
 
@@ -23,7 +23,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _event_and_filter(event_id: int) -> tuple[Event, attendees.AttendeeFilter]:
-    event = organizer_event_or_404(event_id)
+    event = organizer_event_or_404(event_id, need=Permission.VIEW_SALES)
     return event, attendees.parse_filter(get_session(), event.id, request.args)
 
 
@@ -32,7 +32,7 @@ def _filename(event: Event, extension: str) -> str:
 
 
 @bp.get("/attendees")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def index(event_id: int) -> ResponseReturnValue:
     """The event's tickets with their buyers and check-ins, searched and filtered."""
     event, chosen = _event_and_filter(event_id)
@@ -49,7 +49,7 @@ def index(event_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/attendees.csv")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def export_csv(event_id: int) -> ResponseReturnValue:
     """Every attendee the filters select as CSV, streamed as it is read."""
     event, chosen = _event_and_filter(event_id)
@@ -68,7 +68,7 @@ def _csv_stream(event_id: int, chosen: attendees.AttendeeFilter) -> Iterator[str
 
 
 @bp.get("/attendees.xlsx")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def export_xlsx(event_id: int) -> ResponseReturnValue:
     """Every attendee the filters select as an Excel workbook, written to a temporary file
     and sent from it."""

@@ -19,14 +19,18 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.db import get_session
 from app.domain import money
-from app.domain.accounts.models import Role
 from app.domain.base import utcnow
 from app.domain.events.models import Event
 from app.domain.ticketing import coupon_settings, coupons
 from app.domain.ticketing.errors import CouponError
 from app.domain.ticketing.models import Coupon, CouponKind
 from app.domain.ticketing.tiers import event_tiers
-from app.web.authz import organizer_event_or_404, owned_or_404, requires_role, signed_in_user
+from app.web.authz import (
+    organizer_event_or_404,
+    owned_or_404,
+    requires_organizer_or_member,
+    signed_in_user,
+)
 from app.web.error_status import http_status
 from app.web.forms import AppForm
 from app.web.organizer.tiers import local_to_utc, utc_to_local
@@ -129,7 +133,7 @@ def _own_coupon(event: Event, coupon_id: int) -> Coupon:
 
 
 @bp.get("/coupons")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def index(event_id: int) -> ResponseReturnValue:
     """The event's coupon codes with their uses."""
     event = organizer_event_or_404(event_id)
@@ -178,7 +182,7 @@ def _save(event: Event, form: CouponForm, coupon: Coupon | None) -> ResponseRetu
 
 
 @bp.get("/coupons/new")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def new(event_id: int) -> ResponseReturnValue:
     """Form for a new coupon code."""
     event = organizer_event_or_404(event_id)
@@ -186,7 +190,7 @@ def new(event_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/coupons/new")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def create(event_id: int) -> ResponseReturnValue:
     """Create a coupon code."""
     event = organizer_event_or_404(event_id)
@@ -194,7 +198,7 @@ def create(event_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/coupons/<int:coupon_id>/edit")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def edit(event_id: int, coupon_id: int) -> ResponseReturnValue:
     """Form for an existing coupon code."""
     event = organizer_event_or_404(event_id)
@@ -205,7 +209,7 @@ def edit(event_id: int, coupon_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/coupons/<int:coupon_id>/edit")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def update(event_id: int, coupon_id: int) -> ResponseReturnValue:
     """Save a coupon code: later applications get the new terms; bookings keep theirs."""
     event = organizer_event_or_404(event_id)
@@ -214,7 +218,7 @@ def update(event_id: int, coupon_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/coupons/<int:coupon_id>/deactivate")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def deactivate(event_id: int, coupon_id: int) -> ResponseReturnValue:
     """Stop a code's new uses (bookings that have it keep their discount)."""
     event = organizer_event_or_404(event_id)

@@ -30,7 +30,13 @@ from app.domain.events.editing import (
 from app.domain.events.errors import EventError, EventInvalid
 from app.domain.events.lifecycle import cancel_event, submit_event
 from app.domain.events.models import Event, EventRevision, EventStatus, RevisionStatus
-from app.web.authz import organizer_event_or_404, requires_role, signed_in_user
+from app.web.authz import (
+    back_office_home,
+    organizer_event_or_404,
+    requires_organizer_or_member,
+    requires_role,
+    signed_in_user,
+)
 from app.web.organizer.event_form import EventForm, build_form, read_form, show_errors
 from app.web.public.events import current_storage
 
@@ -130,7 +136,7 @@ def create() -> Response | tuple[str, int]:
 
 
 @bp.get("/events/<int:event_id>/edit")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def edit(event_id: int) -> tuple[str, int]:
     """The event form, filled in (with the changes waiting for review, if any)."""
     session = get_session()
@@ -143,7 +149,7 @@ def edit(event_id: int) -> tuple[str, int]:
 
 
 @bp.post("/events/<int:event_id>/edit")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def update(event_id: int) -> Response | tuple[str, int]:
     """Save changes (a published event's material ones go to review)."""
     session = get_session()
@@ -200,32 +206,32 @@ def _act(event_id: int, action: str) -> Response:
     except (EventError, EventInvalid) as error:
         session.rollback()
         flash(error.message, "error")
-    return redirect(flask_url_for("organizer_events.dashboard"), 303)
+    return redirect(back_office_home(), 303)
 
 
 @bp.post("/events/<int:event_id>/submit")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def submit(event_id: int) -> Response:
     """Send the event to the moderation queue."""
     return _act(event_id, "submit")
 
 
 @bp.post("/events/<int:event_id>/cancel")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def cancel(event_id: int) -> Response:
     """Cancel a published event."""
     return _act(event_id, "cancel")
 
 
 @bp.post("/events/<int:event_id>/delete")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def delete(event_id: int) -> Response:
     """Delete a draft."""
     return _act(event_id, "delete")
 
 
 @bp.post("/events/<int:event_id>/duplicate")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def duplicate(event_id: int) -> Response:
     """Copy the event into a new draft."""
     return _act(event_id, "duplicate")

@@ -7,20 +7,24 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 
 from app.db import get_session
-from app.domain.accounts.models import Role
 from app.domain.base import NotFound
 from app.domain.events.models import Event
 from app.domain.money import MoneyError
 from app.domain.payments import checkout
 from app.domain.payments.errors import PaymentError
+from app.domain.teams.access import Permission, permissions_on
 from app.domain.ticketing import bookings
 from app.domain.ticketing.models import Booking
 from app.integrations.payments import configured_providers
-from app.web.authz import organizer_event_or_404, requires_role, signed_in_user
+from app.web.authz import organizer_event_or_404, requires_organizer_or_member, signed_in_user
 from app.web.error_status import http_status
 from app.web.payments.refund_page import refund_from_form, render_refund_page
 
 bp = Blueprint("organizer_payments", __name__, url_prefix="/organizer/events/<int:event_id>")
+
+
+def _may_manage(event: Event) -> bool:
+    return Permission.MANAGE in permissions_on(get_session(), signed_in_user(), event)
 
 
 def _page(event: Event, *, status: int = 200, error: str | None = None) -> ResponseReturnValue:
@@ -28,6 +32,7 @@ def _page(event: Event, *, status: int = 200, error: str | None = None) -> Respo
     return render_template(
         "organizer/payments.html",
         event=event,
+        may_manage=_may_manage(event),
         providers={name: p.label for name, p in providers.items()},
         accepted=checkout.accepted_providers(event.payment_providers, list(providers)),
         error=error,
@@ -35,10 +40,10 @@ def _page(event: Event, *, status: int = 200, error: str | None = None) -> Respo
 
 
 @bp.get("/payments")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def index(event_id: int) -> ResponseReturnValue:
     """Ways of paying, and a booking looked up by reference (`?reference=`)."""
-    event = organizer_event_or_404(event_id)
+    event = organizer_event_or_404(event_id, need=Permission.VIEW_SALES)
     reference = request.args.get("reference", "").strip()
     if reference:
         try:
@@ -50,7 +55,7 @@ def index(event_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/payments")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def providers(event_id: int) -> ResponseReturnValue:
     event = organizer_event_or_404(event_id)
     session = get_session()
@@ -76,22 +81,24 @@ def _refund_page(
         get_session(),
         booking,
         back=(url_for(".index", event_id=event.id), f"Payments for {event.title}"),
-        refund_url=url_for(".refund", event_id=event.id, reference=booking.reference),
+        refund_url=url_for(".refund", event_id=event.id, reference=booking.reference)
+        if _may_manage(event)
+        else None,
         status=status,
         error=error,
     )
 
 
 @bp.get("/bookings/<reference>")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def booking(event_id: int, reference: str) -> ResponseReturnValue:
-    event = organizer_event_or_404(event_id)
+    event = organizer_event_or_404(event_id, need=Permission.VIEW_SALES)
     found = bookings.event_booking(get_session(), event_id=event.id, reference=reference)
     return _refund_page(event, found)
 
 
 @bp.post("/bookings/<reference>/refund")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def refund(event_id: int, reference: str) -> ResponseReturnValue:
     """Refund the ticked tickets (their price; they go back on sale), or an amount alone."""
     event = organizer_event_or_404(event_id)

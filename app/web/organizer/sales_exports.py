@@ -10,11 +10,11 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from app.db import get_db, get_session
-from app.domain.accounts.models import Role
 from app.domain.backoffice import booking_exports, exports
 from app.domain.base import utcnow
 from app.domain.events.models import Event
-from app.web.authz import organizer_event_or_404, requires_role
+from app.domain.teams.access import Permission
+from app.web.authz import organizer_event_or_404, requires_organizer_or_member
 from app.web.organizer.attendees import XLSX
 
 bp = Blueprint("organizer_exports", __name__, url_prefix="/organizer/events/<int:event_id>")
@@ -31,7 +31,7 @@ def _filename(event: Event, table: str, extension: str) -> str:
 
 
 def _csv(event_id: int, table: str) -> ResponseReturnValue:
-    event = organizer_event_or_404(event_id)
+    event = organizer_event_or_404(event_id, need=Permission.VIEW_SALES)
     _, header, rows = TABLES[table]
 
     def stream() -> Iterator[str]:
@@ -49,7 +49,7 @@ def _csv(event_id: int, table: str) -> ResponseReturnValue:
 
 
 def _xlsx(event_id: int, table: str) -> ResponseReturnValue:
-    event = organizer_event_or_404(event_id)
+    event = organizer_event_or_404(event_id, need=Permission.VIEW_SALES)
     title, header, rows = TABLES[table]
     cells = (row.cells() for row in rows(get_session(), event.id))
     return send_file(
@@ -61,28 +61,28 @@ def _xlsx(event_id: int, table: str) -> ResponseReturnValue:
 
 
 @bp.get("/orders.csv")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def orders_csv(event_id: int) -> ResponseReturnValue:
     """Every booking of the event as CSV, one row each."""
     return _csv(event_id, "orders")
 
 
 @bp.get("/orders.xlsx")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def orders_xlsx(event_id: int) -> ResponseReturnValue:
     """Every booking of the event as an Excel workbook."""
     return _xlsx(event_id, "orders")
 
 
 @bp.get("/payments.csv")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def payments_csv(event_id: int) -> ResponseReturnValue:
     """Every payment and refund of the event's bookings as CSV."""
     return _csv(event_id, "payments")
 
 
 @bp.get("/payments.xlsx")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def payments_xlsx(event_id: int) -> ResponseReturnValue:
     """Every payment and refund of the event's bookings as an Excel workbook."""
     return _xlsx(event_id, "payments")

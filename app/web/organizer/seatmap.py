@@ -15,7 +15,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.db import get_session
-from app.domain.accounts.models import Role
 from app.domain.base import utcnow
 from app.domain.events.models import Event
 from app.domain.ticketing.models import TicketTier
@@ -29,7 +28,7 @@ from app.domain.ticketing.seatmap import (
     replace_layout,
 )
 from app.domain.ticketing.seatmap_view import seat_map_view
-from app.web.authz import organizer_event_or_404, requires_role, signed_in_user
+from app.web.authz import organizer_event_or_404, requires_organizer_or_member, signed_in_user
 from app.web.error_status import http_status
 from app.web.forms import AppForm
 from app.web.htmx import render_page_or_fragment
@@ -117,14 +116,14 @@ def _back_to_editor(event: Event) -> ResponseReturnValue:
 
 
 @bp.get("")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def editor(event_id: int) -> ResponseReturnValue:
     """The seat map editor (`?section=N` for one section of a large venue)."""
     return _editor(organizer_event_or_404(event_id))
 
 
 @bp.post("/layout")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def save_layout(event_id: int) -> ResponseReturnValue:
     """Replace the layout; seats that stay keep their zone, flags and bookings."""
     event = organizer_event_or_404(event_id)
@@ -156,7 +155,7 @@ def save_layout(event_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/edit")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def edit_seats(event_id: int) -> ResponseReturnValue:
     """Apply one action to the ticked seats and rows."""
     event = organizer_event_or_404(event_id)

@@ -28,14 +28,18 @@ from wtforms.validators import (
 
 from app.db import get_session
 from app.domain import money
-from app.domain.accounts.models import Role
 from app.domain.base import utcnow
 from app.domain.events.models import Event
 from app.domain.ticketing import tiers as tier_service
 from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.models import TicketTier, TierKind
 from app.domain.ticketing.waitlist import event_waitlists
-from app.web.authz import organizer_event_or_404, owned_or_404, requires_role, signed_in_user
+from app.web.authz import (
+    organizer_event_or_404,
+    owned_or_404,
+    requires_organizer_or_member,
+    signed_in_user,
+)
 from app.web.error_status import http_status
 from app.web.forms import AppForm
 from app.web.public.booking import offer_settings
@@ -152,7 +156,7 @@ def _own_tier(event: Event, tier_id: int) -> TicketTier:
 
 
 @bp.get("/tiers")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def index(event_id: int) -> ResponseReturnValue:
     """The event's tiers with sold, held and free units."""
     event = organizer_event_or_404(event_id)
@@ -214,7 +218,7 @@ def _save(event: Event, form: TierForm, tier: TicketTier | None) -> ResponseRetu
 
 
 @bp.get("/tiers/new")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def new(event_id: int) -> ResponseReturnValue:
     """Form for a new tier."""
     event = organizer_event_or_404(event_id)
@@ -223,7 +227,7 @@ def new(event_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/tiers/new")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def create(event_id: int) -> ResponseReturnValue:
     """Create a tier (and its units)."""
     event = organizer_event_or_404(event_id)
@@ -231,7 +235,7 @@ def create(event_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/tiers/<int:tier_id>/edit")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def edit(event_id: int, tier_id: int) -> ResponseReturnValue:
     """Form for an existing tier."""
     event = organizer_event_or_404(event_id)
@@ -242,7 +246,7 @@ def edit(event_id: int, tier_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/tiers/<int:tier_id>/edit")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def update(event_id: int, tier_id: int) -> ResponseReturnValue:
     """Save a tier; capacity goes up freely and down to what is sold or held."""
     event = organizer_event_or_404(event_id)
@@ -250,7 +254,7 @@ def update(event_id: int, tier_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/tiers/<int:tier_id>/delete")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def delete(event_id: int, tier_id: int) -> ResponseReturnValue:
     """Delete a tier nobody booked."""
     event = organizer_event_or_404(event_id)
@@ -266,7 +270,7 @@ def delete(event_id: int, tier_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/waitlist")
-@requires_role(Role.ORGANIZER)
+@requires_organizer_or_member
 def waitlist(event_id: int) -> ResponseReturnValue:
     """Each tier's queue in order, with offers made and converted."""
     event = organizer_event_or_404(event_id)

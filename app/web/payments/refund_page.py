@@ -26,7 +26,7 @@ def render_refund_page(
     booking: Booking,
     *,
     back: tuple[str, str],
-    refund_url: str,
+    refund_url: str | None,
     status: int = 200,
     error: str | None = None,
     provider_events: list[PaymentEvent] | None = None,

@@ -1,0 +1,301 @@
+"""The owner's team: inviting by email with a role, accepting, changing a member's role,
+removing a member, withdrawing an invitation. Only the owner (the organizer whose events they
+are) runs these; every change is audited.
+
+Invitations follow the door staff's (`checkin.staff`): the token travels only in the mail,
+the table keeps its SHA-256, a link works once and for `INVITATION_TTL`, only the account
+with the invited address may accept it, and inviting the address again replaces the earlier
+link. Their refusals are the same errors, so the web answers them the same way.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from app.domain import audit
+from app.domain.accounts.emails import find_user_by_email, normalize_email
+from app.domain.accounts.models import User
+from app.domain.accounts.sessions import token_digest
+from app.domain.base import DomainError, NotFound
+from app.domain.checkin.staff import (
+    INVITATION_TTL,
+    INVITATIONS_PER_DAY,
+    INVITATIONS_WINDOW,
+    UNKNOWN_INVITATION,
+    TooManyInvitations,
+    check_acceptable,
+)
+from app.domain.events.models import Event
+from app.domain.notifications.models import Channel
+from app.domain.notifications.queue import notification_key, notify
+from app.domain.teams.access import ROLE_PERMISSIONS, Permission, memberships
+from app.domain.teams.models import TeamInvitation, TeamMember, TeamRole
+
+# Members see the owner's events that ended within this long, and those to come.
+EVENTS_LISTED_AFTER_END = timedelta(days=30)
+
+
+class TeamError(DomainError):
+    """A rule about the team refused the request; `field` names the form field."""
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Invited:
+    invitation: TeamInvitation
+    token: str  # the raw token: it goes into the mail and nowhere else
+
+
+def invite(
+    session: Session,
+    owner: User,
+    email: str,
+    role: TeamRole,
+    now: datetime,
+    *,
+    accept_link: Callable[[str], str],
+) -> Invited:
+    """Invite `email` into `owner`'s team as `role` and queue the mail with
+    `accept_link(token)` in this transaction; an earlier pending invitation of the address
+    is withdrawn."""
+    email = normalize_email(email)
+    if email.lower() == owner.email.lower():
+        raise TeamError("This is your own team.", code="own_address", field="email")
+    # One owner's invitations one at a time: the day's count and the replacement of an
+    # earlier invitation stay exact under double clicks.
+    session.execute(select(User.id).where(User.id == owner.id).with_for_update(key_share=True))
+    sent = session.scalar(
+        select(func.count())
+        .select_from(TeamInvitation)
+        .where(
+            TeamInvitation.owner_id == owner.id,
+            TeamInvitation.created_at > now - INVITATIONS_WINDOW,
+        )
+    )
+    if (sent or 0) >= INVITATIONS_PER_DAY:
+        raise TooManyInvitations()
+    invitee = find_user_by_email(session, email)
+    if invitee is not None and _member(session, owner.id, invitee.id) is not None:
+        raise TeamError(
+            f"{email} is in your team already: change their role in the list instead.",
+            code="already_member",
+            field="email",
+        )
+    for pending in session.scalars(
+        select(TeamInvitation).where(
+            TeamInvitation.owner_id == owner.id,
+            func.lower(TeamInvitation.email) == email.lower(),
+            TeamInvitation.accepted_at.is_(None),
+            TeamInvitation.revoked_at.is_(None),
+        )
+    ):
+        pending.revoked_at = now
+    token = secrets.token_urlsafe(32)
+    invitation = TeamInvitation(
+        owner_id=owner.id,
+        email=email,
+        role=role,
+        token_hash=token_digest(token),
+        invited_by_id=owner.id,
+        created_at=now,
+        expires_at=now + INVITATION_TTL,
+    )
+    session.add(invitation)
+    session.flush()
+    audit.record(
+        session,
+        "team.invited",
+        actor_id=owner.id,
+        target=invitation,
+        now=now,
+        email=email,
+        role=role.value,
+    )
+    notify(
+        session,
+        key=notification_key("team_invitation", Channel.EMAIL, "team_invitation", invitation.id),
+        kind="team_invitation",
+        channel=Channel.EMAIL,
+        now=now,
+        recipient=email,
+        payload={"invitation_id": invitation.id, "link": accept_link(token)},
+    )
+    return Invited(invitation, token)
+
+
+def _member(session: Session, owner_id: int, user_id: int) -> TeamMember | None:
+    return session.scalar(
+        select(TeamMember).where(TeamMember.owner_id == owner_id, TeamMember.user_id == user_id)
+    )
+
+
+def find_invitation(session: Session, token: str, *, lock: bool = False) -> TeamInvitation:
+    """The invitation a link's token names (NotFound for any other string)."""
+    query = select(TeamInvitation).where(TeamInvitation.token_hash == token_digest(token))
+    if lock:
+        query = query.with_for_update()
+    invitation = session.scalar(query)
+    if invitation is None:
+        raise NotFound(UNKNOWN_INVITATION)
+    return invitation
+
+
+def accept(session: Session, token: str, user: User, now: datetime) -> TeamMember:
+    """Put `user` in the team as the invitation says, once; a refusal changes nothing. The
+    invitation's row lock makes two simultaneous accepts one membership and one "used"."""
+    invitation = find_invitation(session, token, lock=True)
+    check_acceptable(invitation, user, now)
+    member = _member(session, invitation.owner_id, user.id)
+    if member is None:
+        member = TeamMember(
+            owner_id=invitation.owner_id,
+            user_id=user.id,
+            role=invitation.role,
+            invited_by_id=invitation.invited_by_id,
+            created_at=now,
+        )
+        session.add(member)
+    else:  # joined meanwhile through another invitation: the newest one's role holds
+        member.role = invitation.role
+    invitation.accepted_at = now
+    invitation.accepted_by_id = user.id
+    session.flush()
+    audit.record(
+        session,
+        "team.joined",
+        actor_id=user.id,
+        target=member,
+        now=now,
+        invitation_id=invitation.id,
+        owner_id=invitation.owner_id,
+        role=invitation.role.value,
+    )
+    return member
+
+
+def _owned_member(session: Session, owner: User, member_id: int) -> TeamMember:
+    member = session.get(TeamMember, member_id, with_for_update=True)
+    if member is None or member.owner_id != owner.id:
+        raise NotFound("We could not find that team member.")
+    return member
+
+
+def change_role(
+    session: Session, owner: User, member_id: int, role: TeamRole, now: datetime
+) -> TeamMember:
+    """Give one of the owner's members another role (anyone else's is NotFound)."""
+    member = _owned_member(session, owner, member_id)
+    before = member.role
+    if before != role:
+        member.role = role
+        session.flush()
+        audit.record(
+            session,
+            "team.role_changed",
+            actor_id=owner.id,
+            target=member,
+            now=now,
+            user_id=member.user_id,
+            before=before.value,
+            after=role.value,
+        )
+    return member
+
+
+def remove_member(session: Session, owner: User, member_id: int, now: datetime) -> TeamMember:
+    """Take one of the owner's members out of the team: their access ends with their next
+    request (anyone else's is NotFound)."""
+    member = _owned_member(session, owner, member_id)
+    _ = member.user  # loaded while the row exists, for the caller to name them
+    audit.record(
+        session,
+        "team.removed",
+        actor_id=owner.id,
+        target=member,
+        now=now,
+        user_id=member.user_id,
+        role=member.role.value,
+    )
+    session.delete(member)
+    session.flush()
+    return member
+
+
+def revoke_invitation(
+    session: Session, owner: User, invitation_id: int, now: datetime
+) -> TeamInvitation:
+    """Withdraw a pending invitation of the owner's: its link stops working."""
+    invitation = session.get(TeamInvitation, invitation_id, with_for_update=True)
+    if invitation is None or invitation.owner_id != owner.id or invitation.accepted_at is not None:
+        raise NotFound("We could not find that invitation.")
+    if invitation.revoked_at is None:
+        invitation.revoked_at = now
+        session.flush()
+        audit.record(
+            session,
+            "team.invitation_revoked",
+            actor_id=owner.id,
+            target=invitation,
+            now=now,
+            email=invitation.email,
+        )
+    return invitation
+
+
+@dataclass(frozen=True)
+class Team:
+    members: list[TeamMember]
+    invitations: list[TeamInvitation]  # pending: neither accepted, revoked nor expired
+
+
+def team_of(session: Session, owner: User, now: datetime) -> Team:
+    """The owner's members, and the invitations still waiting for an answer."""
+    members = session.scalars(
+        select(TeamMember)
+        .where(TeamMember.owner_id == owner.id)
+        .options(joinedload(TeamMember.user))
+        .order_by(TeamMember.created_at, TeamMember.id)
+    )
+    invitations = session.scalars(
+        select(TeamInvitation)
+        .where(
+            TeamInvitation.owner_id == owner.id,
+            TeamInvitation.accepted_at.is_(None),
+            TeamInvitation.revoked_at.is_(None),
+            TeamInvitation.expires_at > now,
+        )
+        .order_by(TeamInvitation.created_at, TeamInvitation.id)
+    )
+    return Team(list(members), list(invitations))
+
+
+@dataclass(frozen=True)
+class Membership:
+    member: TeamMember
+    permissions: frozenset[Permission]
+    events: list[Event]  # the owner's, not long over, soonest first
+
+
+def memberships_of(session: Session, user: User, now: datetime) -> list[Membership]:
+    """The teams `user` is in, each with what their role allows and the owner's events."""
+    found = []
+    for member in memberships(session, user.id):
+        events = session.scalars(
+            select(Event)
+            .where(
+                Event.organizer_id == member.owner_id,
+                Event.ends_at > now - EVENTS_LISTED_AFTER_END,
+            )
+            .order_by(Event.starts_at, Event.id)
+        )
+        found.append(Membership(member, ROLE_PERMISSIONS[member.role], list(events)))
+    return found
