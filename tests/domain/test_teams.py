@@ -197,7 +197,11 @@ def test_only_the_owner_changes_roles_removes_members_and_withdraws_invitations(
         "team.removed",
     ]
     changed = db.scalar(select(AuditEntry).where(AuditEntry.action == "team.role_changed"))
-    assert changed.data == {"user_id": user.id, "before": "checkin", "after": "sales"}
+    assert changed.data == {
+        "user_id": user.id,
+        "before": {"role": "checkin"},
+        "after": {"role": "sales"},
+    }
 
 
 def test_a_members_list_of_teams_shows_the_owners_recent_and_coming_events(

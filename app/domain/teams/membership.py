@@ -205,8 +205,8 @@ def change_role(
             target=member,
             now=now,
             user_id=member.user_id,
-            before=before.value,
-            after=role.value,
+            before={"role": before},
+            after={"role": role},
         )
     return member
 
