@@ -155,3 +155,19 @@ def test_ticket_page_statements(app, client, buyer, make_seated_booking, db) -> 
         page = client.get(url)
     assert page.status_code == 200 and page.get_data(as_text=True).count("<svg") == 4
     assert len(statements) <= TICKET_PAGE_STATEMENTS, statements
+
+
+# The signed-in user (1), the event (1), its tiers (1), then one aggregate each: sales per
+# day, charged payments, discounts, coupons, waitlist, tickets per tier, check-ins (7).
+ANALYTICS_PAGE_STATEMENTS = 10
+
+
+def test_analytics_page_statements(app, client, db, sales_scenario, login_as) -> None:  # noqa: ANN001
+    scenario = sales_scenario()
+    db.commit()
+    login_as(client, scenario.organizer)
+    url = f"/organizer/events/{scenario.event.id}/analytics"
+    client.get(url)
+    with counted_statements(app) as statements:
+        assert client.get(url).status_code == 200
+    assert len(statements) <= ANALYTICS_PAGE_STATEMENTS, statements
