@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from app.domain.backoffice.charts import (
+    DAY_LABEL,
     TIME_PLOT_HEIGHT,
     WIDTH,
     Column,
@@ -145,6 +146,8 @@ def test_long_time_chart_labels_a_few_days_only() -> None:
     chart = time_chart("l", "T", "D", days, [Series("GA", tuple(range(60)))])
     assert 2 <= len(chart.category_ticks) <= 6
     assert len(chart.rows) == 60
+    for tick in chart.category_ticks:  # centred day labels stay inside the picture
+        assert DAY_LABEL / 2 <= tick.position <= WIDTH - DAY_LABEL / 2
 
 
 def test_money_axis_leaves_room_for_its_labels() -> None:

@@ -252,7 +252,7 @@ def time_chart(
     # Room for the widest value label, and for half of the first day label centred on the axis.
     left = round(max(max(len(fmt(t)) for t in ticks) * CHAR + 10, DAY_LABEL / 2), 2)
     plot_top = TOP + len(series) * LEGEND_ROW + (FONT if series else 0)
-    plot_width = WIDTH - left - RIGHT
+    plot_width = WIDTH - left - DAY_LABEL / 2  # the last day label is centred on the edge too
 
     def x_of(index: int) -> float:
         if len(days) == 1:
