@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -171,3 +172,26 @@ def test_analytics_page_statements(app, client, db, sales_scenario, login_as) ->
     with counted_statements(app) as statements:
         assert client.get(url).status_code == 200
     assert len(statements) <= ANALYTICS_PAGE_STATEMENTS, statements
+
+
+# The signed-in user (1), the organizer's events (1), their pending changes (1), sales today
+# and this week (1), the coming week's events' sold and capacity (1): not one per event.
+DASHBOARD_STATEMENTS = 5
+
+
+def test_organizer_dashboard_statements(
+    app, client, db, make_user, make_event, make_tier, make_tickets, login_as, now
+) -> None:  # noqa: ANN001
+    from app.domain.accounts.models import Role
+
+    organizer = make_user(role=Role.ORGANIZER)
+    for days in (1, 2, 3, 20):
+        shown = make_event(organizer=organizer, starts_at=now + timedelta(days=days))
+        make_tickets(tier=make_tier(event=shown, price_minor=1000, capacity=10), quantity=2)
+    db.commit()
+    login_as(client, organizer)
+    client.get("/organizer/")
+    with counted_statements(app) as statements:
+        page = client.get("/organizer/")
+    assert page.status_code == 200 and page.get_data(as_text=True).count(" of 10 sold") == 3
+    assert len(statements) <= DASHBOARD_STATEMENTS, statements
