@@ -1,15 +1,24 @@
-"""The analytics queries read only the event's own rows through indexes, however many
-bookings, payments and check-ins other events have: no scan of a whole table when the event
-is a small share of the site (100 bookings beside 40,000). Checked by hand at 500 beside
-300,000: the same plans. Where an event is a few percent of a small table, the planner rightly
-prefers one scan of payments to hundreds of index probes; that is cheap at that size."""
+"""The analytics and organizer-dashboard queries read only the event's (or organizer's)
+own rows through indexes, however many bookings, payments and check-ins others have: no scan
+of a whole table when the event is a small share of the site (100 bookings beside 40,000).
+Checked by hand at 500 beside 300,000: the same plans. Where an event is a few percent of a
+small table, the planner rightly prefers one scan of payments to hundreds of index probes.
+The dashboard's week of sales reads `ix_bookings_event_confirmed` (migration 0019a): without
+it, an organizer with 100,000 bookings had every one of them read on each visit (10 ms there,
+2 ms with it)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import text
 
 from app.domain.backoffice.analytics import event_analytics
+from app.domain.backoffice.organizer_dashboard import organizer_summary
+from app.domain.base import utcnow
 
 FILL = """
 INSERT INTO bookings (reference, event_id, status, quantity, total_minor, currency,
@@ -46,17 +55,24 @@ def _fill(db, tier, n: int, prefix: str) -> None:  # noqa: ANN001
             )
 
 
-def test_analytics_queries_use_the_events_indexes(db, make_tier) -> None:  # noqa: ANN001
+@pytest.fixture
+def busy_site(db, make_tier):  # noqa: ANN001, ANN201
+    """A tier of an event with 100 bookings (half its tickets checked in, 30 days of sales),
+    beside another organizer's event with 40,000, analysed."""
     mine = make_tier(capacity=100, name="Floor")
     elsewhere = make_tier(capacity=40_000)
     _fill(db, mine, 100, "A")
     _fill(db, elsewhere, 40_000, "B")
     db.commit()
-    engine = db.get_bind().engine
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with db.get_bind().engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE bookings, booking_lines, payments, tickets, check_ins"))
-    shown = mine.event
-    db.refresh(shown)
+    db.refresh(mine.event)
+    return mine
+
+
+@contextmanager
+def captured(db) -> Iterator[list[tuple[str, object]]]:  # noqa: ANN001
+    engine = db.get_bind().engine
     statements: list[tuple[str, object]] = []
 
     def keep(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
@@ -64,18 +80,44 @@ def test_analytics_queries_use_the_events_indexes(db, make_tier) -> None:  # noq
 
     sa_event.listen(engine, "before_cursor_execute", keep)
     try:
-        figures = event_analytics(db, shown)
+        yield statements
     finally:
         sa_event.remove(engine, "before_cursor_execute", keep)
-    assert figures.sold == 100 and figures.money[0].gross == 100 * 2500
-    assert figures.checked_in == 50 and len(figures.days) == 30
-    assert len(statements) == 8  # the tiers, then seven aggregates
+
+
+def _whole_table_scans(db, statements: list[tuple[str, object]]) -> list[str]:  # noqa: ANN001
     connection = db.connection()
-    bad: list[str] = []
+    bad = []
     for statement, parameters in statements:
         plan = "\n".join(
             row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters)
         )
-        scanned = [table for table in WHOLE_TABLES if f"Seq Scan on {table}" in plan]
-        bad.extend(plan for _ in scanned[:1])
+        if any(f"Seq Scan on {table}" in plan for table in WHOLE_TABLES):
+            bad.append(plan)
+    return bad
+
+
+def test_analytics_queries_use_the_events_indexes(db, busy_site) -> None:  # noqa: ANN001
+    with captured(db) as statements:
+        figures = event_analytics(db, busy_site.event)
+    assert figures.sold == 100 and figures.money[0].gross == 100 * 2500
+    assert figures.checked_in == 50 and len(figures.days) == 30
+    assert len(statements) == 8  # the tiers, then seven aggregates
+    bad = _whole_table_scans(db, statements)
     assert not bad, "\n\n".join(bad)
+
+
+def test_dashboard_queries_read_the_organizers_week_only(db, busy_site) -> None:  # noqa: ANN001
+    shown = busy_site.event
+    with captured(db) as statements:
+        summary = organizer_summary(db, shown.organizer_id, [shown], now=utcnow())
+    assert summary.sold == {shown.id: 100}
+    assert 0 < summary.week.sold <= 100
+    assert len(statements) == 2
+    bad = _whole_table_scans(db, statements)
+    assert not bad, "\n\n".join(bad)
+    plan = "\n".join(
+        row[0]
+        for row in db.connection().exec_driver_sql("EXPLAIN " + statements[0][0], statements[0][1])
+    )
+    assert "ix_bookings_event_confirmed" in plan, plan
