@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import text
 
@@ -55,8 +54,7 @@ def _fill(db, tier, n: int, prefix: str) -> None:  # noqa: ANN001
             )
 
 
-@pytest.fixture
-def busy_site(db, make_tier):  # noqa: ANN001, ANN201
+def _busy_site(db, make_tier):  # noqa: ANN001, ANN202
     """A tier of an event with 100 bookings (half its tickets checked in, 30 days of sales),
     beside another organizer's event with 40,000, analysed."""
     mine = make_tier(capacity=100, name="Floor")
@@ -97,7 +95,8 @@ def _whole_table_scans(db, statements: list[tuple[str, object]]) -> list[str]:  
     return bad
 
 
-def test_analytics_queries_use_the_events_indexes(db, busy_site) -> None:  # noqa: ANN001
+def test_analytics_and_dashboard_queries_use_indexes(db, make_tier) -> None:  # noqa: ANN001
+    busy_site = _busy_site(db, make_tier)
     with captured(db) as statements:
         figures = event_analytics(db, busy_site.event)
     assert figures.sold == 100 and figures.money[0].gross == 100 * 2500
@@ -106,8 +105,6 @@ def test_analytics_queries_use_the_events_indexes(db, busy_site) -> None:  # noq
     bad = _whole_table_scans(db, statements)
     assert not bad, "\n\n".join(bad)
 
-
-def test_dashboard_queries_read_the_organizers_week_only(db, busy_site) -> None:  # noqa: ANN001
     shown = busy_site.event
     with captured(db) as statements:
         summary = organizer_summary(db, shown.organizer_id, [shown], now=utcnow())
