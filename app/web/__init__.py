@@ -36,6 +36,7 @@ BLUEPRINT_MODULES = (
     "app.web.organizer.coupons",
     "app.web.organizer.attendees",
     "app.web.organizer.sales_exports",
+    "app.web.organizer.analytics",
     "app.web.organizer.seatmap",
     "app.web.organizer.payments",
     "app.web.organizer.staff",

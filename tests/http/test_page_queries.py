@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -155,3 +156,42 @@ def test_ticket_page_statements(app, client, buyer, make_seated_booking, db) -> 
         page = client.get(url)
     assert page.status_code == 200 and page.get_data(as_text=True).count("<svg") == 4
     assert len(statements) <= TICKET_PAGE_STATEMENTS, statements
+
+
+# The signed-in user (1), the event (1), its tiers (1), then one aggregate each: sales per
+# day, charged payments, discounts, coupons, waitlist, tickets per tier, check-ins (7).
+ANALYTICS_PAGE_STATEMENTS = 10
+
+
+def test_analytics_page_statements(app, client, db, sales_scenario, login_as) -> None:  # noqa: ANN001
+    scenario = sales_scenario()
+    db.commit()
+    login_as(client, scenario.organizer)
+    url = f"/organizer/events/{scenario.event.id}/analytics"
+    client.get(url)
+    with counted_statements(app) as statements:
+        assert client.get(url).status_code == 200
+    assert len(statements) <= ANALYTICS_PAGE_STATEMENTS, statements
+
+
+# The signed-in user (1), the organizer's events (1), their pending changes (1), sales today
+# and this week (1), the coming week's events' sold and capacity (1): not one per event.
+DASHBOARD_STATEMENTS = 5
+
+
+def test_organizer_dashboard_statements(
+    app, client, db, make_user, make_event, make_tier, make_tickets, login_as, now
+) -> None:  # noqa: ANN001
+    from app.domain.accounts.models import Role
+
+    organizer = make_user(role=Role.ORGANIZER)
+    for days in (1, 2, 3, 20):
+        shown = make_event(organizer=organizer, starts_at=now + timedelta(days=days))
+        make_tickets(tier=make_tier(event=shown, price_minor=1000, capacity=10), quantity=2)
+    db.commit()
+    login_as(client, organizer)
+    client.get("/organizer/")
+    with counted_statements(app) as statements:
+        page = client.get("/organizer/")
+    assert page.status_code == 200 and page.get_data(as_text=True).count(" of 10 sold") == 3
+    assert len(statements) <= DASHBOARD_STATEMENTS, statements

@@ -510,6 +510,10 @@ ROUTES: dict[str, Route] = {
     "organizer_exports.orders_xlsx": Route(params=_event, get=SALES_EVENT),
     "organizer_exports.payments_csv": Route(params=_event, get=SALES_EVENT),
     "organizer_exports.payments_xlsx": Route(params=_event, get=SALES_EVENT),
+    "organizer_analytics.index": Route(params=_event, get=SALES_EVENT),
+    "organizer_analytics.chart_csv": Route(
+        params=lambda w: {"event_id": w.event.id, "name": "sales"}, get=SALES_EVENT
+    ),
     "organizer_payments.index": Route(params=_event, get=SALES_EVENT),
     "organizer_payments.providers": Route(
         params=_event, post=TEAM_EVENT, data=lambda w: {"provider": "demo"}
@@ -970,7 +974,7 @@ def test_a_check_in_only_member_is_refused_every_revenue_page() -> None:
         endpoint
         for endpoint in ROUTES
         if endpoint.startswith("organizer_")
-        and any(word in endpoint for word in ("attendees", "payments", "analytics"))
+        and any(word in endpoint for word in ("attendees", "payments", "analytics", "exports"))
     ]
     assert len(revenue) >= 7
     for endpoint in revenue:

@@ -144,6 +144,13 @@ class Booking(Base):
             "hold_expires_at",
             postgresql_where=text("status = 'pending'"),
         ),
+        # Sales per event over time: the organizer dashboard's today and this week (0019a).
+        Index(
+            "ix_bookings_event_confirmed",
+            "event_id",
+            "confirmed_at",
+            postgresql_where=text("confirmed_at IS NOT NULL"),
+        ),
         # A coupon's uses are counted through it (`ticketing.coupons`).
         Index(
             "ix_bookings_coupon",
