@@ -42,6 +42,7 @@ BLUEPRINT_MODULES = (
     "app.web.admin.moderation",
     "app.web.admin.payments",
     "app.web.admin.notifications",
+    "app.web.admin.dashboard",
     "app.web.staff",
     "app.web.checkin.door",
     "app.web.checkin_pwa",

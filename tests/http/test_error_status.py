@@ -23,6 +23,7 @@ from app.domain.accounts.errors import (
 )
 from app.domain.accounts.login import EmailNotVerified
 from app.domain.accounts.models import User
+from app.domain.backoffice.admin_dashboard import BadDashboardRequest
 from app.domain.backoffice.attendees import BadAttendeeFilter
 from app.domain.base import Busy, DomainError, Forbidden, NotFound
 from app.domain.checkin.errors import MESSAGES as CHECKIN_MESSAGES
@@ -162,6 +163,7 @@ ERRORS: list[tuple[DomainError, int]] = [
     (InvitationUsed(), 410),
     (TooManyInvitations(), 429),
     (BadAttendeeFilter("Choose a booking status from the list."), 400),
+    (BadDashboardRequest("Pick a range of at most 366 days."), 400),
 ]
 
 

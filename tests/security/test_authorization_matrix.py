@@ -550,6 +550,8 @@ ROUTES: dict[str, Route] = {
         params=lambda w: {"notification_id": w.notification.id}, post=ADMIN
     ),
     "admin_notifications.preview": Route(params=lambda w: {"kind": "booking_confirmed"}, get=ADMIN),
+    "admin_dashboard.index": Route(get=ADMIN),
+    "admin_dashboard.chart_csv": Route(params=lambda w: {"chart": "sales"}, get=ADMIN),
     # Check-in staff: the organizer's staff page, invitations, the staff's own list of doors.
     "organizer_staff.index": Route(get=ANY_ORGANIZER),
     "organizer_staff.invite": Route(

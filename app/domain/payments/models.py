@@ -39,6 +39,13 @@ class Payment(Base):
         ),
         # The reconciliation sweep's question: which payments are still pending, oldest first.
         Index("ix_payments_pending", "created_at", postgresql_where=text("status = 'pending'")),
+        # Money taken by day, week and range (`backoffice.admin_dashboard`, migration 0019b).
+        Index(
+            "ix_payments_succeeded_at",
+            "succeeded_at",
+            postgresql_include=["booking_id", "amount_minor", "currency"],
+            postgresql_where=text("succeeded_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -79,6 +86,15 @@ class Refund(Base):
     """Money given back on a payment: all of it, or part (each part its own row)."""
 
     __tablename__ = "refunds"
+    __table_args__ = (
+        # Money given back by day, week and range (`backoffice.admin_dashboard`, 0019b).
+        Index(
+            "ix_refunds_succeeded",
+            "completed_at",
+            postgresql_include=["payment_id", "amount_minor", "currency"],
+            postgresql_where=text("status = 'succeeded'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     payment_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("payments.id"), index=True)

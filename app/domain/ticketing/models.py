@@ -150,6 +150,13 @@ class Booking(Base):
             "coupon_id",
             postgresql_where=text("coupon_id IS NOT NULL"),
         ),
+        # Sales by day, week and range (`backoffice.admin_dashboard`, migration 0019b).
+        Index(
+            "ix_bookings_confirmed_at",
+            "confirmed_at",
+            postgresql_include=["event_id", "quantity", "status"],
+            postgresql_where=text("confirmed_at IS NOT NULL"),
+        ),
         CheckConstraint("discount_minor >= 0", name="discount_not_negative"),
     )
 

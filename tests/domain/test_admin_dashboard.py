@@ -1,0 +1,278 @@
+"""The admin dashboard's figures against bookings, payments and refunds made here: what counts
+today, this week and in a range (boundaries in the display zone), cancelled and refunded
+sales, money per currency, the charts' numbers and their CSV; and the range's validation."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from app.domain.backoffice import admin_dashboard as dash
+from app.domain.backoffice.admin_dashboard import BadDashboardRequest, DayRange, Money
+from app.domain.events.models import EventRevision, EventStatus, ReportStatus
+from app.domain.notifications.models import Channel, Notification, NotificationStatus
+from app.domain.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from app.domain.payments.refunds import refund_booking, send_refund
+from app.domain.ticketing.allocation import hold_units
+from app.domain.ticketing.models import Booking, BookingStatus
+from app.domain.ticketing.waitlist import OfferSettings
+
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+def wednesday(now: datetime) -> datetime:
+    """Noon UTC on the Wednesday of the test's week (or the one before): a day with a Monday
+    and a Tuesday before it in the same week."""
+    return (now - timedelta(days=(now.weekday() - 2) % 7)).replace(
+        hour=12, minute=0, second=0, microsecond=0
+    )
+
+
+def sell(db, event, quantity: int, at: datetime, *, status=BookingStatus.CONFIRMED, paid=0):  # noqa: ANN001, ANN201
+    """A booking confirmed at `at` (and paid `paid` at the same moment when priced)."""
+    n = next(_ids)
+    booking = Booking(
+        reference=f"DASH{n:08d}",
+        event_id=event.id,
+        status=status,
+        quantity=quantity,
+        total_minor=paid,
+        currency=event.currency,
+        confirmed_at=at,
+        created_at=at - timedelta(minutes=5),
+    )
+    db.add(booking)
+    db.flush()
+    if paid:
+        pay(db, booking, paid, at)
+    return booking
+
+
+def pay(db, booking, amount: int, at, *, status=PaymentStatus.SUCCEEDED):  # noqa: ANN001, ANN201
+    payment = Payment(
+        booking_id=booking.id,
+        provider="demo",
+        amount_minor=amount,
+        currency=booking.currency,
+        status=status,
+        idempotency_key=f"dash-pay-{next(_ids)}",
+        succeeded_at=at if status != PaymentStatus.PENDING else None,
+        created_at=at,
+    )
+    db.add(payment)
+    db.flush()
+    return payment
+
+
+def refund(db, payment, amount: int, at, status=RefundStatus.SUCCEEDED) -> Refund:  # noqa: ANN001
+    row = Refund(
+        payment_id=payment.id,
+        amount_minor=amount,
+        currency=payment.currency,
+        status=status,
+        reason="test",
+        idempotency_key=f"dash-refund-{next(_ids)}",
+        created_at=at,
+        completed_at=None if status == RefundStatus.PENDING else at,
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def test_the_range_is_parsed_or_refused_with_a_reason() -> None:
+    today = date(2026, 3, 18)
+    assert dash.parse_range({}, today=today) == DayRange(date(2026, 2, 17), today)
+    assert dash.parse_range({"from": " ", "to": ""}, today=today).days == dash.DEFAULT_DAYS
+    assert dash.parse_range({"from": "2026-03-01", "to": "2026-03-07"}, today=today) == DayRange(
+        date(2026, 3, 1), date(2026, 3, 7)
+    )
+    # One end alone: the start runs to today, the end goes back the default length.
+    assert dash.parse_range({"from": "2026-03-10"}, today=today) == DayRange(
+        date(2026, 3, 10), today
+    )
+    assert dash.parse_range({"to": "2026-01-30"}, today=today) == DayRange(
+        date(2026, 1, 1), date(2026, 1, 30)
+    )
+    assert dash.parse_range({"from": "2026-03-18", "to": "2026-03-18"}, today=today).days == 1
+    refusals = {
+        "look like": {"from": "18/03/2026"},
+        "end date should": {"to": "2026-02-30"},
+        "start date": {"from": "yesterday", "to": "2026-03-01"},
+        "ends before it starts": {"from": "2026-03-10", "to": "2026-03-09"},
+        "at most 366 days": {"from": "2025-01-01", "to": "2026-03-01"},
+    }
+    for words, args in refusals.items():
+        with pytest.raises(BadDashboardRequest) as refused:
+            dash.parse_range(args, today=today)
+        assert words in refused.value.message, (args, refused.value.message)
+
+
+def test_today_week_and_range_count_sales_and_money_at_their_boundaries(
+    db, make_event, make_category, wednesday
+) -> None:  # noqa: ANN001
+    music, talks = make_category(name="Music"), make_category(name="Talks")
+    gig = make_event(category=music, title="Gig")
+    fest = make_event(category=music, title="Fest", currency="EUR")
+    talk = make_event(category=talks, title="Talk")
+    free = make_event(title="Free meetup")
+    midnight = wednesday.replace(hour=0)
+    monday = midnight - timedelta(days=2)
+
+    sell(db, gig, 2, midnight, paid=2000)  # today, on its first instant
+    sell(db, fest, 3, midnight - timedelta(microseconds=1), paid=3000)  # Tuesday's last instant
+    sunday = monday - timedelta(seconds=1)  # last week
+    sunday_payment = pay(db, sell(db, talk, 1, sunday), 1000, sunday)
+    sell(db, free, 4, monday + timedelta(hours=9), status=BookingStatus.CANCELLED)
+    sell(db, gig, 5, midnight - timedelta(days=30), paid=5000)  # before the 30 days
+    # Not sales: a hold (no confirmation), an expired one, a payment that never went through.
+    held = Booking(reference="DASHHELD", event_id=gig.id, quantity=1, currency="USD")
+    db.add(held)
+    db.flush()
+    pay(db, held, 1000, wednesday, status=PaymentStatus.PENDING)
+    pay(db, held, 1000, wednesday, status=PaymentStatus.FAILED).succeeded_at = None
+    # Sunday's talk is refunded in part today; a pending and a failed refund count nothing.
+    refund(db, sunday_payment, 400, wednesday - timedelta(hours=2))
+    refund(db, sunday_payment, 100, wednesday, status=RefundStatus.PENDING)
+    refund(db, sunday_payment, 100, wednesday, status=RefundStatus.FAILED)
+    db.flush()
+
+    chosen = dash.default_range(wednesday.date())
+    board = dash.dashboard(db, chosen, now=wednesday, zone="UTC")
+
+    assert (board.today.tickets.sold, board.today.tickets.undone) == (2, 0)
+    assert board.today.money == [Money("USD", 2000, 400)]
+    assert (board.week.tickets.sold, board.week.tickets.undone) == (9, 4)
+    assert board.week.tickets.kept == 5
+    assert board.week.money == [Money("EUR", 3000, 0), Money("USD", 2000, 400)]
+    assert (board.in_range.tickets.sold, board.in_range.tickets.undone) == (10, 4)
+    assert board.in_range.money == [Money("EUR", 3000, 0), Money("USD", 3000, 400)]
+    assert board.in_range.money[1].net_minor == 2600
+    assert board.in_range.money[1].shown("net") == "USD 26.00"
+
+    by_day = {d.day: d.tickets for d in board.sales}
+    assert len(board.sales) == 30 and board.sales[-1].day == wednesday.date()
+    assert by_day[wednesday.date()] == 2
+    assert by_day[wednesday.date() - timedelta(days=1)] == 3
+    assert by_day[monday.date()] == 4
+    assert by_day[monday.date() - timedelta(days=1)] == 1
+    assert sum(by_day.values()) == 10
+
+    assert [(r.category, r.money) for r in board.categories] == [
+        ("Music", Money("EUR", 3000, 0)),
+        ("Music", Money("USD", 2000, 0)),
+        ("Talks", Money("USD", 1000, 400)),
+    ]
+    assert board.category_currencies() == ["EUR", "USD"]
+    assert [(e.title, e.tickets) for e in board.top_events] == [
+        ("Free meetup", 4),
+        ("Fest", 3),
+        ("Gig", 2),
+        ("Talk", 1),
+    ]
+
+
+def test_days_follow_the_display_zone(db, make_event, wednesday) -> None:  # noqa: ANN001
+    gig = make_event()
+    # 03:00 UTC on Wednesday is still Tuesday evening in New York.
+    sell(db, gig, 2, wednesday.replace(hour=3))
+    sell(db, gig, 1, wednesday.replace(hour=5))  # 00:00 in New York in winter, 01:00 in summer
+    zone = "America/New_York"
+    chosen = DayRange(wednesday.date() - timedelta(days=1), wednesday.date())
+    by_day = {d.day: d.tickets for d in dash.sales_by_day(db, chosen, zone=zone)}
+    assert by_day == {chosen.first: 2, chosen.last: 1}
+    start = dash.day_start(wednesday.date(), zone)
+    assert start.tzinfo == UTC and start.hour in (4, 5)  # New York's midnight, DST or not
+    board = dash.dashboard(db, chosen, now=wednesday, zone=zone)
+    assert board.today.tickets.sold == 1 and board.in_range.tickets.sold == 3
+
+
+def test_attention_counts_live_events_the_queue_reports_and_failed_notifications(
+    db, make_event, make_user, wednesday
+) -> None:  # noqa: ANN001
+    from app.domain.events.models import EventReport
+
+    make_event()
+    running = make_event(starts_at=wednesday - timedelta(hours=1))
+    running.ends_at = wednesday + timedelta(hours=1)
+    make_event(starts_at=wednesday - timedelta(days=2))  # over
+    make_event(hidden_at=wednesday)  # its organizer is suspended
+    make_event(status=EventStatus.DRAFT)
+    make_event(status=EventStatus.SUBMITTED)
+    make_event(status=EventStatus.SUBMITTED)
+    changed = make_event()
+    db.add(EventRevision(event_id=changed.id, changes={}, author_id=None))
+    db.add(EventReport(event_id=changed.id, reason="spam", status=ReportStatus.OPEN))
+    db.add(EventReport(event_id=changed.id, reason="old", status=ReportStatus.DISMISSED))
+    for n, status in enumerate((NotificationStatus.FAILED, NotificationStatus.SENT)):
+        db.add(
+            Notification(
+                key=f"dash:{n}",
+                kind="booking_confirmed",
+                channel=Channel.EMAIL,
+                recipient="a@example.test",
+                status=status,
+            )
+        )
+    db.flush()
+    seen = dash.attention(db, now=wednesday)
+    assert (seen.events_live, seen.events_waiting, seen.changes_waiting) == (3, 2, 1)
+    assert (seen.moderation_queue, seen.open_reports, seen.failed_notifications) == (3, 1, 1)
+
+
+def test_the_dashboard_reads_what_the_payment_and_refund_services_write(
+    db, now, make_user, make_tier, pay_booking
+) -> None:  # noqa: ANN001
+    tier = make_tier(capacity=4, price_minor=2500)
+    booking = hold_units(
+        db, user=make_user(), event=tier.event, tier=tier, quantity=2, now=now, hold_minutes=10
+    )
+    paid = pay_booking(booking)
+    (given_back,) = refund_booking(
+        db,
+        paid,
+        amount_minor=1000,
+        reason="x",
+        actor_id=None,
+        now=now,
+        offers=OfferSettings(),
+    )
+    send_refund(db, given_back.id, lambda payment, refund: ("re_1", True), now=now)
+    board = dash.dashboard(db, dash.default_range(now.date()), now=now, zone="UTC")
+    assert board.today.tickets.sold == 2
+    assert board.today.money == [Money(tier.currency, 5000, 1000)]
+    assert [(e.event_id, e.tickets) for e in board.top_events] == [(tier.event_id, 2)]
+
+
+def test_each_chart_downloads_as_csv_that_reads_back(
+    db, make_event, make_category, wednesday
+) -> None:  # noqa: ANN001
+    gig = make_event(category=make_category(name="=Music"), title="+Gig, live")
+    sell(db, gig, 3, wednesday, paid=1250)
+    chosen = DayRange(wednesday.date() - timedelta(days=2), wednesday.date())
+
+    def read(chart: str) -> list[list[str]]:
+        return list(csv.reader(io.StringIO(dash.chart_csv(db, chart, chosen, zone="UTC"))))
+
+    assert read("sales") == [
+        ["Day", "Tickets sold"],
+        [chosen.first.isoformat(), "0"],
+        [(chosen.first + timedelta(days=1)).isoformat(), "0"],
+        [chosen.last.isoformat(), "3"],
+    ]
+    # Names that a spreadsheet would run as formulas stay text.
+    assert read("categories") == [
+        ["Category", "Currency", "Taken", "Refunded", "Net"],
+        ["'=Music", "USD", "12.50", "0.00", "12.50"],
+    ]
+    assert read("top-events") == [
+        ["Event id", "Event", "Tickets sold"],
+        [str(gig.id), "'+Gig, live", "3"],
+    ]
+    with pytest.raises(BadDashboardRequest, match="Choose a chart"):
+        dash.chart_csv(db, "bogus", chosen, zone="UTC")
