@@ -56,11 +56,6 @@ def format_amount(amount_minor: int, currency: str) -> str:
     return str(to_decimal(amount_minor, currency))
 
 
-def format_total(amount_minor: int, currency: str) -> str:
-    """As a sum in a report reads it, zero and negative ones too: 'USD 0.00', 'USD -5.00'."""
-    return f"{currency} {to_decimal(amount_minor, currency):,}"
-
-
 def format_money(amount_minor: int | None, currency: str = "USD") -> str:
     """As a buyer reads it: 'USD 1,234.50', 'Free' for nothing, '' for no amount at all."""
     if amount_minor is None:

@@ -18,8 +18,6 @@ Every figure is one aggregate over a time-range index (migration 0019b): the boo
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -28,20 +26,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.domain.backoffice.exports import safe_cell
+from app.domain.backoffice.charts import Chart, Series, bar_chart, money_formats, time_chart
 from app.domain.base import DomainError
-from app.domain.money import format_amount, format_total
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 TOP_EVENTS = 10
 UNCATEGORISED = "No category"
-# The charts, each downloadable as CSV by its key.
-CHARTS = {
-    "sales": "Tickets sold per day",
-    "categories": "Revenue by category",
-    "top-events": "Top events by tickets sold",
-}
 
 
 class BadDashboardRequest(DomainError):
@@ -155,7 +146,8 @@ class Money:
 
     def shown(self, which: str) -> str:
         """'taken', 'refunded' or 'net' as a report shows it: 'EUR 1,250.00'."""
-        return format_total(getattr(self, f"{which}_minor"), self.currency)
+        shown, _ = money_formats(self.currency)
+        return shown(getattr(self, f"{which}_minor"))
 
 
 @dataclass(frozen=True)
@@ -208,8 +200,14 @@ class Dashboard:
     categories: list[CategoryRevenue]
     top_events: list[TopEvent]
 
-    def category_currencies(self) -> list[str]:
-        return sorted({row.money.currency for row in self.categories})
+    def charts(self) -> list[Chart]:
+        """The sales over the range, the revenue by category (one chart per currency) and
+        the top events, in the order the page shows them."""
+        return [
+            sales_chart(self.sales, zone=self.zone),
+            *category_charts(self.categories),
+            top_events_chart(self.top_events),
+        ]
 
 
 _TICKETS = text(
@@ -390,37 +388,62 @@ def dashboard(session: Session, chosen: DayRange, *, now: datetime, zone: str) -
     )
 
 
-def chart_csv(session: Session, chart: str, chosen: DayRange, *, zone: str) -> str:
-    """The numbers of one chart (a key of `CHARTS`) over the range, as CSV text; amounts in
-    major units of their currency ("12.50")."""
-    header: tuple[str, ...]
-    rows: list[tuple[object, ...]]
-    if chart == "sales":
-        header = ("Day", "Tickets sold")
-        rows = [(d.day.isoformat(), d.tickets) for d in sales_by_day(session, chosen, zone=zone)]
-    elif chart == "categories":
-        header = ("Category", "Currency", "Taken", "Refunded", "Net")
-        rows = [
-            (
-                safe_cell(row.category),
-                m.currency,
-                format_amount(m.taken_minor, m.currency),
-                format_amount(m.refunded_minor, m.currency),
-                format_amount(m.net_minor, m.currency),
+def sales_chart(sales: list[DaySales], *, zone: str) -> Chart:
+    return time_chart(
+        "sales",
+        "Tickets sold per day",
+        f"All events, by the day their booking was confirmed ({zone}).",
+        [d.day for d in sales],
+        [Series("Tickets sold", tuple(d.tickets for d in sales))],
+    )
+
+
+def category_charts(rows: list[CategoryRevenue]) -> list[Chart]:
+    """One chart per currency of the net revenue (taken less refunded) of each category."""
+    charts = []
+    for currency in sorted({row.money.currency for row in rows}):
+        mine = [row for row in rows if row.money.currency == currency]
+        shown, plain = money_formats(currency)
+        charts.append(
+            bar_chart(
+                f"categories-{currency}",
+                f"Revenue by category, {currency}",
+                f"Money taken less money refunded in these days, {currency}.",
+                [row.category for row in mine],
+                [row.money.net_minor for row in mine],
+                category_name="Category",
+                value_name=f"Net revenue ({currency})",
+                fmt=shown,
+                csv_fmt=plain,
             )
-            for row in revenue_by_category(session, chosen, zone=zone)
-            for m in (row.money,)
-        ]
-    elif chart == "top-events":
-        header = ("Event id", "Event", "Tickets sold")
-        rows = [
-            (e.event_id, safe_cell(e.title), e.tickets)
-            for e in top_events(session, chosen, zone=zone)
-        ]
-    else:
-        raise BadDashboardRequest("Choose a chart: " + ", ".join(CHARTS) + ".")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue()
+        )
+    return charts
+
+
+def top_events_chart(events: list[TopEvent]) -> Chart:
+    return bar_chart(
+        "top-events",
+        "Top events",
+        f"The {TOP_EVENTS} events that sold the most tickets in these days.",
+        [e.title for e in events],
+        [e.tickets for e in events],
+        category_name="Event",
+        value_name="Tickets sold",
+    )
+
+
+def chart(session: Session, chart_id: str, chosen: DayRange, *, zone: str) -> Chart:
+    """One chart of the dashboard by its id ("sales", "top-events", "categories-EUR"), with
+    only the query it needs: for its CSV."""
+    if chart_id == "sales":
+        return sales_chart(sales_by_day(session, chosen, zone=zone), zone=zone)
+    if chart_id == "top-events":
+        return top_events_chart(top_events(session, chosen, zone=zone))
+    if chart_id.startswith("categories-"):
+        for found in category_charts(revenue_by_category(session, chosen, zone=zone)):
+            if found.id == chart_id:
+                return found
+    raise BadDashboardRequest(
+        "Choose a chart of the dashboard: sales, top-events or categories-<currency> "
+        "(a currency with money in these days)."
+    )

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
 from app.db import get_session
@@ -11,6 +11,7 @@ from app.domain.accounts.models import Role
 from app.domain.backoffice import admin_dashboard
 from app.domain.base import utcnow
 from app.web.authz import requires_role
+from app.web.chart_csv import csv_response
 
 bp = Blueprint("admin_dashboard", __name__, url_prefix="/admin")
 
@@ -34,7 +35,6 @@ def index() -> ResponseReturnValue:
     return render_template(
         "admin/dashboard.html",
         board=admin_dashboard.dashboard(get_session(), chosen, now=now, zone=zone),
-        charts=admin_dashboard.CHARTS,
         error=error,
         asked={"from": request.args.get("from", "")[:20], "to": request.args.get("to", "")[:20]},
     )
@@ -46,9 +46,5 @@ def chart_csv() -> ResponseReturnValue:
     """One chart's numbers over the range as CSV (a bad range or chart is a 400)."""
     now, zone = utcnow(), _zone()
     chosen = admin_dashboard.parse_range(request.args, today=admin_dashboard.local_today(now, zone))
-    chart = request.args.get("chart", "")
-    body = admin_dashboard.chart_csv(get_session(), chart, chosen, zone=zone)
-    name = f"{chart}-{chosen.first.isoformat()}-to-{chosen.last.isoformat()}.csv"
-    return Response(
-        body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    chart = admin_dashboard.chart(get_session(), request.args.get("chart", ""), chosen, zone=zone)
+    return csv_response(chart, f"{chart.id}-{chosen.first}-to-{chosen.last}.csv")
