@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -16,13 +15,12 @@ from app.domain.backoffice.admin_dashboard import BadDashboardRequest, DayRange,
 from app.domain.backoffice.charts import chart_csv
 from app.domain.events.models import EventRevision, EventStatus, ReportStatus
 from app.domain.notifications.models import Channel, Notification, NotificationStatus
-from app.domain.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from app.domain.payments.models import PaymentStatus, RefundStatus
 from app.domain.payments.refunds import refund_booking, send_refund
 from app.domain.ticketing.allocation import hold_units
 from app.domain.ticketing.models import Booking, BookingStatus
 from app.domain.ticketing.waitlist import OfferSettings
-
-_ids = itertools.count(1)
+from tests.factories.sales import pay, refund, sell
 
 
 @pytest.fixture
@@ -32,58 +30,6 @@ def wednesday(now: datetime) -> datetime:
     return (now - timedelta(days=(now.weekday() - 2) % 7)).replace(
         hour=12, minute=0, second=0, microsecond=0
     )
-
-
-def sell(db, event, quantity: int, at: datetime, *, status=BookingStatus.CONFIRMED, paid=0):  # noqa: ANN001, ANN201
-    """A booking confirmed at `at` (and paid `paid` at the same moment when priced)."""
-    n = next(_ids)
-    booking = Booking(
-        reference=f"DASH{n:08d}",
-        event_id=event.id,
-        status=status,
-        quantity=quantity,
-        total_minor=paid,
-        currency=event.currency,
-        confirmed_at=at,
-        created_at=at - timedelta(minutes=5),
-    )
-    db.add(booking)
-    db.flush()
-    if paid:
-        pay(db, booking, paid, at)
-    return booking
-
-
-def pay(db, booking, amount: int, at, *, status=PaymentStatus.SUCCEEDED):  # noqa: ANN001, ANN201
-    payment = Payment(
-        booking_id=booking.id,
-        provider="demo",
-        amount_minor=amount,
-        currency=booking.currency,
-        status=status,
-        idempotency_key=f"dash-pay-{next(_ids)}",
-        succeeded_at=at if status != PaymentStatus.PENDING else None,
-        created_at=at,
-    )
-    db.add(payment)
-    db.flush()
-    return payment
-
-
-def refund(db, payment, amount: int, at, status=RefundStatus.SUCCEEDED) -> Refund:  # noqa: ANN001
-    row = Refund(
-        payment_id=payment.id,
-        amount_minor=amount,
-        currency=payment.currency,
-        status=status,
-        reason="test",
-        idempotency_key=f"dash-refund-{next(_ids)}",
-        created_at=at,
-        completed_at=None if status == RefundStatus.PENDING else at,
-    )
-    db.add(row)
-    db.flush()
-    return row
 
 
 def test_the_range_is_parsed_or_refused_with_a_reason() -> None:
@@ -136,7 +82,7 @@ def test_today_week_and_range_count_sales_and_money_at_their_boundaries(
     db.add(held)
     db.flush()
     pay(db, held, 1000, wednesday, status=PaymentStatus.PENDING)
-    pay(db, held, 1000, wednesday, status=PaymentStatus.FAILED).succeeded_at = None
+    pay(db, held, 1000, wednesday, status=PaymentStatus.FAILED)
     # Sunday's talk is refunded in part today; a pending and a failed refund count nothing.
     refund(db, sunday_payment, 400, wednesday - timedelta(hours=2))
     refund(db, sunday_payment, 100, wednesday, status=RefundStatus.PENDING)

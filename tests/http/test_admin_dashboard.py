@@ -10,34 +10,7 @@ from datetime import timedelta
 from app.domain.accounts.models import Role
 from app.domain.backoffice import admin_dashboard as dash
 from app.domain.events.models import EventStatus
-from app.domain.payments.models import Payment, PaymentStatus
-from app.domain.ticketing.models import Booking, BookingStatus
-
-
-def sell(db, event, quantity, at, paid):  # noqa: ANN001, ANN202
-    booking = Booking(
-        reference=f"HD{event.id:06d}{quantity:04d}",
-        event_id=event.id,
-        status=BookingStatus.CONFIRMED,
-        quantity=quantity,
-        total_minor=paid,
-        currency=event.currency,
-        confirmed_at=at,
-    )
-    db.add(booking)
-    db.flush()
-    db.add(
-        Payment(
-            booking_id=booking.id,
-            provider="demo",
-            amount_minor=paid,
-            currency=event.currency,
-            status=PaymentStatus.SUCCEEDED,
-            idempotency_key=f"hd-{booking.id}",
-            succeeded_at=at,
-        )
-    )
-    db.flush()
+from tests.factories.sales import sell
 
 
 def _admin_client(app, make_user, login_as):  # noqa: ANN001, ANN202
@@ -50,8 +23,8 @@ def test_the_dashboard_shows_the_figures_and_charts_of_the_range(
     app, db, now, make_user, login_as, make_event, make_category
 ) -> None:  # noqa: ANN001
     gig = make_event(category=make_category(name="Jazz"), title="Late gig")
-    sell(db, gig, 3, now, 4500)
-    sell(db, gig, 2, now - timedelta(days=40), 3000)  # outside the default 30 days
+    sell(db, gig, 3, now, paid=4500)
+    sell(db, gig, 2, now - timedelta(days=40), paid=3000)  # outside the default 30 days
     make_event(status=EventStatus.SUBMITTED)
     db.commit()
     client = _admin_client(app, make_user, login_as)
@@ -102,7 +75,7 @@ def test_each_chart_downloads_as_csv_and_a_bad_request_is_refused(
     app, db, now, make_user, login_as, make_event
 ) -> None:  # noqa: ANN001
     gig = make_event(title="=HYPERLINK(1)")
-    sell(db, gig, 3, now, 4500)
+    sell(db, gig, 3, now, paid=4500)
     db.commit()
     client = _admin_client(app, make_user, login_as)
     today = dash.local_today(now, "UTC")

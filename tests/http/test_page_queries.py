@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from app.domain.accounts.models import Role
 from app.domain.events.models import EventType, Speaker
-from tests.http.test_admin_dashboard import sell
+from tests.factories.sales import sell
 
 # The signed-in user (1), the event with organizer, category and speakers (1), the ticket
 # panel with what is left per tier (1).
@@ -167,7 +167,7 @@ DASHBOARD_STATEMENTS = 7
 
 def test_dashboard_statements(app, db, now, make_user, login_as, make_event) -> None:  # noqa: ANN001
     for n in range(3):
-        sell(db, make_event(), n + 1, now - timedelta(days=n), 1000)
+        sell(db, make_event(), n + 1, now - timedelta(days=n), paid=1000)
     db.commit()
     client = app.test_client()
     login_as(client, make_user(role=Role.ADMIN))
