@@ -297,7 +297,9 @@ _REVENUE_BY_CATEGORY = text(
       UNION ALL
       SELECT b.event_id, r.currency, 0, sum(r.amount_minor)
       FROM refunds r
-      JOIN payments p ON p.id = r.payment_id
+      -- LIMIT 1 keeps the lookup per refund (an index probe): the planner would rather scan
+      -- every payment for the range's few refunds (measured 16 ms against 3 ms).
+      CROSS JOIN LATERAL (SELECT booking_id FROM payments WHERE id = r.payment_id LIMIT 1) p
       JOIN bookings b ON b.id = p.booking_id
       WHERE r.status = 'succeeded' AND r.completed_at >= :range_from
         AND r.completed_at < :range_to
