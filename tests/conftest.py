@@ -32,6 +32,7 @@ pytest_plugins = [
     "tests.factories.events",
     "tests.factories.ticketing",
     "tests.factories.checkin",
+    "tests.factories.analytics",
     "tests.factories.notifications",
     "tests.browser",
     "tests.smtp_sink",

@@ -35,6 +35,7 @@ BLUEPRINT_MODULES = (
     "app.web.organizer.tiers",
     "app.web.organizer.coupons",
     "app.web.organizer.attendees",
+    "app.web.organizer.analytics",
     "app.web.organizer.seatmap",
     "app.web.organizer.payments",
     "app.web.organizer.staff",

@@ -9,8 +9,10 @@ from datetime import date, timedelta
 import pytest
 
 from app.domain.backoffice.charts import (
+    DAY_LABEL,
     TIME_PLOT_HEIGHT,
     WIDTH,
+    Column,
     Series,
     bar_chart,
     chart_csv,
@@ -144,6 +146,8 @@ def test_long_time_chart_labels_a_few_days_only() -> None:
     chart = time_chart("l", "T", "D", days, [Series("GA", tuple(range(60)))])
     assert 2 <= len(chart.category_ticks) <= 6
     assert len(chart.rows) == 60
+    for tick in chart.category_ticks:  # centred day labels stay inside the picture
+        assert DAY_LABEL / 2 <= tick.position <= WIDTH - DAY_LABEL / 2
 
 
 def test_money_axis_leaves_room_for_its_labels() -> None:
@@ -163,3 +167,35 @@ def test_money_axis_leaves_room_for_its_labels() -> None:
 def test_csv_cells_that_look_like_formulas_stay_text() -> None:
     chart = bar_chart("f", "T", "D", ["=cmd()"], [1], category_name="Code")
     assert list(csv.reader(io.StringIO(chart_csv(chart))))[1] == ["'=cmd()", "1"]
+
+
+def test_bar_chart_with_a_fixed_top_and_further_columns() -> None:
+    chart = bar_chart(
+        "rate",
+        "Checked in",
+        "D",
+        ["VIP", "GA"],
+        [50, 100],
+        category_name="Type",
+        value_name="Rate",
+        fmt=lambda v: f"{v}%",
+        top=100,
+        extra=[
+            Column("Checked in", ("1", "4"), ("1", "4")),
+            Column("Tickets", ("2", "4"), ("2", "4")),
+        ],
+    )
+    assert [b.width for b in chart.bars] == [chart.plot_width / 2, chart.plot_width]
+    assert chart.header == ("Type", "Rate", "Checked in", "Tickets")
+    assert chart.rows[0] == ("VIP", "50%", "1", "2")
+    assert chart.csv_rows[1] == ("GA", "100", "4", "4")
+    with pytest.raises(ValueError):
+        bar_chart("x", "T", "D", ["A"], [1], category_name="C", extra=[Column("E", (), ())])
+
+
+def test_long_lines_drop_their_markers() -> None:
+    start = date(2026, 1, 1)
+    short = time_chart("s", "T", "D", [start], [Series("GA", (1,))])
+    days = [start + timedelta(days=i) for i in range(90)]
+    long = time_chart("l", "T", "D", days, [Series("GA", (1,) * 90)])
+    assert short.lines[0].show_markers and not long.lines[0].show_markers

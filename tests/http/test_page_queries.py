@@ -162,10 +162,10 @@ def test_ticket_page_statements(app, client, buyer, make_seated_booking, db) -> 
 
 # The signed-in user (1), tickets (1), money (1), what waits (1), sales per day (1), revenue
 # by category (1), top events (1): a fixed number, whatever the bookings.
-DASHBOARD_STATEMENTS = 7
+ADMIN_DASHBOARD_STATEMENTS = 7
 
 
-def test_dashboard_statements(app, db, now, make_user, login_as, make_event) -> None:  # noqa: ANN001
+def test_admin_dashboard_statements(app, db, now, make_user, login_as, make_event) -> None:  # noqa: ANN001
     for n in range(3):
         sell(db, make_event(), n + 1, now - timedelta(days=n), paid=1000)
     db.commit()
@@ -174,4 +174,43 @@ def test_dashboard_statements(app, db, now, make_user, login_as, make_event) -> 
     client.get("/admin/dashboard")  # first use of the connection is not what we count
     with counted_statements(app) as statements:
         assert client.get("/admin/dashboard").status_code == 200
+    assert len(statements) <= ADMIN_DASHBOARD_STATEMENTS, statements
+
+
+# The signed-in user (1), the event (1), its tiers (1), then one aggregate each: sales per
+# day, charged payments, discounts, coupons, waitlist, tickets per tier, check-ins (7).
+ANALYTICS_PAGE_STATEMENTS = 10
+
+
+def test_analytics_page_statements(app, client, db, sales_scenario, login_as) -> None:  # noqa: ANN001
+    scenario = sales_scenario()
+    db.commit()
+    login_as(client, scenario.organizer)
+    url = f"/organizer/events/{scenario.event.id}/analytics"
+    client.get(url)
+    with counted_statements(app) as statements:
+        assert client.get(url).status_code == 200
+    assert len(statements) <= ANALYTICS_PAGE_STATEMENTS, statements
+
+
+# The signed-in user (1), the organizer's events (1), their pending changes (1), sales today
+# and this week (1), the coming week's events' sold and capacity (1): not one per event.
+DASHBOARD_STATEMENTS = 5
+
+
+def test_organizer_dashboard_statements(
+    app, client, db, make_user, make_event, make_tier, make_tickets, login_as, now
+) -> None:  # noqa: ANN001
+    from app.domain.accounts.models import Role
+
+    organizer = make_user(role=Role.ORGANIZER)
+    for days in (1, 2, 3, 20):
+        shown = make_event(organizer=organizer, starts_at=now + timedelta(days=days))
+        make_tickets(tier=make_tier(event=shown, price_minor=1000, capacity=10), quantity=2)
+    db.commit()
+    login_as(client, organizer)
+    client.get("/organizer/")
+    with counted_statements(app) as statements:
+        page = client.get("/organizer/")
+    assert page.status_code == 200 and page.get_data(as_text=True).count(" of 10 sold") == 3
     assert len(statements) <= DASHBOARD_STATEMENTS, statements

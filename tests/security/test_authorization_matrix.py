@@ -462,6 +462,10 @@ ROUTES: dict[str, Route] = {
     "organizer_attendees.index": Route(params=_event, get=OWN_EVENT),
     "organizer_attendees.export_csv": Route(params=_event, get=OWN_EVENT),
     "organizer_attendees.export_xlsx": Route(params=_event, get=OWN_EVENT),
+    "organizer_analytics.index": Route(params=_event, get=OWN_EVENT),
+    "organizer_analytics.chart_csv": Route(
+        params=lambda w: {"event_id": w.event.id, "name": "sales"}, get=OWN_EVENT
+    ),
     "organizer_payments.index": Route(params=_event, get=OWN_EVENT),
     "organizer_payments.providers": Route(
         params=_event, post=OWN_EVENT, data=lambda w: {"provider": "demo"}

@@ -32,6 +32,7 @@ TIME_PLOT_HEIGHT = 180
 LEGEND_ROW = 22
 DAY_LABEL = 6 * CHAR + 14  # "01 Mar" and a gap
 MAX_LABEL = 34
+MAX_MARKERS = 62  # a marker per point up to about two months of days; a longer line has none
 # Dark enough for 3:1 against white (WCAG's non-text contrast); each series also has its own
 # dash pattern and marker, and its name in the legend, so colour is never the only cue.
 COLORS = ("#1f5fbf", "#b3410f", "#1d7a3a", "#6b3fa0", "#4a5563", "#8a5a00")
@@ -89,6 +90,15 @@ class Series:
 
 
 @dataclass(frozen=True)
+class Column:
+    """A further column of a bar chart's table and CSV (not drawn): one cell per category."""
+
+    name: str
+    shown: tuple[str, ...]
+    csv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Tick:
     position: float
     label: str
@@ -119,6 +129,10 @@ class Line:
     marker: str
     points: tuple[Point, ...]
     legend_y: float
+
+    @property
+    def show_markers(self) -> bool:
+        return len(self.points) <= MAX_MARKERS
 
     @property
     def path(self) -> str:
@@ -165,13 +179,17 @@ def bar_chart(
     value_name: str = "Tickets",
     fmt: Format = format_count,
     csv_fmt: Format = str,
+    top: int | None = None,
+    extra: Sequence[Column] = (),
 ) -> Chart:
     """Horizontal bars from a common baseline, one per category, each with its label and
     its value written above it (long labels and amounts fit a phone that way, so the chart
-    needs no value axis). `category_name` and `value_name` head the table's columns."""
-    if len(categories) != len(values):
+    needs no value axis). `category_name` and `value_name` head the table's columns, the
+    `extra` columns follow them. `top` fixes the full bar's value (100 for percentages);
+    by default it is the first nice tick above the largest value."""
+    if len(categories) != len(values) or any(len(c.shown) != len(values) for c in extra):
         raise ValueError("one value per category")
-    top = nice_ticks(max(values, default=0))[-1]
+    top = top or nice_ticks(max(values, default=0))[-1]
     plot_width = WIDTH - 2 * RIGHT
     bars = tuple(
         Bar(
@@ -180,7 +198,7 @@ def bar_chart(
             label_y=TOP + index * BAR_BAND + FONT,
             x=RIGHT,
             y=TOP + index * BAR_BAND + FONT + 6,
-            width=scale(value, top, plot_width),
+            width=scale(min(value, top), top, plot_width),
             height=BAR_HEIGHT,
         )
         for index, (label, value) in enumerate(zip(categories, values, strict=True))
@@ -200,9 +218,15 @@ def bar_chart(
         category_ticks=(),
         bars=bars,
         lines=(),
-        header=(category_name, value_name),
-        rows=tuple((c, fmt(v)) for c, v in zip(categories, values, strict=True)),
-        csv_rows=tuple((c, csv_fmt(v)) for c, v in zip(categories, values, strict=True)),
+        header=(category_name, value_name, *(c.name for c in extra)),
+        rows=tuple(
+            (c, fmt(v), *(x.shown[i] for x in extra))
+            for i, (c, v) in enumerate(zip(categories, values, strict=True))
+        ),
+        csv_rows=tuple(
+            (c, csv_fmt(v), *(x.csv[i] for x in extra))
+            for i, (c, v) in enumerate(zip(categories, values, strict=True))
+        ),
     )
 
 
@@ -228,7 +252,7 @@ def time_chart(
     # Room for the widest value label, and for half of the first day label centred on the axis.
     left = round(max(max(len(fmt(t)) for t in ticks) * CHAR + 10, DAY_LABEL / 2), 2)
     plot_top = TOP + len(series) * LEGEND_ROW + (FONT if series else 0)
-    plot_width = WIDTH - left - RIGHT
+    plot_width = WIDTH - left - DAY_LABEL / 2  # the last day label is centred on the edge too
 
     def x_of(index: int) -> float:
         if len(days) == 1:

@@ -14,6 +14,7 @@ from flask import url_for as flask_url_for
 
 from app.db import get_session
 from app.domain.accounts.models import Role
+from app.domain.backoffice.organizer_dashboard import organizer_summary
 from app.domain.base import utcnow
 from app.domain.events import revisions
 from app.domain.events.categories import list_categories
@@ -54,12 +55,15 @@ def _edit_url(event: Event) -> str:
 @bp.get("/")
 @requires_role(Role.ORGANIZER)
 def dashboard() -> str:
-    """The organizer's events, grouped by status."""
+    """Sales today and this week, the coming week's events, then every event by status."""
     session = get_session()
     organizer_id = signed_in_user().id
+    grouped = events_by_status(session, organizer_id)
+    events = [event for by_status in grouped.values() for event in by_status]
     return render_template(
         "organizer/dashboard.html",
-        grouped=events_by_status(session, organizer_id),
+        grouped=grouped,
+        summary=organizer_summary(session, organizer_id, events, now=utcnow()),
         pending_changes=revisions.events_with_pending_changes(session, organizer_id),
         order=DASHBOARD_ORDER,
         EventStatus=EventStatus,
