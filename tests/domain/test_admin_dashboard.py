@@ -47,12 +47,16 @@ def test_the_range_is_parsed_or_refused_with_a_reason() -> None:
         date(2026, 1, 1), date(2026, 1, 30)
     )
     assert dash.parse_range({"from": "2026-03-18", "to": "2026-03-18"}, today=today).days == 1
+    assert dash.parse_range({"to": "2000-01-05"}, today=today).first == dash.EARLIEST
     refusals = {
         "look like": {"from": "18/03/2026"},
         "end date should": {"to": "2026-02-30"},
         "start date": {"from": "yesterday", "to": "2026-03-01"},
         "ends before it starts": {"from": "2026-03-10", "to": "2026-03-09"},
         "at most 366 days": {"from": "2025-01-01", "to": "2026-03-01"},
+        "between 2000-01-01 and 2027-03-19": {"from": "9999-12-30", "to": "9999-12-31"},
+        "between 2000-01-01": {"from": "0001-01-01", "to": "0001-01-02"},
+        "and 2027-03-19": {"to": "0001-01-01"},
     }
     for words, args in refusals.items():
         with pytest.raises(BadDashboardRequest) as refused:

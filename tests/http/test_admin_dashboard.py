@@ -62,6 +62,8 @@ def test_a_range_that_cannot_be_shown_is_explained_and_the_default_shown(
         (f"from={today}&to={today - timedelta(days=1)}", "ends before it starts"),
         (f"from={today - timedelta(days=400)}&to={today}", "at most 366 days"),
         ("to=%3Cscript%3E", "should look like"),
+        ("from=9999-12-31", "Pick dates between 2000-01-01"),
+        ("to=0001-01-01", "Pick dates between 2000-01-01"),
     ):
         response = client.get(f"/admin/dashboard?{query}")
         page = response.get_data(as_text=True)

@@ -34,6 +34,8 @@ from app.domain.base import DomainError
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+# Ranges stay within these years (and a year ahead of today): far dates would overflow.
+EARLIEST = date(2000, 1, 1)
 TOP_EVENTS = 10
 UNCATEGORISED = "No category"
 
@@ -83,14 +85,18 @@ def _parse_day(value: str, which: str) -> date:
 def parse_range(args: Mapping[str, str], *, today: date) -> DayRange:
     """The days asked for by `from` and `to` (YYYY-MM-DD); without them the default range, and
     one alone is completed by the default length. Raises BadDashboardRequest for a date that is
-    no date, a range that ends before it starts, or one longer than `MAX_DAYS`."""
+    no date or is before `EARLIEST` or over a year ahead, a range that ends before it starts,
+    or one longer than `MAX_DAYS`."""
     raw_from, raw_to = args.get("from", "").strip(), args.get("to", "").strip()
     if not raw_from and not raw_to:
         return default_range(today)
     first = _parse_day(raw_from, "start") if raw_from else None
     last = _parse_day(raw_to, "end") if raw_to else max(today, first or today)
+    latest = today + timedelta(days=MAX_DAYS)
+    if not all(EARLIEST <= day <= latest for day in (first or last, last)):
+        raise BadDashboardRequest(f"Pick dates between {EARLIEST} and {latest}.")
     if first is None:
-        first = last - timedelta(days=DEFAULT_DAYS - 1)
+        first = max(EARLIEST, last - timedelta(days=DEFAULT_DAYS - 1))
     if last < first:
         raise BadDashboardRequest(
             "The range ends before it starts: pick an end on or after the start."
