@@ -23,7 +23,7 @@ def upgrade() -> None:
         "ix_bookings_confirmed_at",
         "bookings",
         ["confirmed_at"],
-        postgresql_include=["event_id", "quantity", "status"],
+        postgresql_include=["id", "event_id", "quantity", "status"],
         postgresql_where=sa.text("confirmed_at IS NOT NULL"),
     )
     op.create_index(

@@ -80,10 +80,13 @@ def test_today_week_and_range_count_sales_and_money_at_their_boundaries(
     sunday = monday - timedelta(seconds=1)  # last week
     sunday_payment = pay(db, sell(db, talk, 1, sunday), 1000, sunday)
     sell(db, free, 4, monday + timedelta(hours=9), status=BookingStatus.CANCELLED)
-    sell(db, gig, 5, midnight - timedelta(days=30), paid=5000)  # before the 30 days
+    sell(db, talk, 1, monday + timedelta(hours=10), status=BookingStatus.REFUNDED)
+    before = sell(db, gig, 5, midnight - timedelta(days=30), paid=5000)  # before the 30 days
+    pay(db, before, 5000, wednesday - timedelta(hours=1))  # its second payment, today
     # Not sales: a hold (no confirmation), an expired one, a payment that never went through.
     held = Booking(reference="DASHHELD", event_id=gig.id, quantity=1, currency="USD")
-    db.add(held)
+    gone = Booking(reference="DASHGONE", event_id=gig.id, quantity=2, status=BookingStatus.EXPIRED)
+    db.add_all([held, gone])
     db.flush()
     pay(db, held, 1000, wednesday, status=PaymentStatus.PENDING)
     pay(db, held, 1000, wednesday, status=PaymentStatus.FAILED)
@@ -97,33 +100,33 @@ def test_today_week_and_range_count_sales_and_money_at_their_boundaries(
     board = dash.dashboard(db, chosen, now=wednesday, zone="UTC")
 
     assert (board.today.tickets.sold, board.today.tickets.undone) == (2, 0)
-    assert board.today.money == [Money("USD", 2000, 400)]
-    assert (board.week.tickets.sold, board.week.tickets.undone) == (9, 4)
+    assert board.today.money == [Money("USD", 7000, 400)]
+    assert (board.week.tickets.sold, board.week.tickets.undone) == (10, 5)
     assert board.week.tickets.kept == 5
-    assert board.week.money == [Money("EUR", 3000, 0), Money("USD", 2000, 400)]
-    assert (board.in_range.tickets.sold, board.in_range.tickets.undone) == (10, 4)
-    assert board.in_range.money == [Money("EUR", 3000, 0), Money("USD", 3000, 400)]
-    assert board.in_range.money[1].net_minor == 2600
-    assert board.in_range.money[1].shown("net") == "USD 26.00"
+    assert board.week.money == [Money("EUR", 3000, 0), Money("USD", 7000, 400)]
+    assert (board.in_range.tickets.sold, board.in_range.tickets.undone) == (11, 5)
+    assert board.in_range.money == [Money("EUR", 3000, 0), Money("USD", 8000, 400)]
+    assert board.in_range.money[1].net_minor == 7600
+    assert board.in_range.money[1].shown("net") == "USD 76.00"
 
     by_day = {d.day: d.tickets for d in board.sales}
     assert len(board.sales) == 30 and board.sales[-1].day == wednesday.date()
     assert by_day[wednesday.date()] == 2
     assert by_day[wednesday.date() - timedelta(days=1)] == 3
-    assert by_day[monday.date()] == 4
+    assert by_day[monday.date()] == 5
     assert by_day[monday.date() - timedelta(days=1)] == 1
-    assert sum(by_day.values()) == 10
+    assert sum(by_day.values()) == 11
 
     assert [(r.category, r.money) for r in board.categories] == [
         ("Music", Money("EUR", 3000, 0)),
-        ("Music", Money("USD", 2000, 0)),
+        ("Music", Money("USD", 7000, 0)),
         ("Talks", Money("USD", 1000, 400)),
     ]
     assert [(e.title, e.tickets) for e in board.top_events] == [
         ("Free meetup", 4),
         ("Fest", 3),
         ("Gig", 2),
-        ("Talk", 1),
+        ("Talk", 2),
     ]
 
 

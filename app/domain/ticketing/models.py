@@ -154,7 +154,7 @@ class Booking(Base):
         Index(
             "ix_bookings_confirmed_at",
             "confirmed_at",
-            postgresql_include=["event_id", "quantity", "status"],
+            postgresql_include=["id", "event_id", "quantity", "status"],
             postgresql_where=text("confirmed_at IS NOT NULL"),
         ),
         CheckConstraint("discount_minor >= 0", name="discount_not_negative"),
