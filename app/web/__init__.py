@@ -47,6 +47,7 @@ BLUEPRINT_MODULES = (
     "app.web.admin.payments",
     "app.web.admin.notifications",
     "app.web.admin.jobs",
+    "app.web.admin.dashboard",
     "app.web.staff",
     "app.web.checkin.door",
     "app.web.checkin_pwa",

@@ -3,7 +3,7 @@ own rows through indexes, however many bookings, payments and check-ins others h
 of a whole table when the event is a small share of the site (100 bookings beside 40,000).
 Checked by hand at 500 beside 300,000: the same plans. Where an event is a few percent of a
 small table, the planner rightly prefers one scan of payments to hundreds of index probes.
-The dashboard's week of sales reads `ix_bookings_event_confirmed` (migration 0019a): without
+The dashboard's week of sales reads `ix_bookings_event_confirmed` (migration 0022): without
 it, an organizer with 100,000 bookings had every one of them read on each visit (10 ms there,
 2 ms with it)."""
 

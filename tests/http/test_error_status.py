@@ -24,6 +24,7 @@ from app.domain.accounts.errors import (
 )
 from app.domain.accounts.login import EmailNotVerified
 from app.domain.accounts.models import User
+from app.domain.backoffice.admin_dashboard import BadDashboardRequest
 from app.domain.backoffice.attendees import BadAttendeeFilter
 from app.domain.backoffice.payment_search import BadPaymentSearch
 from app.domain.base import Busy, DomainError, Forbidden, NotFound
@@ -169,6 +170,7 @@ ERRORS: list[tuple[DomainError, int]] = [
     (BadAttendeeFilter("Choose a booking status from the list."), 400),
     (AuditFilterInvalid("date_to", "The end date is before the start date."), 400),
     (BadPaymentSearch("Search for at most 255 characters."), 400),
+    (BadDashboardRequest("Pick a range of at most 366 days."), 400),
 ]
 
 

@@ -1,5 +1,5 @@
-"""Statements per page on the buyer's path (event page, booking page): a guard against a
-change that quietly adds a query per speaker, tier or request."""
+"""Statements per page on the buyer's path (event page, booking page) and on the admin's
+dashboard: a guard against a change that quietly adds a query per speaker, tier or request."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import event
 
+from app.domain.accounts.models import Role
 from app.domain.events.models import EventType, Speaker
+from tests.factories.sales import sell
 
 # The signed-in user (1), the event with organizer, category and speakers (1), the ticket
 # panel with what is left per tier (1).
@@ -156,6 +158,23 @@ def test_ticket_page_statements(app, client, buyer, make_seated_booking, db) -> 
         page = client.get(url)
     assert page.status_code == 200 and page.get_data(as_text=True).count("<svg") == 4
     assert len(statements) <= TICKET_PAGE_STATEMENTS, statements
+
+
+# The signed-in user (1), tickets (1), money (1), what waits (1), sales per day (1), revenue
+# by category (1), top events (1): a fixed number, whatever the bookings.
+ADMIN_DASHBOARD_STATEMENTS = 7
+
+
+def test_admin_dashboard_statements(app, db, now, make_user, login_as, make_event) -> None:  # noqa: ANN001
+    for n in range(3):
+        sell(db, make_event(), n + 1, now - timedelta(days=n), paid=1000)
+    db.commit()
+    client = app.test_client()
+    login_as(client, make_user(role=Role.ADMIN))
+    client.get("/admin/dashboard")  # first use of the connection is not what we count
+    with counted_statements(app) as statements:
+        assert client.get("/admin/dashboard").status_code == 200
+    assert len(statements) <= ADMIN_DASHBOARD_STATEMENTS, statements
 
 
 # The signed-in user (1), the event (1), its tiers (1), then one aggregate each: sales per

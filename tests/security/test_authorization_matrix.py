@@ -613,6 +613,8 @@ ROUTES: dict[str, Route] = {
     "admin_jobs.index": Route(get=ADMIN),
     "admin_jobs.retry": Route(params=lambda w: {"message_id": w.failed_job_id}, post=ADMIN),
     "admin_jobs.reconcile": Route(post=ADMIN),
+    "admin_dashboard.index": Route(get=ADMIN),
+    "admin_dashboard.chart_csv": Route(params=lambda w: {"chart": "sales"}, get=ADMIN),
     # Check-in staff: the organizer's staff page, invitations, the staff's own list of doors.
     "organizer_staff.index": Route(get=ANY_ORGANIZER),
     "organizer_staff.invite": Route(

@@ -2,7 +2,7 @@
 email or a provider's transaction id, one row per payment (or per booking without one).
 
 Each key is an exact match on an index (the reference's unique index, `lower(email)`, the
-provider ids of payments and refunds, migration 0019d): the branches are united first and
+provider ids of payments and refunds, migration 0020): the branches are united first and
 the rows read for the few bookings they name, so a search costs the same at any size.
 """
 

@@ -45,6 +45,13 @@ class Payment(Base):
             "provider_ref",
             postgresql_where=text("provider_ref IS NOT NULL"),
         ),
+        # Money taken by day, week and range (`backoffice.admin_dashboard`, migration 0023).
+        Index(
+            "ix_payments_succeeded_at",
+            "succeeded_at",
+            postgresql_include=["booking_id", "amount_minor", "currency"],
+            postgresql_where=text("succeeded_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -90,6 +97,13 @@ class Refund(Base):
             "ix_refunds_provider_refund_ref",
             "provider_refund_ref",
             postgresql_where=text("provider_refund_ref IS NOT NULL"),
+        ),
+        # Money given back by day, week and range (`backoffice.admin_dashboard`, 0023).
+        Index(
+            "ix_refunds_succeeded",
+            "completed_at",
+            postgresql_include=["payment_id", "amount_minor", "currency"],
+            postgresql_where=text("status = 'succeeded'"),
         ),
     )
 

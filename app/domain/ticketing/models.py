@@ -144,7 +144,7 @@ class Booking(Base):
             "hold_expires_at",
             postgresql_where=text("status = 'pending'"),
         ),
-        # Sales per event over time: the organizer dashboard's today and this week (0019a).
+        # Sales per event over time: the organizer dashboard's today and this week (0022).
         Index(
             "ix_bookings_event_confirmed",
             "event_id",
@@ -156,6 +156,13 @@ class Booking(Base):
             "ix_bookings_coupon",
             "coupon_id",
             postgresql_where=text("coupon_id IS NOT NULL"),
+        ),
+        # Sales by day, week and range (`backoffice.admin_dashboard`, migration 0023).
+        Index(
+            "ix_bookings_confirmed_at",
+            "confirmed_at",
+            postgresql_include=["id", "event_id", "quantity", "status"],
+            postgresql_where=text("confirmed_at IS NOT NULL"),
         ),
         CheckConstraint("discount_minor >= 0", name="discount_not_negative"),
     )
