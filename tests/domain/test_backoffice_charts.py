@@ -169,6 +169,12 @@ def test_csv_cells_that_look_like_formulas_stay_text() -> None:
     assert list(csv.reader(io.StringIO(chart_csv(chart))))[1] == ["'=cmd()", "1"]
 
 
+def test_csv_keeps_a_negative_amount_a_number_and_guards_a_dash_that_is_not_one() -> None:
+    chart = bar_chart("n", "Net", "D", ["Refunded", "-1+1"], [-5, 2], category_name="Category")
+    rows = list(csv.reader(io.StringIO(chart_csv(chart))))[1:]
+    assert rows == [["Refunded", "-5"], ["'-1+1", "2"]]
+
+
 def test_bar_chart_with_a_fixed_top_and_further_columns() -> None:
     chart = bar_chart(
         "rate",

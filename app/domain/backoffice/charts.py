@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -302,6 +303,14 @@ def time_chart(
     )
 
 
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _csv_cell(cell: str) -> str:
+    """A number as it is (a negative amount must stay a number), any other text guarded."""
+    return cell if NUMBER.fullmatch(cell) else safe_cell(cell)
+
+
 def chart_csv(chart: Chart) -> str:
     """The chart's numbers as CSV text: its table's header, then its raw values (counts, or
     amounts as `csv_fmt` wrote them, e.g. '12.50' without a currency sign)."""
@@ -309,5 +318,5 @@ def chart_csv(chart: Chart) -> str:
     writer = csv.writer(buffer)
     writer.writerow([safe_cell(cell) for cell in chart.header])
     for row in chart.csv_rows:
-        writer.writerow([safe_cell(cell) for cell in row])
+        writer.writerow([_csv_cell(cell) for cell in row])
     return buffer.getvalue()
