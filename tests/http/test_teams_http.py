@@ -105,7 +105,11 @@ PAGES = [
     ("GET", "/checkin/{e}", "ok", 404, "ok"),
     ("GET", "/organizer/team/", 403, 403, 403),
     ("POST", "/organizer/events/new", 403, 403, 403),
-    ("GET", "/organizer/", 403, 403, 403),
+    ("GET", "/organizer/", "ok", "ok", "ok"),  # sent on to their teams (below)
+    ("GET", "/organizer/events/{e}/analytics", "ok", "ok", 404),
+    ("GET", "/organizer/events/{e}/analytics/sales.csv", "ok", "ok", 404),
+    ("GET", "/organizer/events/{e}/orders.csv", "ok", "ok", 404),
+    ("GET", "/organizer/events/{e}/payments.xlsx", "ok", "ok", 404),
 ]
 ROLES = (TeamRole.MANAGE, TeamRole.SALES, TeamRole.CHECKIN)
 
@@ -135,6 +139,19 @@ def test_each_role_reaches_what_it_may_and_finds_nothing_elsewhere(
             if _state(db) != before:
                 wrong.append(f"{method} {path}: refused but changed the database")
     assert not wrong, wrong
+
+
+def test_a_member_asking_for_the_organizer_dashboard_is_sent_to_their_teams(
+    app: Flask, db: Session, scene, make_member, login_as
+) -> None:  # noqa: ANN001
+    owner, _, _ = scene
+    member = make_member(owner, TeamRole.CHECKIN)
+    db.commit()
+    client = app.test_client()
+    login_as(client, member.user)
+    response = client.get("/organizer/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/organizer/team/memberships")
 
 
 def test_revenue_stays_hidden_from_a_check_in_member_and_forms_from_a_sales_member(

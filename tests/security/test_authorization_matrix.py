@@ -469,7 +469,10 @@ ROUTES: dict[str, Route] = {
         params=lambda w: {"entry_id": w.entry.id}, post=OWN_BOOKING, owner="buyer"
     ),
     # The organizer's back office.
-    "organizer_events.dashboard": Route(get=ANY_ORGANIZER),
+    # A team member, who has no events of their own, is sent on to their teams.
+    "organizer_events.dashboard": Route(
+        get={**ANY_ORGANIZER, "team_manage": OK, "team_sales": OK, "team_checkin": OK}
+    ),
     "organizer_events.new": Route(get=ANY_ORGANIZER),
     "organizer_events.create": Route(post=ANY_ORGANIZER, data=_event_form),
     "organizer_events.edit": Route(params=_event, get=TEAM_EVENT),

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request
 from flask import url_for as flask_url_for
+from flask.typing import ResponseReturnValue
 
 from app.db import get_session
 from app.domain.accounts.models import Role
@@ -59,9 +60,12 @@ def _edit_url(event: Event) -> str:
 
 
 @bp.get("/")
-@requires_role(Role.ORGANIZER)
-def dashboard() -> str:
-    """Sales today and this week, the coming week's events, then every event by status."""
+@requires_organizer_or_member
+def dashboard() -> ResponseReturnValue:
+    """Sales today and this week, the coming week's events, then every event by status; a
+    team member, who has no events of their own, goes to the teams they are in."""
+    if signed_in_user().role != Role.ORGANIZER:
+        return redirect(back_office_home())
     session = get_session()
     organizer_id = signed_in_user().id
     grouped = events_by_status(session, organizer_id)
