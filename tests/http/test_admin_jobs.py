@@ -179,9 +179,16 @@ def test_two_requests_at_once_queue_one(app: Flask, db: Session) -> None:
 def test_control_without_the_lock_two_requests_at_once_queue_two(
     app: Flask, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The race the lock closes: each reads "none waiting" before either commits."""
-    pause = threading.Barrier(2)
-    monkeypatch.setattr(reconciliation, "lock_named", lambda *_: pause.wait(timeout=10))
+    """The race the lock closes: each reads "none waiting" before either writes."""
+    both_read = threading.Barrier(2)
+    real_enqueue = reconciliation.enqueue
+
+    def enqueue_once_both_read(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        both_read.wait(timeout=10)
+        return real_enqueue(*args, **kwargs)
+
+    monkeypatch.setattr(reconciliation, "lock_named", lambda *_: None)
+    monkeypatch.setattr(reconciliation, "enqueue", enqueue_once_both_read)
     _press_together(app, times=2)
     assert _queued(db) == 2
 
