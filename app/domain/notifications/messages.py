@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -648,6 +648,20 @@ def sales_digest(
 
 # --- check-in staff --------------------------------------------------------------------------
 
+Invitation = TypeVar("Invitation", StaffInvitation, TeamInvitation)
+
+
+def _still_open(invitation: Invitation | None, now: datetime) -> Invitation:
+    """The invitation, when still open: its mail is skipped once it is withdrawn, accepted or
+    run out since it was queued."""
+    if invitation is None or invitation.revoked_at is not None:
+        raise Skip("the invitation was withdrawn")
+    if invitation.accepted_at is not None:
+        raise Skip("the invitation was accepted")
+    if invitation.expires_at <= now:
+        raise Skip("the invitation has run out")
+    return invitation
+
 
 @kind("staff_invitation", "Check-in staff invitation", lambda c, now: Content(
     "Check-in staff for “Sample concert”",
@@ -659,13 +673,7 @@ def staff_invitation(
     session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
 ) -> Content:
     """To an address, maybe of no account yet: the link (with its token) is in the payload."""
-    invitation = session.get(StaffInvitation, int(payload["invitation_id"]))
-    if invitation is None or invitation.revoked_at is not None:
-        raise Skip("the invitation was withdrawn")
-    if invitation.accepted_at is not None:
-        raise Skip("the invitation was accepted")
-    if invitation.expires_at <= now:
-        raise Skip("the invitation has run out")
+    invitation = _still_open(session.get(StaffInvitation, int(payload["invitation_id"])), now)
     organizer = session.get(User, invitation.organizer_id)
     if organizer is None or organizer.deleted_at is not None:
         raise Skip("the organizer is gone")
@@ -706,13 +714,7 @@ def team_invitation(
     session: Session, config: Mapping[str, Any], payload: Mapping[str, Any], now: datetime
 ) -> Content:
     """To an address, maybe of no account yet: the link (with its token) is in the payload."""
-    invitation = session.get(TeamInvitation, int(payload["invitation_id"]))
-    if invitation is None or invitation.revoked_at is not None:
-        raise Skip("the invitation was withdrawn")
-    if invitation.accepted_at is not None:
-        raise Skip("the invitation was accepted")
-    if invitation.expires_at <= now:
-        raise Skip("the invitation has run out")
+    invitation = _still_open(session.get(TeamInvitation, int(payload["invitation_id"])), now)
     owner = session.get(User, invitation.owner_id)
     if owner is None or owner.deleted_at is not None:
         raise Skip("the organizer is gone")
