@@ -28,8 +28,9 @@ def _signed_in() -> None:
     """Every page here is about the signed-in user's own tokens."""
 
 
-def _form() -> PersonalTokenForm:
-    form = PersonalTokenForm()
+def _form(*, blank: bool = False) -> PersonalTokenForm:
+    """The form, with the posted values unless `blank` (after a token was made)."""
+    form = PersonalTokenForm(formdata=None) if blank else PersonalTokenForm()
     form.scopes.choices = [SelectChoice(k, f"{k}: {v}") for k, v in personal.SCOPES.items()]
     return form
 
@@ -72,7 +73,7 @@ def create() -> ResponseReturnValue:
     except PersonalTokenError as error:
         show_error(form, error)
         return _page(form, 422)
-    return _page(_form(), 201, new_token=raw)
+    return _page(_form(blank=True), 201, new_token=raw)
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
