@@ -63,14 +63,20 @@ def rotate(
     Raises ApiAuthError when the token is unknown, expired, or its family revoked, and
     RefreshReused when it was spent already.
     """
-    token = session.scalar(
-        select(RefreshToken).where(RefreshToken.token_hash == opaque.digest(raw)).with_for_update()
-    )
-    if token is None:
+    # The family's and the user's state read as columns, not through objects the session may
+    # hold from before a revocation in the same transaction.
+    row = session.execute(
+        select(RefreshToken, RefreshFamily.revoked_at, User.deleted_at, User.suspended_at)
+        .join(RefreshFamily, RefreshFamily.id == RefreshToken.family_id)
+        .join(User, User.id == RefreshFamily.user_id)
+        .where(RefreshToken.token_hash == opaque.digest(raw))
+        .with_for_update(of=RefreshToken)
+    ).one_or_none()
+    if row is None:
         raise ApiAuthError("That refresh token is not valid.")
+    token, family_revoked_at, deleted_at, suspended_at = row
     family = token.family
-    user = family.user
-    if family.revoked_at is not None or user.deleted_at is not None or user.is_suspended:
+    if family_revoked_at is not None or deleted_at is not None or suspended_at is not None:
         raise revoked_token()
     if token.spent_at is not None:
         raise RefreshReused(family.id, family.user_id)
