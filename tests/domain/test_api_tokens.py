@@ -8,12 +8,16 @@ from datetime import timedelta
 import pytest
 from joserfc import jwt
 from joserfc.jwk import OctKey
+from sqlalchemy import func, select
 
+from app.domain.accounts.deletion import delete_account
 from app.domain.accounts.sessions import revoke_user_sessions
-from app.domain.api_tokens import refresh
+from app.domain.api_tokens import personal, refresh
 from app.domain.api_tokens.access import ACCESS_TTL, issue_access_token, read_access_token
 from app.domain.api_tokens.bearer import authenticate_bearer
 from app.domain.api_tokens.errors import ApiAuthError
+from app.domain.api_tokens.models import PersonalToken, RefreshFamily, RefreshToken
+from tests.factories.accounts import DEFAULT_PASSWORD
 
 SECRET = "a domain test secret key"
 
@@ -61,3 +65,13 @@ def test_a_deleted_users_access_token_is_refused(db, make_user, now) -> None:  #
     with pytest.raises(ApiAuthError) as refused:
         authenticate_bearer(db, access, secret_key=SECRET, now=now)
     assert refused.value.code == "invalid_token"
+
+
+def test_deleting_the_account_deletes_its_api_credentials(db, make_user, now) -> None:  # noqa: ANN001
+    user = make_user()
+    user.authenticated_at = now
+    personal.create_token(db, user, name="x", scopes=["events:read"], lifetime=None, now=now)
+    refresh.start_family(db, user, now=now, ttl=timedelta(days=1))
+    delete_account(db, user, password=DEFAULT_PASSWORD, now=now)
+    for model in (PersonalToken, RefreshFamily, RefreshToken):
+        assert db.scalar(select(func.count()).select_from(model)) == 0
