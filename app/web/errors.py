@@ -61,7 +61,7 @@ def register(app: Flask) -> None:
         return render_error(status, MESSAGES.get(status) or error.description)
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> tuple[str, int]:
+    def unexpected(error: Exception) -> tuple[str, int] | Response:
         app.logger.exception("unhandled error")
         if is_api_request():
             return http_problem(500, MESSAGES[500])
