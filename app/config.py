@@ -85,6 +85,11 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "PUSH_ALLOW_LOCAL_ENDPOINTS": not production
         and _bool(env.get("PUSH_ALLOW_LOCAL_ENDPOINTS")),
         "PUSH_SUBSCRIPTIONS_PER_USER": _int(env, "PUSH_SUBSCRIPTIONS_PER_USER", 10),
+        # Webhooks out: organizers' endpoints on private or loopback addresses (a local test
+        # receiver); never in production. The seconds a send may take before it is retried.
+        "WEBHOOKS_ALLOW_PRIVATE_TARGETS": not production
+        and _bool(env.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS")),
+        "WEBHOOK_TIMEOUT_SECONDS": float(env.get("WEBHOOK_TIMEOUT_SECONDS") or 5),
         # Firebase Cloud Messaging, for the phone app: a service account's JSON file.
         "FIREBASE_CREDENTIALS": env.get("FIREBASE_CREDENTIALS", ""),
         "FCM_API_BASE": env.get("FCM_API_BASE", "https://fcm.googleapis.com"),

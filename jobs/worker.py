@@ -1,9 +1,9 @@
 """The background worker: `python -m jobs.worker` (the Procfile's `worker` process).
 
 pgqueuer runs the jobs. A relay task turns committed outbox rows into jobs every second,
-due notifications are sent every second (jobs/notifications.py; several workers may run at
-once), hold expiry runs every second, and cron schedules run the other periodic sweeps (see
-jobs/schedules.py). Stops on SIGINT/SIGTERM.
+due notifications and webhooks are sent every second (jobs/notifications.py and
+jobs/webhooks.py; several workers may run at once), hold expiry runs every second, and cron
+schedules run the other periodic sweeps (see jobs/schedules.py). Stops on SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from jobs.notifications import BATCH as NOTIFY_BATCH
 from jobs.notifications import deliver_due
 from jobs.relay import OUTBOX_ENTRYPOINT, relay_to_queue, run_outbox_job
 from jobs.schedules import EVERY_SECOND, SCHEDULES
+from jobs.webhooks import BATCH as WEBHOOK_BATCH
+from jobs.webhooks import deliver_due as deliver_webhooks
 
 log = logging.getLogger("jobs.worker")
 RELAY_INTERVAL_SECONDS = 1.0
@@ -73,6 +75,16 @@ class Worker:
             if count:
                 log.info("notifications: %s", count)
             if count < NOTIFY_BATCH:
+                return False
+        return True
+
+    def send_webhooks(self) -> bool:
+        """Send due webhook deliveries, as `send_notifications` does notifications."""
+        for _ in range(NOTIFY_BATCHES_PER_RUN):
+            count = deliver_webhooks(self.database.session, self.config)
+            if count:
+                log.info("webhooks: %s", count)
+            if count < WEBHOOK_BATCH:
                 return False
         return True
 
@@ -137,6 +149,9 @@ class Worker:
                     NOTIFY_INTERVAL_SECONDS,
                     pgq.shutdown,
                 )
+            ),
+            asyncio.create_task(
+                self.repeat("webhooks", self.send_webhooks, NOTIFY_INTERVAL_SECONDS, pgq.shutdown)
             ),
         ]
         log.info("worker started")

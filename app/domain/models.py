@@ -38,5 +38,6 @@ from app.domain.ticketing.models import (  # noqa: F401
     WaitlistEntry,
 )
 from app.domain.tickets.models import EventSigningKey  # noqa: F401
+from app.domain.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401
 
 metadata = Base.metadata

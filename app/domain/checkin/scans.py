@@ -34,6 +34,7 @@ from app.domain.events.models import Event
 from app.domain.ticketing.seatmap_view import seat_label
 from app.domain.tickets.models import EventSigningKey
 from app.domain.tickets.signing import InvalidTicketCode, public_key, verify
+from app.domain.webhooks import emit as webhooks
 
 CHANNEL = "check_ins"
 MAX_SYNC_SCANS = 200
@@ -230,6 +231,14 @@ def scan(
         )
         if row.check_in_id is not None:
             publish_check_ins(session, event.id)
+            webhooks.ticket_checked_in(
+                session,
+                event_id=event.id,
+                ticket_id=ticket_id,
+                check_in_id=row.check_in_id,
+                gate=gate,
+                now=now,
+            )
             by = staff.name
             at = params["scanned_at"]
             return _admitted(ticket, CheckInInfo(row.check_in_id, at, gate, by))

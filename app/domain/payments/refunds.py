@@ -38,6 +38,7 @@ from app.domain.ticketing.models import (
     Unit,
 )
 from app.domain.ticketing.waitlist import OfferSettings
+from app.domain.webhooks import emit as webhooks
 
 SEND_REFUND_TOPIC = "payments.send_refund"
 REFUND_CANCELLED_EVENT_TOPIC = "payments.refund_cancelled_event"
@@ -320,6 +321,9 @@ def settle_refund(
         refund.status = RefundStatus.SUCCEEDED
         if payment.refunded_minor >= payment.amount_minor:
             payment.status = PaymentStatus.REFUNDED
+        booking = session.get(Booking, payment.booking_id)
+        assert booking is not None
+        webhooks.booking_refunded(session, booking, refund, payment, now=now)
     else:
         refund.status = RefundStatus.FAILED
         refund.failure_reason = failure or "The provider refused the refund."

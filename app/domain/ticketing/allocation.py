@@ -34,6 +34,7 @@ from app.domain.ticketing.on_sale import (
     tier_and_event,
 )
 from app.domain.ticketing.waitlist import OfferSettings
+from app.domain.webhooks import emit as webhooks
 
 MAX_SEATS_PER_ORDER = 20
 
@@ -102,6 +103,7 @@ def hold_units(
             )
     if booking.status == BookingStatus.CONFIRMED:  # free: confirmed by the claim itself
         notifications.booking_confirmed(session, booking_id=booking.id, user=user, now=now)
+        webhooks.booking_confirmed(session, booking, now=now)
     publish_availability(session, event.id)
     return booking
 

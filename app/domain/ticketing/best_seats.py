@@ -60,6 +60,7 @@ from app.domain.ticketing.seat_placement import (
 )
 from app.domain.ticketing.seatmap_view import seat_label
 from app.domain.ticketing.waitlist import OfferSettings
+from app.domain.webhooks import emit as webhooks
 
 ROW_ATTEMPTS = 3  # runs tried in one row while hand-picked claims hold some of its seats
 # Nearest groups of seats spread over the buyers who lost the same seats. Measured with
@@ -163,6 +164,7 @@ def hold_best_available(
             raise refusal(session, event_id=event.id, tier=tier, quantity=quantity)
     if hold_expires_at is None:  # free: confirmed by the claim itself
         notifications.booking_confirmed(session, booking_id=booking.id, user=user, now=now)
+        webhooks.booking_confirmed(session, booking, now=now)
     publish_availability(session, event.id)
     return booking
 

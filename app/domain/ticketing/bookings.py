@@ -33,6 +33,7 @@ from app.domain.ticketing.models import (
 )
 from app.domain.ticketing.seatmap_view import seat_label
 from app.domain.ticketing.waitlist import OfferSettings
+from app.domain.webhooks import emit as webhooks
 
 
 def confirm_booking(
@@ -76,6 +77,8 @@ def confirm_booking(
     )
     audit.record(session, "booking.confirmed", actor_id=locked.user_id, target=locked, now=now)
     notifications.booking_confirmed(session, booking_id=locked.id, user=locked.user, now=now)
+    webhooks.booking_confirmed(session, locked, now=now)
+    webhooks.booking_confirmed(session, locked, now=now)
     publish_availability(session, locked.event_id)
     return locked
 

@@ -1,0 +1,1 @@
+"""Webhooks out: organizers' endpoints, the deliveries queued for them, and sending."""
