@@ -35,6 +35,7 @@ pytest_plugins = [
     "tests.factories.analytics",
     "tests.factories.notifications",
     "tests.factories.teams",
+    "tests.factories.webhooks",
     "tests.browser",
     "tests.smtp_sink",
 ]
