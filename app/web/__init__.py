@@ -42,6 +42,7 @@ BLUEPRINT_MODULES = (
     "app.web.organizer.payments",
     "app.web.organizer.staff",
     "app.web.organizer.team",
+    "app.web.organizer.webhooks",
     "app.web.admin.users",
     "app.web.admin.moderation",
     "app.web.admin.events",

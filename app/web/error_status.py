@@ -42,6 +42,7 @@ from app.domain.ticketing.seat_layout import SeatLayoutError
 from app.domain.ticketing.seatmap import SeatMapError, SeatsInUse
 from app.domain.tickets.errors import EventAlreadyStarted, InvalidGuestName, TicketNotNameable
 from app.domain.tickets.signing import InvalidTicketCode
+from app.domain.webhooks.endpoints import WebhookError
 from app.integrations.storage import ImageRejected
 from app.web.public.stream_gate import TooManyStreams
 
@@ -97,6 +98,8 @@ STATUS_BY_CODE: dict[type[DomainError], dict[str, int]] = {
     },
     # Teams: inviting someone who is in the team already met the state of the team.
     TeamError: {"already_member": CONFLICT},
+    # Webhooks: sending again what is not failed, or to a disabled endpoint, met its state.
+    WebhookError: {"not_failed": CONFLICT, "disabled": CONFLICT},
     # Live streams: the process is full (503), or the client's network has its share (429).
     TooManyStreams: {
         TooManyStreams.PROCESS_FULL: 503,
@@ -131,6 +134,7 @@ STATUS_BY_CLASS: dict[type[DomainError], int] = {
     InvitationClosed: 410,  # expired, revoked or used: the link is gone for good
     TooManyInvitations: TOO_MANY,
     TeamError: UNPROCESSABLE,
+    WebhookError: UNPROCESSABLE,
     InvalidGuestName: UNPROCESSABLE,
     TicketNotNameable: CONFLICT,
     EventAlreadyStarted: UNPROCESSABLE,

@@ -68,6 +68,7 @@ from app.domain.ticketing.seat_layout import SeatLayoutError
 from app.domain.ticketing.seatmap import SeatMapError, SeatsInUse
 from app.domain.tickets.errors import EventAlreadyStarted, InvalidGuestName, TicketNotNameable
 from app.domain.tickets.signing import InvalidTicketCode
+from app.domain.webhooks.endpoints import WebhookError
 from app.integrations.storage import ImageRejected
 from app.web.error_status import http_status
 from app.web.public.stream_gate import TooManyStreams
@@ -175,6 +176,9 @@ ERRORS: list[tuple[DomainError, int]] = [
     (TooManyInvitations(), 429),
     (TeamError("This is your own team.", code="own_address"), 422),
     (TeamError("In your team already.", code="already_member"), 409),
+    (WebhookError("Choose at least one event.", code="no_events"), 422),
+    (WebhookError("Only a failed delivery can be sent again.", code="not_failed"), 409),
+    (WebhookError("Enable the endpoint first.", code="disabled"), 409),
     (ApiAuthError(), 401),
     (RefreshReused(1, 1), 401),
     (SecondFactorRequired(), 401),

@@ -62,6 +62,8 @@ from app.domain.ticketing.models import (
     WaitlistEntry,
 )
 from app.domain.ticketing.seatmap import replace_layout
+from app.domain.webhooks import endpoints as webhook_endpoints
+from app.domain.webhooks.models import DeliveryStatus
 from app.integrations.payments import configured_providers
 from app.integrations.payments.base import CheckoutRequest
 from tests.factories.push import push_subscription_json
@@ -121,6 +123,8 @@ STATE_TABLES = (
     "personal_tokens",
     "refresh_families",
     "refresh_tokens",
+    "webhook_endpoints",
+    "webhook_deliveries",
 )
 
 
@@ -201,6 +205,8 @@ class World:
     team_invitation: TeamInvitation  # the organizer's, pending, for the attendee's address
     team_invitation_token: str
     personal_token_id: int  # the buyer's API token
+    webhook_endpoint_id: int  # the organizer's
+    webhook_delivery_id: int  # a failed delivery to it
 
 
 @dataclass(frozen=True)
@@ -676,6 +682,21 @@ ROUTES: dict[str, Route] = {
         params=lambda w: {"token": w.team_invitation_token}, post=INVITED
     ),
     "organizer_team.memberships": Route(get=SIGNED_IN),
+    # Webhooks: the organizer's own endpoints; another organizer's id is not found.
+    "organizer_webhooks.index": Route(get=ANY_ORGANIZER),
+    "organizer_webhooks.create": Route(
+        post=ANY_ORGANIZER,
+        data=lambda w: {"url": "https://hooks.example.test/new", "events": "booking.refunded"},
+    ),
+    **{
+        f"organizer_webhooks.{name}": Route(
+            params=lambda w: {"endpoint_id": w.webhook_endpoint_id}, post=OWN_EVENT
+        )
+        for name in ("rotate", "disable", "enable", "send_test", "delete")
+    },
+    "organizer_webhooks.resend": Route(
+        params=lambda w: {"delivery_id": w.webhook_delivery_id}, post=OWN_EVENT
+    ),
     # Check-in at the door.
     "checkin.door": Route(params=_event, get=DOOR),
     "checkin.scan": Route(
@@ -874,6 +895,12 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
     )[0].id
     failed_job = enqueue(db, "matrix.job", {}, available_at=now + timedelta(hours=1))
     failed_job.attempts, failed_job.last_error = 1, "ConnectionError: down"
+    hook = webhook_endpoints.create(
+        db, users["organizer"], url="https://hooks.example.test/in",
+        events=["booking.confirmed"], allow_private=False, now=now,
+    ).endpoint  # fmt: skip
+    hook_delivery = webhook_endpoints.send_test(db, users["organizer"], hook.id, now=now)
+    hook_delivery.status = DeliveryStatus.FAILED
     db.commit()
     notification_id = db.scalar(text("SELECT min(id) FROM notifications WHERE channel = 'in_app'"))
     ticket_id = db.scalar(
@@ -918,6 +945,8 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         team_invited.invitation,
         team_invited.token,
         personal_token_id,
+        hook.id,
+        hook_delivery.id,
     )
 
 
