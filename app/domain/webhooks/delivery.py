@@ -30,7 +30,7 @@ from app.domain.webhooks.endpoints import signing_key
 from app.domain.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from app.domain.webhooks.targets import TargetRefused, check_url
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 12  # the backoff (30 s doubling, at most an hour) spreads them over about 5 hours
 LEASE_SECONDS = 60  # far longer than a send may take (the timeout is a few seconds)
 
 
