@@ -10,19 +10,23 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.accounts import deletion
 from app.domain.accounts.models import Role, User
 from app.domain.audit import AuditEntry
 from app.domain.base import NotFound
 from app.domain.checkin.scans import scan
 from app.domain.payments.refunds import refund_booking, send_refund
 from app.domain.ticketing.allocation import hold_units
+from app.domain.ticketing.best_seats import hold_best_available
 from app.domain.ticketing.bookings import confirm_booking
 from app.domain.ticketing.models import BookingStatus, Ticket
+from app.domain.ticketing.seatmap import replace_layout
 from app.domain.ticketing.waitlist import OfferSettings
 from app.domain.webhooks import endpoints
 from app.domain.webhooks.delivery import body_bytes, signature
 from app.domain.webhooks.endpoints import WebhookError
 from app.domain.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from tests.factories.accounts import DEFAULT_PASSWORD
 
 ALL = ["booking.confirmed", "booking.refunded", "ticket.checked_in"]
 URL = "https://hooks.example.test/in"
@@ -233,3 +237,25 @@ def test_deleting_removes_its_deliveries(db, now, make_user):  # noqa: ANN001
     assert endpoints.delete(db, owner, endpoint.id, now=now) == URL
     db.expire_all()
     assert db.scalars(select(WebhookDelivery)).all() == []
+
+
+def test_deleting_the_account_deletes_its_endpoints(db, now, make_user):  # noqa: ANN001
+    owner, other = make_user(role=Role.ORGANIZER), make_user(role=Role.ORGANIZER)
+    endpoints.send_test(db, owner, _endpoint(db, owner, ALL, now).id, now=now)
+    kept = _endpoint(db, other, ALL, now)
+    deletion.delete_account(db, owner, password=DEFAULT_PASSWORD, now=now)
+    db.expire_all()
+    assert db.scalars(select(WebhookEndpoint.id)).all() == [kept.id]
+    assert db.scalars(select(WebhookDelivery)).all() == []
+
+
+def test_free_best_seats_queue_booking_confirmed(db, now, make_user, make_event, make_tier):  # noqa: ANN001
+    event = make_event(is_seated=True)
+    tier = make_tier(event=event, name="Free seats", price_minor=0, capacity=0)
+    replace_layout(db, event=event, text="Row A: 1-6", new_seat_tier=tier, actor_id=None, now=now)
+    endpoint = _endpoint(db, event.organizer, ["booking.confirmed"], now)
+    booking = hold_best_available(
+        db, user=make_user(), event=event, tier=tier, quantity=2, now=now, hold_minutes=10
+    )
+    assert booking.status == BookingStatus.CONFIRMED
+    assert _queued(db) == [(endpoint.id, "booking.confirmed")]

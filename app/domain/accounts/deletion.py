@@ -28,6 +28,7 @@ from app.domain.accounts.rate_limit import forget_subject, user_subject
 from app.domain.api_tokens.models import PersonalToken, RefreshFamily
 from app.domain.events.models import Event, EventStatus
 from app.domain.ticketing.models import Booking, Ticket
+from app.domain.webhooks.models import WebhookEndpoint
 
 DELETED_NAME = "Deleted user"
 
@@ -79,6 +80,9 @@ def delete_account(
         RefreshFamily,  # and its refresh tokens (ON DELETE CASCADE)
     ):
         session.execute(delete(model).where(model.user_id == user_id))
+    # An organizer's webhook endpoints (and their deliveries, ON DELETE CASCADE): a secret and
+    # an address of theirs, and nothing is sent for a deleted account.
+    session.execute(delete(WebhookEndpoint).where(WebhookEndpoint.organizer_id == user_id))
     session.execute(
         delete(OrganizerApplication).where(
             OrganizerApplication.user_id == user_id,
