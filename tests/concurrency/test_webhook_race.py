@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from app.domain.accounts.models import Role
 from app.domain.webhooks import delivery, endpoints
-from app.domain.webhooks.models import DeliveryStatus, WebhookDelivery
+from app.domain.webhooks.models import DeliveryStatus, WebhookDelivery, message_id_of
 from jobs.webhooks import deliver_due
 
 
@@ -62,7 +62,7 @@ def test_control_a_claim_by_plain_read_sends_twice(  # noqa: ANN001
             return None
         return delivery.Claim(
             id=row.id, attempt=row.attempts, endpoint_id=row.endpoint_id,
-            message_id=row.key.rpartition(":")[0], payload=row.payload, url=row.url,
+            message_id=message_id_of(row.key), payload=row.payload, url=row.url,
             secret=row.secret, active=row.active,
         )  # fmt: skip
 

@@ -27,7 +27,12 @@ from sqlalchemy.orm import Session
 
 from app.domain.notifications.delivery import retry_delay
 from app.domain.webhooks.endpoints import signing_key
-from app.domain.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from app.domain.webhooks.models import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    message_id_of,
+)
 from app.domain.webhooks.targets import TargetRefused, check_url
 
 MAX_ATTEMPTS = 12  # the backoff (30 s doubling, at most an hour) spreads them over about 5 hours
@@ -79,7 +84,7 @@ def claim_next(session: Session, *, now: datetime) -> Claim | None:
         id=row.id,
         attempt=row.attempts,
         endpoint_id=row.endpoint_id,
-        message_id=row.key.rpartition(":")[0],
+        message_id=message_id_of(row.key),
         payload=row.payload,
         url=row.url,
         secret=row.secret,

@@ -88,4 +88,9 @@ class WebhookDelivery(Base):
 
     @property
     def message_id(self) -> str:
-        return self.key.rpartition(":")[0]
+        return message_id_of(self.key)
+
+
+def message_id_of(key: str) -> str:
+    """The event's id (the `Webhook-Id` header) in a delivery's key."""
+    return key.rpartition(":")[0]
