@@ -1,6 +1,6 @@
 """Webhooks out: organizers' endpoints and the deliveries queued for them.
 
-Revision ID: 0025w
+Revision ID: 0025
 Revises: 0024
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0025w"
+revision: str = "0025"
 down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
