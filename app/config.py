@@ -172,6 +172,13 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         # in each web process (app/web/network.py): a burst, refilled at a rate per minute.
         "NETWORK_BOOKING_BURST": _int(env, "NETWORK_BOOKING_BURST", 600),
         "NETWORK_BOOKING_PER_MINUTE": _int(env, "NETWORK_BOOKING_PER_MINUTE", 1200),
+        # The JSON API (/api/v1), counted like the booking posts: per network, and per token
+        # (app/web/api/__init__.py). Refresh tokens live this long unless exchanged.
+        "API_NETWORK_BURST": _int(env, "API_NETWORK_BURST", 300),
+        "API_NETWORK_PER_MINUTE": _int(env, "API_NETWORK_PER_MINUTE", 1200),
+        "API_TOKEN_BURST": _int(env, "API_TOKEN_BURST", 120),
+        "API_TOKEN_PER_MINUTE": _int(env, "API_TOKEN_PER_MINUTE", 600),
+        "API_REFRESH_TTL_DAYS": _int(env, "API_REFRESH_TTL_DAYS", 30),
         # Guessing hidden tiers' access codes: wrong codes per user and per network in a window.
         "ACCESS_CODE_MAX_FAILURES_PER_USER": _int(env, "ACCESS_CODE_MAX_FAILURES_PER_USER", 10),
         "ACCESS_CODE_MAX_FAILURES_PER_NETWORK": _int(

@@ -28,6 +28,7 @@ BLUEPRINT_MODULES = (
     "app.web.account.tickets",
     "app.web.account.dev_outbox",
     "app.web.account.phone",
+    "app.web.account.api_tokens",
     "app.web.payments.buyer",
     "app.web.payments.demo_checkout",
     "app.web.payments.webhooks",
@@ -51,6 +52,7 @@ BLUEPRINT_MODULES = (
     "app.web.staff",
     "app.web.checkin.door",
     "app.web.checkin_pwa",
+    "app.web.api",
 )
 
 

@@ -17,6 +17,12 @@ from app.domain.accounts.errors import (
     TooManyAttempts,
 )
 from app.domain.accounts.login import EmailNotVerified
+from app.domain.api_tokens.errors import (
+    ApiAuthError,
+    InvalidRequest,
+    PersonalTokenError,
+    SecondFactorRequired,
+)
 from app.domain.base import Busy, DomainError, Forbidden, NotFound
 from app.domain.checkin.errors import CheckInError
 from app.domain.checkin.staff import (
@@ -129,6 +135,10 @@ STATUS_BY_CLASS: dict[type[DomainError], int] = {
     TicketNotNameable: CONFLICT,
     EventAlreadyStarted: UNPROCESSABLE,
     CheckInError: UNPROCESSABLE,
+    ApiAuthError: 401,  # who is calling is unknown: a missing, bad, expired or revoked token
+    SecondFactorRequired: 401,
+    InvalidRequest: UNPROCESSABLE,
+    PersonalTokenError: UNPROCESSABLE,
 }
 
 

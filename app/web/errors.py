@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.domain.base import DomainError
+from app.web.api.problems import domain_problem, http_problem, is_api_request
 from app.web.error_status import http_status
 from app.web.htmx import render_page_or_fragment
 
@@ -37,6 +38,8 @@ def render_refusal(error: DomainError) -> tuple[str, int]:
 
 
 def register(app: Flask) -> None:
+    """Pages for people; problem details (app/web/api/problems.py) for errors under /api/."""
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
         return render_error(
@@ -44,15 +47,22 @@ def register(app: Flask) -> None:
         )
 
     @app.errorhandler(DomainError)
-    def domain_error(error: DomainError) -> tuple[str, int]:
+    def domain_error(error: DomainError) -> tuple[str, int] | Response:
+        if is_api_request():
+            return domain_problem(error)
         return render_refusal(error)
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
+    def http_error(error: HTTPException) -> tuple[str, int] | Response:
         status = error.code or 500
+        if is_api_request():
+            headers = {k: v for k, v in error.get_headers() if k.lower() == "allow"}
+            return http_problem(status, MESSAGES.get(status) or error.description or "", headers)
         return render_error(status, MESSAGES.get(status) or error.description)
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> tuple[str, int]:
+    def unexpected(error: Exception) -> tuple[str, int] | Response:
         app.logger.exception("unhandled error")
+        if is_api_request():
+            return http_problem(500, MESSAGES[500])
         return render_error(500)

@@ -69,19 +69,27 @@ class NetworkBuckets:
         return wait
 
 
+def bucket_wait(name: str, key: str, *, per_minute: int, burst: int) -> int:
+    """Spend one request of `key` in the process's buckets called `name`: 0 when it may go
+    on, else whole seconds to wait."""
+    buckets = current_app.extensions.get(name)
+    if buckets is None:
+        buckets = current_app.extensions[name] = NetworkBuckets(per_minute=per_minute, burst=burst)
+    return math.ceil(buckets.take(key, clock()))
+
+
 def booking_wait() -> int:
     """Count this booking request against its network: 0 when it may go on, else whole
     seconds to wait (`NETWORK_BOOKING_PER_MINUTE`, `NETWORK_BOOKING_BURST`, per process)."""
     network = client_network()
     if network is None:
         return 0
-    buckets = current_app.extensions.get("network_buckets")
-    if buckets is None:
-        buckets = current_app.extensions["network_buckets"] = NetworkBuckets(
-            per_minute=int(current_app.config["NETWORK_BOOKING_PER_MINUTE"]),
-            burst=int(current_app.config["NETWORK_BOOKING_BURST"]),
-        )
-    return math.ceil(buckets.take(network, clock()))
+    return bucket_wait(
+        "network_buckets",
+        network,
+        per_minute=int(current_app.config["NETWORK_BOOKING_PER_MINUTE"]),
+        burst=int(current_app.config["NETWORK_BOOKING_BURST"]),
+    )
 
 
 def busy_network_message(wait: int) -> str:

@@ -24,6 +24,14 @@ from app.domain.accounts.errors import (
 )
 from app.domain.accounts.login import EmailNotVerified
 from app.domain.accounts.models import User
+from app.domain.api_tokens.errors import (
+    ApiAuthError,
+    InsufficientScope,
+    InvalidRequest,
+    PersonalTokenError,
+    RefreshReused,
+    SecondFactorRequired,
+)
 from app.domain.backoffice.admin_dashboard import BadDashboardRequest
 from app.domain.backoffice.attendees import BadAttendeeFilter
 from app.domain.backoffice.payment_search import BadPaymentSearch
@@ -167,6 +175,12 @@ ERRORS: list[tuple[DomainError, int]] = [
     (TooManyInvitations(), 429),
     (TeamError("This is your own team.", code="own_address"), 422),
     (TeamError("In your team already.", code="already_member"), 409),
+    (ApiAuthError(), 401),
+    (RefreshReused(1, 1), 401),
+    (SecondFactorRequired(), 401),
+    (InsufficientScope("checkin"), 403),
+    (InvalidRequest("Send a JSON object."), 422),
+    (PersonalTokenError("Choose at least one scope.", code="no_scope"), 422),
     (BadAttendeeFilter("Choose a booking status from the list."), 400),
     (AuditFilterInvalid("date_to", "The end date is before the start date."), 400),
     (BadPaymentSearch("Search for at most 255 characters."), 400),

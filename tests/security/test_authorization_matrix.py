@@ -35,6 +35,7 @@ from app.domain.accounts.models import (
     Role,
     User,
 )
+from app.domain.api_tokens import personal
 from app.domain.base import utcnow
 from app.domain.checkin.models import CheckIn, StaffGrant, StaffInvitation
 from app.domain.checkin.staff import invite
@@ -117,6 +118,9 @@ STATE_TABLES = (
     "phone_numbers",
     "team_members",
     "team_invitations",
+    "personal_tokens",
+    "refresh_families",
+    "refresh_tokens",
 )
 
 
@@ -196,6 +200,7 @@ class World:
     team_draft: Event  # another draft of the organizer's, for the team's manager to delete
     team_invitation: TeamInvitation  # the organizer's, pending, for the attendee's address
     team_invitation_token: str
+    personal_token_id: int  # the buyer's API token
 
 
 @dataclass(frozen=True)
@@ -465,6 +470,24 @@ ROUTES: dict[str, Route] = {
         post=PUBLIC,
         data=lambda w: {"List-Unsubscribe": "One-Click"},
     ),
+    # API tokens: the signed-in user's own; someone else's token is not there (404).
+    "account_tokens.tokens": Route(get=SIGNED_IN, owner="buyer"),
+    "account_tokens.create": Route(
+        post=SIGNED_IN,
+        data=lambda w: {"name": "bot", "scopes": "events:read", "expires": "30"},
+        owner="buyer",
+    ),
+    "account_tokens.revoke": Route(
+        params=lambda w: {"token_id": w.personal_token_id}, post=OWN_BOOKING, owner="buyer"
+    ),
+    # The API: a bearer token is the authority, never the session cookie every persona here
+    # sends (401); signing in takes a password, the same for everyone.
+    "api.me": Route(get=spec(401)),
+    "api.token": Route(
+        post=PUBLIC, json=lambda w: {"email": "x@example.test", "password": "wrong"}
+    ),
+    "api.refresh_token": Route(post=spec(401), json=lambda w: {"refresh_token": "eh_rt_none"}),
+    "api.logout": Route(post=spec(401), json=lambda w: {"refresh_token": "eh_rt_none"}),
     "account_bookings.leave": Route(
         params=lambda w: {"entry_id": w.entry.id}, post=OWN_BOOKING, owner="buyer"
     ),
@@ -845,6 +868,10 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         limit=10,
         now=now,
     ).id
+    users["buyer"].authenticated_at = now
+    personal_token_id = personal.create_token(
+        db, users["buyer"], name="matrix", scopes=["events:read"], lifetime=None, now=now
+    )[0].id
     failed_job = enqueue(db, "matrix.job", {}, available_at=now + timedelta(hours=1))
     failed_job.attempts, failed_job.last_error = 1, "ConnectionError: down"
     db.commit()
@@ -890,6 +917,7 @@ def world(app: Flask, db: Session, make_user, make_event, make_tier, now) -> Wor
         team_draft,
         team_invited.invitation,
         team_invited.token,
+        personal_token_id,
     )
 
 

@@ -12,6 +12,9 @@ from flask import Flask
 # token (RFC 8058); the link's signed token is the authority, and it can only turn one optional
 # topic off (tests/http/test_notifications_http.py).
 CSRF_EXEMPT_PREFIXES = ("/webhooks/", "/unsubscribe/")
+# The JSON API takes no cookies at all, only `Authorization: Bearer` (app/web/api/guard.py):
+# a page elsewhere cannot make a browser send that, so there is nothing for CSRF to protect.
+API_PREFIX = "/api/"
 
 
 def _concrete(rule: str) -> str:
@@ -31,7 +34,9 @@ def _rules(app: Flask, method: str, prefix: str = "/") -> list[str]:
 
 def test_every_post_route_refuses_a_missing_csrf_token(csrf_app: Flask) -> None:
     client = csrf_app.test_client()
-    routes = [r for r in _rules(csrf_app, "POST") if not r.startswith(CSRF_EXEMPT_PREFIXES)]
+    routes = [
+        r for r in _rules(csrf_app, "POST") if not r.startswith((*CSRF_EXEMPT_PREFIXES, API_PREFIX))
+    ]
     assert routes, "the app has POST routes"
     for route in routes:
         response = client.post(route, data={"anything": "1"})
@@ -49,3 +54,15 @@ def test_the_exempt_routes_are_exactly_the_signed_ones(csrf_app: Flask) -> None:
         response = client.post(route, data={"List-Unsubscribe": "One-Click"})
         assert response.status_code in (400, 404), f"{route} answered {response.status_code}"
         assert b"form expired" not in response.data
+
+
+def test_api_posts_skip_csrf_and_answer_problem_details(csrf_app: Flask) -> None:
+    """By design: no CSRF token asked, and without a valid credential in the body or the
+    header nothing happens (a 401 or a 422 problem, never "form expired")."""
+    client = csrf_app.test_client()
+    routes = _rules(csrf_app, "POST", API_PREFIX)
+    assert routes == ["/api/v1/auth/logout", "/api/v1/auth/refresh", "/api/v1/auth/token"]
+    for route in routes:
+        response = client.post(route, data={"anything": "1"})
+        assert response.status_code in (401, 422), f"{route} answered {response.status_code}"
+        assert response.mimetype == "application/problem+json"

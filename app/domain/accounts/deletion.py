@@ -25,6 +25,7 @@ from app.domain.accounts.models import (
     UserSession,
 )
 from app.domain.accounts.rate_limit import forget_subject, user_subject
+from app.domain.api_tokens.models import PersonalToken, RefreshFamily
 from app.domain.events.models import Event, EventStatus
 from app.domain.ticketing.models import Booking, Ticket
 
@@ -69,7 +70,14 @@ def delete_account(
         )
     old_email = user.email
     user_id = user.id
-    for model in (OAuthIdentity, UserSession, RecoveryCode, PasswordResetToken):
+    for model in (
+        OAuthIdentity,
+        UserSession,
+        RecoveryCode,
+        PasswordResetToken,
+        PersonalToken,
+        RefreshFamily,  # and its refresh tokens (ON DELETE CASCADE)
+    ):
         session.execute(delete(model).where(model.user_id == user_id))
     session.execute(
         delete(OrganizerApplication).where(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import audit
 from app.domain.accounts.models import User, UserSession
+from app.domain.api_tokens.refresh import SESSIONS_REVOKED, revoke_user_families
 from app.domain.checkin.models import StaffGrant
 from app.domain.notifications.unread import unread_count_of
 from app.domain.teams.access import Permission, roles_with
@@ -164,7 +165,9 @@ def mark_reauthenticated(session: Session, user: User, *, now: datetime) -> None
 def revoke_user_sessions(
     session: Session, user_id: int, *, now: datetime, keep_token: str | None = None
 ) -> int:
-    """Revoke every live session of the user except the one holding `keep_token`."""
+    """Revoke every live session of the user except the one holding `keep_token`, and all
+    their API refresh families (an API sign-in is a session kept elsewhere)."""
+    revoke_user_families(session, user_id, now=now, reason=SESSIONS_REVOKED)
     statement = update(UserSession).where(
         UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
     )

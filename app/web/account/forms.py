@@ -12,6 +12,7 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectChoice,
+    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -152,6 +153,27 @@ class OrganizerApplicationForm(AppForm):
         render_kw={"autocomplete": "organization"},
     )
     details = TextAreaField("What events will you run?", validators=[Length(max=4000)])
+
+
+class PersonalTokenForm(AppForm):
+    name = StringField("Name", validators=[DataRequired("Give the token a name."), Length(max=100)])
+    scopes = SelectMultipleField(
+        "What it may do",
+        validators=[Optional()],
+        widget=widgets.ListWidget(prefix_label=False),
+        option_widget=widgets.CheckboxInput(),
+    )
+    # Days, or "never"; the choices are the app's, so a forged value fails validation.
+    expires = SelectField(
+        "Expires",
+        choices=[
+            SelectChoice("30", "In 30 days"),
+            SelectChoice("90", "In 90 days"),
+            SelectChoice("365", "In a year"),
+            SelectChoice("never", "Never"),
+        ],
+        default="90",
+    )
 
 
 class ConfirmPasswordForm(AppForm):
