@@ -49,4 +49,4 @@ def _busy(wait: int, source: str) -> Response:
     return http_problem(429, detail, {"Retry-After": str(wait)})
 
 
-from app.web.api import auth, me  # noqa: E402, F401  (their routes join `bp`)
+from app.web.api import auth, events, me, openapi  # noqa: E402, F401  (their routes join `bp`)

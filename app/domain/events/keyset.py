@@ -1,0 +1,176 @@
+"""Keyset pages of the public event search (the API's cursor pagination).
+
+A page starts after the sort key of the last event of the previous page, so paging never
+repeats or skips an event because others were added or went away meanwhile (offset pages do).
+The filters are the search page's (`search_conditions`); the orders are its orders with the
+event's id last, so every key is unique. The cursor carries the key, signed with the app's
+secret and bound to the search it came from: a cursor that was altered, or is sent with other
+filters, is refused rather than read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import REAL, ColumnElement, and_, cast, false, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from app.domain.base import DomainError
+from app.domain.events.models import Event
+from app.domain.events.search import SearchParams, search_conditions
+
+LIMIT_DEFAULT = 20
+LIMIT_MAX = 100
+_SALT = "api-event-cursor"
+
+
+class BadSearch(DomainError):
+    """A search the API cannot honour as asked (answered with 400): an unknown filter value,
+    or a cursor that is not one of ours or belongs to another search."""
+
+    code = "bad_search"
+
+
+def bad_cursor(
+    message: str = "That cursor is not valid; start again from the first page.",
+) -> BadSearch:
+    return BadSearch(message, code="bad_cursor")
+
+
+@dataclass(frozen=True)
+class SortKey:
+    expr: ColumnElement
+    kind: type  # datetime, int or float: how the key is read back from a cursor
+    descending: bool = False
+    # NULL sorts as PostgreSQL's default: above every value (last ascending, first descending).
+    nullable: bool = False
+
+    @property
+    def order(self) -> ColumnElement:
+        return self.expr.desc() if self.descending else self.expr.asc()
+
+    def bound(self, value: object) -> object:
+        # PostgreSQL ranks are `real`; psycopg reads one as the shortest decimal that names
+        # it, which as a double is not the same number: compare as `real` again.
+        return cast(literal(value), REAL) if self.kind is float else value
+
+    def equal(self, value: object) -> ColumnElement:
+        return self.expr.is_(None) if value is None else self.expr == self.bound(value)
+
+    def beyond(self, value: object) -> ColumnElement:
+        """Rows this key puts after `value`."""
+        if self.descending:
+            if value is None:
+                return self.expr.is_not(None)
+            return self.expr < self.bound(value)
+        if value is None:
+            return false()
+        after = self.expr > self.bound(value)
+        return or_(after, self.expr.is_(None)) if self.nullable else after
+
+
+def sort_keys(sort: str, query: ColumnElement | None) -> list[SortKey]:
+    """The search page's order for `sort` (app/domain/events/search.py `_ordered`), id last."""
+    starts = SortKey(Event.starts_at, datetime)
+    event_id = SortKey(Event.id, int)
+    if sort == "relevance" and query is not None:
+        rank = SortKey(func.ts_rank(Event.search_vector, query), float, descending=True)
+        return [rank, starts, event_id]
+    if sort == "newest":
+        published = SortKey(Event.published_at, datetime, descending=True, nullable=True)
+        return [published, SortKey(Event.id, int, descending=True)]
+    if sort == "popular":
+        return [SortKey(Event.sold_count, int, descending=True), starts, event_id]
+    if sort == "price":
+        return [SortKey(Event.min_price_minor, int, nullable=True), starts, event_id]
+    return [starts, event_id]
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    events: list[Event]
+    cursor: str | None  # the next page's, when there is one
+
+
+def search_page(
+    session: Session,
+    params: SearchParams,
+    *,
+    secret: str,
+    cursor: str | None,
+    limit: int,
+    now: datetime,
+    zone: str,
+) -> KeysetPage:
+    """Up to `limit` published, not yet ended events matching `params`, after `cursor`."""
+    notices: list[str] = []
+    conditions, query = search_conditions(session, params, now=now, zone=zone, notices=notices)
+    if notices:
+        raise BadSearch(" ".join(notices))
+    keys = sort_keys(params.effective_sort, query)
+    serializer = URLSafeSerializer(secret, salt=_SALT)
+    fingerprint = _fingerprint(params)
+    if cursor is not None:
+        conditions.append(_after(keys, _read_cursor(serializer, cursor, fingerprint, keys)))
+    stmt = select(Event, *(key.expr for key in keys)).where(*conditions)
+    rows = session.execute(stmt.order_by(*(key.order for key in keys)).limit(limit + 1)).all()
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = None
+    if more:
+        values = [_dump(value) for value in page[-1][1:]]
+        next_cursor = serializer.dumps({"f": fingerprint, "k": values})
+    return KeysetPage(events=[row[0] for row in page], cursor=next_cursor)
+
+
+def _fingerprint(params: SearchParams) -> str:
+    search = json.dumps(params.query_args(page=1), sort_keys=True, default=str)
+    return hashlib.sha256(search.encode()).hexdigest()[:16]
+
+
+def _after(keys: Sequence[SortKey], values: Sequence[object]) -> ColumnElement:
+    """Rows after `values` in the order of `keys`: (k1 beyond v1) or (k1 = v1 and k2 beyond
+    v2) or ..."""
+    branches = []
+    for index, key in enumerate(keys):
+        same = [keys[j].equal(values[j]) for j in range(index)]
+        branches.append(and_(*same, key.beyond(values[index])))
+    return or_(*branches)
+
+
+def _dump(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _read_cursor(
+    serializer: URLSafeSerializer, cursor: str, fingerprint: str, keys: Sequence[SortKey]
+) -> list[object]:
+    try:
+        data = serializer.loads(cursor)
+    except BadSignature:
+        raise bad_cursor() from None
+    if not isinstance(data, dict) or data.get("f") != fingerprint:
+        raise bad_cursor("That cursor belongs to another search; start again from the first page.")
+    values = data.get("k")
+    if not isinstance(values, list) or len(values) != len(keys):
+        raise bad_cursor()
+    try:
+        return [_load(key, value) for key, value in zip(keys, values, strict=True)]
+    except (TypeError, ValueError):
+        raise bad_cursor() from None
+
+
+def _load(key: SortKey, value: object) -> object:
+    if value is None and key.nullable:
+        return None
+    if key.kind is datetime and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    if key.kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if key.kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise ValueError(value)
