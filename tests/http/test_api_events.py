@@ -221,3 +221,9 @@ def test_docs_page_is_a_static_file(client: FlaskClient) -> None:
     response = client.get("/static/api/docs.html")
     assert response.status_code == 200
     assert b"/api/v1/openapi.json" in response.get_data() or b"docs.js" in response.get_data()
+
+
+def test_far_dates_are_refused_not_errors(client: FlaskClient) -> None:
+    for query in ("to=9999-12-31", "from=0001-01-01", "from=9999-12-31", "to=0001-01-01"):
+        response = client.get(f"/api/v1/events?{query}")
+        assert "between years" in _problem(response, 400, "bad_search")["detail"]

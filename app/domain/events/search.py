@@ -25,6 +25,7 @@ PAGE_SIZE = 20
 QUERY_MAX = 200
 CITY_MAX = 120
 PAGE_MAX = 500
+DAY_MIN, DAY_MAX = date(1900, 1, 1), date(9000, 12, 31)
 SORTS = {
     "relevance": "Best match",
     "soonest": "Soonest",
@@ -110,10 +111,15 @@ def parse_search_args(
         if not value:
             return None
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             notices.append(f"Ignored the {label} date: use the form YYYY-MM-DD.")
             return None
+        if not DAY_MIN <= day <= DAY_MAX:
+            # The window's ends in other time zones would run off the calendar.
+            notices.append(f"Ignored the {label} date: pick one between years 1900 and 9000.")
+            return None
+        return day
 
     try:
         page = int(args.get("page", "1") or 1)
