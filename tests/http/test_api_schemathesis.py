@@ -11,6 +11,8 @@ import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.generation.case import Case
 from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -76,8 +78,12 @@ def test_api_conforms_to_its_document(api_schema: BaseSchema, world: World) -> N
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 4
     for operation in operations:
+        cases = st.one_of(
+            operation.as_strategy(GenerationMode.POSITIVE),
+            operation.as_strategy(GenerationMode.NEGATIVE),
+        )
 
-        @given(case=operation.as_strategy())
+        @given(case=cases)
         @settings(
             max_examples=EXAMPLES,
             deadline=None,
