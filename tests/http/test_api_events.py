@@ -215,6 +215,9 @@ def test_openapi_document_is_valid_and_lists_the_routes(client: FlaskClient) -> 
     names = {p["name"] for p in paths["/api/v1/events"]["get"]["parameters"]}
     assert {"q", "category", "type", "when", "from", "to", "tag", "price", "city", "sort"} <= names
     assert {"cursor", "limit"} <= names
+    # The sign-in routes are described from the code too.
+    assert "requestBody" in paths["/api/v1/auth/token"]["post"]
+    assert paths["/api/v1/me"]["get"]["security"] == [{"bearer": []}]
 
 
 def test_docs_page_is_a_static_file(client: FlaskClient) -> None:
