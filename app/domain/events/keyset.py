@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import REAL, ColumnElement, and_, cast, false, func, literal, or_, select
+from sqlalchemy import REAL, ColumnElement, Select, and_, cast, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain.base import DomainError
@@ -115,16 +115,27 @@ def search_page(
     keys = sort_keys(params.effective_sort, query)
     serializer = URLSafeSerializer(secret, salt=_SALT)
     fingerprint = _fingerprint(params)
-    if cursor is not None:
-        conditions.append(_after(keys, _read_cursor(serializer, cursor, fingerprint, keys)))
-    stmt = select(Event, *(key.expr for key in keys)).where(*conditions)
-    rows = session.execute(stmt.order_by(*(key.order for key in keys)).limit(limit + 1)).all()
+    after = None if cursor is None else _read_cursor(serializer, cursor, fingerprint, keys)
+    rows = session.execute(page_statement(conditions, keys, after, limit)).all()
     page, more = rows[:limit], len(rows) > limit
     next_cursor = None
     if more:
         values = [_dump(value) for value in page[-1][1:]]
         next_cursor = serializer.dumps({"f": fingerprint, "k": values})
     return KeysetPage(events=[row[0] for row in page], cursor=next_cursor)
+
+
+def page_statement(
+    conditions: list[ColumnElement],
+    keys: Sequence[SortKey],
+    after: Sequence[object] | None,
+    limit: int,
+) -> Select:
+    """The events after `after` (from the first when None), with their keys: one more than
+    `limit`, which tells whether another page follows."""
+    where = [*conditions, _after(keys, after)] if after is not None else conditions
+    stmt = select(Event, *(key.expr for key in keys)).where(*where)
+    return stmt.order_by(*(key.order for key in keys)).limit(limit + 1)
 
 
 def _fingerprint(params: SearchParams) -> str:
