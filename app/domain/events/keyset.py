@@ -2,8 +2,8 @@
 
 A page starts after the sort key of the last event of the previous page, so paging never
 repeats or skips an event because others were added or went away meanwhile (offset pages do).
-The filters are the search page's (`search_conditions`); the orders are its orders with the
-event's id last, so every key is unique. The cursor carries the key, signed with the app's
+The filters and orders are the search page's (`search_conditions`, `sort_keys`: the event's
+id last, so every key is unique). The cursor carries the key, signed with the app's
 secret and bound to the search it came from: a cursor that was altered, or is sent with other
 filters, is refused rather than read.
 """
@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import REAL, ColumnElement, Select, and_, cast, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain.base import DomainError
 from app.domain.events.models import Event
-from app.domain.events.search import SearchParams, search_conditions
+from app.domain.events.search import SearchParams, SortKey, search_conditions, sort_keys
 
 LIMIT_DEFAULT = 20
 LIMIT_MAX = 100
@@ -40,55 +40,6 @@ def bad_cursor(
     message: str = "That cursor is not valid; start again from the first page.",
 ) -> BadSearch:
     return BadSearch(message, code="bad_cursor")
-
-
-@dataclass(frozen=True)
-class SortKey:
-    expr: ColumnElement
-    kind: type  # datetime, int or float: how the key is read back from a cursor
-    descending: bool = False
-    # NULL sorts as PostgreSQL's default: above every value (last ascending, first descending).
-    nullable: bool = False
-
-    @property
-    def order(self) -> ColumnElement:
-        return self.expr.desc() if self.descending else self.expr.asc()
-
-    def bound(self, value: object) -> object:
-        # PostgreSQL ranks are `real`; psycopg reads one as the shortest decimal that names
-        # it, which as a double is not the same number: compare as `real` again.
-        return cast(literal(value), REAL) if self.kind is float else value
-
-    def equal(self, value: object) -> ColumnElement:
-        return self.expr.is_(None) if value is None else self.expr == self.bound(value)
-
-    def beyond(self, value: object) -> ColumnElement:
-        """Rows this key puts after `value`."""
-        if self.descending:
-            if value is None:
-                return self.expr.is_not(None)
-            return self.expr < self.bound(value)
-        if value is None:
-            return false()
-        after = self.expr > self.bound(value)
-        return or_(after, self.expr.is_(None)) if self.nullable else after
-
-
-def sort_keys(sort: str, query: ColumnElement | None) -> list[SortKey]:
-    """The search page's order for `sort` (app/domain/events/search.py `_ordered`), id last."""
-    starts = SortKey(Event.starts_at, datetime)
-    event_id = SortKey(Event.id, int)
-    if sort == "relevance" and query is not None:
-        rank = SortKey(func.ts_rank(Event.search_vector, query), float, descending=True)
-        return [rank, starts, event_id]
-    if sort == "newest":
-        published = SortKey(Event.published_at, datetime, descending=True, nullable=True)
-        return [published, SortKey(Event.id, int, descending=True)]
-    if sort == "popular":
-        return [SortKey(Event.sold_count, int, descending=True), starts, event_id]
-    if sort == "price":
-        return [SortKey(Event.min_price_minor, int, nullable=True), starts, event_id]
-    return [starts, event_id]
 
 
 @dataclass(frozen=True)
