@@ -64,6 +64,28 @@ def test_search_uses_the_page_filters(client: FlaskClient, db: Session, make_eve
     ]
 
 
+def test_category_tag_and_price_filters(
+    client: FlaskClient,
+    db: Session,
+    make_event,
+    make_category,  # noqa: ANN001
+) -> None:
+    music = make_category(name="Music", slug="music")
+    jazz = make_event(category_id=music.id, tags=["jazz", "live"], min_price_minor=1500)
+    make_event(category_id=music.id, tags=["rock"], min_price_minor=0)
+    make_event(tags=["jazz"], min_price_minor=0)
+    db.commit()
+
+    def ids(query: str) -> list[int]:
+        return [item["id"] for item in client.get(f"/api/v1/events?{query}").get_json()["items"]]
+
+    assert ids("category=music&tag=jazz") == [jazz.id]
+    assert ids("category=music&price=paid") == [jazz.id]
+    assert ids("tag=jazz&tag=live") == [jazz.id]
+    item = client.get("/api/v1/events?tag=live").get_json()["items"][0]
+    assert item["category"] == "music" and item["min_price_minor"] == 1500
+
+
 def test_bad_filters_are_problems_not_ignored(client: FlaskClient) -> None:
     assert (
         "sort order"

@@ -117,7 +117,7 @@ def events() -> Response:
         now=utcnow(),
         zone=current_app.config["EVENTS_DISPLAY_TZ"],
     )
-    items = [EventSummary(**_summary_fields(event)) for event in page.events]  # type: ignore[arg-type]
+    items = [EventSummary.model_validate(_summary_fields(event)) for event in page.events]
     return _answer(EventPage(items=items, next_cursor=page.cursor))
 
 
@@ -126,15 +126,15 @@ def events() -> Response:
 def event(event_id: int) -> Response:
     """What the event's public page shows."""
     found = _public_event(event_id)
-    detail = EventDetail(
-        **_summary_fields(found),  # type: ignore[arg-type]
-        description=found.description,
-        address=found.address,
-        organizer=found.organizer.name,
-        cover_image_url=media_url(found.cover_image, external=True),
-        cancellation_note=found.cancellation_note,
-    )
-    return _answer(detail)
+    detail = {
+        **_summary_fields(found),
+        "description": found.description,
+        "address": found.address,
+        "organizer": found.organizer.name,
+        "cover_image_url": media_url(found.cover_image, external=True),
+        "cancellation_note": found.cancellation_note,
+    }
+    return _answer(EventDetail.model_validate(detail))
 
 
 @bp.get("/events/<int:event_id>/tiers")
