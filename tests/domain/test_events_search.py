@@ -185,3 +185,9 @@ def test_weekend_on_a_sunday_is_today_and_zone_matters() -> None:
     )
     low, _ = date_window(SearchParams(when="today"), now=sunday, zone="Pacific/Auckland")
     assert low.isoformat() == "2026-11-28T11:00:00+00:00"  # midnight of the 29th in Auckland
+
+
+def test_dates_off_the_calendar_are_dropped_with_a_notice() -> None:
+    params, notices = parse_search_args({"from": "0001-01-01", "to": "9999-12-31"})
+    assert params.date_from is None and params.date_to is None
+    assert len(notices) == 2 and all("between years" in notice for notice in notices)

@@ -49,6 +49,7 @@ from app.domain.checkin.staff import (
     TooManyInvitations,
 )
 from app.domain.events.errors import EventError, EventInvalid
+from app.domain.events.keyset import BadSearch, bad_cursor
 from app.domain.money import MoneyError
 from app.domain.notifications.push import PushError
 from app.domain.payments.errors import MESSAGES as PAYMENT_MESSAGES
@@ -189,6 +190,8 @@ ERRORS: list[tuple[DomainError, int]] = [
     (AuditFilterInvalid("date_to", "The end date is before the start date."), 400),
     (BadPaymentSearch("Search for at most 255 characters."), 400),
     (BadDashboardRequest("Pick a range of at most 366 days."), 400),
+    (BadSearch("Ignored an unknown sort order."), 400),
+    (bad_cursor(), 400),
 ]
 
 

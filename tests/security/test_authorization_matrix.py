@@ -494,6 +494,12 @@ ROUTES: dict[str, Route] = {
     ),
     "api.refresh_token": Route(post=spec(401), json=lambda w: {"refresh_token": "eh_rt_none"}),
     "api.logout": Route(post=spec(401), json=lambda w: {"refresh_token": "eh_rt_none"}),
+    # The API's public reads and its document: the same for everyone, token or not.
+    "api.events": Route(get=PUBLIC),
+    "api.event": Route(params=_event, get=PUBLIC),
+    "api.tiers": Route(params=_event, get=PUBLIC),
+    "api.seatmap": Route(params=_event, get=PUBLIC),
+    "api.document": Route(get=PUBLIC),
     "account_bookings.leave": Route(
         params=lambda w: {"entry_id": w.entry.id}, post=OWN_BOOKING, owner="buyer"
     ),

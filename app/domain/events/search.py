@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, text
+from sqlalchemy import REAL, ColumnElement, Select, cast, false, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import REGCONFIG, array
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ PAGE_SIZE = 20
 QUERY_MAX = 200
 CITY_MAX = 120
 PAGE_MAX = 500
+DAY_MIN, DAY_MAX = date(1900, 1, 1), date(9000, 12, 31)
 SORTS = {
     "relevance": "Best match",
     "soonest": "Soonest",
@@ -110,10 +111,15 @@ def parse_search_args(
         if not value:
             return None
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             notices.append(f"Ignored the {label} date: use the form YYYY-MM-DD.")
             return None
+        if not DAY_MIN <= day <= DAY_MAX:
+            # The window's ends in other time zones would run off the calendar.
+            notices.append(f"Ignored the {label} date: pick one between years 1900 and 9000.")
+            return None
+        return day
 
     try:
         page = int(args.get("page", "1") or 1)
@@ -225,16 +231,58 @@ def count_statement(conditions: list[ColumnElement]) -> Select:
     return select(func.count()).select_from(Event).where(*conditions)
 
 
-def _ordered(stmt: Select, sort: str, query: ColumnElement | None) -> Select:
+@dataclass(frozen=True)
+class SortKey:
+    expr: ColumnElement
+    kind: type  # datetime, int or float: how the key is read back from a cursor
+    descending: bool = False
+    # NULL sorts as PostgreSQL's default: above every value (last ascending, first descending).
+    nullable: bool = False
+
+    @property
+    def order(self) -> ColumnElement:
+        return self.expr.desc() if self.descending else self.expr.asc()
+
+    def bound(self, value: object) -> object:
+        # PostgreSQL ranks are `real`; psycopg reads one as the shortest decimal that names
+        # it, which as a double is not the same number: compare as `real` again.
+        return cast(literal(value), REAL) if self.kind is float else value
+
+    def equal(self, value: object) -> ColumnElement:
+        return self.expr.is_(None) if value is None else self.expr == self.bound(value)
+
+    def beyond(self, value: object) -> ColumnElement:
+        """Rows this key puts after `value`."""
+        if self.descending:
+            if value is None:
+                return self.expr.is_not(None)
+            return self.expr < self.bound(value)
+        if value is None:
+            return false()
+        after = self.expr > self.bound(value)
+        return or_(after, self.expr.is_(None)) if self.nullable else after
+
+
+def sort_keys(sort: str, query: ColumnElement | None) -> list[SortKey]:
+    """The order for `sort`, the event's id last: keys are unique, so pages never tie (the
+    API's keyset pages, app/domain/events/keyset.py, start after one)."""
+    starts = SortKey(Event.starts_at, datetime)
+    event_id = SortKey(Event.id, int)
     if sort == "relevance" and query is not None:
-        return stmt.order_by(func.ts_rank(Event.search_vector, query).desc(), Event.starts_at)
+        rank = SortKey(func.ts_rank(Event.search_vector, query), float, descending=True)
+        return [rank, starts, event_id]
     if sort == "newest":
-        return stmt.order_by(Event.published_at.desc(), Event.id.desc())
+        published = SortKey(Event.published_at, datetime, descending=True, nullable=True)
+        return [published, SortKey(Event.id, int, descending=True)]
     if sort == "popular":
-        return stmt.order_by(Event.sold_count.desc(), Event.starts_at)
+        return [SortKey(Event.sold_count, int, descending=True), starts, event_id]
     if sort == "price":
-        return stmt.order_by(Event.min_price_minor.asc().nulls_last(), Event.starts_at)
-    return stmt.order_by(Event.starts_at, Event.id)
+        return [SortKey(Event.min_price_minor, int, nullable=True), starts, event_id]
+    return [starts, event_id]
+
+
+def _ordered(stmt: Select, sort: str, query: ColumnElement | None) -> Select:
+    return stmt.order_by(*(key.order for key in sort_keys(sort, query)))
 
 
 def search_events(

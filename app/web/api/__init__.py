@@ -49,4 +49,5 @@ def _busy(wait: int, source: str) -> Response:
     return http_problem(429, detail, {"Retry-After": str(wait)})
 
 
-from app.web.api import auth, me  # noqa: E402, F401  (their routes join `bp`)
+# Their routes join `bp`; auth_docs describes auth's and me's for the OpenAPI document.
+from app.web.api import auth, auth_docs, events, me, openapi  # noqa: E402, F401
