@@ -361,3 +361,26 @@ def latest_bookings(
     ).all()
     total = session.scalar(select(func.count()).where(Booking.user_id == user_id)) or 0
     return list(rows), total
+
+
+def user_bookings_page(
+    session: Session, *, user_id: int, before_id: int | None, limit: int
+) -> tuple[list[Booking], int | None]:
+    """A page of the user's bookings, newest first, from below `before_id` (None: the newest);
+    and the id to pass as `before_id` for the next page (None: this is the last)."""
+    query = (
+        select(Booking)
+        .where(Booking.user_id == user_id)
+        .options(
+            joinedload(Booking.event).load_only(Event.id, Event.title),
+            selectinload(Booking.lines).joinedload(BookingLine.tier).load_only(TicketTier.name),
+        )
+        .order_by(Booking.id.desc())
+        .limit(limit + 1)
+    )
+    if before_id is not None:
+        query = query.where(Booking.id < before_id)
+    rows = list(session.scalars(query).unique())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, rows[-1].id if more and rows else None
