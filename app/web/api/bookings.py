@@ -179,7 +179,7 @@ def _own_open(reference: str) -> Booking:
 )
 @api_user(scope=SCOPE)
 @idempotent
-def create() -> Response:
+def hold() -> Response:
     """Hold general admission tickets of one tier, or chosen seats, as the booking form does."""
     user = api_caller().user
     if user.email_verified_at is None:
@@ -237,7 +237,7 @@ def create() -> Response:
     bearer=True,
 )
 @api_user(scope=SCOPE)
-def index() -> Response:
+def my_bookings() -> Response:
     """Your bookings, newest first, a page at a time."""
     query = query_as(BookingListQuery)
     rows, next_id = bookings.user_bookings_page(
@@ -256,7 +256,7 @@ def index() -> Response:
 @bp.get("/bookings/<reference>")
 @operation(summary="A booking", tag=TAG, response=BookingOut, errors=(403, 404), bearer=True)
 @api_user(scope=SCOPE)
-def detail(reference: str) -> Response:
+def booking(reference: str) -> Response:
     """One of your bookings (anyone else's is not found); a hold that ran out is released."""
     return _json(_booking_out(_own_open(reference)))
 
@@ -295,13 +295,13 @@ def cancel(reference: str) -> Response:
 )
 @api_user(scope=SCOPE)
 @idempotent
-def pay(reference: str) -> Response:
+def checkout(reference: str) -> Response:
     """Start a payment with one of the event's providers; pay at `checkout_url`."""
+    booking = _own(reference)
     user = api_caller().user
     if user.email_verified_at is None:
         raise EmailNotVerified(user)
     data = _body(CheckoutCreate)
-    booking = _own(reference)
     payment, made = start_checkout(get_session(), booking, user=user, provider_name=data.provider)
     answer = CheckoutOut(
         payment_id=payment.id,
@@ -317,7 +317,7 @@ def pay(reference: str) -> Response:
     summary="A booking's tickets", tag=TAG, response=TicketList, errors=(403, 404), bearer=True
 )
 @api_user(scope=SCOPE)
-def tickets(reference: str) -> Response:
+def booking_tickets(reference: str) -> Response:
     """The tickets of a confirmed booking, each with the signed text of its QR code."""
     booking = _own_open(reference)
     found = []
