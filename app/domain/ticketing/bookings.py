@@ -384,3 +384,43 @@ def user_bookings_page(
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, rows[-1].id if more and rows else None
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    tier_id: int
+    tier_name: str
+    quantity: int
+    unit_price_minor: int
+    seat_ids: list[int]
+
+
+@dataclass(frozen=True)
+class BookingSummary:
+    event_title: str
+    lines: list[SummaryLine]
+
+
+def booking_summary(session: Session, booking: Booking) -> BookingSummary:
+    """The booking's event title and lines in one narrow read: what a hold just made needs
+    for its answer, without loading the event and the tiers as objects."""
+    session.flush()
+    rows = session.execute(
+        select(
+            Event.title,
+            BookingLine.tier_id,
+            TicketTier.name,
+            BookingLine.quantity,
+            BookingLine.unit_price_minor,
+            BookingLine.seat_ids,
+        )
+        .select_from(BookingLine)
+        .join(TicketTier, TicketTier.id == BookingLine.tier_id)
+        .join(Event, Event.id == TicketTier.event_id)
+        .where(BookingLine.booking_id == booking.id)
+        .order_by(BookingLine.id)
+    ).all()
+    return BookingSummary(
+        event_title=rows[0][0] if rows else "",
+        lines=[SummaryLine(t, name, q, p, list(s or [])) for _, t, name, q, p, s in rows],
+    )

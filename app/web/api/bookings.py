@@ -5,6 +5,7 @@ an `Idempotency-Key` (app/domain/api_tokens/idempotency.py): a retry gets the fi
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from app.domain.api_tokens import idempotency
 from app.domain.api_tokens.errors import InvalidRequest
 from app.domain.base import NotFound, utcnow
 from app.domain.ticketing import allocation, bookings
+from app.domain.ticketing.bookings import BookingSummary, SummaryLine
 from app.domain.ticketing.models import Booking, BookingStatus
 from app.domain.ticketing.on_sale import load_event_on_sale
 from app.domain.tickets import wallet
@@ -121,21 +123,12 @@ def idempotent(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
-def _booking_out(booking: Booking) -> BookingOut:
-    now = utcnow()
-    return BookingOut(
-        reference=booking.reference,
-        event_id=booking.event_id,
+def _booking_out(booking: Booking, summary: BookingSummary | None = None) -> BookingOut:
+    """The booking as the API shows it; `summary` saves loading its event and lines."""
+    summary = summary or BookingSummary(
         event_title=booking.event.title,
-        status=BookingStatus(bookings.display_status(booking, now)),
-        quantity=booking.quantity,
-        total_minor=booking.total_minor,
-        discount_minor=booking.discount_minor,
-        currency=booking.currency,
-        hold_expires_at=booking.hold_expires_at,
-        created_at=booking.created_at,
         lines=[
-            BookingLineOut(
+            SummaryLine(
                 tier_id=line.tier_id,
                 tier_name=line.tier.name,
                 quantity=line.quantity,
@@ -144,6 +137,19 @@ def _booking_out(booking: Booking) -> BookingOut:
             )
             for line in booking.lines
         ],
+    )
+    return BookingOut(
+        reference=booking.reference,
+        event_id=booking.event_id,
+        event_title=summary.event_title,
+        status=BookingStatus(bookings.display_status(booking, utcnow())),
+        quantity=booking.quantity,
+        total_minor=booking.total_minor,
+        discount_minor=booking.discount_minor,
+        currency=booking.currency,
+        hold_expires_at=booking.hold_expires_at,
+        created_at=booking.created_at,
+        lines=[BookingLineOut(**asdict(line)) for line in summary.lines],
     )
 
 
@@ -220,9 +226,7 @@ def hold() -> Response:
             access_code=data.access_code,
             **common,
         )
-    session.flush()
-    found = bookings.user_booking(session, user_id=user.id, reference=booking.reference)
-    response = _json(_booking_out(found), 201)
+    response = _json(_booking_out(booking, bookings.booking_summary(session, booking)), 201)
     response.headers["Location"] = f"{bp.url_prefix}/bookings/{booking.reference}"
     return response
 
