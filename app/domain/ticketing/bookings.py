@@ -372,8 +372,7 @@ def user_bookings_page(
         select(Booking)
         .where(Booking.user_id == user_id)
         .options(
-            joinedload(Booking.event).load_only(Event.id, Event.title),
-            selectinload(Booking.lines).joinedload(BookingLine.tier).load_only(TicketTier.name),
+            selectinload(Booking.lines).joinedload(BookingLine.tier).load_only(TicketTier.name)
         )
         .order_by(Booking.id.desc())
         .limit(limit + 1)
@@ -395,32 +394,20 @@ class SummaryLine:
     seat_ids: list[int]
 
 
-@dataclass(frozen=True)
-class BookingSummary:
-    event_title: str
-    lines: list[SummaryLine]
-
-
-def booking_summary(session: Session, booking: Booking) -> BookingSummary:
-    """The booking's event title and lines in one narrow read: what a hold just made needs
-    for its answer, without loading the event and the tiers as objects."""
+def booking_lines(session: Session, booking: Booking) -> list[SummaryLine]:
+    """The booking's lines with their tiers' names in one narrow read: what a hold just made
+    needs for its answer, without loading its lines and tiers as objects."""
     session.flush()
     rows = session.execute(
         select(
-            Event.title,
             BookingLine.tier_id,
             TicketTier.name,
             BookingLine.quantity,
             BookingLine.unit_price_minor,
             BookingLine.seat_ids,
         )
-        .select_from(BookingLine)
         .join(TicketTier, TicketTier.id == BookingLine.tier_id)
-        .join(Event, Event.id == TicketTier.event_id)
         .where(BookingLine.booking_id == booking.id)
         .order_by(BookingLine.id)
     ).all()
-    return BookingSummary(
-        event_title=rows[0][0] if rows else "",
-        lines=[SummaryLine(t, name, q, p, list(s or [])) for _, t, name, q, p, s in rows],
-    )
+    return [SummaryLine(t, name, q, p, list(s or [])) for t, name, q, p, s in rows]

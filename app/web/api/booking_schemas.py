@@ -56,7 +56,6 @@ class BookingLineOut(BaseModel):
 class BookingOut(BaseModel):
     reference: str
     event_id: int
-    event_title: str
     status: BookingStatus = Field(description="A hold that ran out shows as expired")
     quantity: int
     total_minor: int

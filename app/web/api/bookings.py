@@ -18,9 +18,9 @@ from app.domain.api_tokens import idempotency
 from app.domain.api_tokens.errors import InvalidRequest
 from app.domain.base import NotFound, utcnow
 from app.domain.ticketing import allocation, bookings
-from app.domain.ticketing.bookings import BookingSummary, SummaryLine
+from app.domain.ticketing.bookings import SummaryLine
 from app.domain.ticketing.models import Booking, BookingStatus
-from app.domain.ticketing.on_sale import load_event_on_sale
+from app.domain.ticketing.on_sale import load_event_on_sale, tier_and_event
 from app.domain.tickets import wallet
 from app.web.api import bp
 from app.web.api.booking_schemas import (
@@ -123,25 +123,22 @@ def idempotent(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
-def _booking_out(booking: Booking, summary: BookingSummary | None = None) -> BookingOut:
-    """The booking as the API shows it; `summary` saves loading its event and lines."""
-    summary = summary or BookingSummary(
-        event_title=booking.event.title,
-        lines=[
+def _booking_out(booking: Booking, lines: list[SummaryLine] | None = None) -> BookingOut:
+    """The booking as the API shows it; `lines` saves loading its lines and their tiers."""
+    if lines is None:
+        lines = [
             SummaryLine(
-                tier_id=line.tier_id,
-                tier_name=line.tier.name,
-                quantity=line.quantity,
-                unit_price_minor=line.unit_price_minor,
-                seat_ids=list(line.seat_ids or []),
+                line.tier_id,
+                line.tier.name,
+                line.quantity,
+                line.unit_price_minor,
+                list(line.seat_ids or []),
             )
             for line in booking.lines
-        ],
-    )
+        ]
     return BookingOut(
         reference=booking.reference,
         event_id=booking.event_id,
-        event_title=summary.event_title,
         status=BookingStatus(bookings.display_status(booking, utcnow())),
         quantity=booking.quantity,
         total_minor=booking.total_minor,
@@ -149,7 +146,7 @@ def _booking_out(booking: Booking, summary: BookingSummary | None = None) -> Boo
         currency=booking.currency,
         hold_expires_at=booking.hold_expires_at,
         created_at=booking.created_at,
-        lines=[BookingLineOut(**asdict(line)) for line in summary.lines],
+        lines=[BookingLineOut(**asdict(line)) for line in lines],
     )
 
 
@@ -214,19 +211,28 @@ def hold() -> Response:
             allow_single_seats=data.allow_single_seats,
             **common,
         )
+        summary = bookings.booking_lines(session, booking)
     else:
         assert data.tier_id is not None and data.quantity is not None  # noqa: S101 - validated
         unlock_code(data.event_id, data.access_code, user_id=user.id)
-        booking = allocation.hold_tier(
+        # `allocation.hold_tier`'s steps, keeping the tier it loads for the answer's line.
+        tier, sale_event = tier_and_event(
+            session, data.tier_id, event_id=data.event_id, buyer_id=user.id
+        )
+        booking = allocation.hold_units(
             session,
             user=user,
-            event_id=data.event_id,
-            tier_id=data.tier_id,
+            event=sale_event,
+            tier=tier,
             quantity=data.quantity,
             access_code=data.access_code,
+            limit_locked=True,
+            gate_held=True,
             **common,
         )
-    response = _json(_booking_out(booking, bookings.booking_summary(session, booking)), 201)
+        line = SummaryLine(tier.id, tier.name, data.quantity, tier.price_minor, [])
+        summary = [line]
+    response = _json(_booking_out(booking, summary), 201)
     response.headers["Location"] = f"{bp.url_prefix}/bookings/{booking.reference}"
     return response
 
