@@ -62,7 +62,7 @@ format: $(STAMP)
 test: $(STAMP) browser $(AXE) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-bench: bench-search bench-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard
+bench: bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard
 
 bench-search: $(STAMP)
 	$(BIN)/python -m bench.search
