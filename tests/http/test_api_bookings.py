@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -366,3 +365,38 @@ def test_control_the_same_parallel_posts_without_a_key_make_many(
     answers = _race(app, auth, body, key=None)
     assert [status for status, _, _ in answers] == [201] * PARALLEL, answers
     assert _count(db, Booking) == PARALLEL
+
+
+def test_an_idempotent_checkout_is_replayed_and_a_failed_one_keeps_no_key(
+    client, db, make_user, make_tier, token_for, monkeypatch
+):  # noqa: ANN001
+    from app.integrations.payments.base import ProviderError
+    from app.integrations.payments.demo import DemoProvider
+
+    tier = make_tier(capacity=2, price_minor=900)
+    auth = token_for(make_user())
+    reference = client.post(
+        "/api/v1/bookings",
+        json={"event_id": tier.event_id, "tier_id": tier.id, "quantity": 1},
+        headers=auth,
+    ).get_json()["reference"]
+    url = f"/api/v1/bookings/{reference}/checkout"
+
+    def down(self, request):  # noqa: ANN001, ANN202, ARG001
+        raise ProviderError("the provider is down")
+
+    failing = {**auth, "Idempotency-Key": "pay-1"}
+    with monkeypatch.context() as patch:
+        patch.setattr(DemoProvider, "create_checkout", down)
+        _problem(
+            client.post(url, json={"provider": "demo"}, headers=failing),
+            503,
+            "provider_unavailable",
+        )
+    assert _count(db, IdempotencyKey) == 0  # committed with the payment midway, then dropped
+    first = client.post(url, json={"provider": "demo"}, headers=failing)
+    again = client.post(url, json={"provider": "demo"}, headers=failing)
+    assert first.status_code == again.status_code == 201, first.get_data(as_text=True)
+    assert again.get_data() == first.get_data() and again.headers["Idempotent-Replayed"] == "true"
+    db.expire_all()
+    assert db.scalar(select(func.count()).where(Payment.checkout_url.is_not(None))) == 1

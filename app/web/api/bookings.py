@@ -299,7 +299,7 @@ def cancel(reference: str) -> Response:
     body=CheckoutCreate,
     response=CheckoutOut,
     status=201,
-    errors=(400, 403, 404, 409, 415, 422),
+    errors=(400, 403, 404, 409, 415, 422, 503),
     bearer=True,
     idempotent=True,
 )
