@@ -14,7 +14,7 @@ UV := $(TOOLS)/bin/uv
 # Use the Python found here; never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint format lock bench bench-search bench-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard browser clean-db
+.PHONY: run test lint format lock bench bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard browser clean-db
 
 $(UV): requirements-uv.txt
 	$(PYTHON) -m venv $(TOOLS)
@@ -62,7 +62,7 @@ format: $(STAMP)
 test: $(STAMP) browser $(AXE) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-bench: bench-search bench-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard
+bench: bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard
 
 bench-search: $(STAMP)
 	$(BIN)/python -m bench.search
@@ -71,6 +71,11 @@ bench-search: $(STAMP)
 bench-rush: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk )
 	$(BIN)/python -m bench.rush
+
+# The rush through POST /api/v1/bookings (bearer tokens) and through the form in the same run.
+bench-api-rush: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk )
+	$(BIN)/python -m bench.api_rush
 
 bench-purchase: $(STAMP)
 	$(BIN)/python -m bench.purchase

@@ -1,9 +1,10 @@
 -- The ticket rush's load, run by Debian's wrk 4 (LuaJIT) from bench/rush.py:
 --
---   wrk -t <threads> -c <buyers> -d <upper bound> -s bench/rush.lua <booking URL> -- <buyers file> <threads>
+--   wrk -t <threads> -c <buyers> -d <upper bound> -s bench/rush.lua <booking URL> -- <buyers file> <threads> [api]
 --
 -- The buyers file has one line per logged-in buyer: its Cookie header, a tab, and its booking
--- form body (with its own CSRF token). Each wrk thread takes its share of the buyers and its
+-- form body (with its own CSRF token); with `api` (bench/api_rush.py), its bearer token, a tab
+-- and its JSON body. Each wrk thread takes its share of the buyers and its
 -- connections post them in turn. The first sold-out answer ends the run; done() prints one
 -- line for bench/rush.py: `rush-wrk: p50_us=<n> p99_us=<n> statuses=<status>:<n>,... errors=...`.
 
@@ -28,15 +29,22 @@ local next_request = 0
 statuses = {} -- read by done() through thread:get()
 
 function init(args)
-   local buyers_file, thread_count = args[1], tonumber(args[2])
+   local buyers_file, thread_count, api = args[1], tonumber(args[2]), args[3] == "api"
    local line_number = 0
    for line in io.lines(buyers_file) do
       if line_number % thread_count == thread_index then
-         local cookie, body = line:match("^([^\t]+)\t(.+)$")
-         requests[#requests + 1] = wrk.format("POST", nil, {
-            ["Cookie"] = cookie,
+         local credential, body = line:match("^([^\t]+)\t(.+)$")
+         local headers = {
+            ["Cookie"] = credential,
             ["Content-Type"] = "application/x-www-form-urlencoded",
-         }, body)
+         }
+         if api then
+            headers = {
+               ["Authorization"] = "Bearer " .. credential,
+               ["Content-Type"] = "application/json",
+            }
+         end
+         requests[#requests + 1] = wrk.format("POST", nil, headers, body)
       end
       line_number = line_number + 1
    end

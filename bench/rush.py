@@ -103,22 +103,31 @@ async def buyer_credentials(site: BenchSite, hot: HotEvent, emails: list[str]) -
 
 
 def run_rush(site: BenchSite, hot: HotEvent, emails: list[str]) -> tuple[Rush, CpuMeter]:
+    lines = asyncio.run(buyer_credentials(site, hot, emails))
+    return run_wrk(site, f"{site.base_url}/events/{hot.event_id}/book", lines)
+
+
+def run_wrk(
+    site: BenchSite, url: str, lines: list[str], *, api: bool = False
+) -> tuple[Rush, CpuMeter]:
+    """wrk posting to `url` until sold out, a buyer's line at a time (bench/rush.lua)."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("wrk is missing: `make bench-rush` installs it (apt-get install wrk)")
     buyers_file = site.tmp / "buyers.tsv"
-    buyers_file.write_text("\n".join(asyncio.run(buyer_credentials(site, hot, emails))) + "\n")
+    buyers_file.write_text("\n".join(lines) + "\n")
     command = [
         wrk,
         f"--threads={WRK_THREADS}",
-        f"--connections={BUYERS}",
+        f"--connections={len(lines)}",
         f"--duration={WRK_MAX_SECONDS}s",
         f"--timeout={WRK_TIMEOUT_SECONDS}s",
         f"--script={Path(__file__).with_name('rush.lua')}",
-        f"{site.base_url}/events/{hot.event_id}/book",
+        url,
         "--",
         str(buyers_file),
         str(WRK_THREADS),
+        *(["api"] if api else []),
     ]
     if PROFILE:
         profile_web_worker(site, PROFILE)

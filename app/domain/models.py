@@ -10,6 +10,7 @@ from app.domain.accounts.models import (  # noqa: F401
     UserSession,
 )
 from app.domain.accounts.phone import PhoneNumber  # noqa: F401
+from app.domain.api_tokens.idempotency import IdempotencyKey  # noqa: F401
 from app.domain.api_tokens.models import PersonalToken, RefreshFamily, RefreshToken  # noqa: F401
 from app.domain.audit import AuditEntry  # noqa: F401
 from app.domain.base import Base

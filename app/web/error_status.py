@@ -23,6 +23,7 @@ from app.domain.api_tokens.errors import (
     PersonalTokenError,
     SecondFactorRequired,
 )
+from app.domain.api_tokens.idempotency import IdempotencyError
 from app.domain.base import Busy, DomainError, Forbidden, NotFound
 from app.domain.checkin.errors import CheckInError
 from app.domain.checkin.staff import (
@@ -84,6 +85,7 @@ STATUS_BY_CODE: dict[type[DomainError], dict[str, int]] = {
         "code_taken": CONFLICT,
         "too_many_guesses": TOO_MANY,
     },
+    IdempotencyError: {"idempotency_in_progress": CONFLICT, "bad_idempotency_key": 400},
     PaymentError: {
         "hold_expired": CONFLICT,
         "not_payable": CONFLICT,
@@ -142,6 +144,7 @@ STATUS_BY_CLASS: dict[type[DomainError], int] = {
     ApiAuthError: 401,  # who is calling is unknown: a missing, bad, expired or revoked token
     SecondFactorRequired: 401,
     InvalidRequest: UNPROCESSABLE,
+    IdempotencyError: UNPROCESSABLE,  # the key was used for another request
     PersonalTokenError: UNPROCESSABLE,
 }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 import schemathesis
@@ -18,6 +19,8 @@ from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy.orm import Session
 
+from app.domain.accounts.models import User
+from app.domain.api_tokens import personal
 from app.domain.events.models import Event, EventStatus, EventType
 from tests.conftest import _test_config
 
@@ -50,6 +53,8 @@ def api_schema(app: Flask) -> BaseSchema:
 @dataclass
 class World:
     event_ids: list[int]
+    references: list[str]  # the token's user's bookings
+    token: str  # a personal token with every scope, for the routes that need one
 
 
 @pytest.fixture
@@ -59,8 +64,11 @@ def world(
     make_tier: Callable[..., object],
     make_seated_booking: Callable[..., object],
     make_category: Callable[..., object],
+    make_user: Callable[..., User],
+    now: datetime,
 ) -> World:
-    """A few published events with tiers, one of them seated, and a draft."""
+    """A few published events with tiers, one of them seated, and a draft; a buyer with a
+    token, a held booking and a confirmed one."""
     music = make_category(name="Music", slug="music")
     events = [
         make_event(title="Jazz night", category_id=music.id, tags=["jazz"]),
@@ -68,10 +76,20 @@ def world(
     ]
     for event in events:
         make_tier(event=event, capacity=5, price_minor=900)
-    seated = make_seated_booking(quantity=2)
+    buyer = make_user()
+    held = make_seated_booking(buyer=buyer, quantity=2, price_minor=1000)
+    confirmed = make_seated_booking(buyer=buyer, quantity=1)
     draft = make_event(title="Draft", status=EventStatus.DRAFT)
+    buyer.authenticated_at = now
+    _token, raw = personal.create_token(
+        db, buyer, name="schemathesis", scopes=list(personal.SCOPES), lifetime=None, now=now
+    )
     db.commit()
-    return World([*(event.id for event in events), seated.event_id, draft.id])
+    return World(
+        [*(event.id for event in events), held.event_id, draft.id],
+        [held.reference, confirmed.reference],
+        raw,
+    )
 
 
 def test_api_conforms_to_its_document(api_schema: BaseSchema, world: World) -> None:
@@ -97,6 +115,14 @@ def test_api_conforms_to_its_document(api_schema: BaseSchema, world: World) -> N
             if isinstance(event_id, int) and event_id % 2 == 0:
                 ids = world.event_ids
                 case.path_parameters["event_id"] = ids[event_id // 2 % len(ids)]
-            case.call_and_validate(excluded_checks=[positive_data_acceptance])
+            reference = (case.path_parameters or {}).get("reference")
+            if isinstance(reference, str) and len(reference) % 2 == 0:
+                case.path_parameters["reference"] = world.references[len(reference) // 2 % 2]
+            # A generated token is swapped for a real one; a request made without one (a
+            # negative case) is sent as it is, to be refused.
+            headers = None
+            if "Authorization" in (case.headers or {}):
+                headers = {"Authorization": f"Bearer {world.token}"}
+            case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
         check()

@@ -32,6 +32,7 @@ from app.domain.api_tokens.errors import (
     RefreshReused,
     SecondFactorRequired,
 )
+from app.domain.api_tokens.idempotency import IdempotencyError
 from app.domain.backoffice.admin_dashboard import BadDashboardRequest
 from app.domain.backoffice.attendees import BadAttendeeFilter
 from app.domain.backoffice.payment_search import BadPaymentSearch
@@ -185,6 +186,9 @@ ERRORS: list[tuple[DomainError, int]] = [
     (SecondFactorRequired(), 401),
     (InsufficientScope("checkin"), 403),
     (InvalidRequest("Send a JSON object."), 422),
+    (IdempotencyError("Used for another request.", code="idempotency_key_reused"), 422),
+    (IdempotencyError("Still running.", code="idempotency_in_progress"), 409),
+    (IdempotencyError("Too long.", code="bad_idempotency_key"), 400),
     (PersonalTokenError("Choose at least one scope.", code="no_scope"), 422),
     (BadAttendeeFilter("Choose a booking status from the list."), 400),
     (AuditFilterInvalid("date_to", "The end date is before the start date."), 400),

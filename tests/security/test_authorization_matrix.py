@@ -123,6 +123,7 @@ STATE_TABLES = (
     "personal_tokens",
     "refresh_families",
     "refresh_tokens",
+    "api_idempotency_keys",
     "webhook_endpoints",
     "webhook_deliveries",
 )
@@ -500,6 +501,20 @@ ROUTES: dict[str, Route] = {
     "api.tiers": Route(params=_event, get=PUBLIC),
     "api.seatmap": Route(params=_event, get=PUBLIC),
     "api.document": Route(get=PUBLIC),
+    # Bookings through the API: a token only (401 here); test_api_bookings_by_token below
+    # checks scopes and ownership with the personas' tokens.
+    "api.hold": Route(post=spec(401), json=lambda w: {"event_id": w.event.id, "seat_ids": [1]}),
+    "api.my_bookings": Route(get=spec(401)),
+    "api.booking": Route(params=lambda w: {"reference": w.booking.reference}, get=spec(401)),
+    "api.cancel": Route(params=lambda w: {"reference": w.booking.reference}, post=spec(401)),
+    "api.checkout": Route(
+        params=lambda w: {"reference": w.booking.reference},
+        post=spec(401),
+        json=lambda w: {"provider": "demo"},
+    ),
+    "api.booking_tickets": Route(
+        params=lambda w: {"reference": w.ticketed.reference}, get=spec(401)
+    ),
     "account_bookings.leave": Route(
         params=lambda w: {"entry_id": w.entry.id}, post=OWN_BOOKING, owner="buyer"
     ),
@@ -1095,3 +1110,58 @@ def test_another_events_coupon_under_ones_own_event_is_not_found(
     assert client.post(f"{base}/edit", data=_coupon_form(world)).status_code == 404
     assert client.post(f"{base}/deactivate").status_code == 404
     assert fingerprint(db) == before
+
+
+# The API's booking routes by token: the buyer's own booking answers (refusals run first, the
+# allowed call last); every other persona's token finds nothing (404) and a token without the
+# scope is refused (403), changing nothing.
+API_BOOKING_ROUTES = (
+    ("GET", "api.booking", None),
+    ("GET", "api.booking_tickets", None),
+    ("POST", "api.checkout", {"provider": "demo"}),
+    ("POST", "api.cancel", None),
+)
+
+
+@pytest.mark.parametrize(("method", "endpoint", "body"), API_BOOKING_ROUTES)
+def test_api_bookings_by_token(
+    app: Flask,
+    db: Session,
+    world: World,
+    now,  # noqa: ANN001
+    method: str,
+    endpoint: str,
+    body: dict[str, str] | None,
+) -> None:
+    from flask import url_for
+
+    client = app.test_client()
+
+    def token(user: User, scopes: list[str]) -> dict[str, str]:
+        user.authenticated_at = now
+        raw = personal.create_token(db, user, name="m", scopes=scopes, lifetime=None, now=now)[1]
+        db.commit()
+        headers = {"Authorization": f"Bearer {raw}"}
+        client.get("/api/v1/me", headers=headers)  # its first use is written now, not below
+        return headers
+
+    with app.test_request_context():
+        url = url_for(endpoint, reference=world.booking.reference)
+    callers = [
+        (token(user, ["bookings:write"]), 404, name)
+        for name, user in world.users.items()
+        if name != "buyer"
+    ]
+    callers.append((token(world.users["buyer"], ["events:read"]), 403, "buyer without scope"))
+    own = token(world.users["buyer"], ["bookings:write"])
+    wrong = []
+    for headers, expected, who in callers:
+        before = fingerprint(db)
+        response = client.open(url, method=method, json=body, headers=headers)
+        if response.status_code != expected:
+            wrong.append(f"{method} {url} as {who}: {response.status_code}, expected {expected}")
+        elif fingerprint(db) != before:
+            wrong.append(f"{method} {url} as {who}: refused but changed the database")
+    mine = client.open(url, method=method, json=body, headers=own)
+    assert mine.status_code in (200, 201), mine.get_data(as_text=True)
+    assert not wrong, "\n".join(wrong)

@@ -61,7 +61,14 @@ def test_api_posts_skip_csrf_and_answer_problem_details(csrf_app: Flask) -> None
     header nothing happens (a 401 or a 422 problem, never "form expired")."""
     client = csrf_app.test_client()
     routes = _rules(csrf_app, "POST", API_PREFIX)
-    assert routes == ["/api/v1/auth/logout", "/api/v1/auth/refresh", "/api/v1/auth/token"]
+    assert routes == [
+        "/api/v1/auth/logout",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/token",
+        "/api/v1/bookings",
+        "/api/v1/bookings/999999/cancel",
+        "/api/v1/bookings/999999/checkout",
+    ]
     for route in routes:
         response = client.post(route, data={"anything": "1"})
         assert response.status_code in (401, 422), f"{route} answered {response.status_code}"

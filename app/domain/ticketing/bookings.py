@@ -361,3 +361,53 @@ def latest_bookings(
     ).all()
     total = session.scalar(select(func.count()).where(Booking.user_id == user_id)) or 0
     return list(rows), total
+
+
+def user_bookings_page(
+    session: Session, *, user_id: int, before_id: int | None, limit: int
+) -> tuple[list[Booking], int | None]:
+    """A page of the user's bookings, newest first, from below `before_id` (None: the newest);
+    and the id to pass as `before_id` for the next page (None: this is the last)."""
+    query = (
+        select(Booking)
+        .where(Booking.user_id == user_id)
+        .options(
+            selectinload(Booking.lines).joinedload(BookingLine.tier).load_only(TicketTier.name)
+        )
+        .order_by(Booking.id.desc())
+        .limit(limit + 1)
+    )
+    if before_id is not None:
+        query = query.where(Booking.id < before_id)
+    rows = list(session.scalars(query).unique())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, rows[-1].id if more and rows else None
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    tier_id: int
+    tier_name: str
+    quantity: int
+    unit_price_minor: int
+    seat_ids: list[int]
+
+
+def booking_lines(session: Session, booking: Booking) -> list[SummaryLine]:
+    """The booking's lines with their tiers' names in one narrow read: what a hold just made
+    needs for its answer, without loading its lines and tiers as objects."""
+    session.flush()
+    rows = session.execute(
+        select(
+            BookingLine.tier_id,
+            TicketTier.name,
+            BookingLine.quantity,
+            BookingLine.unit_price_minor,
+            BookingLine.seat_ids,
+        )
+        .join(TicketTier, TicketTier.id == BookingLine.tier_id)
+        .where(BookingLine.booking_id == booking.id)
+        .order_by(BookingLine.id)
+    ).all()
+    return [SummaryLine(t, name, q, p, list(s or [])) for t, name, q, p, s in rows]

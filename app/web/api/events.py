@@ -41,7 +41,7 @@ M = TypeVar("M", bound=BaseModel)
 NOT_FOUND = "We could not find that event."
 
 
-def _query(model: type[M]) -> M:
+def query_as(model: type[M]) -> M:
     """The query string as `model`; a value of the wrong type or size is a 400."""
     args = {
         name: request.args.getlist(name)
@@ -103,7 +103,7 @@ def _summary_fields(event: Event) -> dict[str, object]:
 )
 def events() -> Response:
     """Published, not yet ended events with the search page's filters, a page at a time."""
-    query = _query(EventSearchQuery)
+    query = query_as(EventSearchQuery)
     args = query.model_dump(by_alias=True, exclude={"tag", "cursor", "limit"}, exclude_none=True)
     params, notices = parse_search_args(args, tags=query.tag)
     if notices:
@@ -190,7 +190,7 @@ def tiers(event_id: int) -> Response:
 )
 def seatmap(event_id: int) -> Response:
     """The seat picker's map of a seated event, each seat free, held, sold or blocked now."""
-    query = _query(SeatMapQuery)
+    query = query_as(SeatMapQuery)
     if event_id > ID_MAX:
         raise NotFound(NOT_FOUND)
     found = seated_event_or_404(event_id)

@@ -38,6 +38,7 @@ class Operation:
     errors: tuple[int, ...] = ()
     etag: bool = False  # answers 304 to a matching If-None-Match
     bearer: bool = False  # needs `Authorization: Bearer`
+    idempotent: bool = False  # takes an `Idempotency-Key` header
 
 
 def operation(**fields: Any) -> Callable[[F], F]:
@@ -148,6 +149,16 @@ def _operation(
                 "in": "header",
                 "required": False,
                 "schema": {"type": "string"},
+            }
+        )
+    if op.idempotent:
+        parameters.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "A retry with the same key and body gets the first answer",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
             }
         )
     if parameters:

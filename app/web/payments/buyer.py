@@ -31,7 +31,7 @@ from app.domain.payments.events import apply_lookup
 from app.domain.ticketing import bookings, holds
 from app.domain.ticketing.models import Booking
 from app.integrations.payments import configured_providers
-from app.integrations.payments.base import CheckoutRequest, ProviderError
+from app.integrations.payments.base import ProviderError
 from app.live import hub_for
 from app.web.account.bookings import own_open_booking, render_booking
 from app.web.authz import signed_in_user, verified_email_required
@@ -39,8 +39,7 @@ from app.web.error_status import http_status
 from app.web.errors import render_error
 from app.web.event_stream import Fragment, stream_fragment
 from app.web.htmx import full_page_redirect, render_page_or_fragment
-from app.web.links import absolute_url
-from app.web.payments.choices import providers_for
+from app.web.payments.start import start_checkout
 
 bp = Blueprint("payments", __name__, url_prefix="/account")
 log = logging.getLogger(__name__)
@@ -54,42 +53,13 @@ def pay(reference: str) -> ResponseReturnValue:
     session = get_session()
     user = signed_in_user()
     booking = bookings.user_booking(session, user_id=user.id, reference=reference)
-    event = booking.event
-    accepted = providers_for(event.payment_providers)
-    provider_name = request.form.get("provider", "")
     try:
-        payment = checkout.begin_payment(
-            session, booking, provider=provider_name, accepted=accepted, now=utcnow()
+        payment, made = start_checkout(
+            session, booking, user=user, provider_name=request.form.get("provider", "")
         )
     except PaymentError as error:
         session.rollback()
         return _booking_page(reference, error=error.message, status=http_status(error))
-    session.commit()
-    provider = accepted[provider_name]
-    try:
-        made = provider.create_checkout(
-            CheckoutRequest(
-                payment_id=payment.id,
-                booking_reference=booking.reference,
-                amount_minor=payment.amount_minor,
-                currency=payment.currency,
-                description=f"{event.title}: booking {booking.reference}",
-                buyer_email=user.email,
-                return_url=absolute_url("payments.status", reference=booking.reference),
-                cancel_url=absolute_url("account_bookings.detail", reference=booking.reference),
-                idempotency_key=payment.idempotency_key,
-            )
-        )
-    except ProviderError as error:
-        log.warning("checkout of payment %s failed: %s", payment.id, error)
-        checkout.record_checkout_failure(session, payment.id, str(error))
-        session.commit()
-        refusal = PaymentError("provider_unavailable")
-        return _booking_page(reference, error=refusal.message, status=http_status(refusal))
-    checkout.record_checkout(
-        session, payment.id, provider_ref=made.provider_ref, checkout_url=made.redirect_url
-    )
-    session.commit()
     if made.redirect_url:
         return full_page_redirect(made.redirect_url)
     return _on_page_checkout(booking, payment.id, made.page_data)

@@ -60,13 +60,16 @@ def hold_rules() -> HoldRules:
 
 
 def _unlock(event_id: int, code: str | None) -> frozenset[int]:
+    user = signed_in_user_or_none()
+    return unlock_code(event_id, code, user_id=user.id if user else None)
+
+
+def unlock_code(event_id: int, code: str | None, *, user_id: int | None) -> frozenset[int]:
     """The hidden tiers `code` unlocks. A code that unlocks none is a wrong guess, counted for
     the user and the network in its own transaction (this request may roll back). Raises
     `too_many_guesses` (and compares nothing) while either guessed wrong too often."""
     if not code:
         return frozenset()
-    user = signed_in_user_or_none()
-    user_id = user.id if user else None
     network = client_network()
     unlocked = access_codes.unlock(
         get_session(),
