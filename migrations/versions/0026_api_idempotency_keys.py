@@ -1,6 +1,6 @@
 """API Idempotency-Key: the first answer to each user's key.
 
-Revision ID: 0026b
+Revision ID: 0026
 Revises: 0025
 """
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0026b"
+revision: str = "0026"
 down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
