@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.domain.accounts.rate_limit import prune_attempts
+from app.domain.api_tokens.idempotency import prune_keys
 from app.domain.events.lifecycle import complete_past_events
 from app.domain.notifications.digest import schedule_digests
 from app.domain.notifications.holds import schedule_hold_warnings
@@ -46,4 +47,5 @@ SCHEDULES: dict[str, Schedule] = {
     "complete_past_events": Schedule("*/10 * * * *", complete_past_events),
     "queue_reconciliation": Schedule("*/5 * * * *", queue_reconciliation),
     "prune_attempts": Schedule("17 * * * *", lambda s, now: prune_attempts(s, now=now)),
+    "prune_idempotency_keys": Schedule("23 * * * *", prune_keys),
 }

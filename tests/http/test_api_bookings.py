@@ -400,3 +400,27 @@ def test_an_idempotent_checkout_is_replayed_and_a_failed_one_keeps_no_key(
     assert again.get_data() == first.get_data() and again.headers["Idempotent-Replayed"] == "true"
     db.expire_all()
     assert db.scalar(select(func.count()).where(Payment.checkout_url.is_not(None))) == 1
+
+
+def test_a_key_is_kept_a_day_then_pruned_and_a_later_retry_creates_again(
+    client, db, make_user, make_tier, token_for
+):  # noqa: ANN001
+    from app.domain.api_tokens.idempotency import KEPT_FOR, prune_keys
+
+    tier = make_tier(capacity=5, price_minor=500)
+    keyed = {**token_for(make_user()), "Idempotency-Key": "order-1"}
+    body = {"event_id": tier.event_id, "tier_id": tier.id, "quantity": 1}
+    assert client.post("/api/v1/bookings", json=body, headers=keyed).status_code == 201
+    made = db.scalar(select(IdempotencyKey.created_at))
+
+    assert prune_keys(db, made + KEPT_FOR - timedelta(seconds=1)) == 0
+    db.commit()
+    replay = client.post("/api/v1/bookings", json=body, headers=keyed)
+    assert replay.headers["Idempotent-Replayed"] == "true" and _count(db, Booking) == 1
+
+    assert prune_keys(db, made + KEPT_FOR + timedelta(seconds=1)) == 1
+    db.commit()
+    assert _count(db, IdempotencyKey) == 0
+    later = client.post("/api/v1/bookings", json=body, headers=keyed)
+    assert later.status_code == 201 and "Idempotent-Replayed" not in later.headers
+    assert _count(db, Booking) == 2

@@ -6,14 +6,15 @@ answer is written to it in the same transaction. A retry arriving while the firs
 running waits on the row's unique index until the first commits (then it replays the answer)
 or rolls back (then it runs itself); past the connection's `lock_timeout` it is refused with
 `idempotency_in_progress`. A create that is refused (a problem) rolls back and keeps nothing:
-a retry runs again, and nothing was created to repeat.
+a retry runs again, and nothing was created to repeat. Keys are kept for `KEPT_FOR` (a day,
+as payment APIs keep theirs): a retry later than that creates again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, delete, select
@@ -25,6 +26,7 @@ from app.domain.base import Base, DomainError, utcnow
 from app.domain.ticketing.locking import DEADLOCK_DETECTED, LOCK_NOT_AVAILABLE
 
 KEY_MAX = 255
+KEPT_FOR = timedelta(hours=24)
 
 
 class IdempotencyKey(Base):
@@ -122,3 +124,9 @@ def forget(session: Session, *, user_id: int, key: str) -> None:
         .with_for_update(skip_locked=True)
     )
     session.execute(delete(IdempotencyKey).where(IdempotencyKey.id.in_(held)))
+
+
+def prune_keys(session: Session, now: datetime, keep: timedelta = KEPT_FOR) -> int:
+    """Delete the keys older than `keep`, answered or not; return how many went (a schedule)."""
+    result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < now - keep))
+    return result.rowcount or 0
