@@ -17,8 +17,8 @@ import app.domain.notifications.email  # noqa: F401 - registers the email sender
 import app.domain.notifications.fan_out  # noqa: F401 - registers the in-app sender
 import app.domain.notifications.push  # noqa: F401 - registers the push sender and its reach
 import app.domain.notifications.sms  # noqa: F401 - registers the SMS sender
-from app.domain.base import utcnow
 from app.domain.notifications import delivery
+from jobs.claims import handle_due
 
 log = logging.getLogger(__name__)
 # A run sends at most this many before the worker's loop looks at its other work again.
@@ -34,17 +34,13 @@ def deliver_due(
 ) -> int:
     """Send up to `limit` due notifications; return how many were handled. `now` is for tests
     (else the real time is read for each message)."""
-    handled = 0
-    while handled < limit:
-        with sessions() as session:
-            at = now or utcnow()
-            claim = delivery.claim_next(session, now=at)
-            session.commit()
-            if claim is None:
-                break
-            deliver_claimed(session, config, claim, now=at)
-        handled += 1
-    return handled
+    return handle_due(
+        sessions,
+        delivery.claim_next,
+        lambda session, claim, at: deliver_claimed(session, config, claim, now=at),
+        now=now,
+        limit=limit,
+    )
 
 
 def deliver_claimed(

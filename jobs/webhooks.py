@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.domain.base import utcnow
 from app.domain.webhooks import delivery
+from jobs.claims import handle_due
 
 # A run sends at most this many before the worker's loop looks at its other work again.
 BATCH = 20
@@ -25,16 +25,10 @@ def deliver_due(
 ) -> int:
     """Send up to `limit` due deliveries; return how many were handled. `now` is for tests
     (else the real time is read for each delivery)."""
-    handled = 0
-    while handled < limit:
-        with sessions() as session:
-            at = now or utcnow()
-            claim = delivery.claim_next(session, now=at)
-            session.commit()
-            if claim is None:
-                break
-            outcome = delivery.send(claim, config, now=at)
-            delivery.record(session, claim, outcome, now=at)
-            session.commit()
-        handled += 1
-    return handled
+
+    def send_and_record(session: Session, claim: delivery.Claim, at: datetime) -> None:
+        outcome = delivery.send(claim, config, now=at)
+        delivery.record(session, claim, outcome, now=at)
+        session.commit()
+
+    return handle_due(sessions, delivery.claim_next, send_and_record, now=now, limit=limit)
