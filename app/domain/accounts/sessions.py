@@ -7,7 +7,6 @@ revokes every other row of the user.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import audit
 from app.domain.accounts.models import User, UserSession
+from app.domain.api_tokens.opaque import digest as token_digest
 from app.domain.api_tokens.refresh import SESSIONS_REVOKED, revoke_user_families
 from app.domain.checkin.models import StaffGrant
 from app.domain.notifications.unread import unread_count_of
@@ -24,10 +24,6 @@ from app.domain.teams.models import TeamMember
 
 # last_seen_at is refreshed at most this often, so a busy session costs no write per request.
 LAST_SEEN_GRANULARITY = timedelta(minutes=5)
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def start_session(

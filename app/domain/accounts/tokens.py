@@ -7,7 +7,6 @@ Password reset tokens are single-use: only their SHA-256 is stored, with an expi
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.accounts.errors import InvalidToken
 from app.domain.accounts.models import PasswordResetToken, User
+from app.domain.api_tokens.opaque import digest as token_digest
 
 VERIFY_EMAIL = "verify-email"
 CHANGE_EMAIL = "change-email"
@@ -64,16 +64,12 @@ def unsign(
     return payload
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue_reset_token(session: Session, user: User, *, now: datetime, ttl: timedelta) -> str:
     """A new single-use reset token for `user`; the raw value goes only into the email."""
     token = secrets.token_urlsafe(32)
     session.add(
         PasswordResetToken(
-            user_id=user.id, token_hash=_digest(token), expires_at=now + ttl, created_at=now
+            user_id=user.id, token_hash=token_digest(token), expires_at=now + ttl, created_at=now
         )
     )
     session.flush()
@@ -84,7 +80,7 @@ def usable_reset_token(session: Session, token: str, *, now: datetime) -> Passwo
     """The stored token row, locked, if it is unused and unexpired; InvalidToken otherwise."""
     row = session.scalar(
         select(PasswordResetToken)
-        .where(PasswordResetToken.token_hash == _digest(token))
+        .where(PasswordResetToken.token_hash == token_digest(token))
         .with_for_update()
     )
     if row is None or row.used_at is not None:

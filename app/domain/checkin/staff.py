@@ -10,7 +10,6 @@ revokes the earlier one, so one link at a time works.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.domain import audit
 from app.domain.accounts.emails import find_user_by_email, normalize_email
 from app.domain.accounts.models import Role, User
+from app.domain.api_tokens.opaque import digest as token_digest
 from app.domain.base import DomainError, NotFound
 from app.domain.checkin.access import CHECKIN_STATUSES, staffed_events
 from app.domain.checkin.models import StaffGrant, StaffInvitation
@@ -123,10 +123,6 @@ def masked_email(email: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class Invited:
     invitation: StaffInvitation
@@ -192,7 +188,7 @@ def invite(
         organizer_id=organizer.id,
         event_id=event_id,
         email=email,
-        token_hash=_digest(token),
+        token_hash=token_digest(token),
         invited_by_id=organizer.id,
         created_at=now,
         expires_at=now + INVITATION_TTL,
@@ -239,7 +235,7 @@ def _grant_for(
 
 def find_invitation(session: Session, token: str, *, lock: bool = False) -> StaffInvitation:
     """The invitation a link's token names (NotFound for any other string)."""
-    query = select(StaffInvitation).where(StaffInvitation.token_hash == _digest(token))
+    query = select(StaffInvitation).where(StaffInvitation.token_hash == token_digest(token))
     if lock:
         query = query.with_for_update(of=StaffInvitation)
     invitation = session.scalar(query.options(joinedload(StaffInvitation.event)))
