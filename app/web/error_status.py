@@ -26,14 +26,14 @@ from app.domain.api_tokens.errors import (
 from app.domain.api_tokens.idempotency import IdempotencyError
 from app.domain.base import Busy, DomainError, Forbidden, NotFound
 from app.domain.checkin.errors import CheckInError
-from app.domain.checkin.staff import (
+from app.domain.events.errors import EventError, EventInvalid
+from app.domain.invitations import (
     InvitationClosed,
+    InvitationError,
     InvitationForAnotherAccount,
     InvitationNeedsVerifiedEmail,
-    StaffError,
     TooManyInvitations,
 )
-from app.domain.events.errors import EventError, EventInvalid
 from app.domain.money import MoneyError
 from app.domain.notifications.push import PushError
 from app.domain.payments.errors import PaymentError
@@ -130,12 +130,11 @@ STATUS_BY_CLASS: dict[type[DomainError], int] = {
     SeatsInUse: CONFLICT,
     ImageRejected: UNPROCESSABLE,
     InvalidTicketCode: UNPROCESSABLE,
-    StaffError: UNPROCESSABLE,
+    InvitationError: UNPROCESSABLE,  # door staff's and the team's
     InvitationForAnotherAccount: 403,
     InvitationNeedsVerifiedEmail: 403,
     InvitationClosed: 410,  # expired, revoked or used: the link is gone for good
     TooManyInvitations: TOO_MANY,
-    TeamError: UNPROCESSABLE,
     WebhookError: UNPROCESSABLE,
     InvalidGuestName: UNPROCESSABLE,
     TicketNotNameable: CONFLICT,

@@ -9,10 +9,12 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from app.db import get_session
+from app.domain import invitations
 from app.domain.accounts.models import Role, User
 from app.domain.base import utcnow
 from app.domain.checkin import staff
 from app.domain.checkin.models import StaffInvitation
+from app.domain.invitations import InvitationError
 from app.web.authz import signed_in_user, signed_in_user_or_none
 from app.web.error_status import http_status
 
@@ -30,7 +32,7 @@ def shows_checkin_link() -> bool:
 
 
 def _invitation_page(
-    invitation: StaffInvitation, error: staff.StaffError | None = None
+    invitation: StaffInvitation, error: InvitationError | None = None
 ) -> ResponseReturnValue:
     status = http_status(error) if error is not None else 200
     page = render_template(
@@ -48,8 +50,8 @@ def invitation(token: str) -> ResponseReturnValue:
     """What the invitation offers, with "Accept", or why this account cannot accept it."""
     found = staff.find_invitation(get_session(), token)
     try:
-        staff.check_acceptable(found, signed_in_user(), utcnow())
-    except staff.StaffError as error:
+        invitations.check_acceptable(found, signed_in_user(), utcnow())
+    except InvitationError as error:
         return _invitation_page(found, error)
     return _invitation_page(found)
 
@@ -61,7 +63,7 @@ def accept(token: str) -> ResponseReturnValue:
     session = get_session()
     try:
         grant = staff.accept(session, token, signed_in_user(), utcnow())
-    except staff.StaffError as error:
+    except InvitationError as error:
         session.rollback()
         return _invitation_page(staff.find_invitation(session, token), error)
     what = f"“{grant.event.title}”" if grant.event is not None else "the organizer’s events"

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.domain.accounts.models import Role, User
 from app.domain.audit import AuditEntry
-from app.domain.checkin.staff import InvitationUsed, check_acceptable
+from app.domain.invitations import InvitationUsed, check_acceptable
 from app.domain.teams import membership
 from app.domain.teams.models import TeamMember, TeamRole
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.domain import invitations
 from app.domain.accounts.errors import AccountError
 from app.domain.accounts.models import Role
 from app.domain.accounts.sessions import load_session_user, start_session
@@ -55,7 +56,7 @@ def test_an_invitation_keeps_only_the_hash_and_mails_a_working_link_once(
     assert invitation.email == "Sam@example.test"  # normalized as at registration
     assert invitation.token_hash == hashlib.sha256(invited.token.encode()).hexdigest()
     assert invited.token not in {invitation.token_hash, invitation.email}
-    assert invitation.expires_at == now + staff.INVITATION_TTL
+    assert invitation.expires_at == now + invitations.INVITATION_TTL
     mails = notification_mail(to="sam@example.test")
     assert len(mails) == 1
     assert "Harbour jazz night" in mails[0]["subject"]
@@ -91,7 +92,7 @@ def test_inviting_again_replaces_the_pending_invitation_of_the_same_scope(
     # Three queued; the replaced invitation's mail is skipped if it has not gone yet.
     assert len(notification_mail(to="sam@example.test")) == 2
     staffer = make_user(email="sam@example.test")
-    with pytest.raises(staff.InvitationRevoked):
+    with pytest.raises(invitations.InvitationRevoked):
         staff.accept(db, first.token, staffer, now)
     assert staff.accept(db, second.token, staffer, now).event_id == event.id
 
@@ -103,7 +104,7 @@ def test_the_wrong_account_is_refused_and_nothing_changes(db, make_user, make_ev
     db.commit()
     actions = _actions(db)
 
-    with pytest.raises(staff.InvitationForAnotherAccount) as refused:
+    with pytest.raises(invitations.InvitationForAnotherAccount) as refused:
         staff.accept(db, invited.token, make_user(email="mallory@example.test"), now)
 
     assert "s***@example.test" in refused.value.message
@@ -118,7 +119,7 @@ def test_the_wrong_account_is_refused_and_nothing_changes(db, make_user, make_ev
 def test_an_unproven_address_cannot_accept(db, make_user, make_event, now):
     organizer = make_user(role=Role.ORGANIZER)
     invited = _invite(db, organizer, "sam@example.test", make_event(organizer=organizer).id, now)
-    with pytest.raises(staff.InvitationNeedsVerifiedEmail):
+    with pytest.raises(invitations.InvitationNeedsVerifiedEmail):
         staff.accept(db, invited.token, make_user(email="sam@example.test", verified=False), now)
     assert _grants(db) == 0
 
@@ -128,19 +129,19 @@ def test_expired_revoked_replayed_and_unknown_tokens_are_refused(db, make_user, 
     event = make_event(organizer=organizer)
     staffer = make_user(email="sam@example.test")
     expiring = _invite(db, organizer, "sam@example.test", event.id, now)
-    with pytest.raises(staff.InvitationExpired):
-        staff.accept(db, expiring.token, staffer, now + staff.INVITATION_TTL)
+    with pytest.raises(invitations.InvitationExpired):
+        staff.accept(db, expiring.token, staffer, now + invitations.INVITATION_TTL)
 
     revoked = _invite(db, organizer, "sam@example.test", None, now)
     staff.revoke_invitation(db, organizer, revoked.invitation.id, now)
-    with pytest.raises(staff.InvitationRevoked):
+    with pytest.raises(invitations.InvitationRevoked):
         staff.accept(db, revoked.token, staffer, now)
     assert _grants(db) == 0
 
     staff.accept(db, expiring.token, staffer, now)
-    with pytest.raises(staff.InvitationUsed):
+    with pytest.raises(invitations.InvitationUsed):
         staff.accept(db, expiring.token, staffer, now)
-    with pytest.raises(staff.InvitationUsed):
+    with pytest.raises(invitations.InvitationUsed):
         staff.revoke_invitation(db, organizer, expiring.invitation.id, now)
     with pytest.raises(NotFound):
         staff.accept(db, "not-a-token", staffer, now)
@@ -246,22 +247,22 @@ def test_expired_invitations_leave_the_pending_list(db, make_user, now):
     organizer = make_user(role=Role.ORGANIZER)
     _invite(db, organizer, "sam@example.test", None, now)
     assert len(staff.staff_of(db, organizer, now).invitations) == 1
-    assert staff.staff_of(db, organizer, now + staff.INVITATION_TTL).invitations == []
+    assert staff.staff_of(db, organizer, now + invitations.INVITATION_TTL).invitations == []
 
 
 def test_an_organizer_sends_a_bounded_number_of_invitations_a_day(
     db, make_user, notification_mail, now, monkeypatch
 ):
-    monkeypatch.setattr(staff, "INVITATIONS_PER_DAY", 3)
+    monkeypatch.setattr(invitations, "INVITATIONS_PER_DAY", 3)
     organizer = make_user(role=Role.ORGANIZER)
     for n in range(3):
         _invite(db, organizer, f"person{n}@example.test", None, now)
-    with pytest.raises(staff.TooManyInvitations):
+    with pytest.raises(invitations.TooManyInvitations):
         _invite(db, organizer, "person9@example.test", None, now)
     assert len(notification_mail()) == 3
     # Another organizer has their own allowance, and a day later the first one again.
     _invite(db, make_user(role=Role.ORGANIZER), "person9@example.test", None, now)
-    _invite(db, organizer, "person9@example.test", None, now + staff.INVITATIONS_WINDOW)
+    _invite(db, organizer, "person9@example.test", None, now + invitations.INVITATIONS_WINDOW)
 
 
 def test_the_door_list_has_staffed_and_own_events_not_long_over(db, make_user, make_event, now):

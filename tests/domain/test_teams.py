@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.domain import invitations
 from app.domain.accounts.models import Role
 from app.domain.audit import AuditEntry
 from app.domain.base import NotFound
-from app.domain.checkin import staff
 from app.domain.checkin.access import checkin_event, may_check_in, staffed_events
 from app.domain.events.models import EventStatus
 from app.domain.teams import access, membership
@@ -118,7 +118,7 @@ def test_an_invitation_mails_a_link_that_the_invited_account_accepts_once(
 
     member = membership.accept(db, token, invitee, now)
     assert (member.owner_id, member.user_id, member.role) == (owner.id, invitee.id, "sales")
-    with pytest.raises(staff.InvitationUsed):
+    with pytest.raises(invitations.InvitationUsed):
         membership.accept(db, token, invitee, now)
     assert _actions(db) == ["team.invited", "team.joined"]
 
@@ -131,17 +131,17 @@ def test_refused_acceptances_change_nothing(db, make_user, now) -> None:  # noqa
         db, owner, invitee.email, TeamRole.MANAGE, now, accept_link=_link
     ).token
 
-    with pytest.raises(staff.InvitationForAnotherAccount):
+    with pytest.raises(invitations.InvitationForAnotherAccount):
         membership.accept(db, token, stranger, now)
     with pytest.raises(NotFound):
         membership.accept(db, token + "x", invitee, now)
-    with pytest.raises(staff.InvitationExpired):
-        membership.accept(db, token, invitee, now + staff.INVITATION_TTL)
+    with pytest.raises(invitations.InvitationExpired):
+        membership.accept(db, token, invitee, now + invitations.INVITATION_TTL)
     unverified = make_user(email="una@example.test", verified=False)
     token2 = membership.invite(
         db, owner, unverified.email, TeamRole.SALES, now, accept_link=_link
     ).token
-    with pytest.raises(staff.InvitationNeedsVerifiedEmail):
+    with pytest.raises(invitations.InvitationNeedsVerifiedEmail):
         membership.accept(db, token2, unverified, now)
     assert db.scalar(select(func.count()).select_from(TeamMember)) == 0
 
@@ -153,7 +153,7 @@ def test_inviting_again_replaces_the_link_and_bad_invitations_are_refused(
     invitee = make_user(email="sam@example.test")
     first = membership.invite(db, owner, invitee.email, TeamRole.SALES, now, accept_link=_link)
     membership.invite(db, owner, invitee.email, TeamRole.MANAGE, now, accept_link=_link)
-    with pytest.raises(staff.InvitationRevoked):
+    with pytest.raises(invitations.InvitationRevoked):
         membership.accept(db, first.token, invitee, now)
 
     with pytest.raises(membership.TeamError) as own:

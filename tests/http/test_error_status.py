@@ -39,18 +39,19 @@ from app.domain.backoffice.payment_search import BadPaymentSearch
 from app.domain.base import Busy, DomainError, Forbidden, NotFound
 from app.domain.checkin.errors import MESSAGES as CHECKIN_MESSAGES
 from app.domain.checkin.errors import CheckInError
-from app.domain.checkin.staff import (
+from app.domain.checkin.staff import StaffError
+from app.domain.events.errors import EventError, EventInvalid
+from app.domain.events.keyset import BadSearch, bad_cursor
+from app.domain.invitations import (
     InvitationClosed,
+    InvitationError,
     InvitationExpired,
     InvitationForAnotherAccount,
     InvitationNeedsVerifiedEmail,
     InvitationRevoked,
     InvitationUsed,
-    StaffError,
     TooManyInvitations,
 )
-from app.domain.events.errors import EventError, EventInvalid
-from app.domain.events.keyset import BadSearch, bad_cursor
 from app.domain.money import MoneyError
 from app.domain.notifications.push import PushError
 from app.domain.payments.errors import MESSAGES as PAYMENT_MESSAGES
@@ -176,6 +177,7 @@ ERRORS: list[tuple[DomainError, int]] = [
     (InvitationRevoked(), 410),
     (InvitationUsed(), 410),
     (TooManyInvitations(), 429),
+    (InvitationError("That is not an invitation.", code="other"), 422),
     (TeamError("This is your own team.", code="own_address"), 422),
     (TeamError("In your team already.", code="already_member"), 409),
     (WebhookError("Choose at least one event.", code="no_events"), 422),

@@ -14,8 +14,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.domain.accounts.models import Role
-from app.domain.checkin.staff import INVITATION_TTL
 from app.domain.events.models import Event, EventStatus
+from app.domain.invitations import INVITATION_TTL
 from app.domain.teams import membership
 from app.domain.teams.models import TeamInvitation, TeamMember, TeamRole
 from app.domain.ticketing.allocation import hold_units

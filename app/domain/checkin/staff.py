@@ -2,41 +2,30 @@
 them); the invitation is accepted by the signed-in account with that address, which becomes a
 `StaffGrant`. Staff reach the door of the granted events and nothing else of the organizer's.
 
-An invitation's token travels only in the mail (and its queued message); the table keeps its
-SHA-256 (as password reset tokens do, `accounts.tokens`). An invitation is used at most once,
-expires after `INVITATION_TTL`, and inviting the same address for the same events again
-revokes the earlier one, so one link at a time works.
+Invitations follow the rules of `app.domain.invitations`; inviting the same address for the
+same events again withdraws the earlier link, so one link at a time works.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, joinedload
 
-from app.domain import audit
+from app.domain import audit, invitations
 from app.domain.accounts.emails import find_user_by_email, normalize_email
 from app.domain.accounts.models import Role, User
-from app.domain.api_tokens.opaque import digest as token_digest
-from app.domain.base import DomainError, NotFound
+from app.domain.base import NotFound
 from app.domain.checkin.access import CHECKIN_STATUSES, staffed_events
 from app.domain.checkin.models import StaffGrant, StaffInvitation
 from app.domain.events.editing import get_organizer_event
 from app.domain.events.models import Event, EventStatus
-from app.domain.notifications.models import Channel
-from app.domain.notifications.queue import notification_key, notify
-from app.domain.teams.models import TeamInvitation
+from app.domain.invitations import InvitationError
 
-INVITATION_TTL = timedelta(days=7)
-# Invitations (re-sent ones included) one organizer may send in a day: each one mails an
-# address the organizer typed, so the cap is what keeps the site from being a spam relay.
-INVITATIONS_PER_DAY = 50
-INVITATIONS_WINDOW = timedelta(days=1)
 # Events stay on the staff's list this long after they end (a late door, counting up).
 DOOR_LISTED_AFTER_END = timedelta(hours=12)
 # An invitation may name an event still ahead of its organizer: a draft or one under review
@@ -48,79 +37,9 @@ INVITABLE_STATUSES = (
     EventStatus.PUBLISHED,
 )
 
-UNKNOWN_INVITATION = "That invitation link is not valid. Ask the organizer for a new one."
 
-
-class StaffError(DomainError):
-    """A rule about staff invitations refused the request; `field` names the form field."""
-
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
-        super().__init__(message, code=code)
-        self.field = field
-
-
-class InvitationForAnotherAccount(StaffError):
-    """The signed-in account's address is not the one invited: nothing is granted."""
-
-    code = "another_account"
-
-    def __init__(self, invited: str) -> None:
-        self.invited_hint = masked_email(invited)
-        super().__init__(
-            f"This invitation is for {self.invited_hint}, not for the account you are signed "
-            "in with. Log out and sign in with that address to accept it."
-        )
-
-
-class InvitationNeedsVerifiedEmail(StaffError):
-    code = "email_not_verified"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "Confirm your email address first (open the link we sent you, or send a new one "
-            "from your profile), then open this invitation again."
-        )
-
-
-class InvitationClosed(StaffError):
-    """An invitation that can no longer be accepted: expired, revoked or already used."""
-
-
-class InvitationExpired(InvitationClosed):
-    code = "expired"
-
-    def __init__(self) -> None:
-        super().__init__("This invitation has expired. Ask the organizer for a new one.")
-
-
-class InvitationRevoked(InvitationClosed):
-    code = "revoked"
-
-    def __init__(self) -> None:
-        super().__init__("The organizer withdrew this invitation.")
-
-
-class InvitationUsed(InvitationClosed):
-    code = "used"
-
-    def __init__(self) -> None:
-        super().__init__("This invitation has already been accepted.")
-
-
-class TooManyInvitations(StaffError):
-    code = "too_many_invitations"
-
-    def __init__(self) -> None:
-        super().__init__(
-            f"You have sent {INVITATIONS_PER_DAY} invitations in the last day. Try again tomorrow.",
-            field="email",
-        )
-
-
-def masked_email(email: str) -> str:
-    """Enough of an address for its owner to recognise it: `j***@example.test`."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
+class StaffError(InvitationError):
+    """A rule about door staff refused the request; `field` names the form field."""
 
 
 @dataclass(frozen=True)
@@ -150,19 +69,7 @@ def invite(
         raise StaffError(
             "You can check in your own events already.", code="own_address", field="email"
         )
-    # One organizer's invitations one at a time: the day's count and the replacement of an
-    # earlier invitation are then exact under double clicks.
-    session.execute(select(User.id).where(User.id == organizer.id).with_for_update(key_share=True))
-    sent = session.scalar(
-        select(func.count())
-        .select_from(StaffInvitation)
-        .where(
-            StaffInvitation.organizer_id == organizer.id,
-            StaffInvitation.created_at > now - INVITATIONS_WINDOW,
-        )
-    )
-    if (sent or 0) >= INVITATIONS_PER_DAY:
-        raise TooManyInvitations()
+    invitations.check_daily_cap(session, StaffInvitation.organizer_id, organizer.id, now)
     invitee = find_user_by_email(session, email)
     if invitee is not None and _grant_for(session, organizer.id, invitee.id, event_id) is not None:
         raise StaffError(
@@ -170,28 +77,18 @@ def invite(
             code="already_staff",
             field="email",
         )
-    earlier = session.scalars(
-        select(StaffInvitation).where(
-            StaffInvitation.organizer_id == organizer.id,
-            func.lower(StaffInvitation.email) == email.lower(),
-            StaffInvitation.event_id.is_(None)
-            if event_id is None
-            else StaffInvitation.event_id == event_id,
-            StaffInvitation.accepted_at.is_(None),
-            StaffInvitation.revoked_at.is_(None),
-        )
+    token, columns = invitations.replace_pending(
+        session,
+        StaffInvitation,
+        email,
+        now,
+        StaffInvitation.organizer_id == organizer.id,
+        StaffInvitation.event_id.is_(None)
+        if event_id is None
+        else StaffInvitation.event_id == event_id,
     )
-    for pending in earlier:
-        pending.revoked_at = now
-    token = secrets.token_urlsafe(32)
     invitation = StaffInvitation(
-        organizer_id=organizer.id,
-        event_id=event_id,
-        email=email,
-        token_hash=token_digest(token),
-        invited_by_id=organizer.id,
-        created_at=now,
-        expires_at=now + INVITATION_TTL,
+        organizer_id=organizer.id, event_id=event_id, invited_by_id=organizer.id, **columns
     )
     session.add(invitation)
     session.flush()
@@ -204,16 +101,7 @@ def invite(
         email=email,
         event_id=event_id,
     )
-    # To the address, which may have no account yet: no in-app copy.
-    notify(
-        session,
-        key=notification_key("staff_invitation", Channel.EMAIL, "staff_invitation", invitation.id),
-        kind="staff_invitation",
-        channel=Channel.EMAIL,
-        now=now,
-        recipient=email,
-        payload={"invitation_id": invitation.id, "link": accept_link(token)},
-    )
+    invitations.mail(session, "staff_invitation", invitation, accept_link(token), now)
     return Invited(invitation, token)
 
 
@@ -235,36 +123,13 @@ def _grant_for(
 
 def find_invitation(session: Session, token: str, *, lock: bool = False) -> StaffInvitation:
     """The invitation a link's token names (NotFound for any other string)."""
-    query = select(StaffInvitation).where(StaffInvitation.token_hash == token_digest(token))
-    if lock:
-        query = query.with_for_update(of=StaffInvitation)
-    invitation = session.scalar(query.options(joinedload(StaffInvitation.event)))
-    if invitation is None:
-        raise NotFound(UNKNOWN_INVITATION)
-    return invitation
-
-
-def check_acceptable(
-    invitation: StaffInvitation | TeamInvitation, user: User, now: datetime
-) -> None:
-    """Raise the reason `user` cannot accept `invitation` now, if any (invitations into an
-    organizer's team follow the same rules)."""
-    if invitation.revoked_at is not None:
-        raise InvitationRevoked()
-    if invitation.accepted_at is not None:
-        raise InvitationUsed()
-    if invitation.expires_at <= now:
-        raise InvitationExpired()
-    if user.email.lower() != invitation.email.lower():
-        raise InvitationForAnotherAccount(invitation.email)
-    if user.email_verified_at is None:
-        raise InvitationNeedsVerifiedEmail()
+    return invitations.find_by_token(session, StaffInvitation, token, lock=lock)
 
 
 def accept(session: Session, token: str, user: User, now: datetime) -> StaffGrant:
     """Make `user` staff as the invitation says, once; a refusal changes nothing."""
     invitation = find_invitation(session, token, lock=True)
-    check_acceptable(invitation, user, now)
+    invitations.check_acceptable(invitation, user, now)
     # The grant may exist already (invited twice, or granted all events meanwhile): fine.
     session.execute(
         insert(StaffGrant)
@@ -303,7 +168,7 @@ def revoke_invitation(
     if invitation is None or invitation.organizer_id != organizer.id:
         raise NotFound("We could not find that invitation.")
     if invitation.accepted_at is not None:
-        raise InvitationUsed()
+        raise invitations.InvitationUsed()
     if invitation.revoked_at is None:
         invitation.revoked_at = now
         session.flush()

@@ -2,38 +2,25 @@
 removing a member, withdrawing an invitation. Only the owner (the organizer whose events they
 are) runs these; every change is audited.
 
-Invitations follow the door staff's (`checkin.staff`): the token travels only in the mail,
-the table keeps its SHA-256, a link works once and for `INVITATION_TTL`, only the account
-with the invited address may accept it, and inviting the address again replaces the earlier
-link. Their refusals are the same errors, so the web answers them the same way.
+Invitations follow the rules of `app.domain.invitations`, as the door staff's do; inviting
+the address again replaces the earlier link.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from app.domain import audit
+from app.domain import audit, invitations
 from app.domain.accounts.emails import find_user_by_email, normalize_email
 from app.domain.accounts.models import User
-from app.domain.accounts.sessions import token_digest
-from app.domain.base import DomainError, NotFound
-from app.domain.checkin.staff import (
-    INVITATION_TTL,
-    INVITATIONS_PER_DAY,
-    INVITATIONS_WINDOW,
-    UNKNOWN_INVITATION,
-    TooManyInvitations,
-    check_acceptable,
-)
+from app.domain.base import NotFound
 from app.domain.events.models import Event
-from app.domain.notifications.models import Channel
-from app.domain.notifications.queue import notification_key, notify
+from app.domain.invitations import InvitationError
 from app.domain.teams.access import ROLE_PERMISSIONS, Permission, memberships
 from app.domain.teams.models import TeamInvitation, TeamMember, TeamRole
 
@@ -41,12 +28,8 @@ from app.domain.teams.models import TeamInvitation, TeamMember, TeamRole
 EVENTS_LISTED_AFTER_END = timedelta(days=30)
 
 
-class TeamError(DomainError):
+class TeamError(InvitationError):
     """A rule about the team refused the request; `field` names the form field."""
-
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
-        super().__init__(message, code=code)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -70,19 +53,7 @@ def invite(
     email = normalize_email(email)
     if email.lower() == owner.email.lower():
         raise TeamError("This is your own team.", code="own_address", field="email")
-    # One owner's invitations one at a time: the day's count and the replacement of an
-    # earlier invitation stay exact under double clicks.
-    session.execute(select(User.id).where(User.id == owner.id).with_for_update(key_share=True))
-    sent = session.scalar(
-        select(func.count())
-        .select_from(TeamInvitation)
-        .where(
-            TeamInvitation.owner_id == owner.id,
-            TeamInvitation.created_at > now - INVITATIONS_WINDOW,
-        )
-    )
-    if (sent or 0) >= INVITATIONS_PER_DAY:
-        raise TooManyInvitations()
+    invitations.check_daily_cap(session, TeamInvitation.owner_id, owner.id, now)
     invitee = find_user_by_email(session, email)
     if invitee is not None and _member(session, owner.id, invitee.id) is not None:
         raise TeamError(
@@ -90,25 +61,10 @@ def invite(
             code="already_member",
             field="email",
         )
-    for pending in session.scalars(
-        select(TeamInvitation).where(
-            TeamInvitation.owner_id == owner.id,
-            func.lower(TeamInvitation.email) == email.lower(),
-            TeamInvitation.accepted_at.is_(None),
-            TeamInvitation.revoked_at.is_(None),
-        )
-    ):
-        pending.revoked_at = now
-    token = secrets.token_urlsafe(32)
-    invitation = TeamInvitation(
-        owner_id=owner.id,
-        email=email,
-        role=role,
-        token_hash=token_digest(token),
-        invited_by_id=owner.id,
-        created_at=now,
-        expires_at=now + INVITATION_TTL,
+    token, columns = invitations.replace_pending(
+        session, TeamInvitation, email, now, TeamInvitation.owner_id == owner.id
     )
+    invitation = TeamInvitation(owner_id=owner.id, role=role, invited_by_id=owner.id, **columns)
     session.add(invitation)
     session.flush()
     audit.record(
@@ -120,15 +76,7 @@ def invite(
         email=email,
         role=role.value,
     )
-    notify(
-        session,
-        key=notification_key("team_invitation", Channel.EMAIL, "team_invitation", invitation.id),
-        kind="team_invitation",
-        channel=Channel.EMAIL,
-        now=now,
-        recipient=email,
-        payload={"invitation_id": invitation.id, "link": accept_link(token)},
-    )
+    invitations.mail(session, "team_invitation", invitation, accept_link(token), now)
     return Invited(invitation, token)
 
 
@@ -140,20 +88,14 @@ def _member(session: Session, owner_id: int, user_id: int) -> TeamMember | None:
 
 def find_invitation(session: Session, token: str, *, lock: bool = False) -> TeamInvitation:
     """The invitation a link's token names (NotFound for any other string)."""
-    query = select(TeamInvitation).where(TeamInvitation.token_hash == token_digest(token))
-    if lock:
-        query = query.with_for_update()
-    invitation = session.scalar(query)
-    if invitation is None:
-        raise NotFound(UNKNOWN_INVITATION)
-    return invitation
+    return invitations.find_by_token(session, TeamInvitation, token, lock=lock)
 
 
 def accept(session: Session, token: str, user: User, now: datetime) -> TeamMember:
     """Put `user` in the team as the invitation says, once; a refusal changes nothing. The
     invitation's row lock makes two simultaneous accepts one membership and one "used"."""
     invitation = find_invitation(session, token, lock=True)
-    check_acceptable(invitation, user, now)
+    invitations.check_acceptable(invitation, user, now)
     member = _member(session, invitation.owner_id, user.id)
     if member is None:
         member = TeamMember(

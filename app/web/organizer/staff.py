@@ -15,6 +15,7 @@ from app.domain.accounts.errors import AccountError
 from app.domain.accounts.models import Role
 from app.domain.base import utcnow
 from app.domain.checkin import staff
+from app.domain.invitations import InvitationError
 from app.web.account.forms import EMAIL_FIELD, show_error
 from app.web.authz import requires_role, signed_in_user
 from app.web.error_status import http_status
@@ -86,7 +87,7 @@ def invite() -> ResponseReturnValue:
             utcnow(),
             accept_link=lambda token: absolute_url("staff.invitation", token=token),
         )
-    except (AccountError, staff.StaffError) as error:
+    except (AccountError, InvitationError) as error:
         session.rollback()
         show_error(form, error)
         return _page(form, http_status(error))

@@ -15,7 +15,7 @@ from app.domain.accounts.errors import AccountError
 from app.domain.accounts.models import Role, User
 from app.domain.base import utcnow
 from app.domain.checkin.access import CHECKIN_STATUSES
-from app.domain.checkin.staff import StaffError, check_acceptable
+from app.domain.invitations import InvitationError, check_acceptable
 from app.domain.teams import membership
 from app.domain.teams.access import MONEY_ROLES, Permission
 from app.domain.teams.models import TeamInvitation, TeamRole
@@ -89,7 +89,7 @@ def invite() -> ResponseReturnValue:
             utcnow(),
             accept_link=lambda token: absolute_url("organizer_team.invitation", token=token),
         )
-    except (AccountError, StaffError, membership.TeamError) as error:
+    except (AccountError, InvitationError) as error:
         session.rollback()
         show_error(form, error)
         return _page(form, http_status(error))
@@ -132,7 +132,7 @@ def remove(member_id: int) -> ResponseReturnValue:
 
 
 def _invitation_page(
-    invitation: TeamInvitation, error: StaffError | None = None
+    invitation: TeamInvitation, error: InvitationError | None = None
 ) -> ResponseReturnValue:
     status = http_status(error) if error is not None else 200
     page = render_template(
@@ -152,7 +152,7 @@ def invitation(token: str) -> ResponseReturnValue:
     found = membership.find_invitation(get_session(), token)
     try:
         check_acceptable(found, signed_in_user(), utcnow())
-    except StaffError as error:
+    except InvitationError as error:
         return _invitation_page(found, error)
     return _invitation_page(found)
 
@@ -164,7 +164,7 @@ def accept(token: str) -> ResponseReturnValue:
     session = get_session()
     try:
         member = membership.accept(session, token, signed_in_user(), utcnow())
-    except StaffError as error:
+    except InvitationError as error:
         session.rollback()
         return _invitation_page(membership.find_invitation(session, token), error)
     message = f"You are in {member.owner.name}’s team."
