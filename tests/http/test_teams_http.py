@@ -322,3 +322,6 @@ def test_invitation_links_refuse_other_accounts_expired_and_unknown_tokens(
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
     assert _state(db) == before
     assert _count(db, TeamInvitation) == 2 and _count(db, TeamMember) == 0
+    for page in (f"/organizer/events/{copy.id}/tiers", f"/organizer/events/{copy.id}/seatmap"):
+        html = client.get(page).get_data(as_text=True)
+        assert 'href="/organizer/team/memberships">&larr; Organizer' in html, page
