@@ -41,7 +41,11 @@ class ScanCreate(BaseModel):
 
     code: str = Field(min_length=1, max_length=CODE_MAX, description="The QR code's text")
     gate: str | None = Field(
-        None, min_length=1, max_length=GATE_MAX, description=f"Default: {DEFAULT_GATE}"
+        None,
+        min_length=1,
+        max_length=GATE_MAX,
+        pattern=r"^[^\x00-\x1f\x7f]+$",  # no control characters (PostgreSQL refuses NUL)
+        description=f"Default: {DEFAULT_GATE}",
     )
     scan_id: str | None = Field(
         None,
