@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.web.checkin.forms import CODE_MAX, DEFAULT_GATE, GATE_MAX
+from app.web.checkin.forms import CODE_MAX, DEFAULT_GATE, GATE_MAX, PLAIN_TEXT
 
 VOID_PAGE_DEFAULT = 500
 VOID_PAGE_MAX = 2000
@@ -44,7 +44,7 @@ class ScanCreate(BaseModel):
         None,
         min_length=1,
         max_length=GATE_MAX,
-        pattern=r"^[^\x00-\x1f\x7f]+$",  # no control characters (PostgreSQL refuses NUL)
+        pattern=PLAIN_TEXT,
         description=f"Default: {DEFAULT_GATE}",
     )
     scan_id: str | None = Field(
