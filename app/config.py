@@ -184,6 +184,8 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "API_TOKEN_BURST": _int(env, "API_TOKEN_BURST", 120),
         "API_TOKEN_PER_MINUTE": _int(env, "API_TOKEN_PER_MINUTE", 600),
         "API_REFRESH_TTL_DAYS": _int(env, "API_REFRESH_TTL_DAYS", 30),
+        # Browser apps on these origins (comma-separated) may call /api/ (app/web/api/cors.py).
+        "API_CORS_ORIGINS": env.get("API_CORS_ORIGINS", ""),
         # Guessing hidden tiers' access codes: wrong codes per user and per network in a window.
         "ACCESS_CODE_MAX_FAILURES_PER_USER": _int(env, "ACCESS_CODE_MAX_FAILURES_PER_USER", 10),
         "ACCESS_CODE_MAX_FAILURES_PER_NETWORK": _int(

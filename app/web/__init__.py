@@ -7,6 +7,7 @@ from importlib import import_module
 from flask import Flask, Response, current_app, request
 
 from app.web import errors, templating
+from app.web.api.cors import init_cors
 
 # Each module exposes `bp`; grouped by audience (DESIGN.md, "Shape of the code").
 BLUEPRINT_MODULES = (
@@ -79,6 +80,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(import_module(name).bp)
     errors.register(app)
     templating.register(app)
+    init_cors(app)
     app.after_request(_headers)
 
 

@@ -115,6 +115,7 @@ def test_a_cancelled_booking_is_void(db, now, door):  # noqa: ANN001
     cancel_booking(db, booking, actor_id=booking.user_id, now=now)
     result = at_gate()
     assert result.outcome == Outcome.VOID and "cancelled" in result.message
+    assert result.void_reason == "cancelled"
     assert result.ticket.id == ticket.id
     assert live_check_ins(db, ticket) == 0
 
@@ -156,6 +157,7 @@ def test_a_refunded_ticket_is_void(db, now, make_tier, make_user, make_staff, ti
         db, event, code=ticket_code(first), gate="A", staff=staff, scan_id=None, now=now
     )
     assert refunded.outcome == Outcome.VOID and "voided" in refunded.message
+    assert refunded.void_reason == "voided"  # one ticket refunded, its booking stands
     refund_booking(
         db,
         booking,
@@ -167,6 +169,7 @@ def test_a_refunded_ticket_is_void(db, now, make_tier, make_user, make_staff, ti
     )
     whole = scan(db, event, code=ticket_code(second), gate="A", staff=staff, scan_id=None, now=now)
     assert whole.outcome == Outcome.VOID and "refunded" in whole.message
+    assert whole.void_reason == "refunded"
     assert live_check_ins(db, first) == live_check_ins(db, second) == 0
 
 

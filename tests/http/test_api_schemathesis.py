@@ -14,6 +14,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.case import Case
 from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -21,7 +22,11 @@ from sqlalchemy.orm import Session
 
 from app.domain.accounts.models import User
 from app.domain.api_tokens import personal
+from app.domain.checkin.models import StaffGrant
+from app.domain.checkin.scans import scan, undo
 from app.domain.events.models import Event, EventStatus, EventType
+from app.domain.ticketing.bookings import cancel_booking
+from app.domain.ticketing.models import Booking, Ticket
 from tests.conftest import _test_config
 
 EXAMPLES = 25
@@ -54,6 +59,7 @@ def api_schema(app: Flask) -> BaseSchema:
 class World:
     event_ids: list[int]
     references: list[str]  # the token's user's bookings
+    check_in_ids: list[int]  # check-ins at the door of the first event, which the user staffs
     token: str  # a personal token with every scope, for the routes that need one
 
 
@@ -65,10 +71,13 @@ def world(
     make_seated_booking: Callable[..., object],
     make_category: Callable[..., object],
     make_user: Callable[..., User],
+    make_tickets: Callable[..., list[Ticket]],
+    ticket_code: Callable[..., str],
     now: datetime,
 ) -> World:
     """A few published events with tiers, one of them seated, and a draft; a buyer with a
-    token, a held booking and a confirmed one."""
+    token, a held booking and a confirmed one, who is also door staff of the first event
+    (tickets, two of them in, one undone, and a cancelled booking's void ticket)."""
     music = make_category(name="Music", slug="music")
     events = [
         make_event(title="Jazz night", category_id=music.id, tags=["jazz"]),
@@ -76,7 +85,17 @@ def world(
     ]
     for event in events:
         make_tier(event=event, capacity=5, price_minor=900)
+    free = make_tier(event=events[0], name="Free", capacity=10, price_minor=0)
     buyer = make_user()
+    db.add(StaffGrant(organizer_id=events[0].organizer_id, user_id=buyer.id, event_id=events[0].id))
+    door = make_tickets(tier=free, quantity=3)
+    check_ins = [
+        scan(db, events[0], code=ticket_code(t), gate="Main", staff=buyer, scan_id=None, now=now)
+        for t in door[:2]
+    ]
+    undo(db, events[0], check_ins[1].check_in.id, staff=buyer, now=now)
+    void = db.get(Booking, make_tickets(tier=free)[0].booking_id)
+    cancel_booking(db, void, actor_id=None, now=now)
     held = make_seated_booking(buyer=buyer, quantity=2, price_minor=1000)
     confirmed = make_seated_booking(buyer=buyer, quantity=1)
     draft = make_event(title="Draft", status=EventStatus.DRAFT)
@@ -88,8 +107,30 @@ def world(
     return World(
         [*(event.id for event in events), held.event_id, draft.id],
         [held.reference, confirmed.reference],
+        [result.check_in.id for result in check_ins if result.check_in],
         raw,
     )
+
+
+def _pointed_at_world(case: Case, world: World) -> dict[str, str] | None:
+    """Half of the generated ids point at the data, so answers with bodies are checked; a
+    generated token is swapped for a real one (the headers to send). A part generated to break
+    the schema is sent as it is, to be refused: swapped, it would be a valid request."""
+    path = case.path_parameters or {}
+    if path and not case.meta.is_negative_at(ParameterLocation.PATH):
+        event_id, check_in_id = path.get("event_id"), path.get("check_in_id")
+        if isinstance(event_id, int) and event_id % 2 == 0:
+            path["event_id"] = world.event_ids[event_id // 2 % len(world.event_ids)]
+        if isinstance(check_in_id, int) and check_in_id % 2 == 0:
+            path["check_in_id"] = world.check_in_ids[check_in_id // 2 % len(world.check_in_ids)]
+        reference = path.get("reference")
+        if isinstance(reference, str) and len(reference) % 2 == 0:
+            path["reference"] = world.references[len(reference) // 2 % 2]
+    if "Authorization" in (case.headers or {}) and not case.meta.is_negative_at(
+        ParameterLocation.HEADER
+    ):
+        return {"Authorization": f"Bearer {world.token}"}
+    return None
 
 
 def test_api_conforms_to_its_document(api_schema: BaseSchema, world: World) -> None:
@@ -110,19 +151,7 @@ def test_api_conforms_to_its_document(api_schema: BaseSchema, world: World) -> N
             suppress_health_check=list(HealthCheck),
         )
         def check(case: Case) -> None:
-            # Half of the generated ids point at the data, so answers with bodies are checked.
-            event_id = (case.path_parameters or {}).get("event_id")
-            if isinstance(event_id, int) and event_id % 2 == 0:
-                ids = world.event_ids
-                case.path_parameters["event_id"] = ids[event_id // 2 % len(ids)]
-            reference = (case.path_parameters or {}).get("reference")
-            if isinstance(reference, str) and len(reference) % 2 == 0:
-                case.path_parameters["reference"] = world.references[len(reference) // 2 % 2]
-            # A generated token is swapped for a real one; a request made without one (a
-            # negative case) is sent as it is, to be refused.
-            headers = None
-            if "Authorization" in (case.headers or {}):
-                headers = {"Authorization": f"Bearer {world.token}"}
+            headers = _pointed_at_world(case, world)
             case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
         check()

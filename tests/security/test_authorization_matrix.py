@@ -515,6 +515,14 @@ ROUTES: dict[str, Route] = {
     "api.booking_tickets": Route(
         params=lambda w: {"reference": w.ticketed.reference}, get=spec(401)
     ),
+    # Check-in through the API: a token only (401 here); test_api_checkin_by_token below
+    # checks who may use an event's door by token.
+    "api.scan": Route(params=_event, post=spec(401), json=lambda w: {"code": "not a ticket"}),
+    "api.undo_check_in": Route(
+        params=lambda w: {"event_id": w.event.id, "check_in_id": w.check_in.id}, post=spec(401)
+    ),
+    "api.check_in_counters": Route(params=_event, get=spec(401)),
+    "api.void_ticket_list": Route(params=_event, get=spec(401)),
     "account_bookings.leave": Route(
         params=lambda w: {"entry_id": w.entry.id}, post=OWN_BOOKING, owner="buyer"
     ),
@@ -1164,4 +1172,74 @@ def test_api_bookings_by_token(
             wrong.append(f"{method} {url} as {who}: refused but changed the database")
     mine = client.open(url, method=method, json=body, headers=own)
     assert mine.status_code in (200, 201), mine.get_data(as_text=True)
+    assert not wrong, "\n".join(wrong)
+
+
+# The API's check-in routes by token: the door's personas (those DOOR_JSON lets in) answer, a
+# token of every other persona finds no event (404), and a door persona's token without the
+# `checkin` scope is refused (403); a refusal changes nothing. The allowed calls run last: the
+# first undoes the check-in (200), the next ones find it undone (409), never a refusal.
+API_CHECKIN_ROUTES = (
+    ("GET", "api.check_in_counters"),
+    ("GET", "api.void_ticket_list"),
+    ("POST", "api.scan"),
+    ("POST", "api.undo_check_in"),
+)
+
+
+@pytest.mark.parametrize(("method", "endpoint"), API_CHECKIN_ROUTES)
+def test_api_checkin_by_token(
+    app: Flask,
+    db: Session,
+    world: World,
+    now,  # noqa: ANN001
+    ticket_code,  # noqa: ANN001
+    method: str,
+    endpoint: str,
+) -> None:
+    from flask import url_for
+
+    client = app.test_client()
+
+    def token(persona: str, scopes: list[str]) -> dict[str, str]:
+        user = world.users["organizer" if persona == "owner" else persona]
+        user.authenticated_at = now
+        raw = personal.create_token(db, user, name="m", scopes=scopes, lifetime=None, now=now)[1]
+        db.commit()
+        headers = {"Authorization": f"Bearer {raw}"}
+        client.get("/api/v1/me", headers=headers)  # its first use is written now, not below
+        return headers
+
+    params = {"event_id": world.event.id}
+    if endpoint == "api.undo_check_in":
+        params["check_in_id"] = world.check_in.id
+    with app.test_request_context():
+        url = url_for(endpoint, **params)
+    body = {"code": ticket_code(world.ticket), "gate": "Matrix"} if method == "POST" else None
+    door = [persona for persona in PERSONAS if DOOR_JSON[persona] == OK]
+    callers = [({}, 401, "anonymous")]
+    callers += [
+        (token(persona, ["checkin"]), 404, persona)
+        for persona in PERSONAS
+        if persona not in door and persona != "anonymous"
+    ]
+    callers += [
+        (token(persona, ["events:read"]), 403, f"{persona} without scope") for persona in door
+    ]
+    allowed = [(token(persona, ["checkin"]), persona) for persona in door]
+    wrong = []
+    for headers, expected, who in callers:
+        before = fingerprint(db)
+        response = client.open(url, method=method, json=body, headers=headers)
+        if response.status_code != expected:
+            wrong.append(f"{method} {url} as {who}: {response.status_code}, expected {expected}")
+        elif fingerprint(db) != before:
+            wrong.append(f"{method} {url} as {who}: refused but changed the database")
+    statuses = []
+    for headers, who in allowed:
+        response = client.open(url, method=method, json=body, headers=headers)
+        statuses.append(response.status_code)
+        if response.status_code in (401, 403, 404) or response.status_code >= 500:
+            wrong.append(f"{method} {url} as {who}: {response.status_code}, expected an answer")
+    assert statuses[0] == 200, statuses
     assert not wrong, "\n".join(wrong)

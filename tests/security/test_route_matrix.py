@@ -68,6 +68,8 @@ def test_api_posts_skip_csrf_and_answer_problem_details(csrf_app: Flask) -> None
         "/api/v1/bookings",
         "/api/v1/bookings/999999/cancel",
         "/api/v1/bookings/999999/checkout",
+        "/api/v1/checkin/events/999999/check-ins/999999/undo",
+        "/api/v1/checkin/events/999999/scans",
     ]
     for route in routes:
         response = client.post(route, data={"anything": "1"})

@@ -71,6 +71,7 @@ class ScanResult:
     ticket: TicketInfo | None = None
     check_in: CheckInInfo | None = None  # the admission, or the earlier one that stands
     conflict: bool = False  # an offline admission of a ticket another check-in admitted
+    void_reason: str | None = None  # VOID: "cancelled", "refunded" (the booking) or "voided"
 
     @property
     def admitted(self) -> bool:
@@ -266,7 +267,8 @@ def _not_admitted(
             return _admitted(ticket, _check_in_info(check_in))  # a replay: its first answer
     if row.status != "valid" or row.booking_status != "confirmed":
         message = _VOID_MESSAGES.get(row.booking_status, "Not valid: this ticket was voided.")
-        return ScanResult(Outcome.VOID, message, ticket)
+        reason = row.booking_status if row.booking_status in _VOID_MESSAGES else "voided"
+        return ScanResult(Outcome.VOID, message, ticket, void_reason=reason)
     live = [c for c in standing if c.ticket_id == ticket.id]
     if not live:
         return None

@@ -18,7 +18,8 @@ from app.domain.ticketing.seatmap_view import SeatState
 
 def _choice(values: Iterable[str], description: str) -> Any:
     # Checked by the search itself (`parse_search_args`); the schema only lists the values.
-    return Field(None, description=description, json_schema_extra={"enum": list(values)})
+    # Empty is "any", as the search page's form sends it.
+    return Field(None, description=description, json_schema_extra={"enum": ["", *values]})
 
 
 class Problem(BaseModel):

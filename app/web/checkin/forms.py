@@ -19,6 +19,8 @@ GATE_COOKIE = "checkin_gate"
 GATE_MAX = 40
 CODE_MAX = 200  # a ticket code is 130 characters; room for spaces a hand adds
 SCAN_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}\Z")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"  # no control characters (PostgreSQL refuses a NUL)
 SYNC_MAX_BYTES = 256 * 1024
 
 
@@ -27,6 +29,8 @@ def clean_gate(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     gate = " ".join(value.split())
+    if CONTROL.search(gate):
+        return None
     return gate if 0 < len(gate) <= GATE_MAX else None
 
 
@@ -47,7 +51,14 @@ class _DoorForm(AppForm):
 class ScanForm(_DoorForm):
     code = StringField("Ticket code", validators=[Optional(), Length(max=CODE_MAX)])
     ticket_id = IntegerField("Ticket", validators=[Optional(), NumberRange(min=1, max=2**62)])
-    gate = StringField("Gate", validators=[Optional(), Length(max=GATE_MAX)])
+    gate = StringField(
+        "Gate",
+        validators=[
+            Optional(),
+            Length(max=GATE_MAX),
+            Regexp(PLAIN_TEXT, message="A gate's name cannot hold control characters."),
+        ],
+    )
     scan_id = StringField("Scan id", validators=[Optional(), Regexp(SCAN_ID)])
 
     def validate(self, extra_validators: Any = None) -> bool:
