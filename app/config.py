@@ -106,6 +106,8 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "SECRET_KEY": secret,
         "INSTANCE_DIR": str(instance),
         "DATABASE_URL": env.get("DATABASE_URL", ""),
+        # A streaming replica for the event listing and search (docs/scaling.md); empty: none.
+        "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL", ""),
         "PGDATA_DIR": env.get("PGDATA_DIR", str(instance / "pgdata")),
         "BASE_URL": base_url or "http://127.0.0.1:5000",
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),

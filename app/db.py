@@ -77,8 +77,14 @@ def resolve_database_url(config: dict[str, Any]) -> str:
     return url
 
 
-def make_engine(url: str, *, pool_size: int = 10, lock_timeout_ms: int = 2000) -> Engine:
-    """An engine whose connections give up on a lock after `lock_timeout_ms`."""
+def make_engine(
+    url: str, *, pool_size: int = 10, lock_timeout_ms: int = 2000, read_only: bool = False
+) -> Engine:
+    """An engine whose connections give up on a lock after `lock_timeout_ms` (and, for a
+    replica, refuse to write even where the server would accept it)."""
+    options = f"-c lock_timeout={lock_timeout_ms} -c timezone=UTC"
+    if read_only:
+        options += " -c default_transaction_read_only=on"
     return create_engine(
         sqlalchemy_url(url),
         poolclass=FairQueuePool,
@@ -88,16 +94,20 @@ def make_engine(url: str, *, pool_size: int = 10, lock_timeout_ms: int = 2000) -
         # fails one request and is replaced; recycling keeps idle ones from going stale.
         pool_pre_ping=False,
         pool_recycle=1800,
-        connect_args={"options": f"-c lock_timeout={lock_timeout_ms} -c timezone=UTC"},
+        connect_args={"options": options},
     )
 
 
 class Database:
     """The engine and session factory of one app."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, lock_timeout_ms: int = 2000) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, lock_timeout_ms: int = 2000, read_only: bool = False
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size, lock_timeout_ms=lock_timeout_ms)
+        self.engine = make_engine(
+            url, pool_size=pool_size, lock_timeout_ms=lock_timeout_ms, read_only=read_only
+        )
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:
@@ -112,6 +122,13 @@ def init_app(app: Flask) -> Database:
         lock_timeout_ms=int(app.config["LOCK_TIMEOUT_MS"]),
     )
     app.extensions["db"] = database
+    if app.config.get("DATABASE_REPLICA_URL"):
+        app.extensions["db_replica"] = Database(
+            str(app.config["DATABASE_REPLICA_URL"]),
+            pool_size=int(app.config["DB_POOL_SIZE"]),
+            lock_timeout_ms=int(app.config["LOCK_TIMEOUT_MS"]),
+            read_only=True,
+        )
     app.before_request(_mark_page_views)
     app.after_request(_commit_on_success)
     app.teardown_request(_close_session)
@@ -127,6 +144,18 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = get_db().session()
     return g.db_session
+
+
+def get_listing_session() -> Session:
+    """A session for listings and search: on the read replica (DATABASE_REPLICA_URL) when one
+    is configured, else the request's own. Never for availability, holds or bookings: a replica
+    lags its primary, and those must read what was just committed."""
+    replica: Database | None = current_app.extensions.get("db_replica")
+    if replica is None:
+        return get_session()
+    if "db_listing_session" not in g:
+        g.db_listing_session = replica.session()
+    return g.db_listing_session
 
 
 def after_commit(callback: Callable[[], None]) -> None:
@@ -156,7 +185,8 @@ def _commit_on_success(response: Response) -> Response:
 
 
 def _close_session(_exc: BaseException | None) -> None:
-    session: Session | None = g.pop("db_session", None)
-    if session is not None:
-        session.rollback()
-        session.close()
+    for name in ("db_session", "db_listing_session"):
+        session: Session | None = g.pop(name, None)
+        if session is not None:
+            session.rollback()
+            session.close()
