@@ -20,6 +20,7 @@ SECRET_SETTINGS = (
     "SECRET_KEY",
     "DATABASE_URL",
     "DATABASE_REPLICA_URL",
+    "DATABASE_DIRECT_URL",
     "SENDGRID_API_KEY",
     "VAPID_PRIVATE_KEY",
     "TWILIO_ACCOUNT_SID",
@@ -108,6 +109,10 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "DATABASE_URL": env.get("DATABASE_URL", ""),
         # A streaming replica for the event listing and search (docs/scaling.md); empty: none.
         "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL", ""),
+        # Behind a transaction pooler (PgBouncer, pool_mode=transaction): DATABASE_URL is the
+        # pooler; LISTEN connections, the worker and migrations use DATABASE_DIRECT_URL.
+        "DATABASE_TRANSACTION_POOLER": _bool(env.get("DATABASE_TRANSACTION_POOLER")),
+        "DATABASE_DIRECT_URL": env.get("DATABASE_DIRECT_URL", ""),
         "PGDATA_DIR": env.get("PGDATA_DIR", str(instance / "pgdata")),
         "BASE_URL": base_url or "http://127.0.0.1:5000",
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),

@@ -8,7 +8,7 @@ must follow a commit are registered with `after_commit(fn)`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -77,14 +77,31 @@ def resolve_database_url(config: dict[str, Any]) -> str:
     return url
 
 
+def direct_url(config: Mapping[str, Any]) -> str:
+    """The URL of PostgreSQL itself, never a transaction pooler: for LISTEN, which a pooler
+    would silently deafen, the worker (pgqueuer listens too) and migrations."""
+    return str(config.get("DATABASE_DIRECT_URL") or config["DATABASE_URL"])
+
+
 def make_engine(
-    url: str, *, pool_size: int = 10, lock_timeout_ms: int = 2000, read_only: bool = False
+    url: str,
+    *,
+    pool_size: int = 10,
+    lock_timeout_ms: int = 2000,
+    read_only: bool = False,
+    pooled: bool = False,
 ) -> Engine:
     """An engine whose connections give up on a lock after `lock_timeout_ms` (and, for a
-    replica, refuse to write even where the server would accept it)."""
+    replica, refuse to write even where the server would accept it).
+
+    `pooled`: through a transaction pooler, which refuses (or drops) the `options` startup
+    parameter and gives each transaction any server connection, where psycopg's prepared
+    statements do not exist. The settings then come from the role (`check_role_settings`).
+    """
     options = f"-c lock_timeout={lock_timeout_ms} -c timezone=UTC"
     if read_only:
         options += " -c default_transaction_read_only=on"
+    connect_args: dict[str, Any] = {"prepare_threshold": None} if pooled else {"options": options}
     return create_engine(
         sqlalchemy_url(url),
         poolclass=FairQueuePool,
@@ -94,33 +111,73 @@ def make_engine(
         # fails one request and is replaced; recycling keeps idle ones from going stale.
         pool_pre_ping=False,
         pool_recycle=1800,
-        connect_args={"options": options},
+        connect_args=connect_args,
     )
+
+
+def check_role_settings(engine: Engine) -> None:
+    """Behind a transaction pooler: refuse to start unless the server's own defaults carry the
+    lock timeout and time zone that the engine cannot set per connection."""
+    with engine.connect() as conn:
+        timeout, zone = conn.exec_driver_sql(
+            "SELECT current_setting('lock_timeout'), current_setting('TimeZone')"
+        ).one()
+    if timeout == "0" or zone not in ("UTC", "Etc/UTC"):
+        raise RuntimeError(
+            "DATABASE_TRANSACTION_POOLER: the pooler drops per-connection settings, so the "
+            "database role must carry them: ALTER ROLE <user> SET lock_timeout = '2s'; "
+            f"ALTER ROLE <user> SET timezone = 'UTC' (now lock_timeout={timeout}, TimeZone={zone})"
+        )
 
 
 class Database:
     """The engine and session factory of one app."""
 
     def __init__(
-        self, url: str, *, pool_size: int = 10, lock_timeout_ms: int = 2000, read_only: bool = False
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        lock_timeout_ms: int = 2000,
+        read_only: bool = False,
+        pooled: bool = False,
     ) -> None:
         self.url = url
+        self.lock_timeout_ms, self.read_only, self.pooled = lock_timeout_ms, read_only, pooled
         self.engine = make_engine(
-            url, pool_size=pool_size, lock_timeout_ms=lock_timeout_ms, read_only=read_only
+            url,
+            pool_size=pool_size,
+            lock_timeout_ms=lock_timeout_ms,
+            read_only=read_only,
+            pooled=pooled,
         )
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:
         return self.sessionmaker()
 
+    def sibling(self, *, pool_size: int) -> Database:
+        """Another pool to the same server, with the same connection settings."""
+        return Database(
+            self.url,
+            pool_size=pool_size,
+            lock_timeout_ms=self.lock_timeout_ms,
+            read_only=self.read_only,
+            pooled=self.pooled,
+        )
+
 
 def init_app(app: Flask) -> Database:
     url = resolve_database_url(app.config)
+    pooled = bool(app.config.get("DATABASE_TRANSACTION_POOLER"))
     database = Database(
         url,
         pool_size=int(app.config["DB_POOL_SIZE"]),
         lock_timeout_ms=int(app.config["LOCK_TIMEOUT_MS"]),
+        pooled=pooled,
     )
+    if pooled:
+        check_role_settings(database.engine)
     app.extensions["db"] = database
     if app.config.get("DATABASE_REPLICA_URL"):
         app.extensions["db_replica"] = Database(
@@ -128,6 +185,7 @@ def init_app(app: Flask) -> Database:
             pool_size=int(app.config["DB_POOL_SIZE"]),
             lock_timeout_ms=int(app.config["LOCK_TIMEOUT_MS"]),
             read_only=True,
+            pooled=pooled,
         )
     app.before_request(_mark_page_views)
     app.after_request(_commit_on_success)

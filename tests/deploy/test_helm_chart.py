@@ -186,6 +186,7 @@ def test_without_autoscaling_the_deployment_keeps_its_replicas() -> None:
         {"secrets": {"existingSecret": "s", "files": ["lower_case"]}},
         {"config": {"SECRET_KEY": "never in values"}},
         {"config": {"APP_ENV": "development"}},
+        {"config": {"DATABASE_DIRECT_URL": "postgresql://u:p@db/eh"}},
         {"image": {"repository": "r", "digest": "sha256:short"}},
         {"web": {"enabled": True, "replicas": -1}},
         {"worker": {"enabled": "yes"}},
