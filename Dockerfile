@@ -38,11 +38,13 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin app \
     && install -d -o app -g app /var/lib/eventhall
+# Fontconfig's cache (WeasyPrint) goes to /tmp: the root file system may be read-only.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     APP_ENV=production \
     INSTANCE_DIR=/var/lib/eventhall \
+    XDG_CACHE_HOME=/tmp/cache \
     HOST=0.0.0.0 \
     PORT=8000
 WORKDIR /app
