@@ -14,7 +14,7 @@ UV := $(TOOLS)/bin/uv
 # Use the Python found here; never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint format lock bench bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard browser clean-db
+.PHONY: run test lint format lock bench bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard bench-sizes browser clean-db
 
 $(UV): requirements-uv.txt
 	$(PYTHON) -m venv $(TOOLS)
@@ -103,3 +103,8 @@ bench-notify: $(STAMP)
 # times by a signed-in admin through gunicorn; prints the p95 and the plans of its statements.
 bench-dashboard: $(STAMP)
 	$(BIN)/python -m bench.dashboard
+
+# How big the data grows (docs/scaling.md): a 10,000-event catalogue, 100,000 past bookings
+# and one event sold for real to 5,000 buyers; rows and bytes per table.
+bench-sizes: $(STAMP)
+	$(BIN)/python -m bench.sizes

@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app import migrate
+from app.db import direct_url
 
 db_cli = AppGroup("db", help="Database migrations.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
@@ -16,7 +17,7 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
-    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    migrate.upgrade(direct_url(current_app.config), revision)
     click.echo(f"database upgraded to {revision}")
 
 

@@ -14,6 +14,35 @@ MIN_SECRET_BYTES = 32
 
 TWILIO_SETTINGS = ("ACCOUNT_SID", "AUTH_TOKEN", "FROM")
 
+# Settings that may also be given as NAME_FILE, the path of a file holding the value (a mounted
+# Kubernetes Secret, Vault Agent, a cloud secrets manager's CSI volume).
+SECRET_SETTINGS = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "DATABASE_REPLICA_URL",
+    "DATABASE_DIRECT_URL",
+    "SENDGRID_API_KEY",
+    "VAPID_PRIVATE_KEY",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "GOOGLE_CLIENT_SECRET",
+    "FACEBOOK_CLIENT_SECRET",
+    "GITHUB_CLIENT_SECRET",
+    "OIDC_CLIENT_SECRET",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "DEMO_PAY_SECRET",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "RAZORPAY_KEY_ID",
+    "RAZORPAY_KEY_SECRET",
+    "RAZORPAY_WEBHOOK_SECRET",
+    "PAYPAL_CLIENT_ID",
+    "PAYPAL_CLIENT_SECRET",
+    "PAYPAL_WEBHOOK_ID",
+    "SENTRY_DSN",
+)
+
 
 def _bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
@@ -26,9 +55,30 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def with_secret_files(env: dict[str, str], names: tuple[str, ...] = SECRET_SETTINGS) -> None:
+    """Fill each NAME from the file NAME_FILE names, in place; an empty variable is unset.
+
+    The file's content is the value, less its trailing line break. Setting both NAME and
+    NAME_FILE, or naming a file that cannot be read, stops the process with the reason.
+    """
+    for name in names:
+        path = env.get(f"{name}_FILE")
+        if not path:
+            continue
+        if env.get(name):
+            raise RuntimeError(f"set {name} or {name}_FILE, not both")
+        try:
+            value = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise RuntimeError(f"{name}_FILE: cannot read {path}: {reason}") from None
+        env[name] = value.removesuffix("\n").removesuffix("\r")
+
+
 def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
     """Build the Flask config mapping from environment variables."""
     env = dict(os.environ if env is None else env)
+    with_secret_files(env)
     app_env = env.get("APP_ENV", "development")
     instance = Path(env.get("INSTANCE_DIR", ROOT / "instance"))
     debug = app_env == "development"
@@ -57,6 +107,12 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "SECRET_KEY": secret,
         "INSTANCE_DIR": str(instance),
         "DATABASE_URL": env.get("DATABASE_URL", ""),
+        # A streaming replica for the event listing and search (docs/scaling.md); empty: none.
+        "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL", ""),
+        # Behind a transaction pooler (PgBouncer, pool_mode=transaction): DATABASE_URL is the
+        # pooler; LISTEN connections, the worker and migrations use DATABASE_DIRECT_URL.
+        "DATABASE_TRANSACTION_POOLER": _bool(env.get("DATABASE_TRANSACTION_POOLER")),
+        "DATABASE_DIRECT_URL": env.get("DATABASE_DIRECT_URL", ""),
         "PGDATA_DIR": env.get("PGDATA_DIR", str(instance / "pgdata")),
         "BASE_URL": base_url or "http://127.0.0.1:5000",
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),

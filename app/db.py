@@ -8,7 +8,7 @@ must follow a commit are registered with `after_commit(fn)`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +77,31 @@ def resolve_database_url(config: dict[str, Any]) -> str:
     return url
 
 
-def make_engine(url: str, *, pool_size: int = 10, lock_timeout_ms: int = 2000) -> Engine:
-    """An engine whose connections give up on a lock after `lock_timeout_ms`."""
+def direct_url(config: Mapping[str, Any]) -> str:
+    """The URL of PostgreSQL itself, never a transaction pooler: for LISTEN, which a pooler
+    would silently deafen, the worker (pgqueuer listens too) and migrations."""
+    return str(config.get("DATABASE_DIRECT_URL") or config["DATABASE_URL"])
+
+
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    lock_timeout_ms: int = 2000,
+    read_only: bool = False,
+    pooled: bool = False,
+) -> Engine:
+    """An engine whose connections give up on a lock after `lock_timeout_ms` (and, for a
+    replica, refuse to write even where the server would accept it).
+
+    `pooled`: through a transaction pooler, which refuses (or drops) the `options` startup
+    parameter and gives each transaction any server connection, where psycopg's prepared
+    statements do not exist. The settings then come from the role (`check_role_settings`).
+    """
+    options = f"-c lock_timeout={lock_timeout_ms} -c timezone=UTC"
+    if read_only:
+        options += " -c default_transaction_read_only=on"
+    connect_args: dict[str, Any] = {"prepare_threshold": None} if pooled else {"options": options}
     return create_engine(
         sqlalchemy_url(url),
         poolclass=FairQueuePool,
@@ -88,30 +111,82 @@ def make_engine(url: str, *, pool_size: int = 10, lock_timeout_ms: int = 2000) -
         # fails one request and is replaced; recycling keeps idle ones from going stale.
         pool_pre_ping=False,
         pool_recycle=1800,
-        connect_args={"options": f"-c lock_timeout={lock_timeout_ms} -c timezone=UTC"},
+        connect_args=connect_args,
     )
+
+
+def check_role_settings(engine: Engine) -> None:
+    """Behind a transaction pooler: refuse to start unless the server's own defaults carry the
+    lock timeout and time zone that the engine cannot set per connection."""
+    with engine.connect() as conn:
+        timeout, zone = conn.exec_driver_sql(
+            "SELECT current_setting('lock_timeout'), current_setting('TimeZone')"
+        ).one()
+    if timeout == "0" or zone not in ("UTC", "Etc/UTC"):
+        raise RuntimeError(
+            "DATABASE_TRANSACTION_POOLER: the pooler drops per-connection settings, so the "
+            "database role must carry them: ALTER ROLE <user> SET lock_timeout = '2s'; "
+            f"ALTER ROLE <user> SET timezone = 'UTC' (now lock_timeout={timeout}, TimeZone={zone})"
+        )
 
 
 class Database:
     """The engine and session factory of one app."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, lock_timeout_ms: int = 2000) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        lock_timeout_ms: int = 2000,
+        read_only: bool = False,
+        pooled: bool = False,
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size, lock_timeout_ms=lock_timeout_ms)
+        self.lock_timeout_ms, self.read_only, self.pooled = lock_timeout_ms, read_only, pooled
+        self.engine = make_engine(
+            url,
+            pool_size=pool_size,
+            lock_timeout_ms=lock_timeout_ms,
+            read_only=read_only,
+            pooled=pooled,
+        )
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:
         return self.sessionmaker()
 
+    def sibling(self, *, pool_size: int) -> Database:
+        """Another pool to the same server, with the same connection settings."""
+        return Database(
+            self.url,
+            pool_size=pool_size,
+            lock_timeout_ms=self.lock_timeout_ms,
+            read_only=self.read_only,
+            pooled=self.pooled,
+        )
+
 
 def init_app(app: Flask) -> Database:
     url = resolve_database_url(app.config)
+    pooled = bool(app.config.get("DATABASE_TRANSACTION_POOLER"))
     database = Database(
         url,
         pool_size=int(app.config["DB_POOL_SIZE"]),
         lock_timeout_ms=int(app.config["LOCK_TIMEOUT_MS"]),
+        pooled=pooled,
     )
+    if pooled:
+        check_role_settings(database.engine)
     app.extensions["db"] = database
+    if app.config.get("DATABASE_REPLICA_URL"):
+        app.extensions["db_replica"] = Database(
+            str(app.config["DATABASE_REPLICA_URL"]),
+            pool_size=int(app.config["DB_POOL_SIZE"]),
+            lock_timeout_ms=int(app.config["LOCK_TIMEOUT_MS"]),
+            read_only=True,
+            pooled=pooled,
+        )
     app.before_request(_mark_page_views)
     app.after_request(_commit_on_success)
     app.teardown_request(_close_session)
@@ -127,6 +202,18 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = get_db().session()
     return g.db_session
+
+
+def get_listing_session() -> Session:
+    """A session for listings and search: on the read replica (DATABASE_REPLICA_URL) when one
+    is configured, else the request's own. Never for availability, holds or bookings: a replica
+    lags its primary, and those must read what was just committed."""
+    replica: Database | None = current_app.extensions.get("db_replica")
+    if replica is None:
+        return get_session()
+    if "db_listing_session" not in g:
+        g.db_listing_session = replica.session()
+    return g.db_listing_session
 
 
 def after_commit(callback: Callable[[], None]) -> None:
@@ -156,7 +243,8 @@ def _commit_on_success(response: Response) -> Response:
 
 
 def _close_session(_exc: BaseException | None) -> None:
-    session: Session | None = g.pop("db_session", None)
-    if session is not None:
-        session.rollback()
-        session.close()
+    for name in ("db_session", "db_listing_session"):
+        session: Session | None = g.pop(name, None)
+        if session is not None:
+            session.rollback()
+            session.close()

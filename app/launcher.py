@@ -56,7 +56,9 @@ def run() -> int:
     }
     env["PORT"] = port
     print(f"serving on http://{host}:{port} (Ctrl-C stops everything)", flush=True)
-    honcho = [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile")]
+    # Not `release`: this process has just migrated, and honcho stops all when one exits.
+    procfile = str(ROOT / "Procfile")
+    honcho = [sys.executable, "-m", "honcho", "start", "-f", procfile, "web", "worker"]
     process = subprocess.Popen(honcho, cwd=ROOT, env=env)  # noqa: S603 (fixed argv)
     try:
         return process.wait()

@@ -31,7 +31,7 @@ from contextlib import contextmanager, suppress
 import psycopg
 from flask import Flask
 
-from app.db import libpq_url
+from app.db import direct_url, libpq_url
 from app.domain.checkin.scans import CHANNEL as CHECK_INS
 from app.domain.notifications.queue import CHANNEL as NOTIFICATIONS
 from app.domain.ticketing.availability import CHANNEL as AVAILABILITY
@@ -246,7 +246,7 @@ def hub_for(app: Flask) -> LiveHub:
             hub = app.extensions.get("live_hub")
             if hub is None:
                 hub = LiveHub(
-                    libpq_url(str(app.config["DATABASE_URL"])),
+                    libpq_url(direct_url(app.config)),
                     coalesce_seconds=int(app.config["LIVE_COALESCE_MS"]) / 1000,
                 )
                 app.extensions["live_hub"] = hub

@@ -42,7 +42,9 @@ class Worker:
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
         availability.configure_from(config)
-        self.url = resolve_database_url(dict(config))
+        # PostgreSQL itself: pgqueuer LISTENs, which a transaction pooler would deafen.
+        direct = str(config.get("DATABASE_DIRECT_URL") or "")
+        self.url = direct or resolve_database_url(dict(config))
         self.database = Database(
             self.url, pool_size=4, lock_timeout_ms=int(config["LOCK_TIMEOUT_MS"])
         )

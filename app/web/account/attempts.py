@@ -37,11 +37,7 @@ def _database(app: Flask) -> Database:
             database = app.extensions.get(EXTENSION)
             if database is None:
                 main = get_db()
-                database = Database(
-                    main.url,
-                    pool_size=POOL_SIZE,
-                    lock_timeout_ms=int(app.config["LOCK_TIMEOUT_MS"]),
-                )
+                database = main.sibling(pool_size=POOL_SIZE)
                 # Closed with the app's own engine (tests open and close many apps).
                 event.listen(main.engine, "engine_disposed", lambda _e: database.engine.dispose())
                 app.extensions[EXTENSION] = database

@@ -10,7 +10,7 @@ from typing import TypeVar
 from flask import Response, current_app, request
 from pydantic import BaseModel, ValidationError
 
-from app.db import get_session
+from app.db import get_listing_session, get_session
 from app.domain.base import NotFound, utcnow
 from app.domain.events.keyset import BadSearch, search_page
 from app.domain.events.models import Event
@@ -110,7 +110,7 @@ def events() -> Response:
     if notices:
         raise BadSearch(" ".join(notices))
     page = search_page(
-        get_session(),
+        get_listing_session(),
         params,
         secret=current_app.config["SECRET_KEY"],
         cursor=query.cursor,

@@ -18,7 +18,7 @@ from flask import (
 )
 from markupsafe import Markup
 
-from app.db import get_session
+from app.db import get_listing_session, get_session
 from app.domain import money
 from app.domain.accounts.models import Role, User
 from app.domain.base import utcnow
@@ -66,7 +66,7 @@ def event_url_global(event: Event) -> str:
 def index() -> str:
     """Search and browse published events; htmx gets just the results."""
     params, notices = parse_search_args(request.args.to_dict(), tags=request.args.getlist("tag"))
-    session = get_session()
+    session = get_listing_session()
     categories = list_categories(session)
     page = search_events(
         session,

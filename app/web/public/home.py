@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from app.db import get_session
+from app.db import get_listing_session
 from app.domain.base import utcnow
 from app.domain.events.categories import list_categories
 from app.domain.events.recommendations import Preferences, featured, for_you
@@ -17,7 +17,7 @@ bp = Blueprint("public_home", __name__)
 def index() -> str:
     """Featured events, then events ranked by the visitor's preferences, or soon and popular
     ones."""
-    session = get_session()
+    session = get_listing_session()
     user = signed_in_user_or_none()
     preferences = Preferences.from_json(user.preferences if user else None)
     now = utcnow()

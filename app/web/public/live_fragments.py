@@ -333,11 +333,7 @@ def fragments_for(app: Flask) -> LiveFragments:
         with _create_lock:
             fragments = app.extensions.get("live_fragments")
             if fragments is None:
-                database = Database(
-                    app.extensions["db"].url,
-                    pool_size=RENDER_POOL_SIZE,
-                    lock_timeout_ms=int(app.config["LOCK_TIMEOUT_MS"]),
-                )
+                database = app.extensions["db"].sibling(pool_size=RENDER_POOL_SIZE)
                 fragments = LiveFragments(hub_for(app), database)
                 app.extensions["live_fragments"] = fragments
     return fragments
