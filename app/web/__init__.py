@@ -6,7 +6,7 @@ from importlib import import_module
 
 from flask import Flask, Response, current_app, request
 
-from app.web import errors, templating
+from app.web import errors, static_files, templating
 
 # Each module exposes `bp`; grouped by audience (DESIGN.md, "Shape of the code").
 BLUEPRINT_MODULES = (
@@ -79,6 +79,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(import_module(name).bp)
     errors.register(app)
     templating.register(app)
+    static_files.register(app)
     app.after_request(_headers)
 
 
