@@ -35,6 +35,7 @@ from app.domain.ticketing.catalog import ticket_panel
 from app.integrations.storage import Storage, is_media_key, storage_from_config
 from app.web.authz import requires_role, signed_in_user_or_none, verified_email_required
 from app.web.htmx import render_page_or_fragment
+from app.web.http_cache import shared_when_anonymous
 from app.web.links import absolute_url
 
 bp = Blueprint("public_events", __name__)
@@ -63,6 +64,7 @@ def event_url_global(event: Event) -> str:
 
 
 @bp.get("/events")
+@shared_when_anonymous()
 def index() -> str:
     """Search and browse published events; htmx gets just the results."""
     params, notices = parse_search_args(request.args.to_dict(), tags=request.args.getlist("tag"))
@@ -90,6 +92,7 @@ def index() -> str:
 
 @bp.get("/events/<int:event_id>")
 @bp.get("/events/<int:event_id>-<slug>")
+@shared_when_anonymous(availability=True)
 def show(event_id: int, slug: str | None = None) -> Response | str:
     """The event page (drafts only for their organizer and admins)."""
     user = signed_in_user_or_none()

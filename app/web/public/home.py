@@ -9,11 +9,13 @@ from app.domain.base import utcnow
 from app.domain.events.categories import list_categories
 from app.domain.events.recommendations import Preferences, featured, for_you
 from app.web.authz import signed_in_user_or_none
+from app.web.http_cache import shared_when_anonymous
 
 bp = Blueprint("public_home", __name__)
 
 
 @bp.get("/")
+@shared_when_anonymous()
 def index() -> str:
     """Featured events, then events ranked by the visitor's preferences, or soon and popular
     ones."""
