@@ -14,7 +14,7 @@ UV := $(TOOLS)/bin/uv
 # Use the Python found here; never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint format lock bench bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard bench-sizes browser clean-db
+.PHONY: run test lint format lock bench bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard bench-cache bench-sizes browser clean-db
 
 $(UV): requirements-uv.txt
 	$(PYTHON) -m venv $(TOOLS)
@@ -62,7 +62,7 @@ format: $(STAMP)
 test: $(STAMP) browser $(AXE) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-bench: bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard
+bench: bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard bench-cache
 
 bench-search: $(STAMP)
 	$(BIN)/python -m bench.search
@@ -103,6 +103,12 @@ bench-notify: $(STAMP)
 # times by a signed-in admin through gunicorn; prints the p95 and the plans of its statements.
 bench-dashboard: $(STAMP)
 	$(BIN)/python -m bench.dashboard
+
+# The event page's requests/s with the per-process cache of event details and without it, in
+# one run: two gunicorn servers on one database, loaded in turn by wrk (as bench-rush).
+bench-cache: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk )
+	$(BIN)/python -m bench.cache
 
 # How big the data grows (docs/scaling.md): a 10,000-event catalogue, 100,000 past bookings
 # and one event sold for real to 5,000 buyers; rows and bytes per table.

@@ -214,6 +214,13 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         "S3_SECRET_ACCESS_KEY": env.get("S3_SECRET_ACCESS_KEY", ""),
         # Event listings: the zone in which date filters ("today", "this weekend") are computed.
         "EVENTS_DISPLAY_TZ": env.get("EVENTS_DISPLAY_TZ", "UTC"),
+        # Caching (app/web/http_cache.py): how long a browser or CDN may reuse the home page
+        # and listings of a visitor who is not signed in without asking again (the event page,
+        # with its live counts, is always asked again). Event details and categories are kept
+        # per process for at most EVENT_CACHE_SECONDS when no change announced itself
+        # (app/web/public/hot_reads.py); 0 turns that cache off.
+        "PUBLIC_PAGE_MAX_AGE_SECONDS": _int(env, "PUBLIC_PAGE_MAX_AGE_SECONDS", 30),
+        "EVENT_CACHE_SECONDS": _int(env, "EVENT_CACHE_SECONDS", 30),
         # Booking
         "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 10),
         "WAITLIST_OFFER_MINUTES": _int(env, "WAITLIST_OFFER_MINUTES", 30),

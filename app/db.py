@@ -18,6 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db_pool import FairQueuePool, pages_first
 
+# Its flush hook announces changed event details to every process's cache (imported for it).
+from app.domain.events import changes as _changes  # noqa: F401
+
 EMBEDDED_DB_NAME = "eventhall"
 _embedded_servers: dict[str, Any] = {}
 

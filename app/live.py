@@ -33,13 +33,14 @@ from flask import Flask
 
 from app.db import direct_url, libpq_url
 from app.domain.checkin.scans import CHANNEL as CHECK_INS
+from app.domain.events.changes import CATEGORIES, DETAILS
 from app.domain.notifications.queue import CHANNEL as NOTIFICATIONS
 from app.domain.ticketing.availability import CHANNEL as AVAILABILITY
 
 log = logging.getLogger(__name__)
 
 APPLICATION_NAME = "eventhall-live"
-CHANNELS = (AVAILABILITY, CHECK_INS, NOTIFICATIONS)
+CHANNELS = (AVAILABILITY, CHECK_INS, NOTIFICATIONS, DETAILS, CATEGORIES)
 
 Key = tuple[str, int]  # (channel, event id)
 

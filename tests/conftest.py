@@ -67,6 +67,9 @@ def _test_config(database_url: str, tmp_path: Path, **overrides: object) -> dict
         "SECRET_KEY": "test-secret",
         "DATABASE_URL": database_url,
         "WTF_CSRF_ENABLED": False,
+        # A test changes an event and reads its page at once: the per-process cache would
+        # answer before the change's notification arrived (tests/http/test_hot_reads.py on).
+        "EVENT_CACHE_SECONDS": 0,
         "MAIL_BACKEND": "outbox",
         "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
         "MEDIA_DIR": str(tmp_path / "media"),

@@ -6,7 +6,7 @@ from importlib import import_module
 
 from flask import Flask, Response, current_app, request
 
-from app.web import errors, templating
+from app.web import errors, static_files, templating
 from app.web.api.cors import init_cors
 
 # Each module exposes `bp`; grouped by audience (DESIGN.md, "Shape of the code").
@@ -81,6 +81,7 @@ def register_web(app: Flask) -> None:
     errors.register(app)
     templating.register(app)
     init_cors(app)
+    static_files.register(app)
     app.after_request(_headers)
 
 

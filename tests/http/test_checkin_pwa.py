@@ -7,6 +7,7 @@ from pathlib import Path
 
 from app.web import CONTENT_SECURITY_POLICY
 from app.web.checkin_pwa import DECODER, OFFLINE_FILES
+from app.web.static_files import hashed_name
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 
@@ -32,7 +33,7 @@ def test_the_service_worker_caches_the_door_pages_files_under_its_scope(client) 
     assert "Service-Worker-Allowed" not in response.headers
     body = response.get_data(as_text=True)
     for name in OFFLINE_FILES:
-        assert f'"/static/{name}"' in body
+        assert f'"/static/{hashed_name(client.application, name)}"' in body
         assert (STATIC / name).is_file()
     assert '"/checkin/decoder.js"' in body
 

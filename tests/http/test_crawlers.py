@@ -10,6 +10,7 @@ from flask import Flask
 
 from app.domain.base import utcnow
 from app.domain.events.models import EventStatus
+from app.web.static_files import hashed_name
 
 FORGED = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -74,10 +75,11 @@ def test_the_sitemap_lists_published_events_not_over_yet(
 
 def test_every_page_names_the_favicon(client) -> None:  # noqa: ANN001
     page = client.get("/").get_data(as_text=True)
-    assert '<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">' in page
-    icon = client.get("/static/img/favicon.svg")
+    favicon = "/static/" + hashed_name(client.application, "img/favicon.svg")
+    assert f'<link rel="icon" href="{favicon}" type="image/svg+xml">' in page
+    icon = client.get(favicon)
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
     assert ET.fromstring(icon.data).tag == "{http://www.w3.org/2000/svg}svg"  # noqa: S314
     icon.close()
     legacy = client.get("/favicon.ico")
-    assert legacy.status_code == 301 and legacy.headers["Location"] == "/static/img/favicon.svg"
+    assert legacy.status_code == 301 and legacy.headers["Location"] == favicon

@@ -199,6 +199,9 @@ def test_a_manager_acts_on_the_owners_events_and_lands_on_their_teams(
     assert copy.organizer_id == owner.id and copy.id != draft.id  # the owner's, not the member's
     form = client.get(f"/organizer/events/{copy.id}/edit").get_data(as_text=True)
     assert 'href="/organizer/team/memberships">← Your events' in form
+    for page in (f"/organizer/events/{copy.id}/tiers", f"/organizer/events/{copy.id}/seatmap"):
+        html = client.get(page).get_data(as_text=True)
+        assert 'href="/organizer/team/memberships">&larr; Organizer' in html, page
 
 
 def test_another_owners_member_finds_nothing(
@@ -322,6 +325,3 @@ def test_invitation_links_refuse_other_accounts_expired_and_unknown_tokens(
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
     assert _state(db) == before
     assert _count(db, TeamInvitation) == 2 and _count(db, TeamMember) == 0
-    for page in (f"/organizer/events/{copy.id}/tiers", f"/organizer/events/{copy.id}/seatmap"):
-        html = client.get(page).get_data(as_text=True)
-        assert 'href="/organizer/team/memberships">&larr; Organizer' in html, page

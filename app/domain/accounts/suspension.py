@@ -19,6 +19,7 @@ from app.domain.accounts.errors import AccountError
 from app.domain.accounts.models import RecoveryCode, Role, User
 from app.domain.accounts.sessions import revoke_user_sessions
 from app.domain.base import NotFound
+from app.domain.events.changes import announce_events
 from app.domain.events.models import Event, EventStatus
 from app.domain.ticketing.bookings import cancel_booking
 from app.domain.ticketing.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
@@ -103,6 +104,7 @@ def suspend(
     )
     for booking in pending:
         cancel_booking(session, booking, actor_id=admin.id, now=now, offers=offers)
+    announce_events(session, hidden)
     audit.record(
         session,
         "user.suspended",
@@ -145,6 +147,7 @@ def reactivate(
             .returning(Event.id)
         )
     )
+    announce_events(session, shown)
     audit.record(
         session,
         "user.reactivated",

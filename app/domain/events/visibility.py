@@ -37,7 +37,16 @@ _HOLDS_TICKET = select(
 def visible_event(session: Session, event_id: int, viewer: User | None) -> Event:
     """The event if `viewer` may see it: public ones for all, the rest for their organizer
     and admins. Anything else is NotFound (a draft's existence is not revealed)."""
-    event = session.scalars(_EVENT_PAGE, {"event_id": event_id}).unique().one_or_none()
+    return visible_to(load_event_page(session, event_id), viewer)
+
+
+def load_event_page(session: Session, event_id: int) -> Event | None:
+    """The event with everything its page shows (organizer, category, speakers) loaded."""
+    return session.scalars(_EVENT_PAGE, {"event_id": event_id}).unique().one_or_none()
+
+
+def visible_to(event: Event | None, viewer: User | None) -> Event:
+    """`event` if `viewer` may see it (see `visible_event`), else NotFound."""
     if event is None:
         raise NotFound("We could not find that event.")
     if event.status in PUBLIC_STATUSES and event.hidden_at is None:

@@ -23,7 +23,6 @@ from app.domain import money
 from app.domain.accounts.models import Role, User
 from app.domain.base import utcnow
 from app.domain.events.calendar import event_to_ics
-from app.domain.events.categories import list_categories
 from app.domain.events.errors import EventError, EventInvalid
 from app.domain.events.markdown import plain_text, render_markdown
 from app.domain.events.models import Event, EventStatus
@@ -35,7 +34,9 @@ from app.domain.ticketing.catalog import ticket_panel
 from app.integrations.storage import Storage, is_media_key, storage_from_config
 from app.web.authz import requires_role, signed_in_user_or_none, verified_email_required
 from app.web.htmx import render_page_or_fragment
+from app.web.http_cache import shared_when_anonymous
 from app.web.links import absolute_url
+from app.web.public import hot_reads
 
 bp = Blueprint("public_events", __name__)
 
@@ -63,13 +64,12 @@ def event_url_global(event: Event) -> str:
 
 
 @bp.get("/events")
+@shared_when_anonymous()
 def index() -> str:
     """Search and browse published events; htmx gets just the results."""
     params, notices = parse_search_args(request.args.to_dict(), tags=request.args.getlist("tag"))
-    session = get_listing_session()
-    categories = list_categories(session)
     page = search_events(
-        session,
+        get_listing_session(),
         params,
         now=utcnow(),
         zone=current_app.config["EVENTS_DISPLAY_TZ"],
@@ -80,7 +80,7 @@ def index() -> str:
         "public/_event_results.html",
         page=page,
         params=page.params,
-        categories=categories,
+        categories=hot_reads.categories(),
         sorts=SORTS,
         quick_picks=WHEN,
         prices=PRICES,
@@ -90,10 +90,11 @@ def index() -> str:
 
 @bp.get("/events/<int:event_id>")
 @bp.get("/events/<int:event_id>-<slug>")
+@shared_when_anonymous(availability=True)
 def show(event_id: int, slug: str | None = None) -> Response | str:
     """The event page (drafts only for their organizer and admins)."""
     user = signed_in_user_or_none()
-    event = visible_event(get_session(), event_id, user)
+    event = hot_reads.event_for_page(event_id, user)
     if slug != event.slug:
         return redirect(event_url(event), 301)
     return _render_event(event, user)

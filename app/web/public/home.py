@@ -6,14 +6,16 @@ from flask import Blueprint, render_template
 
 from app.db import get_listing_session
 from app.domain.base import utcnow
-from app.domain.events.categories import list_categories
 from app.domain.events.recommendations import Preferences, featured, for_you
 from app.web.authz import signed_in_user_or_none
+from app.web.http_cache import shared_when_anonymous
+from app.web.public import hot_reads
 
 bp = Blueprint("public_home", __name__)
 
 
 @bp.get("/")
+@shared_when_anonymous()
 def index() -> str:
     """Featured events, then events ranked by the visitor's preferences, or soon and popular
     ones."""
@@ -28,5 +30,5 @@ def index() -> str:
         featured=picks,
         events=[e for e in for_you(session, preferences, now=now) if e.id not in shown],
         personalized=not preferences.empty,
-        categories=list_categories(session),
+        categories=hot_reads.categories(),
     )
