@@ -199,7 +199,7 @@ def test_a_manager_acts_on_the_owners_events_and_lands_on_their_teams(
     assert copy.organizer_id == owner.id and copy.id != draft.id  # the owner's, not the member's
     form = client.get(f"/organizer/events/{copy.id}/edit").get_data(as_text=True)
     assert 'href="/organizer/team/memberships">← Your events' in form
-    for page in (f"/organizer/events/{copy.id}/tiers", f"/organizer/events/{copy.id}/seatmap"):
+    for page in (f"/organizer/events/{copy.id}/tiers", f"/organizer/events/{copy.id}/seats"):
         html = client.get(page).get_data(as_text=True)
         assert 'href="/organizer/team/memberships">&larr; Organizer' in html, page
 
