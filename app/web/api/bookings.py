@@ -51,7 +51,7 @@ REPLAYED = "Idempotent-Replayed"
 TAG = "bookings"
 
 
-def _json(model: BaseModel, status: int = 200) -> Response:
+def json_answer(model: BaseModel, status: int = 200) -> Response:
     response = current_app.response_class(
         model.model_dump_json(), status=status, mimetype="application/json"
     )
@@ -59,7 +59,7 @@ def _json(model: BaseModel, status: int = 200) -> Response:
     return response
 
 
-def _body(model: type[M]) -> M:
+def json_body(model: type[M]) -> M:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise InvalidRequest("Send a JSON object (Content-Type: application/json).")
@@ -189,7 +189,7 @@ def hold() -> Response:
         raise EmailNotVerified(user)
     if wait := booking_wait():
         return http_problem(429, busy_network_message(wait), {"Retry-After": str(wait)})
-    data = _body(BookingCreate)
+    data = json_body(BookingCreate)
     session = get_session()
     common = {
         "now": utcnow(),
@@ -232,7 +232,7 @@ def hold() -> Response:
         )
         line = SummaryLine(tier.id, tier.name, data.quantity, tier.price_minor, [])
         summary = [line]
-    response = _json(_booking_out(booking, summary), 201)
+    response = json_answer(_booking_out(booking, summary), 201)
     response.headers["Location"] = f"{bp.url_prefix}/bookings/{booking.reference}"
     return response
 
@@ -260,7 +260,7 @@ def my_bookings() -> Response:
         items=[_booking_out(row) for row in rows],
         next_cursor=str(next_id) if next_id is not None else None,
     )
-    return _json(page)
+    return json_answer(page)
 
 
 @bp.get("/bookings/<reference>")
@@ -268,7 +268,7 @@ def my_bookings() -> Response:
 @api_user(scope=SCOPE)
 def booking(reference: str) -> Response:
     """One of your bookings (anyone else's is not found); a hold that ran out is released."""
-    return _json(_booking_out(_own_open(reference)))
+    return json_answer(_booking_out(_own_open(reference)))
 
 
 @bp.post("/bookings/<reference>/cancel")
@@ -289,7 +289,7 @@ def cancel(reference: str) -> Response:
     bookings.cancel_booking(
         session, booking, actor_id=api_caller().user.id, now=utcnow(), offers=offer_settings()
     )
-    return _json(_booking_out(booking))
+    return json_answer(_booking_out(booking))
 
 
 @bp.post("/bookings/<reference>/checkout")
@@ -311,7 +311,7 @@ def checkout(reference: str) -> Response:
     user = api_caller().user
     if user.email_verified_at is None:
         raise EmailNotVerified(user)
-    data = _body(CheckoutCreate)
+    data = json_body(CheckoutCreate)
     payment, made = start_checkout(get_session(), booking, user=user, provider_name=data.provider)
     answer = CheckoutOut(
         payment_id=payment.id,
@@ -319,7 +319,7 @@ def checkout(reference: str) -> Response:
         checkout_url=made.redirect_url,
         booking_url=absolute_url("account_bookings.detail", reference=booking.reference),
     )
-    return _json(answer, 201)
+    return json_answer(answer, 201)
 
 
 @bp.get("/bookings/<reference>/tickets")
@@ -349,4 +349,4 @@ def booking_tickets(reference: str) -> Response:
             for t in found
         ],
     )
-    return _json(answer)
+    return json_answer(answer)

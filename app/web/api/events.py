@@ -58,7 +58,7 @@ def query_as(model: type[M]) -> M:
         raise BadSearch(f"Check the query: {problems}.", code="bad_query") from None
 
 
-def _answer(model: BaseModel) -> Response:
+def etagged_json(model: BaseModel) -> Response:
     response = current_app.response_class(model.model_dump_json(), mimetype="application/json")
     response.headers["Cache-Control"] = "no-cache"
     response.add_etag()
@@ -118,7 +118,7 @@ def events() -> Response:
         zone=current_app.config["EVENTS_DISPLAY_TZ"],
     )
     items = [EventSummary.model_validate(_summary_fields(event)) for event in page.events]
-    return _answer(EventPage(items=items, next_cursor=page.cursor))
+    return etagged_json(EventPage(items=items, next_cursor=page.cursor))
 
 
 @bp.get("/events/<int:event_id>")
@@ -134,7 +134,7 @@ def event(event_id: int) -> Response:
         "cover_image_url": media_url(found.cover_image, external=True),
         "cancellation_note": found.cancellation_note,
     }
-    return _answer(EventDetail.model_validate(detail))
+    return etagged_json(EventDetail.model_validate(detail))
 
 
 @bp.get("/events/<int:event_id>/tiers")
@@ -176,7 +176,7 @@ def tiers(event_id: int) -> Response:
         has_hidden=panel.has_hidden,
         tiers=offers,
     )
-    return _answer(answer)
+    return etagged_json(answer)
 
 
 @bp.get("/events/<int:event_id>/seatmap")
@@ -195,7 +195,7 @@ def seatmap(event_id: int) -> Response:
         raise NotFound(NOT_FOUND)
     found = seated_event_or_404(event_id)
     view = seat_map_view(get_session(), found, now=utcnow(), section=query.section)
-    return _answer(_seat_map(view))
+    return etagged_json(_seat_map(view))
 
 
 def _seat_map(view: SeatMapView) -> SeatMap:
