@@ -167,6 +167,8 @@ def test_bad_event_inputs_are_refused_and_change_nothing(
         {"unknown": 1},
         {"tags": "jazz"},
         {"category_id": "3"},
+        {"title": "a\x00b"},  # text PostgreSQL cannot store
+        {"description": "\ud800"},
     ):
         _problem(client.patch(url, json=body, headers=auth), 422, "invalid_request")
     missing = {k: v for k, v in _new_event(now).items() if k != "starts_at"}
@@ -234,6 +236,8 @@ def test_tiers_with_sold_held_and_available_and_their_rules(
     for body, code in (
         ({"name": "Free", "price_minor": 100}, "invalid_tier_settings"),  # free with a price
         ({"name": "X", "currency": "USD"}, "invalid_tier_settings"),  # one currency an event
+        ({"name": "X", "currency": "ÄÖÜ"}, "invalid_tier_settings"),
+        ({"name": "X\x00"}, "invalid_request"),
         ({"name": "X", "hidden": True}, "invalid_tier_settings"),  # hidden without a code
         ({"name": "X", "access_code": "short"}, "invalid_tier_settings"),
         ({"name": "X", "min_per_order": 5, "max_per_order": 2}, "invalid_tier_settings"),
@@ -399,6 +403,8 @@ def test_attendees_in_cursor_pages_with_the_pages_filters(
     _problem(client.get(url, query_string={"checked_in": "maybe"}, headers=auth), 400, "bad_filter")
     _problem(client.get(url, query_string={"limit": "x"}, headers=auth), 400, "bad_query")
     _problem(client.get(url, query_string={"cursor": "-1"}, headers=auth), 400, "bad_query")
+    _problem(client.get(url, query_string={"cursor": "9" * 10}, headers=auth), 400, "bad_query")
+    _problem(client.get(url, query_string={"q": "a\x00"}, headers=auth), 400, "bad_query")
 
 
 def test_sales_per_day_tier_and_currency(client, db, sales_scenario, token_for):  # noqa: ANN001

@@ -19,7 +19,7 @@ from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy.orm import Session
 
-from app.domain.accounts.models import User
+from app.domain.accounts.models import Role, User
 from app.domain.api_tokens import personal
 from app.domain.events.models import Event, EventStatus, EventType
 from tests.conftest import _test_config
@@ -55,6 +55,11 @@ class World:
     event_ids: list[int]
     references: list[str]  # the token's user's bookings
     token: str  # a personal token with every scope, for the routes that need one
+    # The organizer API's: an organizer's events (published with a tier and its sales, a
+    # draft), their tiers, and their token with every scope.
+    organizer_event_ids: list[int]
+    tier_ids: list[int]
+    organizer_token: str
 
 
 @pytest.fixture
@@ -84,11 +89,23 @@ def world(
     _token, raw = personal.create_token(
         db, buyer, name="schemathesis", scopes=list(personal.SCOPES), lifetime=None, now=now
     )
+    organizer = make_user(role=Role.ORGANIZER)
+    sold = make_seated_booking(buyer=buyer, quantity=2, organizer=organizer)
+    on_sale = make_event(organizer=organizer, title="Organizer's own")
+    tiers = [make_tier(event=on_sale, capacity=5, price_minor=900) for _ in range(2)]
+    own_draft = make_event(organizer=organizer, title="Organizer's draft", status=EventStatus.DRAFT)
+    organizer.authenticated_at = now
+    _token, organizer_raw = personal.create_token(
+        db, organizer, name="schemathesis", scopes=list(personal.SCOPES), lifetime=None, now=now
+    )
     db.commit()
     return World(
         [*(event.id for event in events), held.event_id, draft.id],
         [held.reference, confirmed.reference],
         raw,
+        [sold.event_id, on_sale.id, own_draft.id],
+        [tier.id for tier in tiers],  # type: ignore[attr-defined]
+        organizer_raw,
     )
 
 
@@ -111,10 +128,15 @@ def test_api_conforms_to_its_document(api_schema: BaseSchema, world: World) -> N
         )
         def check(case: Case) -> None:
             # Half of the generated ids point at the data, so answers with bodies are checked.
+            organizer = case.operation.path.startswith("/api/v1/organizer/")
             event_id = (case.path_parameters or {}).get("event_id")
             if isinstance(event_id, int) and event_id % 2 == 0:
-                ids = world.event_ids
+                ids = world.organizer_event_ids if organizer else world.event_ids
                 case.path_parameters["event_id"] = ids[event_id // 2 % len(ids)]
+            tier_id = (case.path_parameters or {}).get("tier_id")
+            if isinstance(tier_id, int) and tier_id % 2 == 0:
+                case.path_parameters["event_id"] = world.organizer_event_ids[1]
+                case.path_parameters["tier_id"] = world.tier_ids[tier_id // 2 % 2]
             reference = (case.path_parameters or {}).get("reference")
             if isinstance(reference, str) and len(reference) % 2 == 0:
                 case.path_parameters["reference"] = world.references[len(reference) // 2 % 2]
@@ -122,7 +144,8 @@ def test_api_conforms_to_its_document(api_schema: BaseSchema, world: World) -> N
             # negative case) is sent as it is, to be refused.
             headers = None
             if "Authorization" in (case.headers or {}):
-                headers = {"Authorization": f"Bearer {world.token}"}
+                token = world.organizer_token if organizer else world.token
+                headers = {"Authorization": f"Bearer {token}"}
             case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
         check()

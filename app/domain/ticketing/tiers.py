@@ -113,7 +113,7 @@ def validate(
     if data.kind != TierKind.FREE and data.price_minor <= 0:
         raise _invalid("A paid or VIP ticket type needs a price above zero.")
     currency = data.currency.strip().upper()
-    if len(currency) != 3 or not currency.isalpha():
+    if len(currency) != 3 or not (currency.isascii() and currency.isalpha()):
         raise _invalid("Use a three-letter currency code, such as USD or EUR.")
     others = session.scalars(
         select(TicketTier.currency).where(TicketTier.event_id == event.id, TicketTier.id != tier_id)

@@ -6,8 +6,9 @@ let through can still be refused, with the message the organizer's pages show.""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.domain.backoffice.attendees import CHECKED_IN_CHOICES, MAX_QUERY
 from app.domain.events.editing import DESCRIPTION_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX
@@ -17,10 +18,39 @@ from app.domain.ticketing import tiers
 from app.domain.ticketing.models import BookingStatus, TierKind
 from app.web.api.booking_schemas import PAGE_DEFAULT, PAGE_MAX
 
-ID = Field(ge=1, le=2**31 - 1)
-CURSOR = Field(None, max_length=20, pattern=r"^[0-9]+$", description="A page's `next_cursor`")
+ID_MAX = 2**31 - 1
+CURSOR = Field(None, max_length=10, pattern=r"^[0-9]+$", description="A page's `next_cursor`")
 YEARS = (2000, 2100)  # the event form's range of dates
 TEXT_MAX = 500  # venue, address, city, join link: the domain's limits are below this
+
+
+class Text(BaseModel):
+    """Refuses text PostgreSQL cannot store (a NUL, or half of a surrogate pair that JSON's
+    `\\ud800` escapes can carry), as a bad request rather than a failed statement."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        values = data.values() if isinstance(data, dict) else ()
+        for value in values:
+            for text in value if isinstance(value, list) else [value]:
+                if isinstance(text, str) and not _storable(text):
+                    raise ValueError("text with a NUL or a lone surrogate cannot be stored")
+        return data
+
+
+def _storable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def _cursor(value: str | None) -> str | None:
+    if value is not None and int(value) > ID_MAX:
+        raise ValueError("that cursor is not one of ours")
+    return value
 
 
 def _in_years(value: datetime | None) -> datetime | None:
@@ -29,10 +59,12 @@ def _in_years(value: datetime | None) -> datetime | None:
     return value
 
 
-class OrganizerEventQuery(BaseModel):
+class OrganizerEventQuery(Text):
     status: EventStatus | None = Field(None, description="Only events in this state")
     cursor: str | None = CURSOR
     limit: int = Field(PAGE_DEFAULT, ge=1, le=PAGE_MAX)
+
+    _cursor = field_validator("cursor")(_cursor)
 
 
 class OrganizerEventSummary(BaseModel):
@@ -80,7 +112,7 @@ class OrganizerEventDetail(OrganizerEventSummary):
     )
 
 
-class EventWrite(BaseModel):
+class EventWrite(Text):
     """An event's fields as the organizer's event form has them. Times without an offset are
     wall-clock times in `timezone`; with one, they are converted to it. Images and speakers
     are kept as they are (the pages upload them)."""
@@ -97,7 +129,7 @@ class EventWrite(BaseModel):
     starts_at: datetime = Field(strict=False)
     ends_at: datetime = Field(strict=False)
     timezone: str = Field(max_length=64, description="An IANA zone, such as Europe/Berlin")
-    category_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    category_id: int | None = Field(None, ge=1, le=ID_MAX)
     tags: list[str] = Field(default_factory=list, max_length=TAGS_MAX * 2)
 
     @field_validator("starts_at", "ends_at")
@@ -153,7 +185,7 @@ class TierList(BaseModel):
     tiers: list[TierOut]
 
 
-class TierWrite(BaseModel):
+class TierWrite(Text):
     """A tier's settings as the tier form has them; times without an offset are wall-clock
     times in the event's time zone."""
 
@@ -193,15 +225,17 @@ class TierUpdate(TierWrite):
     name: str = Field(None, max_length=tiers.NAME_MAX * 2)  # type: ignore[assignment]
 
 
-class AttendeeQuery(BaseModel):
+class AttendeeQuery(Text):
     """The attendee page's filters, and a cursor instead of a page number."""
 
     q: str | None = Field(None, max_length=MAX_QUERY, description="Name, email or reference")
-    tier: int | None = Field(None, ge=1, le=2**31 - 1, description="One of the event's tiers")
+    tier: int | None = Field(None, ge=1, le=ID_MAX, description="One of the event's tiers")
     status: BookingStatus | None = None
     checked_in: str | None = Field(None, json_schema_extra={"enum": list(CHECKED_IN_CHOICES)})
     cursor: str | None = CURSOR
     limit: int = Field(PAGE_DEFAULT, ge=1, le=PAGE_MAX)
+
+    _cursor = field_validator("cursor")(_cursor)
 
 
 class AttendeeOut(BaseModel):
