@@ -133,14 +133,10 @@ def validate(
     if not 0 <= data.position <= MAX_POSITION:
         raise _invalid(f"The order on the page is a number from 0 to {MAX_POSITION}.")
     code = (data.access_code or "").strip() or None
-    if code and not access_code_ok(code, kept_code=kept_code):
-        raise _invalid(
-            f"Use an access code of at least {MIN_ACCESS_CODE} characters, hard to guess."
-        )
-    if data.hidden and not code:
+    if (data.hidden and not code) or (code and not access_code_ok(code, kept_code=kept_code)):
         raise _invalid(
             f"A hidden ticket type needs an access code of {MIN_ACCESS_CODE} to "
-            f"{MAX_ACCESS_CODE} characters."
+            f"{MAX_ACCESS_CODE} characters, hard to guess."
         )
     return replace(data, name=name, currency=currency, access_code=code if data.hidden else None)
 

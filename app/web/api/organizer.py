@@ -54,11 +54,11 @@ from app.web.api.organizer_schemas import (
     OrganizerEventPage,
     OrganizerEventQuery,
     OrganizerEventSummary,
+    OrganizerTierList,
     RevenueOut,
     SalesOut,
     SpeakerOut,
     TierCreate,
-    TierList,
     TierOut,
     TierSalesOut,
     TierUpdate,
@@ -174,7 +174,7 @@ def organizer_events() -> Response:
     found, next_id = reachable_events(
         get_session(),
         _user(),
-        status=query.status,
+        status=EventStatus(query.status) if query.status else None,
         before_id=int(query.cursor) if query.cursor else None,
         limit=query.limit,
     )
@@ -360,7 +360,7 @@ def _one_tier_out(tier: TicketTier) -> TierOut:
 @operation(
     summary="Your event's tiers",
     tag=TAG,
-    response=TierList,
+    response=OrganizerTierList,
     errors=(403, 404),
     bearer=True,
     etag=True,
@@ -376,7 +376,7 @@ def organizer_tiers(event_id: int) -> Response:
         _tier_out(tier, sales.get(tier.id, tier_service.TierSales()))
         for tier in tier_service.event_tiers(session, event)
     ]
-    return etagged_json(TierList(event_id=event.id, tiers=found))
+    return etagged_json(OrganizerTierList(event_id=event.id, tiers=found))
 
 
 def _moment(value: datetime | None, event: Event) -> datetime | None:
@@ -500,7 +500,7 @@ def organizer_attendees(event_id: int) -> Response:
     args = {
         "q": query.q or "",
         "tier": str(query.tier or ""),
-        "status": query.status.value if query.status else "",
+        "status": query.status or "",
         "checked_in": query.checked_in or "",
     }
     session = get_session()

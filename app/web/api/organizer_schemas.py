@@ -47,6 +47,11 @@ def _storable(text: str) -> bool:
     return "\x00" not in text
 
 
+def _left_out(schema: dict[str, Any]) -> None:
+    """A field a client may leave out, whose null default only means "not sent"."""
+    schema.pop("default", None)
+
+
 def _cursor(value: str | None) -> str | None:
     if value is not None and int(value) > ID_MAX:
         raise ValueError("that cursor is not one of ours")
@@ -60,11 +65,22 @@ def _in_years(value: datetime | None) -> datetime | None:
 
 
 class OrganizerEventQuery(Text):
-    status: EventStatus | None = Field(None, description="Only events in this state")
+    status: str | None = Field(
+        None,
+        description="Only events in this state",
+        json_schema_extra={"enum": [status.value for status in EventStatus]},
+    )
     cursor: str | None = CURSOR
     limit: int = Field(PAGE_DEFAULT, ge=1, le=PAGE_MAX)
 
     _cursor = field_validator("cursor")(_cursor)
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str | None) -> str | None:
+        if value is not None and value not in {status.value for status in EventStatus}:
+            raise ValueError("choose a status from the list")
+        return value
 
 
 class OrganizerEventSummary(BaseModel):
@@ -153,10 +169,10 @@ class EventUpdate(EventWrite):
     """Changes: the fields sent replace the event's (or, for a published event, go to review
     when they are material, as on the form); the others stay as they are."""
 
-    title: str = Field(None, max_length=TITLE_MAX * 2)  # type: ignore[assignment]
-    starts_at: datetime = Field(None, strict=False)  # type: ignore[assignment]
-    ends_at: datetime = Field(None, strict=False)  # type: ignore[assignment]
-    timezone: str = Field(None, max_length=64)  # type: ignore[assignment]
+    title: str = Field(None, max_length=TITLE_MAX * 2, json_schema_extra=_left_out)  # type: ignore[assignment]
+    starts_at: datetime = Field(None, strict=False, json_schema_extra=_left_out)  # type: ignore[assignment]
+    ends_at: datetime = Field(None, strict=False, json_schema_extra=_left_out)  # type: ignore[assignment]
+    timezone: str = Field(None, max_length=64, json_schema_extra=_left_out)  # type: ignore[assignment]
 
 
 class TierOut(BaseModel):
@@ -180,7 +196,7 @@ class TierOut(BaseModel):
     available: int = Field(description="Units free to sell now")
 
 
-class TierList(BaseModel):
+class OrganizerTierList(BaseModel):
     event_id: int
     tiers: list[TierOut]
 
@@ -195,7 +211,13 @@ class TierWrite(Text):
     kind: TierKind = Field(TierKind.FREE, strict=False)
     description: str = Field("", max_length=tiers.DESCRIPTION_MAX * 2)
     price_minor: int = Field(0, ge=0, le=tiers.MAX_PRICE_MINOR)
-    currency: str = Field(None, min_length=3, max_length=3, description="Default: the event's")  # type: ignore[assignment]
+    currency: str = Field(  # type: ignore[assignment]
+        None,
+        min_length=3,
+        max_length=3,
+        description="Default: the event's",
+        json_schema_extra=_left_out,
+    )
     capacity: int = Field(100, ge=0, le=tiers.MAX_CAPACITY)
     sales_start: datetime | None = Field(None, strict=False)
     sales_end: datetime | None = Field(None, strict=False)
@@ -222,7 +244,7 @@ class TierUpdate(TierWrite):
     """Changes: the fields sent replace the tier's; capacity goes up freely and down to what
     is sold or held."""
 
-    name: str = Field(None, max_length=tiers.NAME_MAX * 2)  # type: ignore[assignment]
+    name: str = Field(None, max_length=tiers.NAME_MAX * 2, json_schema_extra=_left_out)  # type: ignore[assignment]
 
 
 class AttendeeQuery(Text):
@@ -230,7 +252,9 @@ class AttendeeQuery(Text):
 
     q: str | None = Field(None, max_length=MAX_QUERY, description="Name, email or reference")
     tier: int | None = Field(None, ge=1, le=ID_MAX, description="One of the event's tiers")
-    status: BookingStatus | None = None
+    status: str | None = Field(
+        None, json_schema_extra={"enum": [status.value for status in BookingStatus]}
+    )
     checked_in: str | None = Field(None, json_schema_extra={"enum": list(CHECKED_IN_CHOICES)})
     cursor: str | None = CURSOR
     limit: int = Field(PAGE_DEFAULT, ge=1, le=PAGE_MAX)
