@@ -516,3 +516,16 @@ def test_naive_and_aware_times_mean_the_same_moment(client, db, make_user, token
     two = client.post("/api/v1/organizer/events", json=naive, headers=auth).get_json()
     assert one["starts_at"] == two["starts_at"]
     assert datetime.fromisoformat(one["starts_at"]) == datetime(2098, 7, 1, 18, tzinfo=UTC)
+
+
+def test_the_token_page_refuses_organizer_scopes_without_2fa(client, db, make_user, login_as):  # noqa: ANN001
+    organizer = make_user(role=Role.ORGANIZER, with_2fa=False)
+    login_as(client, organizer)
+    data = {"name": "bot", "scopes": ["organizer:read"], "expires": "30"}
+    refused = client.post("/account/tokens", data=data)
+    assert refused.status_code == 422
+    assert "Turn on two-factor authentication first" in refused.get_data(as_text=True)
+    db.expire_all()
+    assert personal.user_tokens(db, organizer.id) == []
+    made = client.post("/account/tokens", data={**data, "scopes": ["events:read"]})
+    assert made.status_code == 201
