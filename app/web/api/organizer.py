@@ -308,7 +308,7 @@ def update_organizer_event(event_id: int) -> Response:
         update_event(session, event, data, actor=_user(), now=utcnow())
     except EventInvalid as error:
         return _invalid(error)
-    return json_answer(_detail(_event(event_id, Permission.MANAGE)))
+    return json_answer(_detail(event))
 
 
 @bp.post(f"{PREFIX}/<int:event_id>/submit")

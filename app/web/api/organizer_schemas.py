@@ -19,7 +19,8 @@ from app.domain.ticketing.models import BookingStatus, TierKind
 from app.web.api.booking_schemas import PAGE_DEFAULT, PAGE_MAX
 
 ID_MAX = 2**31 - 1
-CURSOR = Field(None, max_length=10, pattern=r"^[0-9]+$", description="A page's `next_cursor`")
+CURSOR = Field(None, max_length=19, pattern=r"^[0-9]+$", description="A page's `next_cursor`")
+BIGINT_MAX = 2**63 - 1  # tickets' ids
 YEARS = (2000, 2100)  # the event form's range of dates
 TEXT_MAX = 500  # venue, address, city, join link: the domain's limits are below this
 
@@ -52,10 +53,15 @@ def _left_out(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
-def _cursor(value: str | None) -> str | None:
-    if value is not None and int(value) > ID_MAX:
-        raise ValueError("that cursor is not one of ours")
-    return value
+def _cursor_up_to(maximum: int) -> Any:
+    """A validator of a cursor naming an id: one past `maximum` cannot be ours."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and int(value) > maximum:
+            raise ValueError("that cursor is not one of ours")
+        return value
+
+    return field_validator("cursor")(check)
 
 
 def _in_years(value: datetime | None) -> datetime | None:
@@ -73,7 +79,7 @@ class OrganizerEventQuery(Text):
     cursor: str | None = CURSOR
     limit: int = Field(PAGE_DEFAULT, ge=1, le=PAGE_MAX)
 
-    _cursor = field_validator("cursor")(_cursor)
+    _cursor = _cursor_up_to(ID_MAX)
 
     @field_validator("status")
     @classmethod
@@ -259,7 +265,7 @@ class AttendeeQuery(Text):
     cursor: str | None = CURSOR
     limit: int = Field(PAGE_DEFAULT, ge=1, le=PAGE_MAX)
 
-    _cursor = field_validator("cursor")(_cursor)
+    _cursor = _cursor_up_to(BIGINT_MAX)
 
 
 class AttendeeOut(BaseModel):
