@@ -1,5 +1,6 @@
 """The organizer's API, /api/v1/organizer: their events, tiers, attendees and sales to read
-(`organizer:read`); drafts, changes, tiers and submitting for review (`organizer:write`).
+(`organizer:read`) here; drafts, changes, tiers and submitting for review (`organizer:write`)
+in organizer_changes.py.
 
 The same policy as the back office pages, not a copy of it: who reaches an event, and with
 which permission, is `teams.access.event_for` (another organizer's event is "not found"); who
@@ -10,28 +11,17 @@ with its rules and audit entry. Every create takes an `Idempotency-Key`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
-from flask import Response, current_app
+from flask import Response
 
 from app.db import get_session
 from app.domain.accounts.models import Role, User
 from app.domain.backoffice import attendees
 from app.domain.backoffice.analytics import event_analytics
-from app.domain.base import Forbidden, NotFound, utcnow
+from app.domain.base import Forbidden, NotFound
 from app.domain.events import revisions
-from app.domain.events.editing import (
-    EventInput,
-    SpeakerInput,
-    create_event,
-    is_time_zone,
-    update_event,
-)
-from app.domain.events.errors import EventInvalid
-from app.domain.events.lifecycle import submit_event
 from app.domain.events.models import Event, EventStatus
 from app.domain.teams import access as team_access
 from app.domain.teams.access import Permission
@@ -39,7 +29,6 @@ from app.domain.teams.reachable import reachable_events
 from app.domain.ticketing import tiers as tier_service
 from app.domain.ticketing.models import TicketTier
 from app.web.api import bp
-from app.web.api.bookings import idempotent, json_answer, json_body
 from app.web.api.events import etagged_json, query_as
 from app.web.api.guard import api_caller, api_user
 from app.web.api.openapi import ID_MAX, operation
@@ -47,9 +36,6 @@ from app.web.api.organizer_schemas import (
     AttendeeOut,
     AttendeePage,
     AttendeeQuery,
-    EventCreate,
-    EventUpdate,
-    EventWrite,
     OrganizerEventDetail,
     OrganizerEventPage,
     OrganizerEventQuery,
@@ -58,14 +44,9 @@ from app.web.api.organizer_schemas import (
     RevenueOut,
     SalesOut,
     SpeakerOut,
-    TierCreate,
     TierOut,
     TierSalesOut,
-    TierUpdate,
 )
-from app.web.api.problems import problem
-from app.web.organizer.tiers import local_to_utc
-from app.web.public.booking import offer_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 READ = "organizer:read"
@@ -97,14 +78,14 @@ def organizer_api(scope: str) -> Callable[[F], F]:
     return decorator
 
 
-def _user() -> User:
+def caller() -> User:
     return api_caller().user
 
 
-def _event(event_id: int, need: Permission) -> Event:
+def reached_event(event_id: int, need: Permission) -> Event:
     if event_id > ID_MAX:
         raise NotFound(NOT_FOUND)
-    return team_access.event_for(get_session(), _user(), event_id, need)
+    return team_access.event_for(get_session(), caller(), event_id, need)
 
 
 def _summary(event: Event, permissions: frozenset[Permission]) -> dict[str, object]:
@@ -124,13 +105,13 @@ def _summary(event: Event, permissions: frozenset[Permission]) -> dict[str, obje
     }
 
 
-def _detail(event: Event) -> OrganizerEventDetail:
+def event_detail(event: Event) -> OrganizerEventDetail:
     session = get_session()
     pending = event.status == EventStatus.PUBLISHED and (
         revisions.pending_revision(session, event.id) is not None
     )
     return OrganizerEventDetail(
-        **_summary(event, team_access.permissions_on(session, _user(), event)),  # type: ignore[arg-type]
+        **_summary(event, team_access.permissions_on(session, caller(), event)),  # type: ignore[arg-type]
         description=event.description,
         venue_name=event.venue_name,
         address=event.address,
@@ -149,12 +130,32 @@ def _detail(event: Event) -> OrganizerEventDetail:
     )
 
 
-def _invalid(error: EventInvalid) -> Response:
-    """Every field's problems at once, as the form shows them next to their fields."""
-    detail = " ".join(
-        f"`{field}`: {' '.join(messages)}" for field, messages in error.errors.items()
+def tier_out(tier: TicketTier, sales: tier_service.TierSales) -> TierOut:
+    return TierOut(
+        id=tier.id,
+        name=tier.name,
+        kind=tier.kind,
+        description=tier.description,
+        price_minor=tier.price_minor,
+        currency=tier.currency,
+        capacity=tier.capacity,
+        sales_start=tier.sales_start,
+        sales_end=tier.sales_end,
+        min_per_order=tier.min_per_order,
+        max_per_order=tier.max_per_order,
+        per_user_limit=tier.per_user_limit,
+        hidden=tier.hidden,
+        access_code=tier.access_code,
+        position=tier.position,
+        sold=sales.sold,
+        held=sales.held,
+        available=sales.free,
     )
-    return problem(422, error.code, detail)
+
+
+def one_tier_out(tier: TicketTier) -> TierOut:
+    sales = tier_service.tier_sales(get_session(), tier.event_id)
+    return tier_out(tier, sales.get(tier.id, tier_service.TierSales()))
 
 
 @bp.get(PREFIX)
@@ -173,7 +174,7 @@ def organizer_events() -> Response:
     query = query_as(OrganizerEventQuery)
     found, next_id = reachable_events(
         get_session(),
-        _user(),
+        caller(),
         status=EventStatus(query.status) if query.status else None,
         before_id=int(query.cursor) if query.cursor else None,
         limit=query.limit,
@@ -200,160 +201,7 @@ def organizer_events() -> Response:
 @organizer_api(READ)
 def organizer_event(event_id: int) -> Response:
     """The event as its form has it (the approved version while changes wait for review)."""
-    return etagged_json(_detail(_event(event_id, Permission.MANAGE)))
-
-
-def _wall_clock(moment: datetime, zone: str) -> datetime:
-    """`moment` as a wall-clock time in `zone`, as the form takes it."""
-    if moment.tzinfo is None:
-        return moment
-    target = ZoneInfo(zone) if is_time_zone(zone) else UTC  # a bad zone is refused anyway
-    return moment.astimezone(target).replace(tzinfo=None)
-
-
-def _event_input(base: Event | None, body: EventWrite, given: set[str]) -> EventInput:
-    """The form's input: the fields sent, over `base`'s values (None: a new event's)."""
-    data = EventInput()
-    if base is not None:
-        zone = ZoneInfo(base.timezone)
-        data = EventInput(
-            title=base.title,
-            description=base.description,
-            event_type=base.event_type.value,
-            venue_name=base.venue_name or "",
-            address=base.address or "",
-            city=base.city or "",
-            online_url=base.online_url or "",
-            starts_local=base.starts_at.astimezone(zone).replace(tzinfo=None),
-            ends_local=base.ends_at.astimezone(zone).replace(tzinfo=None),
-            timezone=base.timezone,
-            category_id=base.category_id,
-            tags=", ".join(base.tags or []),
-            cover_image=base.cover_image,
-            speakers=[
-                SpeakerInput(name=s.name, title=s.title or "", bio=s.bio or "", photo=s.photo)
-                for s in base.speakers
-            ],
-        )
-    for name in ("title", "description", "venue_name", "address", "city", "online_url"):
-        if name in given:
-            setattr(data, name, getattr(body, name))
-    if "event_type" in given:
-        data.event_type = body.event_type.value
-    if "timezone" in given:
-        data.timezone = body.timezone
-    if "category_id" in given:
-        data.category_id = body.category_id
-    if "tags" in given:
-        data.tags = ", ".join(body.tags)
-    if "starts_at" in given:
-        data.starts_local = _wall_clock(body.starts_at, data.timezone)
-    if "ends_at" in given:
-        data.ends_local = _wall_clock(body.ends_at, data.timezone)
-    return data
-
-
-@bp.post(PREFIX)
-@operation(
-    summary="Create a draft event",
-    tag=TAG,
-    body=EventCreate,
-    response=OrganizerEventDetail,
-    status=201,
-    errors=(400, 403, 409, 415, 422),
-    bearer=True,
-    idempotent=True,
-)
-@organizer_api(WRITE)
-@idempotent
-def create_organizer_event() -> Response:
-    """A new draft of yours, as the new event form makes it (team members have none)."""
-    user = _user()
-    if user.role != Role.ORGANIZER:
-        raise Forbidden("Only organizers create events.", code="not_organizer")
-    body = json_body(EventCreate)
-    try:
-        event = create_event(
-            get_session(), user, _event_input(None, body, body.model_fields_set), now=utcnow()
-        )
-    except EventInvalid as error:
-        return _invalid(error)
-    response = json_answer(_detail(event), 201)
-    response.headers["Location"] = f"{bp.url_prefix}{PREFIX}/{event.id}"
-    return response
-
-
-@bp.patch(f"{PREFIX}/<int:event_id>")
-@operation(
-    summary="Change an event",
-    tag=TAG,
-    body=EventUpdate,
-    response=OrganizerEventDetail,
-    errors=(400, 403, 404, 409, 415, 422),
-    bearer=True,
-)
-@organizer_api(WRITE)
-def update_organizer_event(event_id: int) -> Response:
-    """Save changes as the event form does: a published event's material ones wait for an
-    admin's review (`pending_review`)."""
-    event = _event(event_id, Permission.MANAGE)
-    body = json_body(EventUpdate)
-    session = get_session()
-    pending = None
-    if event.status == EventStatus.PUBLISHED:
-        pending = revisions.pending_revision(session, event.id)
-    base = revisions.as_proposed(event, pending) if pending else event
-    data = _event_input(base, body, body.model_fields_set)
-    try:
-        update_event(session, event, data, actor=_user(), now=utcnow())
-    except EventInvalid as error:
-        return _invalid(error)
-    return json_answer(_detail(event))
-
-
-@bp.post(f"{PREFIX}/<int:event_id>/submit")
-@operation(
-    summary="Submit an event for review",
-    tag=TAG,
-    response=OrganizerEventDetail,
-    errors=(403, 404, 409),
-    bearer=True,
-)
-@organizer_api(WRITE)
-def submit_organizer_event(event_id: int) -> Response:
-    """Send a draft (or a rejected event) to the admins' review, as the dashboard does; an
-    admin's approval publishes it."""
-    event = _event(event_id, Permission.MANAGE)
-    submit_event(get_session(), event, actor=_user(), now=utcnow())
-    return json_answer(_detail(event))
-
-
-def _tier_out(tier: TicketTier, sales: tier_service.TierSales) -> TierOut:
-    return TierOut(
-        id=tier.id,
-        name=tier.name,
-        kind=tier.kind,
-        description=tier.description,
-        price_minor=tier.price_minor,
-        currency=tier.currency,
-        capacity=tier.capacity,
-        sales_start=tier.sales_start,
-        sales_end=tier.sales_end,
-        min_per_order=tier.min_per_order,
-        max_per_order=tier.max_per_order,
-        per_user_limit=tier.per_user_limit,
-        hidden=tier.hidden,
-        access_code=tier.access_code,
-        position=tier.position,
-        sold=sales.sold,
-        held=sales.held,
-        available=sales.free,
-    )
-
-
-def _one_tier_out(tier: TicketTier) -> TierOut:
-    sales = tier_service.tier_sales(get_session(), tier.event_id)
-    return _tier_out(tier, sales.get(tier.id, tier_service.TierSales()))
+    return etagged_json(event_detail(reached_event(event_id, Permission.MANAGE)))
 
 
 @bp.get(f"{PREFIX}/<int:event_id>/tiers")
@@ -369,116 +217,14 @@ def _one_tier_out(tier: TicketTier) -> TierOut:
 def organizer_tiers(event_id: int) -> Response:
     """Every tier (hidden ones too) with its units sold, held and available, as the tiers
     page shows them."""
-    event = _event(event_id, Permission.MANAGE)
+    event = reached_event(event_id, Permission.MANAGE)
     session = get_session()
     sales = tier_service.tier_sales(session, event.id)
     found = [
-        _tier_out(tier, sales.get(tier.id, tier_service.TierSales()))
+        tier_out(tier, sales.get(tier.id, tier_service.TierSales()))
         for tier in tier_service.event_tiers(session, event)
     ]
     return etagged_json(OrganizerTierList(event_id=event.id, tiers=found))
-
-
-def _moment(value: datetime | None, event: Event) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value.astimezone(UTC) if value is not None else None
-    return local_to_utc(value, event.timezone)
-
-
-def _tier_data(
-    event: Event, base: tier_service.TierData, body: TierCreate | TierUpdate
-) -> tier_service.TierData:
-    """`base` with the fields sent."""
-    values = {name: getattr(body, name) for name in body.model_fields_set}
-    for name in ("sales_start", "sales_end"):
-        if name in values:
-            values[name] = _moment(values[name], event)
-    if "currency" in values:
-        values["currency"] = values["currency"].upper()
-    return tier_service.TierData(**{**vars(base), **values})
-
-
-@bp.post(f"{PREFIX}/<int:event_id>/tiers")
-@operation(
-    summary="Create a tier",
-    tag=TAG,
-    body=TierCreate,
-    response=TierOut,
-    status=201,
-    errors=(400, 403, 404, 409, 415, 422),
-    bearer=True,
-    idempotent=True,
-)
-@organizer_api(WRITE)
-@idempotent
-def create_organizer_tier(event_id: int) -> Response:
-    """A new tier (and its units), with the tier form's defaults and rules."""
-    event = _event(event_id, Permission.MANAGE)
-    body = json_body(TierCreate)
-    limit = int(current_app.config["TIER_DEFAULT_PER_USER_LIMIT"]) or None
-    base = tier_service.TierData(
-        name="",
-        currency=event.currency,
-        per_user_limit=limit,
-        capacity=TierCreate.model_fields["capacity"].default,
-    )
-    tier = tier_service.create_tier(
-        get_session(),
-        event=event,
-        data=_tier_data(event, base, body),
-        actor_id=_user().id,
-        now=utcnow(),
-        offers=offer_settings(),
-    )
-    response = json_answer(_one_tier_out(tier), 201)
-    response.headers["Location"] = f"{bp.url_prefix}{PREFIX}/{event.id}/tiers"
-    return response
-
-
-@bp.patch(f"{PREFIX}/<int:event_id>/tiers/<int:tier_id>")
-@operation(
-    summary="Change a tier",
-    tag=TAG,
-    body=TierUpdate,
-    response=TierOut,
-    errors=(400, 403, 404, 409, 415, 422),
-    bearer=True,
-)
-@organizer_api(WRITE)
-def update_organizer_tier(event_id: int, tier_id: int) -> Response:
-    """Save a tier's settings as the tier form does; capacity goes down only to what is sold
-    or held."""
-    event = _event(event_id, Permission.MANAGE)
-    session = get_session()
-    tier = session.get(TicketTier, tier_id) if tier_id <= ID_MAX else None
-    if tier is None or tier.event_id != event.id:
-        raise NotFound("We could not find that ticket type.")
-    body = json_body(TierUpdate)
-    base = tier_service.TierData(
-        name=tier.name,
-        kind=tier.kind,
-        description=tier.description,
-        price_minor=tier.price_minor,
-        currency=tier.currency,
-        capacity=tier.capacity,
-        sales_start=tier.sales_start,
-        sales_end=tier.sales_end,
-        min_per_order=tier.min_per_order,
-        max_per_order=tier.max_per_order,
-        per_user_limit=tier.per_user_limit,
-        hidden=tier.hidden,
-        access_code=tier.access_code,
-        position=tier.position,
-    )
-    tier_service.update_tier(
-        session,
-        tier=tier,
-        data=_tier_data(event, base, body),
-        actor_id=_user().id,
-        now=utcnow(),
-        offers=offer_settings(),
-    )
-    return json_answer(_one_tier_out(tier))
 
 
 @bp.get(f"{PREFIX}/<int:event_id>/attendees")
@@ -495,7 +241,7 @@ def update_organizer_tier(event_id: int, tier_id: int) -> Response:
 def organizer_attendees(event_id: int) -> Response:
     """One row per ticket with its buyer, booking and check-in, filtered as on the attendee
     page, in ticket order, a page at a time."""
-    event = _event(event_id, Permission.VIEW_SALES)
+    event = reached_event(event_id, Permission.VIEW_SALES)
     query = query_as(AttendeeQuery)
     args = {
         "q": query.q or "",
@@ -545,7 +291,7 @@ def organizer_attendees(event_id: int) -> Response:
 def organizer_sales(event_id: int) -> Response:
     """Tickets sold per day and tier, and revenue per currency, as the analytics page has
     them."""
-    event = _event(event_id, Permission.VIEW_SALES)
+    event = reached_event(event_id, Permission.VIEW_SALES)
     figures = event_analytics(get_session(), event)
     answer = SalesOut(
         event_id=event.id,
