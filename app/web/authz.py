@@ -78,11 +78,9 @@ def requires_organizer_or_member(view: F) -> F:
         user = signed_in_user_or_none()
         if user is None:
             return redirect(url_for("auth.login", next=request.full_path))
-        if user.role == Role.ORGANIZER:
-            return _two_factor_gate(user, True) or view(*args, **kwargs)
-        if not user.in_team:  # read with the session's user, on this request
+        if user.role != Role.ORGANIZER and not user.in_team:  # read with the session's user
             abort(403)
-        needs_2fa = user.needs_2fa or team_access.in_money_team(get_session(), user.id)
+        needs_2fa = team_access.needs_two_factor(get_session(), user)
         return _two_factor_gate(user, needs_2fa) or view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

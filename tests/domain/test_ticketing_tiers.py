@@ -61,6 +61,14 @@ def test_create_makes_units_and_sets_the_listing_price(db, now, make_event):
         ({"per_user_limit": 1, "min_per_order": 2}, "limit per person"),
         ({"hidden": True}, "access code"),
         ({"hidden": True, "access_code": "abc"}, "access code"),
+        # Rules that lived only in the tier form until the API needed them too.
+        ({"access_code": "abc"}, "access code"),
+        ({"description": "x" * 2001}, "description"),
+        ({"per_user_limit": 10_001}, "limit per person"),
+        ({"position": 1001}, "order on the page"),
+        ({"position": -1}, "order on the page"),
+        ({"price_minor": 1_000_000_000}, "price is out of range"),
+        ({"currency": "ÄÖÜ"}, "three-letter"),
     ],
 )
 def test_bad_settings_are_refused(db, now, make_event, fields, message):

@@ -20,7 +20,7 @@ from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy.orm import Session
 
-from app.domain.accounts.models import User
+from app.domain.accounts.models import Role, User
 from app.domain.api_tokens import personal
 from app.domain.checkin.models import StaffGrant
 from app.domain.checkin.scans import scan, undo
@@ -61,6 +61,11 @@ class World:
     references: list[str]  # the token's user's bookings
     check_in_ids: list[int]  # check-ins at the door of the first event, which the user staffs
     token: str  # a personal token with every scope, for the routes that need one
+    # The organizer API's: an organizer's events (published with a tier and its sales, a
+    # draft), their tiers, and their token with every scope.
+    organizer_event_ids: list[int]
+    tier_ids: list[int]
+    organizer_token: str
 
 
 @pytest.fixture
@@ -103,12 +108,24 @@ def world(
     _token, raw = personal.create_token(
         db, buyer, name="schemathesis", scopes=list(personal.SCOPES), lifetime=None, now=now
     )
+    organizer = make_user(role=Role.ORGANIZER)
+    sold = make_seated_booking(buyer=buyer, quantity=2, organizer=organizer)
+    on_sale = make_event(organizer=organizer, title="Organizer's own")
+    tiers = [make_tier(event=on_sale, capacity=5, price_minor=900) for _ in range(2)]
+    own_draft = make_event(organizer=organizer, title="Organizer's draft", status=EventStatus.DRAFT)
+    organizer.authenticated_at = now
+    _token, organizer_raw = personal.create_token(
+        db, organizer, name="schemathesis", scopes=list(personal.SCOPES), lifetime=None, now=now
+    )
     db.commit()
     return World(
         [*(event.id for event in events), held.event_id, draft.id],
         [held.reference, confirmed.reference],
         [result.check_in.id for result in check_ins if result.check_in],
         raw,
+        [sold.event_id, on_sale.id, own_draft.id],
+        [tier.id for tier in tiers],  # type: ignore[attr-defined]
+        organizer_raw,
     )
 
 
@@ -116,11 +133,17 @@ def _pointed_at_world(case: Case, world: World) -> dict[str, str] | None:
     """Half of the generated ids point at the data, so answers with bodies are checked; a
     generated token is swapped for a real one (the headers to send). A part generated to break
     the schema is sent as it is, to be refused: swapped, it would be a valid request."""
+    organizer = case.operation.path.startswith("/api/v1/organizer/")
     path = case.path_parameters or {}
     if path and not case.meta.is_negative_at(ParameterLocation.PATH):
         event_id, check_in_id = path.get("event_id"), path.get("check_in_id")
         if isinstance(event_id, int) and event_id % 2 == 0:
-            path["event_id"] = world.event_ids[event_id // 2 % len(world.event_ids)]
+            ids = world.organizer_event_ids if organizer else world.event_ids
+            path["event_id"] = ids[event_id // 2 % len(ids)]
+        tier_id = path.get("tier_id")
+        if isinstance(tier_id, int) and tier_id % 2 == 0:
+            path["event_id"] = world.organizer_event_ids[1]
+            path["tier_id"] = world.tier_ids[tier_id // 2 % 2]
         if isinstance(check_in_id, int) and check_in_id % 2 == 0:
             path["check_in_id"] = world.check_in_ids[check_in_id // 2 % len(world.check_in_ids)]
         reference = path.get("reference")
@@ -129,7 +152,8 @@ def _pointed_at_world(case: Case, world: World) -> dict[str, str] | None:
     if "Authorization" in (case.headers or {}) and not case.meta.is_negative_at(
         ParameterLocation.HEADER
     ):
-        return {"Authorization": f"Bearer {world.token}"}
+        token = world.organizer_token if organizer else world.token
+        return {"Authorization": f"Bearer {token}"}
     return None
 
 

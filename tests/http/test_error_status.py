@@ -56,6 +56,7 @@ from app.domain.money import MoneyError
 from app.domain.notifications.push import PushError
 from app.domain.payments.errors import MESSAGES as PAYMENT_MESSAGES
 from app.domain.payments.errors import PaymentError
+from app.domain.teams.access import TwoFactorRequired
 from app.domain.teams.membership import TeamError
 from app.domain.ticketing.errors import (
     COUPON_MESSAGES,
@@ -187,6 +188,7 @@ ERRORS: list[tuple[DomainError, int]] = [
     (RefreshReused(1, 1), 401),
     (SecondFactorRequired(), 401),
     (InsufficientScope("checkin"), 403),
+    (TwoFactorRequired(), 403),
     (InvalidRequest("Send a JSON object."), 422),
     (IdempotencyError("Used for another request.", code="idempotency_key_reused"), 422),
     (IdempotencyError("Still running.", code="idempotency_in_progress"), 409),

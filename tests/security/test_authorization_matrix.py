@@ -215,6 +215,7 @@ class Route:
     params: Callable[[World], dict[str, Any]] = lambda w: {}
     get: dict[str, object] | None = None
     post: dict[str, object] | None = None
+    patch: dict[str, object] | None = None  # JSON APIs only (`json`)
     data: Callable[[World], dict[str, Any]] = lambda w: {}
     owner: str = "organizer"  # which user is the "owner" persona: "organizer" or "buyer"
     headers: dict[str, str] = field(default_factory=dict)
@@ -267,6 +268,19 @@ def _tier_form(w: World) -> dict[str, Any]:
         "min_per_order": "1",
         "max_per_order": "4",
         "position": "5",
+    }
+
+
+def _api_event() -> dict[str, Any]:
+    starts = utcnow() + timedelta(days=40)
+    return {
+        "title": "From the API",
+        "venue_name": "Hall",
+        "address": "Street 1",
+        "city": "Berlin",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=2)).isoformat(),
+        "timezone": "Europe/Berlin",
     }
 
 
@@ -523,6 +537,26 @@ ROUTES: dict[str, Route] = {
     ),
     "api.check_in_counters": Route(params=_event, get=spec(401)),
     "api.void_ticket_list": Route(params=_event, get=spec(401)),
+    # The organizer's API: a token only (401 here); test_organizer_api_by_token below checks
+    # scopes, the teams policy and ownership with the personas' tokens.
+    "api.organizer_events": Route(get=spec(401)),
+    "api.organizer_event": Route(params=_event, get=spec(401)),
+    "api.create_organizer_event": Route(post=spec(401), json=lambda w: _api_event()),
+    "api.update_organizer_event": Route(
+        params=_event, patch=spec(401), json=lambda w: {"city": "Bonn"}
+    ),
+    "api.submit_organizer_event": Route(params=lambda w: {"event_id": w.draft.id}, post=spec(401)),
+    "api.organizer_tiers": Route(params=_event, get=spec(401)),
+    "api.create_organizer_tier": Route(
+        params=_event, post=spec(401), json=lambda w: {"name": "API zone"}
+    ),
+    "api.update_organizer_tier": Route(
+        params=lambda w: {"event_id": w.event.id, "tier_id": w.tier.id},
+        patch=spec(401),
+        json=lambda w: {"position": 3},
+    ),
+    "api.organizer_attendees": Route(params=_event, get=spec(401)),
+    "api.organizer_sales": Route(params=_event, get=spec(401)),
     "account_bookings.leave": Route(
         params=lambda w: {"entry_id": w.entry.id}, post=OWN_BOOKING, owner="buyer"
     ),
@@ -1034,7 +1068,7 @@ def test_route_answers_each_persona_as_expected(
             for persona in PERSONAS
         }
     wrong: list[str] = []
-    for method, expected in (("GET", route.get), ("POST", route.post)):
+    for method, expected in (("GET", route.get), ("POST", route.post), ("PATCH", route.patch)):
         if expected is None:
             continue
         # Refusals first, the allowed ones last: an allowed POST may change the world.
@@ -1046,13 +1080,15 @@ def test_route_answers_each_persona_as_expected(
             if method == "GET":
                 response = client.get(url, headers=route.headers)
             elif route.json is not None:
-                response = client.post(url, json=route.json(world), headers=route.headers)
+                response = client.open(
+                    url, method=method, json=route.json(world), headers=route.headers
+                )
             else:
                 response = client.post(url, data=route.data(world), headers=route.headers)
             got = outcome(response, expected[persona])
             if got != expected[persona]:
                 wrong.append(f"{method} {url} as {persona}: {got}, expected {expected[persona]}")
-            elif before is not None and method == "POST" and fingerprint(db) != before:
+            elif before is not None and method != "GET" and fingerprint(db) != before:
                 wrong.append(f"{method} {url} as {persona}: refused but changed the database")
             response.close()
     assert not wrong, "\n".join(wrong)
@@ -1242,4 +1278,110 @@ def test_api_checkin_by_token(
         if response.status_code in (401, 403, 404) or response.status_code >= 500:
             wrong.append(f"{method} {url} as {who}: {response.status_code}, expected an answer")
     assert statuses[0] == 200, statuses
+    assert not wrong, "\n".join(wrong)
+
+
+# The organizer's API by token (both organizer scopes): the teams policy of the pages. Callers
+# who are neither organizers nor in a team are refused (403); another organizer, and members
+# whose role does not grant the route's permission, find nothing (404); refusals run first
+# and change nothing, then each allowed persona's call answers.
+API_MANAGE = {
+    **dict.fromkeys(PERSONAS, 403),
+    "anonymous": 401,
+    "owner": OK,
+    "team_manage": OK,
+    "other_organizer": 404,
+    "team_sales": 404,
+    "team_checkin": 404,
+}
+API_SALES = {**API_MANAGE, "team_sales": OK}
+API_ANY = {**API_MANAGE, "other_organizer": OK, "team_sales": OK, "team_checkin": OK}
+# Only organizers have events of their own: team members create none.
+API_CREATE = {**dict.fromkeys(PERSONAS, 403), "anonymous": 401, "owner": OK, "other_organizer": OK}
+
+
+def _tier_of(w: World) -> dict[str, Any]:
+    return {"event_id": w.event.id, "tier_id": w.tier.id}
+
+
+def _draft_of(w: World, persona: str) -> dict[str, Any]:
+    return {"event_id": (w.team_draft if persona == "team_manage" else w.draft).id}
+
+
+ORGANIZER_API = (
+    ("GET", "api.organizer_events", lambda w, p: {}, None, API_ANY),
+    ("GET", "api.organizer_event", lambda w, p: _event(w), None, API_MANAGE),
+    ("GET", "api.organizer_tiers", lambda w, p: _event(w), None, API_MANAGE),
+    ("GET", "api.organizer_attendees", lambda w, p: _event(w), None, API_SALES),
+    ("GET", "api.organizer_sales", lambda w, p: _event(w), None, API_SALES),
+    ("POST", "api.create_organizer_event", lambda w, p: {}, _api_event, API_CREATE),
+    ("PATCH", "api.update_organizer_event", lambda w, p: _event(w), lambda: {"city": "Bonn"},
+     API_MANAGE),
+    ("POST", "api.submit_organizer_event", _draft_of, None, API_MANAGE),
+    ("POST", "api.create_organizer_tier", lambda w, p: _event(w), lambda: {"name": "API"},
+     API_MANAGE),
+    ("PATCH", "api.update_organizer_tier", lambda w, p: _tier_of(w), lambda: {"position": 2},
+     API_MANAGE),
+)  # fmt: skip
+
+
+def test_the_organizer_api_has_every_route_by_token() -> None:
+    assert {row[1] for row in ORGANIZER_API} == {
+        endpoint for endpoint in ROUTES if endpoint.startswith("api.") and "organizer" in endpoint
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "endpoint", "params", "body", "expected"),
+    ORGANIZER_API,
+    ids=[row[1] for row in ORGANIZER_API],
+)
+def test_organizer_api_by_token(
+    app: Flask,
+    db: Session,
+    world: World,
+    now,  # noqa: ANN001
+    method: str,
+    endpoint: str,
+    params: Callable[[World, str], dict[str, Any]],
+    body: Callable[[], dict[str, Any]] | None,
+    expected: dict[str, object],
+) -> None:
+    from flask import url_for
+
+    client = app.test_client()
+
+    def token(user: User, scopes: list[str]) -> dict[str, str]:
+        user.authenticated_at = now
+        raw = personal.create_token(db, user, name="m", scopes=scopes, lifetime=None, now=now)[1]
+        db.commit()
+        headers = {"Authorization": f"Bearer {raw}"}
+        client.get("/api/v1/me", headers=headers)  # its first use is written now, not below
+        return headers
+
+    scopes = ["organizer:read", "organizer:write"]
+    callers: list[tuple[str, dict[str, str], object]] = [
+        ("anonymous", {}, expected["anonymous"]),
+        ("owner without scope", token(world.users["organizer"], ["events:read"]), 403),
+    ]
+    for persona in PERSONAS[1:]:
+        user = world.users["organizer" if persona == "owner" else persona]
+        callers.append((persona, token(user, scopes), expected[persona]))
+    callers.sort(key=lambda caller: caller[2] == OK)  # refusals first
+    wrong = []
+    for who, headers, want in callers:
+        with app.test_request_context():
+            url = url_for(endpoint, **params(world, who))
+        before = fingerprint(db) if want != OK else None
+        response = client.open(url, method=method, json=body() if body else None, headers=headers)
+        got = response.status_code if want != OK else OK
+        if want == OK and response.status_code not in (200, 201):
+            got = response.status_code
+        if got != want:
+            detail = response.get_data(as_text=True)[:200]
+            wrong.append(
+                f"{method} {url} as {who}: {response.status_code}, expected {want}: {detail}"
+            )
+        elif before is not None and fingerprint(db) != before:
+            wrong.append(f"{method} {url} as {who}: refused but changed the database")
     assert not wrong, "\n".join(wrong)

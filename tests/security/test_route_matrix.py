@@ -70,8 +70,16 @@ def test_api_posts_skip_csrf_and_answer_problem_details(csrf_app: Flask) -> None
         "/api/v1/bookings/999999/checkout",
         "/api/v1/checkin/events/999999/check-ins/999999/undo",
         "/api/v1/checkin/events/999999/scans",
+        "/api/v1/organizer/events",
+        "/api/v1/organizer/events/999999/submit",
+        "/api/v1/organizer/events/999999/tiers",
     ]
-    for route in routes:
-        response = client.post(route, data={"anything": "1"})
+    patches = _rules(csrf_app, "PATCH", API_PREFIX)
+    assert patches == [
+        "/api/v1/organizer/events/999999",
+        "/api/v1/organizer/events/999999/tiers/999999",
+    ]
+    for method, route in [("POST", r) for r in routes] + [("PATCH", r) for r in patches]:
+        response = client.open(route, method=method, data={"anything": "1"})
         assert response.status_code in (401, 422), f"{route} answered {response.status_code}"
         assert response.mimetype == "application/problem+json"

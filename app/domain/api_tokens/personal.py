@@ -19,6 +19,7 @@ from app.domain.api_tokens import opaque
 from app.domain.api_tokens.errors import PersonalTokenError
 from app.domain.api_tokens.models import PersonalToken
 from app.domain.base import NotFound
+from app.domain.teams.access import needs_two_factor
 
 SCOPES = {
     "events:read": "Read events, tiers and availability",
@@ -27,6 +28,9 @@ SCOPES = {
     "organizer:read": "Read your organizer data (events, attendees, sales)",
     "organizer:write": "Change your organizer data",
 }
+# Scopes that reach an organizer's events, buyers and money: only for accounts that meet the
+# back office's 2FA rule (`teams.access.needs_two_factor`), as its pages are.
+ORGANIZER_SCOPES = frozenset({"organizer:read", "organizer:write"})
 NAME_MAX = 100
 MAX_LIVE_TOKENS = 50
 # last_used_at is written at most this often, so a busy token costs no write per request.
@@ -69,6 +73,14 @@ def create_token(
             f"Keep the name under {NAME_MAX} characters.", code="long_name", field="name"
         )
     chosen = clean_scopes(scopes)
+    organizer = ORGANIZER_SCOPES.intersection(chosen)
+    if organizer and not user.has_2fa and needs_two_factor(session, user):
+        raise PersonalTokenError(
+            "Turn on two-factor authentication first: organizer scopes reach sales and "
+            "buyers' data.",
+            code="two_factor_required",
+            field="scopes",
+        )
     session.refresh(user, with_for_update=True)  # the count below holds under concurrency
     live = session.scalar(
         select(func.count())

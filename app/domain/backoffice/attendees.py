@@ -175,6 +175,19 @@ def attendee_page(session: Session, event_id: int, chosen: AttendeeFilter) -> At
     return AttendeePage([_row(tuple(values)) for values in rows], total, chosen.page)
 
 
+def attendees_after(
+    session: Session, event_id: int, chosen: AttendeeFilter, *, after: int | None, limit: int
+) -> tuple[list[AttendeeRow], int | None]:
+    """Up to `limit` rows after the ticket `after` in ticket order (the API's cursor pages;
+    `chosen.page` aside), and the ticket to continue after (None: that was the last)."""
+    statement = _select(event_id, chosen)
+    if after is not None:
+        statement = statement.where(Ticket.id > after)
+    rows = session.execute(statement.order_by(Ticket.id).limit(limit + 1)).all()
+    page = [_row(tuple(values)) for values in rows[:limit]]
+    return page, page[-1].ticket_id if len(rows) > limit else None
+
+
 def all_attendees(session: Session, event_id: int, chosen: AttendeeFilter) -> Iterator[AttendeeRow]:
     """Every row the filter selects (pages aside), read through a server-side cursor in
     batches: an export of tens of thousands of tickets never sits in memory at once."""

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.domain.accounts.models import User
-from app.domain.base import NotFound
+from app.domain.base import Forbidden, NotFound
 from app.domain.events.models import Event
 from app.domain.teams.models import TeamMember, TeamRole
 
@@ -117,3 +117,32 @@ def in_money_team(session: Session, user_id: int) -> bool:
             select(exists().where(TeamMember.user_id == user_id, TeamMember.role.in_(MONEY_ROLES)))
         )
     )
+
+
+class TwoFactorRequired(Forbidden):
+    """The account must have 2FA on to reach the back office (`needs_two_factor`), and has not."""
+
+    code = "two_factor_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Turn on two-factor authentication on your account to reach your organizer data."
+        )
+
+
+def needs_two_factor(session: Session, user: User) -> bool:
+    """Whether `user` must have 2FA on to reach the back office, on its pages and through the
+    API alike: organizers and admins, and members of a team whose role sees money; check-in
+    only members, like door staff, need none."""
+    return user.needs_2fa or in_money_team(session, user.id)
+
+
+def require_two_factor(session: Session, user: User) -> None:
+    """Refuse `user` (TwoFactorRequired) when they must have 2FA on and have not."""
+    if not user.has_2fa and needs_two_factor(session, user):
+        raise TwoFactorRequired()
+
+
+def in_a_team(session: Session, user_id: int) -> bool:
+    """Whether `user_id` is in some organizer's team, whatever their role."""
+    return bool(session.scalar(select(exists().where(TeamMember.user_id == user_id))))

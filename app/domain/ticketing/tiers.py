@@ -24,6 +24,12 @@ from app.domain.ticketing.waitlist import OfferSettings, make_offers
 
 MAX_CAPACITY = 100_000
 MAX_PER_ORDER = 100
+NAME_MAX = 120
+DESCRIPTION_MAX = 2000
+MAX_PER_USER = 10_000
+MAX_POSITION = 1000
+# Prices fit the column (a 4-byte integer) whatever the currency's decimals.
+MAX_PRICE_MINOR = 999_999_999
 # Guessing is rate limited too (`access_codes`), but a short code falls to a patient guesser.
 # Codes set before this minimum keep working until the organizer changes them.
 MIN_ACCESS_CODE = 8
@@ -96,14 +102,18 @@ def validate(
     """Check the settings (the form checks them too; services never trust their caller).
     `kept_code`: the tier's access code so far, accepted unchanged even if short."""
     name = data.name.strip()
-    if not name or len(name) > 120:
-        raise _invalid("Give the ticket type a name of at most 120 characters.")
+    if not name or len(name) > NAME_MAX:
+        raise _invalid(f"Give the ticket type a name of at most {NAME_MAX} characters.")
+    if len(data.description.strip()) > DESCRIPTION_MAX:
+        raise _invalid(f"Keep the description to {DESCRIPTION_MAX:,} characters.")
+    if not 0 <= data.price_minor <= MAX_PRICE_MINOR:
+        raise _invalid("That price is out of range.")
     if data.kind == TierKind.FREE and data.price_minor != 0:
         raise _invalid("A free ticket type has no price.")
     if data.kind != TierKind.FREE and data.price_minor <= 0:
         raise _invalid("A paid or VIP ticket type needs a price above zero.")
     currency = data.currency.strip().upper()
-    if len(currency) != 3 or not currency.isalpha():
+    if len(currency) != 3 or not (currency.isascii() and currency.isalpha()):
         raise _invalid("Use a three-letter currency code, such as USD or EUR.")
     others = session.scalars(
         select(TicketTier.currency).where(TicketTier.event_id == event.id, TicketTier.id != tier_id)
@@ -118,11 +128,15 @@ def validate(
         raise _invalid(f"Per order: at least 1, and the maximum between that and {MAX_PER_ORDER}.")
     if data.per_user_limit is not None and data.per_user_limit < data.min_per_order:
         raise _invalid("The limit per person cannot be below the minimum per order.")
+    if data.per_user_limit is not None and data.per_user_limit > MAX_PER_USER:
+        raise _invalid(f"The limit per person is at most {MAX_PER_USER:,}.")
+    if not 0 <= data.position <= MAX_POSITION:
+        raise _invalid(f"The order on the page is a number from 0 to {MAX_POSITION}.")
     code = (data.access_code or "").strip() or None
-    if data.hidden and not (code and access_code_ok(code, kept_code=kept_code)):
+    if (data.hidden and not code) or (code and not access_code_ok(code, kept_code=kept_code)):
         raise _invalid(
             f"A hidden ticket type needs an access code of {MIN_ACCESS_CODE} to "
-            f"{MAX_ACCESS_CODE} characters."
+            f"{MAX_ACCESS_CODE} characters, hard to guess."
         )
     return replace(data, name=name, currency=currency, access_code=code if data.hidden else None)
 

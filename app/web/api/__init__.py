@@ -50,4 +50,14 @@ def _busy(wait: int, source: str) -> Response:
 
 
 # Their routes join `bp`; auth_docs describes auth's and me's for the OpenAPI document.
-from app.web.api import auth, auth_docs, bookings, checkin, events, me, openapi  # noqa: E402, F401
+from app.web.api import (  # noqa: E402, F401
+    auth,
+    auth_docs,
+    bookings,
+    checkin,
+    events,
+    me,
+    openapi,
+    organizer,
+    organizer_changes,
+)

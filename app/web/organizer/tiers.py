@@ -48,7 +48,7 @@ bp = Blueprint("organizer_tiers", __name__, url_prefix="/organizer/events/<int:e
 
 
 class TierForm(AppForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=tier_service.NAME_MAX)])
     kind = SelectField(
         "Kind",
         choices=[
@@ -58,7 +58,9 @@ class TierForm(AppForm):
         ],
         default=TierKind.FREE.value,
     )
-    description = TextAreaField("Perks and description", validators=[Length(max=2000)])
+    description = TextAreaField(
+        "Perks and description", validators=[Length(max=tier_service.DESCRIPTION_MAX)]
+    )
     price = StringField(
         "Price",
         default="0",
@@ -80,21 +82,27 @@ class TierForm(AppForm):
     sales_start = DateTimeLocalField("Sales start", validators=[Optional()])
     sales_end = DateTimeLocalField("Sales end", validators=[Optional()])
     min_per_order = IntegerField(
-        "Minimum per order", default=1, validators=[InputRequired(), NumberRange(min=1, max=100)]
+        "Minimum per order",
+        default=1,
+        validators=[InputRequired(), NumberRange(min=1, max=tier_service.MAX_PER_ORDER)],
     )
     max_per_order = IntegerField(
-        "Maximum per order", default=10, validators=[InputRequired(), NumberRange(min=1, max=100)]
+        "Maximum per order",
+        default=10,
+        validators=[InputRequired(), NumberRange(min=1, max=tier_service.MAX_PER_ORDER)],
     )
     per_user_limit = IntegerField(
         "Limit per person (all their bookings)",
-        validators=[Optional(), NumberRange(min=1, max=10_000)],
+        validators=[Optional(), NumberRange(min=1, max=tier_service.MAX_PER_USER)],
     )
     hidden = BooleanField("Hidden: only buyers with the access code see it")
     access_code = StringField(
         "Access code", validators=[Optional(), Length(max=tier_service.MAX_ACCESS_CODE)]
     )
     position = IntegerField(
-        "Order on the page", default=0, validators=[Optional(), NumberRange(0, 1000)]
+        "Order on the page",
+        default=0,
+        validators=[Optional(), NumberRange(0, tier_service.MAX_POSITION)],
     )
 
     # The tier's code so far (on edit): a short one set before the minimum may stay as it is.
