@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import (
     REGISTRY,
@@ -128,6 +130,9 @@ def scrape(engine: Engine | None, data_dir: str | None) -> bytes:
     return generate_latest(registry_for(engine, data_dir))
 
 
-def serve_metrics(engine: Engine, data_dir: str | None, *, host: str, port: int) -> None:
-    """Serve `/metrics` on a port of its own, in a thread (the worker's)."""
-    start_http_server(port, addr=host, registry=registry_for(engine, data_dir))
+def serve_metrics(
+    engine: Engine, data_dir: str | None, *, host: str, port: int
+) -> tuple[WSGIServer, threading.Thread]:
+    """Serve `/metrics` on a port of its own, in a daemon thread (the worker's); returns the
+    server (to `shutdown()`) and its thread."""
+    return start_http_server(port, addr=host, registry=registry_for(engine, data_dir))

@@ -86,6 +86,8 @@ def _dropped(session: Session, rolled_back: SessionTransaction) -> None:
 
 
 def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    if transaction is None:  # counted before the transaction began: gone with any rollback of it
+        return outer.parent is None
     while transaction is not None:
         if transaction is outer:
             return True

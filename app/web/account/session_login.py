@@ -25,8 +25,8 @@ from app.domain.accounts.sessions import (
     suspended_session,
 )
 from app.domain.base import utcnow
-from app.observability import logs
 from app.extensions import login_manager
+from app.observability import logs
 from app.web.network import client_ip
 
 PENDING_KEY = "pending_2fa"
