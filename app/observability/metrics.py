@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from functools import partial
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 PREFIX = "eventhall"
+# No `_created` series beside every counter: multiprocess mode has none, and they double the
+# series a scrape stores.
+disable_created_metrics()
 
 REQUEST_SECONDS = Histogram(
     f"{PREFIX}_http_request_duration_seconds",
