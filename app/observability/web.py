@@ -17,6 +17,8 @@ from app.observability.metrics import REQUEST_SECONDS
 
 log = logging.getLogger("eventhall.request")
 HEADER = "X-Request-ID"
+# Answered many times a minute by machines (probes, scrapers, files): measured, not logged.
+QUIET = frozenset({"static", "health.healthz", "health.readyz", "metrics.metrics"})
 
 
 def register(app: Flask) -> None:
@@ -42,7 +44,7 @@ def _finish(response: Response) -> Response:
     status = response.status_code
     REQUEST_SECONDS.labels(route, request.method, str(status)).observe(seconds)
     response.headers[HEADER] = g.request_id
-    if request.endpoint != "static":
+    if request.endpoint not in QUIET:
         log.info(
             "%s %s %s",
             request.method,
