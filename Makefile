@@ -14,6 +14,12 @@ UV := $(TOOLS)/bin/uv
 # Use the Python found here; never download one.
 export UV_PYTHON_DOWNLOADS := never
 
+# promtool and amtool check the monitoring files in ops/ (tests/observability/test_ops_config.py):
+# taken out of Debian's prometheus and prometheus-alertmanager packages, not installed (that
+# would start their daemons).
+MONITORING_TOOLS := $(TOOLS)/monitoring
+PROMTOOL := $(MONITORING_TOOLS)/promtool
+
 .PHONY: run test lint format lock bench bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard bench-cache bench-sizes browser clean-db
 
 $(UV): requirements-uv.txt
@@ -50,6 +56,14 @@ $(AXE):
 	cd tests/e2e/vendor && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && rm -rf axe-core && mkdir axe-core \
 		&& tar xzf axe-core-$(AXE_VERSION).tgz -C axe-core --strip-components=1 && rm axe-core-$(AXE_VERSION).tgz
 
+$(PROMTOOL):
+	rm -rf $(MONITORING_TOOLS) && mkdir -p $(MONITORING_TOOLS)/debs
+	cd $(MONITORING_TOOLS)/debs && { apt-get download -qq prometheus prometheus-alertmanager 2>/dev/null \
+		|| { $(SUDO) apt-get update -qq && apt-get download -qq prometheus prometheus-alertmanager; }; }
+	for deb in $(MONITORING_TOOLS)/debs/*.deb; do dpkg-deb -x $$deb $(MONITORING_TOOLS)/root; done
+	cp $(MONITORING_TOOLS)/root/usr/bin/promtool $(MONITORING_TOOLS)/root/usr/bin/amtool $(MONITORING_TOOLS)/
+	rm -rf $(MONITORING_TOOLS)/debs $(MONITORING_TOOLS)/root
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -59,7 +73,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) browser $(AXE) lint
+test: $(STAMP) browser $(AXE) $(PROMTOOL) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 bench: bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard bench-cache

@@ -18,9 +18,21 @@ tests/http/test_live_gevent.py keeps this true: 120 open streams on one worker, 
 
 import gc
 import os
+import shutil
+import tempfile
 
-from app.config import load_config
-from app.serving import check_bind
+# Metrics in multiprocess mode: each worker process writes its values to files in this
+# directory and /metrics adds them up. It must be set before prometheus_client is imported
+# (the app's import below does). A directory given by the operator is emptied at start (it
+# belongs to this server); otherwise each start gets a fresh one.
+_METRICS_DIR_GIVEN = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+if not _METRICS_DIR_GIVEN:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="eventhall-metrics-")
+
+from prometheus_client import multiprocess  # noqa: E402
+
+from app.config import load_config  # noqa: E402
+from app.serving import check_bind  # noqa: E402
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 # One gevent worker per core (at least two): each already serves many requests at once, and
@@ -55,3 +67,18 @@ def on_starting(server: object) -> None:
     RuntimeError ends gunicorn with its message; a production misconfiguration (SECRET_KEY)
     fails here too, once, rather than in every worker."""
     check_bind(server.cfg.address, load_config())  # type: ignore[attr-defined]
+    if _METRICS_DIR_GIVEN:
+        metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        os.makedirs(metrics_dir, exist_ok=True)
+
+
+def on_exit(server: object) -> None:
+    if not _METRICS_DIR_GIVEN:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker process ended: its live gauges (open streams) stop counting; its counters
+    stay in the sums."""
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

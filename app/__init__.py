@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask
@@ -11,6 +10,8 @@ from app import db
 from app.config import ROOT, load_config
 from app.domain.ticketing import availability
 from app.extensions import csrf, htmx, login_manager
+from app.observability import logs, tracing
+from app.observability import web as observed
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -25,9 +26,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config())
     if test_config:
         app.config.update(test_config)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(app.config)
+    tracing.start_sentry(app.config, flask=True)
 
     if app.config["TRUSTED_PROXIES"]:
         # Behind N reverse proxies, trust their X-Forwarded-* so per-IP limits see the client.
@@ -36,7 +36,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    db.init_app(app)
+    observed.register(app)  # before the database's hooks: the commit counts in the latency
+    database = db.init_app(app)
+    provider = tracing.start_tracing(app.config, "web")
+    if provider is not None:
+        tracing.trace_flask(app, provider)
+        tracing.trace_sql(database.engine, provider)
     availability.configure_from(app.config)
     csrf.init_app(app)
     htmx.init_app(app)

@@ -293,6 +293,20 @@ def load_config(env: dict[str, str] | None = None) -> dict[str, object]:
         # an IPv6 /64); beyond them a stream is refused (503 / 429) and the browser retries.
         "LIVE_STREAMS_PER_PROCESS": _int(env, "LIVE_STREAMS_PER_PROCESS", 500),
         "LIVE_STREAMS_PER_CLIENT": _int(env, "LIVE_STREAMS_PER_CLIENT", 32),
+        # Operations (app/observability, README "Operations / monitoring"): logs as JSON lines
+        # ("json") or readable text ("text", the development default).
+        "LOG_FORMAT": env.get("LOG_FORMAT") or ("text" if debug else "json"),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # /metrics answers a scraper sending this bearer token; unset, it is 404. The worker
+        # serves its metrics on WORKER_METRICS_PORT (0: not at all).
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
+        "WORKER_METRICS_PORT": _int(env, "WORKER_METRICS_PORT", 0),
+        "WORKER_METRICS_HOST": env.get("WORKER_METRICS_HOST", "0.0.0.0"),  # noqa: S104
+        # Tracing and error reports, each on only when set.
+        "OTEL_EXPORTER_OTLP_ENDPOINT": env.get("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+        "OTEL_SERVICE_NAME": env.get("OTEL_SERVICE_NAME", "eventhall"),
+        "SENTRY_DSN": env.get("SENTRY_DSN", ""),
+        "SENTRY_TRACES_SAMPLE_RATE": float(env.get("SENTRY_TRACES_SAMPLE_RATE") or 0),
     }
 
 

@@ -22,12 +22,15 @@ The gate uses `threading` primitives, which gevent's monkey patching makes coope
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import exc
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, QueuePool
+
+from app.observability.metrics import POOL_WAITS
 
 PAGE_STREAK = 4  # pages handed a connection in a row while a post is waiting
 
@@ -55,13 +58,17 @@ class FairGate:
                 return True
             handed = threading.Event()
             (self._pages if page else self._posts).append(handed)
-        if handed.wait(timeout):
-            return True
-        with self._lock:
-            if handed.is_set():  # handed over between the timeout and taking the lock
+        started = time.perf_counter()
+        try:
+            if handed.wait(timeout):
                 return True
-            (self._pages if page else self._posts).remove(handed)
-            return False
+            with self._lock:
+                if handed.is_set():  # handed over between the timeout and taking the lock
+                    return True
+                (self._pages if page else self._posts).remove(handed)
+                return False
+        finally:
+            POOL_WAITS.observe(time.perf_counter() - started)
 
     def release(self) -> None:
         with self._lock:

@@ -20,6 +20,9 @@ from sqlalchemy.orm import Session
 
 from app.domain.base import utcnow
 from app.domain.outbox import OutboxMessage
+from app.observability import logs
+from app.observability.metrics import JOB_FAILURES
+from app.observability.tracing import job_span
 from jobs.handlers import dispatch
 
 log = logging.getLogger(__name__)
@@ -36,15 +39,20 @@ def deliver_message(
 ) -> bool:
     """Act on one message; on failure record the error and schedule a retry. True if done."""
     message.attempts += 1
-    try:
-        with session.begin_nested():  # a handler that fails leaves nothing behind
-            dispatch(session, config, message.topic, message.payload)
-    except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
-        log.warning("outbox message %s failed: %s", message.id, exc)
-        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        message.available_at = now + _retry_delay(message.attempts)
-        message.relayed_at = None
-        return False
+    where = {"topic": message.topic, "outbox_id": message.id}
+    # Lines logged while handling it carry the id of the request that queued it.
+    with logs.context(request=message.request_id), job_span(f"outbox {message.topic}", **where):
+        try:
+            with session.begin_nested():  # a handler that fails leaves nothing behind
+                dispatch(session, config, message.topic, message.payload)
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+            log.warning("outbox message %s failed: %s", message.id, exc, extra=where)
+            JOB_FAILURES.labels(message.topic).inc()
+            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            message.available_at = now + _retry_delay(message.attempts)
+            message.relayed_at = None
+            return False
+        log.info("outbox message %s handled: %s", message.id, message.topic, extra=where)
     message.processed_at = now
     message.last_error = None
     return True

@@ -4,6 +4,10 @@ pgqueuer runs the jobs. A relay task turns committed outbox rows into jobs every
 due notifications and webhooks are sent every second (jobs/notifications.py and
 jobs/webhooks.py; several workers may run at once), hold expiry runs every second, and cron
 schedules run the other periodic sweeps (see jobs/schedules.py). Stops on SIGINT/SIGTERM.
+
+Its metrics (jobs, holds expired, offers, deliveries, queue depth) are served on
+WORKER_METRICS_PORT when set: a worker usually runs in a container of its own, where the web
+processes' PROMETHEUS_MULTIPROC_DIR is not shared.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from sqlalchemy.orm import Session
 from app.db import Database, libpq_url, resolve_database_url
 from app.domain.base import utcnow
 from app.domain.ticketing import availability
+from app.observability import logs, tracing
+from app.observability.exposition import serve_metrics
+from app.observability.metrics import JOB_FAILURES
 from jobs.notifications import BATCH as NOTIFY_BATCH
 from jobs.notifications import deliver_due
 from jobs.relay import OUTBOX_ENTRYPOINT, relay_to_queue, run_outbox_job
@@ -48,6 +55,9 @@ class Worker:
         self.database = Database(
             self.url, pool_size=4, lock_timeout_ms=int(config["LOCK_TIMEOUT_MS"])
         )
+        provider = tracing.start_tracing(config, "worker")
+        if provider is not None:
+            tracing.trace_sql(self.database.engine, provider)
 
     def run_outbox_message(self, message_id: int) -> None:
         with self.database.session() as session:
@@ -55,14 +65,18 @@ class Worker:
             session.commit()
 
     def run_schedule(self, name: str) -> None:
-        self._run_task(name, SCHEDULES[name].task)
+        try:
+            self._run_task(name, SCHEDULES[name].task)
+        except Exception:
+            JOB_FAILURES.labels(name).inc()
+            raise
 
     def run_sweeps(self) -> None:
         for name, task in EVERY_SECOND.items():
             self._run_task(name, task)
 
     def _run_task(self, name: str, task: Callable[[Session, datetime], int]) -> None:
-        with self.database.session() as session:
+        with tracing.job_span(name), self.database.session() as session:
             count = task(session, utcnow())
             session.commit()
         if count:
@@ -104,7 +118,8 @@ class Worker:
                 if await asyncio.to_thread(step) is True:
                     continue
             except Exception:  # noqa: BLE001 - keep going after a transient failure
-                log.exception("%s failed", what)
+                log.exception("%s failed", what, extra={"job": what})
+                JOB_FAILURES.labels(what).inc()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval)
 
@@ -169,10 +184,18 @@ class Worker:
 def main() -> None:
     from app.config import load_config
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    asyncio.run(Worker(load_config()).run())
+    config = load_config()
+    logs.configure(config)
+    tracing.start_sentry(config, flask=False)
+    worker = Worker(config)
+    if config["WORKER_METRICS_PORT"]:
+        serve_metrics(
+            worker.database.engine,
+            str(config["PGDATA_DIR"]),
+            host=str(config["WORKER_METRICS_HOST"]),
+            port=int(config["WORKER_METRICS_PORT"]),
+        )
+    asyncio.run(worker.run())
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.domain.base import Base, utcnow
+from app.observability import logs
 
 
 class OutboxMessage(Base):
@@ -33,6 +34,9 @@ class OutboxMessage(Base):
     processed_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The request that queued it (X-Request-ID; a job's messages carry its request's), for
+    # the worker's log lines. None from a schedule or a command.
+    request_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -40,6 +44,11 @@ def enqueue(
     session: Session, topic: str, payload: dict[str, Any], *, available_at: datetime | None = None
 ) -> OutboxMessage:
     """Queue a side effect (mail, notification, job) as part of the caller's transaction."""
-    message = OutboxMessage(topic=topic, payload=payload, available_at=available_at or utcnow())
+    message = OutboxMessage(
+        topic=topic,
+        payload=payload,
+        available_at=available_at or utcnow(),
+        request_id=logs.request_id.get(),
+    )
     session.add(message)
     return message

@@ -12,6 +12,7 @@ from app.web.api.cors import init_cors
 # Each module exposes `bp`; grouped by audience (DESIGN.md, "Shape of the code").
 BLUEPRINT_MODULES = (
     "app.web.health",
+    "app.web.metrics",
     "app.web.public.home",
     "app.web.public.events",
     "app.web.public.booking",

@@ -300,6 +300,8 @@ ROUTES: dict[str, Route] = {
     "public_crawlers.sitemap": Route(get=PUBLIC),
     "public_crawlers.favicon": Route(get=PUBLIC),
     "health.readyz": Route(get=PUBLIC),
+    # Prometheus metrics: 404 unless METRICS_TOKEN is set (tests/http/test_metrics.py).
+    "metrics.metrics": Route(get=NOT_FOUND),
     # The check-in web app's manifest (fetched without cookies), service worker and decoder
     # worker: public, they are or name only static files; the door pages are sign-in only.
     "checkin_pwa.manifest": Route(get=PUBLIC),

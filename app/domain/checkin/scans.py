@@ -35,6 +35,7 @@ from app.domain.ticketing.seatmap_view import seat_label
 from app.domain.tickets.models import EventSigningKey
 from app.domain.tickets.signing import InvalidTicketCode, public_key, verify
 from app.domain.webhooks import emit as webhooks
+from app.observability import metrics
 
 CHANNEL = "check_ins"
 MAX_SYNC_SCANS = 200
@@ -196,6 +197,35 @@ def scan(
 ) -> ScanResult:
     """Admit the ticket a scanned `code` (or, from the search list, `ticket_id`) names, or say
     why not. The same `scan_id` again answers what it answered first and changes nothing."""
+    result = _scan(
+        session,
+        event,
+        code=code,
+        ticket_id=ticket_id,
+        gate=gate,
+        staff=staff,
+        scan_id=scan_id,
+        now=now,
+        scanned_at=scanned_at,
+        offline=offline,
+    )
+    metrics.count(session, metrics.CHECKINS.labels(result.outcome.value))
+    return result
+
+
+def _scan(
+    session: Session,
+    event: Event,
+    *,
+    code: str | None,
+    ticket_id: int | None,
+    gate: str,
+    staff: User,
+    scan_id: str | None,
+    now: datetime,
+    scanned_at: datetime | None,
+    offline: bool,
+) -> ScanResult:
     if (code is None) == (ticket_id is None):
         raise CheckInError("invalid_scan")
     check = None

@@ -39,6 +39,7 @@ from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.locking import busy_on_lock_timeout
 from app.domain.ticketing.models import Booking, BookingStatus
 from app.integrations.payments.base import EventKind, Lookup, PaymentState, ProviderEvent
+from app.observability import metrics
 
 DUPLICATE = "duplicate"
 
@@ -80,6 +81,7 @@ def apply_event(session: Session, provider: str, event: ProviderEvent, *, now: d
         .execution_options(synchronize_session=False)
     )
     session.flush()
+    metrics.count(session, metrics.PAYMENTS.labels(provider, outcome.partition(":")[0]))
     if payment is not None:
         # Pages waiting for this payment (the return page's stream) listen on the event. The
         # booking is the one loaded with the payment (no statement).

@@ -34,6 +34,7 @@ from app.domain.ticketing.models import (
 from app.domain.ticketing.seatmap_view import seat_label
 from app.domain.ticketing.waitlist import OfferSettings
 from app.domain.webhooks import emit as webhooks
+from app.observability import metrics
 
 
 def confirm_booking(
@@ -66,6 +67,7 @@ def confirm_booking(
     # A hold that ran out gave its coupon's use back: it keeps the discount only if one is left.
     coupons.keep_use(session, locked, now=now)
     locked.status = BookingStatus.CONFIRMED
+    metrics.count(session, metrics.BOOKINGS)
     locked.confirmed_at = now
     locked.hold_expires_at = None
     session.flush()

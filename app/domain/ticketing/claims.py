@@ -31,6 +31,7 @@ from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.limits import LIVE_BOOKING
 from app.domain.ticketing.models import Booking, BookingLine, BookingStatus
 from app.domain.ticketing.sale_gate import ON_SALE
+from app.observability import metrics
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 REFERENCE_LENGTH = 8
@@ -277,6 +278,7 @@ def _claim(
     booking = Booking(id=booking_id, coupon_id=None, discount_minor=0, **values)
     make_transient_to_detached(booking)
     session.add(booking)
+    metrics.count(session, metrics.BOOKINGS if confirm else metrics.HOLDS)
     return booking
 
 
@@ -324,6 +326,7 @@ def book_locked_seats(
     session.execute(_LINK_UNITS, {"booking_id": booking.id, "ids": all_ids})
     if confirm:
         issue_tickets(session, booking.id, now=now)
+    metrics.count(session, metrics.BOOKINGS if confirm else metrics.HOLDS)
     return booking
 
 

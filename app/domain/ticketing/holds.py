@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.domain.ticketing import waitlist
 from app.domain.ticketing.availability import publish_availability
 from app.domain.ticketing.models import Booking, BookingStatus, Unit, WaitlistEntry, WaitlistStatus
+from app.observability import metrics
 
 SWEEP_BATCH = 500
 
@@ -103,6 +104,7 @@ def expire_due_holds(
         .values(status=WaitlistStatus.EXPIRED)
     )
     after_release(session, release_units(session, ids), now=now, offers=offers)
+    metrics.count(session, metrics.HOLD_EXPIRIES, len(ids))
     return len(ids)
 
 
@@ -121,6 +123,7 @@ def expire_if_due(
     if locked is None or not is_expired(locked, now) or locked.status != BookingStatus.PENDING:
         return False
     locked.status = BookingStatus.EXPIRED
+    metrics.count(session, metrics.HOLD_EXPIRIES)
     session.execute(
         update(WaitlistEntry)
         .where(

@@ -29,6 +29,7 @@ from app.domain.ticketing.errors import BookingError
 from app.domain.ticketing.limits import check_order_size, check_user_limit, live_units
 from app.domain.ticketing.locking import lock_tier_waitlist, lock_user_event, try_lock_user_event
 from app.domain.ticketing.models import TicketTier, Unit, WaitlistEntry, WaitlistStatus
+from app.observability import metrics
 
 ACTIVE = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 
@@ -186,6 +187,7 @@ def make_offers(session: Session, tier_id: int, *, now: datetime, settings: Offe
         _queue_offer_email(session, entry, tier, booking.id, now)
         made += 1
     session.flush()
+    metrics.count(session, metrics.WAITLIST_OFFERS, made)
     return made
 
 

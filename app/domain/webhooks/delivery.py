@@ -34,6 +34,7 @@ from app.domain.webhooks.models import (
     message_id_of,
 )
 from app.domain.webhooks.targets import TargetRefused, check_url
+from app.observability import metrics
 
 MAX_ATTEMPTS = 12  # the backoff (30 s doubling, at most an hour) spreads them over about 5 hours
 LEASE_SECONDS = 60  # far longer than a send may take (the timeout is a few seconds)
@@ -148,10 +149,13 @@ def record(session: Session, claim: Claim, outcome: Outcome, *, now: datetime) -
     values: dict[str, Any] = {"last_status_code": outcome.status_code, "last_error": outcome.error}
     if outcome.delivered:
         values.update(status=DeliveryStatus.DELIVERED, delivered_at=now, last_error=None)
+        result = "delivered"
     elif outcome.retry and not outcome.gone and claim.attempt < MAX_ATTEMPTS:
         values.update(next_try_at=now + retry_delay(claim.attempt))
+        result = "retry"
     else:
         values.update(status=DeliveryStatus.FAILED)
+        result = "failed"
     written = session.execute(
         update(WebhookDelivery)
         .where(
@@ -164,6 +168,7 @@ def record(session: Session, claim: Claim, outcome: Outcome, *, now: datetime) -
     ).rowcount
     if not written:
         return False
+    metrics.count(session, metrics.WEBHOOK_DELIVERIES.labels(result))
     endpoint = update(WebhookEndpoint).where(WebhookEndpoint.id == claim.endpoint_id)
     if outcome.delivered:
         session.execute(endpoint.values(failure_count=0))

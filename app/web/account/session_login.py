@@ -26,6 +26,7 @@ from app.domain.accounts.sessions import (
 )
 from app.domain.base import utcnow
 from app.extensions import login_manager
+from app.observability import logs
 from app.web.network import client_ip
 
 PENDING_KEY = "pending_2fa"
@@ -74,6 +75,8 @@ def load_user(token: str) -> User | None:
     """flask-login's user loader: one indexed query per request."""
     db = get_session()
     user = load_session_user(db, token, now=utcnow())
+    if user is not None:
+        logs.user_id.set(user.id)  # the request's log lines name it (reset after the request)
     if user is None and suspended_session(db, token):
         # Said once: the dead token leaves the cookie, so later requests are plain visitors.
         cookie_session.pop("_user_id", None)

@@ -16,6 +16,7 @@ from app.db import get_session
 from app.domain.api_tokens.bearer import ApiCaller, authenticate_bearer
 from app.domain.api_tokens.errors import missing_token
 from app.domain.base import utcnow
+from app.observability import logs
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,6 +44,7 @@ def api_user(scope: str | None = None) -> Callable[[F], F]:
             if scope is not None:
                 caller.require(scope)
             g.api_caller = caller
+            logs.user_id.set(caller.user.id)
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

@@ -20,6 +20,7 @@ from app.domain.payments.events import apply_event
 from app.extensions import csrf
 from app.integrations.payments import configured_providers
 from app.integrations.payments.base import ProviderError, WebhookRejected
+from app.observability.metrics import WEBHOOK_SIGNATURE_FAILURES
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def receive(provider: str) -> ResponseReturnValue:
         event = handler.parse_webhook(request.get_data(), request.headers)
     except WebhookRejected as rejected:
         log.info("webhook from %s rejected: %s", provider, rejected)
+        WEBHOOK_SIGNATURE_FAILURES.labels(provider).inc()
         return jsonify(error=str(rejected)), 400
     except ProviderError as error:  # verifying needed the provider (PayPal), which failed
         log.warning("webhook from %s not verified: %s", provider, error)

@@ -19,6 +19,7 @@ from flask import Flask
 
 from app.domain.accounts.rate_limit import network_of
 from app.domain.base import DomainError
+from app.observability.metrics import LIVE_STREAMS
 
 _create_lock = threading.Lock()
 
@@ -62,9 +63,11 @@ class StreamGate:
                 )
             self._open[network] = self._open.get(network, 0) + 1
             self._total += 1
+        LIVE_STREAMS.inc()
         return network
 
     def leave(self, network: str) -> None:
+        LIVE_STREAMS.dec()
         with self._lock:
             self._total -= 1
             left = self._open[network] - 1
