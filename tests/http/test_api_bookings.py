@@ -145,6 +145,9 @@ def test_the_list_comes_in_cursor_pages(client, db, make_user, make_tier, token_
     ]
     assert second.get_json()["next_cursor"] is None
     _problem(client.get("/api/v1/bookings?cursor=x1", headers=auth), 400, "bad_query")
+    # Past any id of ours: a bad request, not a failed statement.
+    _problem(client.get(f"/api/v1/bookings?cursor={2**31}", headers=auth), 400, "bad_query")
+    _problem(client.get(f"/api/v1/bookings?cursor={10**19}", headers=auth), 400, "bad_query")
 
 
 def test_someone_elses_booking_is_not_found_and_stays(client, db, make_user, make_tier, token_for):  # noqa: ANN001

@@ -80,7 +80,6 @@ def confirm_booking(
     audit.record(session, "booking.confirmed", actor_id=locked.user_id, target=locked, now=now)
     notifications.booking_confirmed(session, booking_id=locked.id, user=locked.user, now=now)
     webhooks.booking_confirmed(session, locked, now=now)
-    webhooks.booking_confirmed(session, locked, now=now)
     publish_availability(session, locked.event_id)
     return locked
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.domain.ticketing.allocation import MAX_SEATS_PER_ORDER
 from app.domain.ticketing.models import BookingStatus, TicketStatus
+from app.web.api.schemas import CURSOR, ID_MAX, cursor_up_to
 
 QUANTITY_MAX = 100  # the booking form's NumberRange
 PAGE_DEFAULT = 20
@@ -72,8 +73,10 @@ class BookingPage(BaseModel):
 
 
 class BookingListQuery(BaseModel):
-    cursor: str | None = Field(None, max_length=20, pattern=r"^[0-9]+$")
+    cursor: str | None = CURSOR
     limit: int = Field(PAGE_DEFAULT, ge=1, le=PAGE_MAX)
+
+    _cursor = cursor_up_to(ID_MAX)
 
 
 class CheckoutOut(BaseModel):

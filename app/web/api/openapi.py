@@ -17,14 +17,13 @@ from pydantic.json_schema import models_json_schema
 
 from app.web.api import bp
 from app.web.api.problems import HTTP_CODES
-from app.web.api.schemas import Problem
+from app.web.api.schemas import ID_MAX, Problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 REF = "#/components/schemas/{model}"
 _ATTRIBUTE = "__openapi_operation__"
 _PATH_ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 # Path ids are PostgreSQL integers: the views answer 404 above this.
-ID_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,8 @@ from app.domain.teams.access import Permission
 from app.domain.ticketing import tiers
 from app.domain.ticketing.models import BookingStatus, TierKind
 from app.web.api.booking_schemas import PAGE_DEFAULT, PAGE_MAX
+from app.web.api.schemas import BIGINT_MAX, CURSOR, ID_MAX, cursor_up_to
 
-ID_MAX = 2**31 - 1
-CURSOR = Field(None, max_length=19, pattern=r"^[0-9]+$", description="A page's `next_cursor`")
-BIGINT_MAX = 2**63 - 1  # tickets' ids
 YEARS = (2000, 2100)  # the event form's range of dates
 TEXT_MAX = 500  # venue, address, city, join link: the domain's limits are below this
 
@@ -53,17 +51,6 @@ def _left_out(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
-def _cursor_up_to(maximum: int) -> Any:
-    """A validator of a cursor naming an id: one past `maximum` cannot be ours."""
-
-    def check(value: str | None) -> str | None:
-        if value is not None and int(value) > maximum:
-            raise ValueError("that cursor is not one of ours")
-        return value
-
-    return field_validator("cursor")(check)
-
-
 def _in_years(value: datetime | None) -> datetime | None:
     if value is not None and not YEARS[0] <= value.year <= YEARS[1]:
         raise ValueError(f"use a date between the years {YEARS[0]} and {YEARS[1]}")
@@ -79,7 +66,7 @@ class OrganizerEventQuery(Text):
     cursor: str | None = CURSOR
     limit: int = Field(PAGE_DEFAULT, ge=1, le=PAGE_MAX)
 
-    _cursor = _cursor_up_to(ID_MAX)
+    _cursor = cursor_up_to(ID_MAX)
 
     @field_validator("status")
     @classmethod
@@ -265,7 +252,7 @@ class AttendeeQuery(Text):
     cursor: str | None = CURSOR
     limit: int = Field(PAGE_DEFAULT, ge=1, le=PAGE_MAX)
 
-    _cursor = _cursor_up_to(BIGINT_MAX)
+    _cursor = cursor_up_to(BIGINT_MAX)
 
 
 class AttendeeOut(BaseModel):

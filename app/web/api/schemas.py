@@ -7,13 +7,29 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.domain.events.keyset import LIMIT_DEFAULT, LIMIT_MAX
 from app.domain.events.models import EventStatus, EventType
 from app.domain.events.search import CITY_MAX, PRICES, QUERY_MAX, SORTS, WHEN
 from app.domain.ticketing.models import TierKind
 from app.domain.ticketing.seatmap_view import SeatState
+
+ID_MAX = 2**31 - 1  # the largest id of an integer column
+BIGINT_MAX = 2**63 - 1  # of a bigint one (tickets')
+CURSOR = Field(None, max_length=19, pattern=r"^[0-9]+$", description="A page's `next_cursor`")
+
+
+def cursor_up_to(maximum: int) -> Any:
+    """A validator of a `cursor` field naming an id: one past `maximum` cannot be ours (and
+    would fail in the database rather than as a bad request)."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and int(value) > maximum:
+            raise ValueError("that cursor is not one of ours")
+        return value
+
+    return field_validator("cursor")(check)
 
 
 def _choice(values: Iterable[str], description: str) -> Any:
