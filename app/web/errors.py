@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from app.domain.base import DomainError
@@ -22,6 +23,9 @@ MESSAGES = {
     429: "Too many attempts. Please wait and try again.",
     500: "Something went wrong on our side. Please try again.",
 }
+UNSTORABLE_TEXT = (
+    "Your request contained a character we cannot store (a NUL). Remove it and try again."
+)
 
 
 def render_error(status: int, message: str | None = None) -> tuple[str, int]:
@@ -59,6 +63,16 @@ def register(app: Flask) -> None:
             headers = {k: v for k, v in error.get_headers() if k.lower() == "allow"}
             return http_problem(status, MESSAGES.get(status) or error.description or "", headers)
         return render_error(status, MESSAGES.get(status) or error.description)
+
+    @app.errorhandler(DataError)
+    def data_error(error: DataError) -> tuple[str, int] | Response:
+        # Text with a NUL, which PostgreSQL cannot store, from a field no rule checked: the
+        # statement failed before it ran, and the request's transaction is rolled back.
+        if "NUL (0x00)" not in str(error.orig):
+            return unexpected(error)
+        if is_api_request():
+            return http_problem(400, UNSTORABLE_TEXT)
+        return render_error(400, UNSTORABLE_TEXT)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[str, int] | Response:
