@@ -14,7 +14,7 @@ UV := $(TOOLS)/bin/uv
 # Use the Python found here; never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint format lock bench bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard browser clean-db
+.PHONY: run test lint format lock bench bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard bench-load bench-load-fault browser clean-db
 
 $(UV): requirements-uv.txt
 	$(PYTHON) -m venv $(TOOLS)
@@ -62,7 +62,7 @@ format: $(STAMP)
 test: $(STAMP) browser $(AXE) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-bench: bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard
+bench: bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard bench-load bench-load-fault
 
 bench-search: $(STAMP)
 	$(BIN)/python -m bench.search
@@ -103,3 +103,11 @@ bench-notify: $(STAMP)
 # times by a signed-in admin through gunicorn; prints the p95 and the plans of its statements.
 bench-dashboard: $(STAMP)
 	$(BIN)/python -m bench.dashboard
+
+# The mixed workload of bench/locustfile.py, run by locust for a fixed time (bench/mixed_load.py).
+bench-load: $(STAMP)
+	$(BIN)/python -m bench.mixed_load
+
+# The same, with the worker and one web process killed in the middle, then checked for losses.
+bench-load-fault: $(STAMP)
+	$(BIN)/python -m bench.mixed_load --fault
