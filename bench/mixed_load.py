@@ -80,11 +80,11 @@ from app.domain.ticketing.models import TierKind
 from app.domain.ticketing.tiers import TierData, create_tier
 from app.integrations.payments.base import EventKind
 from app.integrations.payments.demo import WEBHOOK_TOPIC
-from bench.api_rush import API_LIMITS, api_tokens
+from bench.api_rush import api_tokens
 from bench.checkin import grant_door, sell_to
 from bench.load import HotEvent, create_hot_event, create_published_event, median
 from bench.rush import check_database
-from bench.server import BUYER_PASSWORD, NETWORK_BOOKING_BURST, BenchSite
+from bench.server import BUYER_PASSWORD, BenchSite
 
 USERS = int(os.environ.get("LOAD_USERS", "60"))
 SPAWN_RATE = int(os.environ.get("LOAD_SPAWN_RATE", "20"))
@@ -354,11 +354,9 @@ def check(site: BenchSite, data: dict[str, Any]) -> dict[str, int]:
 
 
 def one_run(*, fault: bool) -> dict[str, float]:
-    # One machine sends every request: the API's limits per network and token, and the
-    # logins counted per network while they are under way, are raised beyond its reach (as
-    # bench/server.py raises the booking form's).
-    for name in (*API_LIMITS, "LOGIN_MAX_FAILURES_PER_IP"):
-        os.environ.setdefault(name, str(NETWORK_BOOKING_BURST))
+    # Behind one trusted proxy, as in production: each locust user names its own address
+    # (bench/locustfile.py), so the limits per network count visitors, not this machine.
+    os.environ.setdefault("TRUSTED_PROXIES", "1")
     with BenchSite(
         web_workers=int(os.environ.get("BENCH_WEB_WORKERS", "0")) or None, demo_payments=True
     ) as site:
