@@ -18,7 +18,8 @@ The data (accounts, their password, tokens, event and tier ids, ticket codes) co
 JSON file named by LOAD_DATA, written by whoever seeded the site (bench/mixed_load.py,
 tests/bench/test_locustfile.py). When LOAD_FAILURES names a file, every failed request is
 appended to it as a JSON line (when it started, how long it took, its HTTP status, 0 for no
-answer at all, and the error), so a fault run can tell which errors the killed process caused.
+answer at all, whether the connection broke, and the error), so a fault run can tell which
+errors the killed process caused.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ import os
 import random
 import uuid
 from collections.abc import Callable
+from http.client import HTTPException
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from locust import between, events, task
@@ -56,6 +58,10 @@ SOLD_OUT = "not enough tickets left"
 DECLINE_ONE_IN = 10
 SCARCE_SHARE = 0.3
 LOGIN_ATTEMPTS = 3
+# The connection broke before a whole answer came: closed or reset, or a response cut short
+# (geventhttpclient's parse errors are http.client's HTTPException). A 4xx or 5xx, a timeout
+# or an answer the locustfile refuses is not one of these.
+CUT = (HTTPException, ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
 
 
 def _load_data() -> dict[str, Any]:
@@ -66,12 +72,15 @@ def _load_data() -> dict[str, Any]:
         return json.load(handle)
 
 
+def _failure_log() -> TextIO | None:
+    path = os.environ.get("LOAD_FAILURES")
+    return open(path, "a") if path else None  # noqa: SIM115 - written to for the whole run
+
+
 DATA = _load_data()
-# Each signed-in visitor takes the next account of its kind (locust users of one class are
-# numbered in the order they start).
+_failures = _failure_log()
+# Each signed-in visitor takes the next account of its kind, each visitor the next address.
 _NEXT = {"buyers": itertools.count(), "staff": itertools.count(), "api_tokens": itertools.count()}
-
-
 _addresses = itertools.count(1)
 
 
@@ -85,9 +94,6 @@ def _next(kind: str) -> Any:
     return pool[next(_NEXT[kind]) % len(pool)]
 
 
-_failures = open(os.environ["LOAD_FAILURES"], "a") if os.environ.get("LOAD_FAILURES") else None  # noqa: SIM115, E501 - open for the whole run
-
-
 @events.request.add_listener
 def _record_failure(
     name: str,
@@ -99,12 +105,12 @@ def _record_failure(
 ) -> None:
     if exception is None or _failures is None:
         return
-    status = getattr(response, "status_code", 0) or 0
     line = {
         "start": start_time,
         "seconds": response_time / 1000,
         "name": name,
-        "status": status,
+        "status": getattr(response, "status_code", 0) or 0,
+        "cut": isinstance(exception, CUT),
         "error": f"{type(exception).__name__}: {exception}"[:300],
     }
     _failures.write(json.dumps(line) + "\n")

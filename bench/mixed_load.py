@@ -8,7 +8,7 @@ production and the worker process), with the demo payment provider on
 as an .eml file. Setup, not timed: accounts in bulk (buyers, door staff, API users, the
 attendees of the door's event), then through the domain services: LOAD_EVENTS (default 60)
 published events to browse and search, an event on sale with a large paid tier and a scarce
-one (LOAD_SCARCE_UNITS, default 120, which sells out during the run), a free event the API
+one (LOAD_SCARCE_UNITS, default 40, which sells out during the run), a free event the API
 clients book, the door's event with its tickets sold before the run, a check-in grant for the
 staff and a personal access token (events:read, bookings:write) for each API user. locust
 then runs LOAD_USERS (default 60) users, started LOAD_SPAWN_RATE (default 20) a second, for
@@ -23,10 +23,12 @@ exception, a 4xx or 5xx, or an answer the locustfile refuses).
 web worker process are killed with SIGKILL, at the same moment. gunicorn's master starts a
 new web worker by itself; the worker is started again WORKER_RESTART_S (2 s) later, as a
 process supervisor would. Errors are then split by cause: killing a web process cuts the
-connections it holds, and nothing else on the site cuts one, so a failure with no HTTP
-answer at all (status 0: a reset or closed connection) whose request was under way at the
-kill, or started on a kept-alive connection within KILL_WINDOW_S (3 s: the longest think
-time, 2 s, and 1 s to spare) after it, is the killed process's. Every other failure counts
+connections it holds, and nothing else on the site cuts one (gunicorn's master keeps the
+listening socket, so a new connection always finds a live worker). A failure whose
+connection broke before a whole answer came (closed, reset, or a response cut short; the
+locustfile's `cut`) and whose request was under way at the kill, or started on a kept-alive
+connection within KILL_WINDOW_S (3 s: the longest think time, 2 s, and 1 s to spare) after
+it, is the killed process's. Every other failure counts
 in `errors_outside_killed`, whose target is 0. The worker's own death makes no request
 fail: its work waits in the database (outbox rows, pgqueuer jobs, notification leases).
 
@@ -91,7 +93,7 @@ SPAWN_RATE = int(os.environ.get("LOAD_SPAWN_RATE", "20"))
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
 RUNS = int(os.environ.get("LOAD_RUNS", "1"))
 EVENTS = int(os.environ.get("LOAD_EVENTS", "60"))
-SCARCE_UNITS = int(os.environ.get("LOAD_SCARCE_UNITS", "120"))
+SCARCE_UNITS = int(os.environ.get("LOAD_SCARCE_UNITS", "40"))
 BUYERS, STAFF, API_USERS, ATTENDEES, PER_ATTENDEE = 150, 6, 40, 100, 4
 LARGE = 100_000
 WORKER_RESTART_S = 2.0
@@ -271,7 +273,7 @@ def attribute(failures: list[dict[str, Any]], kill: Kill | None) -> tuple[int, i
     killed = sum(
         1
         for failure in failures
-        if failure["status"] == 0
+        if failure["cut"]
         and failure["start"] <= kill.at + KILL_WINDOW_S
         and failure["start"] + failure["seconds"] >= kill.at
     )
