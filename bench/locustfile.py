@@ -117,11 +117,18 @@ def _record_failure(
     _failures.flush()
 
 
-def _path(location: str) -> str:
-    """The path (and query) of a redirect: the site's absolute URLs name its BASE_URL, which
-    need not be the address the load reaches it at."""
-    parts = urlsplit(location)
+def _redirect(answer: Any) -> str:
+    """The path (and query) a redirect names ("" for none): the site's absolute URLs name its
+    BASE_URL, which need not be the address the load reaches it at."""
+    parts = urlsplit((answer.headers or {}).get("Location") or "")
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _refuse(answer: Any, message: str) -> None:
+    """Fail a caught answer with `message`; when no answer came at all, its own error (the
+    broken connection) is what counts, so it is left as it is."""
+    if answer.status_code:
+        answer.failure(message)
 
 
 class Client(FastHttpUser):
@@ -164,7 +171,7 @@ class SignedIn(Client):
         ) as answer:
             if answer.status_code in (302, 303):
                 return True
-            answer.failure(f"login of {email} answered {answer.status_code}")
+            _refuse(answer, f"login of {email} answered {answer.status_code}")
             return False
 
 
@@ -221,9 +228,9 @@ class Buyer(SignedIn):
             if held.status_code == 409 and SOLD_OUT in (held.text or ""):
                 held.success()  # the scarce tier sold out: the right answer
                 return
-            booking = _path(held.headers.get("Location") or "")
+            booking = _redirect(held)
             if held.status_code != 303 or not booking.startswith("/account/bookings/"):
-                held.failure(f"hold answered {held.status_code} to {booking or 'nowhere'}")
+                _refuse(held, f"hold answered {held.status_code} to {booking or 'nowhere'}")
                 return
         reference = booking.rstrip("/").rsplit("/", 1)[1]
         self.client.get(booking, name="/account/bookings/[ref]")
@@ -234,9 +241,11 @@ class Buyer(SignedIn):
             name="/account/bookings/[ref]/pay",
             catch_response=True,
         ) as started:
-            checkout = _path(started.headers.get("Location") or "")
+            checkout = _redirect(started)
             if started.status_code != 303 or not checkout.startswith("/pay/demo/"):
-                started.failure(f"paying answered {started.status_code} to {checkout or 'nowhere'}")
+                _refuse(
+                    started, f"paying answered {started.status_code} to {checkout or 'nowhere'}"
+                )
                 return
         page = self.client.get(checkout, name="/pay/demo/[ref]")
         if page.status_code != 200:
@@ -249,10 +258,11 @@ class Buyer(SignedIn):
             name="/pay/demo/[ref] (choice)",
             catch_response=True,
         ) as paid:
-            if paid.status_code != 303:
-                paid.failure(f"the checkout answered {paid.status_code}")
+            status_page = _redirect(paid)
+            if paid.status_code != 303 or not status_page:
+                _refuse(paid, f"the checkout answered {paid.status_code}")
                 return
-        self.client.get(_path(paid.headers["Location"]), name="/account/bookings/[ref]/payment")
+        self.client.get(status_page, name="/account/bookings/[ref]/payment")
 
     @task(1)
     def my_bookings(self) -> None:
@@ -272,7 +282,8 @@ class DoorStaff(SignedIn):
         self.scan_url = f"/checkin/{door['event_id']}/scan"
         page = self.client.get(f"/checkin/{door['event_id']}", name="/checkin/[id]")
         self.token = csrf_token_from(page.text or "")
-        # Every phone works through a share of the codes of its own, from its own start.
+        # Each phone scans every code in an order of its own: a code another phone scanned
+        # first answers "already checked in", as at a real door.
         self.codes = itertools.cycle(random.sample(door["codes"], len(door["codes"])))
         self.gate = f"Gate {random.randint(1, 4)}"
 
