@@ -280,20 +280,31 @@ def attribute(failures: list[dict[str, Any]], kill: Kill | None) -> tuple[int, i
     return killed, len(failures) - killed
 
 
-def drain(site: BenchSite) -> float:
-    """Wait until the demo webhooks are delivered and the confirmations sent; seconds taken."""
+def drain(site: BenchSite) -> tuple[float, str]:
+    """Wait until the demo webhooks are delivered and the confirmations sent: the seconds
+    taken, and what was left when the load ended."""
     began = time.monotonic()
+    left_at_end = ""
     while time.monotonic() - began < DRAIN_S:
-        ((left,),) = site.sql(
-            "SELECT (SELECT count(*) FROM outbox WHERE processed_at IS NULL AND topic = :topic)"
-            " + (SELECT count(*) FROM notifications WHERE status = 'pending'"
-            "    AND kind = 'booking_confirmed' AND channel = 'email')",
+        ((webhooks, retried, mails, due_later),) = site.sql(
+            "SELECT (SELECT count(*) FROM outbox WHERE processed_at IS NULL AND topic = :topic),"
+            " (SELECT count(*) FROM outbox WHERE processed_at IS NULL AND topic = :topic"
+            "  AND attempts > 0),"
+            " (SELECT count(*) FROM notifications WHERE status = 'pending'"
+            "  AND kind = 'booking_confirmed' AND channel = 'email'),"
+            " (SELECT count(*) FROM notifications WHERE status = 'pending'"
+            "  AND kind = 'booking_confirmed' AND channel = 'email' AND due_at > now())",
             topic=WEBHOOK_TOPIC,
         )
-        if left == 0:
-            return time.monotonic() - began
+        if not left_at_end:
+            left_at_end = (
+                f"webhooks={webhooks} (tried before: {retried}) mails={mails}"
+                f" (leased or waiting to retry: {due_later})"
+            )
+        if webhooks + mails == 0:
+            break
         time.sleep(0.5)
-    return time.monotonic() - began
+    return time.monotonic() - began, left_at_end
 
 
 def mails_by_message_id(outbox: Path) -> Counter:
@@ -394,7 +405,7 @@ def one_run(*, fault: bool) -> dict[str, float]:
             if failures_path.exists()
             else []
         )
-        drained_s = drain(site)
+        drained_s, left_at_end = drain(site)
         found = check(site, data)
     killed, outside = attribute(failures, kill)
     kinds = Counter(f"{f['name']} {f['status']} {f['error'][:60]}" for f in failures)
@@ -407,7 +418,8 @@ def one_run(*, fault: bool) -> dict[str, float]:
             if kill
             else ""
         )
-        + f" drained in {drained_s:.1f}s paid={found['paid']} confirmed={found['confirmed']}"
+        + f" left at the end: {left_at_end}, drained in {drained_s:.1f}s"
+        f" paid={found['paid']} confirmed={found['confirmed']}"
         f" mailed_once={found['mailed_once']} all confirmations: {found['all_confirmed']}"
         f" (mailed once {found['all_mailed_once']}, never {found['all_unmailed']},"
         f" more than once {found['all_mailed_twice']}) oversold={found['oversold']}"
