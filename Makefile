@@ -20,7 +20,7 @@ export UV_PYTHON_DOWNLOADS := never
 MONITORING_TOOLS := $(TOOLS)/monitoring
 PROMTOOL := $(MONITORING_TOOLS)/promtool
 
-.PHONY: run test lint format lock bench bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard bench-cache bench-sizes browser clean-db
+.PHONY: run test lint format lock bench bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard bench-cache bench-sizes bench-load bench-load-fault browser clean-db
 
 $(UV): requirements-uv.txt
 	$(PYTHON) -m venv $(TOOLS)
@@ -76,7 +76,7 @@ format: $(STAMP)
 test: $(STAMP) browser $(AXE) $(PROMTOOL) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-bench: bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard bench-cache
+bench: bench-search bench-rush bench-api-rush bench-purchase bench-seated bench-webhooks bench-checkin bench-notify bench-dashboard bench-cache bench-load bench-load-fault
 
 bench-search: $(STAMP)
 	$(BIN)/python -m bench.search
@@ -128,3 +128,11 @@ bench-cache: $(STAMP)
 # and one event sold for real to 5,000 buyers; rows and bytes per table.
 bench-sizes: $(STAMP)
 	$(BIN)/python -m bench.sizes
+
+# The mixed workload of bench/locustfile.py, run by locust for a fixed time (bench/mixed_load.py).
+bench-load: $(STAMP)
+	$(BIN)/python -m bench.mixed_load
+
+# The same, with the worker and one web process killed in the middle, then checked for losses.
+bench-load-fault: $(STAMP)
+	$(BIN)/python -m bench.mixed_load --fault

@@ -39,8 +39,10 @@ API_LIMITS = (
 )
 
 
-def api_tokens(session: Session, emails: list[str]) -> list[str]:
-    """A bookings:write personal token for each buyer (raw values, as their apps keep them)."""
+def api_tokens(
+    session: Session, emails: list[str], scopes: tuple[str, ...] = ("bookings:write",)
+) -> list[str]:
+    """A personal token of `scopes` for each buyer (raw values, as their apps keep them)."""
     users = session.scalars(select(User).where(User.email.in_(emails)).order_by(User.id)).all()
     now = utcnow()
     tokens = []
@@ -48,7 +50,7 @@ def api_tokens(session: Session, emails: list[str]) -> list[str]:
         user.authenticated_at = now  # making a token needs a recent sign-in
         session.flush()
         _token, raw = personal.create_token(
-            session, user, name="bench", scopes=["bookings:write"], lifetime=None, now=now
+            session, user, name="bench", scopes=list(scopes), lifetime=None, now=now
         )
         tokens.append(raw)
     return tokens

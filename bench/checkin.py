@@ -39,7 +39,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import aiohttp
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from app.domain.accounts.models import User
@@ -49,7 +49,14 @@ from app.domain.ticketing.allocation import hold_units
 from app.domain.ticketing.models import Booking, Ticket, TicketTier
 from app.domain.tickets.signing import TicketCode, check_code, event_key, sign
 from app.web.csrf_token import csrf_token_from
-from bench.load import CpuMeter, close_all, create_hot_event, logged_in_buyers, percentile_ms
+from bench.load import (
+    CpuMeter,
+    HotEvent,
+    close_all,
+    create_hot_event,
+    logged_in_buyers,
+    percentile_ms,
+)
 from bench.rush import profile_web_worker
 from bench.server import BenchSite
 
@@ -78,6 +85,33 @@ class Answers:
     by_scanner: dict[int, list[float]] = field(default_factory=dict)
 
 
+def sell_to(session: Session, hot: HotEvent, emails: list[str], per_buyer: int) -> list[Scan]:
+    """`per_buyer` tickets of the hot event's tier for each of `emails`, as confirmed
+    bookings through the booking service, and each ticket's QR text."""
+    event = session.get(Event, hot.event_id)
+    tier = session.get(TicketTier, hot.tier_id)
+    users = session.scalars(select(User).where(User.email.in_(emails)).order_by(User.id))
+    for user in users:
+        hold_units(
+            session,
+            user=user,
+            event=event,
+            tier=tier,
+            quantity=per_buyer,
+            now=utcnow(),
+            hold_minutes=10,
+        )
+    key = event_key(session, hot.event_id, now=utcnow())
+    tickets = session.execute(
+        select(Ticket.id, Ticket.secret)
+        .join(Booking, Booking.id == Ticket.booking_id)
+        .where(Booking.event_id == hot.event_id)
+    ).all()
+    return [
+        Scan(t.id, sign(key, TicketCode(hot.event_id, t.id, check_code(t.secret)))) for t in tickets
+    ]
+
+
 def sell_tickets(site: BenchSite) -> tuple[int, list[Scan]]:
     """The event, its tickets sold as confirmed bookings, and each ticket's QR text."""
     buyers = site.create_buyers(BUYERS, prefix="attendee")
@@ -85,30 +119,7 @@ def sell_tickets(site: BenchSite) -> tuple[int, list[Scan]]:
 
     def seed(session: Session) -> tuple[int, list[Scan]]:
         hot = create_hot_event(session, capacity=TICKETS, price_minor=0, title="The door test")
-        event = session.get(Event, hot.event_id)
-        tier = session.get(TicketTier, hot.tier_id)
-        users = session.scalars(select(User).where(User.email.in_(buyers)).order_by(User.id))
-        for user in users:
-            hold_units(
-                session,
-                user=user,
-                event=event,
-                tier=tier,
-                quantity=per_buyer,
-                now=utcnow(),
-                hold_minutes=10,
-            )
-        key = event_key(session, hot.event_id, now=utcnow())
-        tickets = session.execute(
-            select(Ticket.id, Ticket.secret)
-            .join(Booking, Booking.id == Ticket.booking_id)
-            .where(Booking.event_id == hot.event_id)
-        ).all()
-        scans = [
-            Scan(t.id, sign(key, TicketCode(hot.event_id, t.id, check_code(t.secret))))
-            for t in tickets
-        ]
-        return hot.event_id, scans
+        return hot.event_id, sell_to(session, hot, buyers, per_buyer)
 
     return site.seed(seed)
 
@@ -116,15 +127,20 @@ def sell_tickets(site: BenchSite) -> tuple[int, list[Scan]]:
 def add_staff(site: BenchSite, event_id: int) -> list[str]:
     emails = site.create_buyers(SCANNERS, prefix="staff")
     with site.database.engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO staff_grants (organizer_id, user_id, event_id, created_at)"
-                " SELECT e.organizer_id, u.id, e.id, now() FROM users u, events e"
-                " WHERE u.email = ANY(:emails) AND e.id = :event_id"
-            ),
-            {"emails": emails, "event_id": event_id},
-        )
+        grant_door(conn, emails, event_id)
     return emails
+
+
+def grant_door(conn: Connection | Session, emails: list[str], event_id: int) -> None:
+    """A check-in grant for the event to each of `emails` (from the event's organizer)."""
+    conn.execute(
+        text(
+            "INSERT INTO staff_grants (organizer_id, user_id, event_id, created_at)"
+            " SELECT e.organizer_id, u.id, e.id, now() FROM users u, events e"
+            " WHERE u.email = ANY(:emails) AND e.id = :event_id"
+        ),
+        {"emails": emails, "event_id": event_id},
+    )
 
 
 def queues(scans: list[Scan]) -> list[list[Scan]]:
