@@ -8,7 +8,7 @@ seat map instead. Every change keeps the event's listing price (`min_price_minor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
 from sqlalchemy import func, select, text
@@ -52,6 +52,11 @@ class TierData:
     hidden: bool = False
     access_code: str | None = None
     position: int = 0
+
+    @classmethod
+    def of(cls, tier: TicketTier) -> TierData:
+        """What `tier` says now, as the fields a change starts from."""
+        return cls(**{field.name: getattr(tier, field.name) for field in fields(cls)})
 
 
 @dataclass(frozen=True)

@@ -263,22 +263,7 @@ def update_organizer_tier(event_id: int, tier_id: int) -> Response:
     if tier is None or tier.event_id != event.id:
         raise NotFound("We could not find that ticket type.")
     body = json_body(TierUpdate)
-    base = tier_service.TierData(
-        name=tier.name,
-        kind=tier.kind,
-        description=tier.description,
-        price_minor=tier.price_minor,
-        currency=tier.currency,
-        capacity=tier.capacity,
-        sales_start=tier.sales_start,
-        sales_end=tier.sales_end,
-        min_per_order=tier.min_per_order,
-        max_per_order=tier.max_per_order,
-        per_user_limit=tier.per_user_limit,
-        hidden=tier.hidden,
-        access_code=tier.access_code,
-        position=tier.position,
-    )
+    base = tier_service.TierData.of(tier)
     tier_service.update_tier(
         session,
         tier=tier,
