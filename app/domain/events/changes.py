@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.util import IdentitySet
 
 from app.domain import live_notify
 from app.domain.accounts.models import User
@@ -37,17 +38,19 @@ def announce_events(session: Session, event_ids: Iterable[int]) -> None:
         live_notify.publish(session, DETAILS, event_id)
 
 
-def _changed_events(session: Session) -> set[int]:
+def _changed_events(
+    session: Session, new: IdentitySet, dirty: IdentitySet, deleted: IdentitySet
+) -> set[int]:
     ids: set[int] = set()
     organizers: set[int] = set()
-    for obj in (*session.dirty, *session.deleted):
-        if isinstance(obj, Event) and (obj in session.deleted or session.is_modified(obj)):
+    for obj in (*dirty, *deleted):
+        if isinstance(obj, Event) and (obj in deleted or session.is_modified(obj)):
             ids.add(obj.id)
-        elif isinstance(obj, User) and obj in session.dirty:
+        elif isinstance(obj, User) and obj in dirty:
             state = inspect(obj)
             if any(state.attrs[name].history.has_changes() for name in _ORGANIZER_SHOWN):
                 organizers.add(obj.id)
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    for obj in (*new, *dirty, *deleted):
         if isinstance(obj, Speaker):
             state = inspect(obj)
             ids.update(i for i in state.attrs["event_id"].history.sum() if i is not None)
@@ -60,6 +63,8 @@ def _changed_events(session: Session) -> set[int]:
 
 @event.listens_for(Session, "after_flush")
 def _announce_flushed(session: Session, _flush: UOWTransaction) -> None:
-    announce_events(session, _changed_events(session))
-    if any(isinstance(obj, Category) for obj in (*session.new, *session.dirty, *session.deleted)):
+    # Each of these properties walks the session's identity map: read them once a flush.
+    new, dirty, deleted = session.new, session.dirty, session.deleted
+    announce_events(session, _changed_events(session, new, dirty, deleted))
+    if any(isinstance(obj, Category) for obj in (*new, *dirty, *deleted)):
         live_notify.publish(session, CATEGORIES, ALL_CATEGORIES)
