@@ -246,20 +246,7 @@ def organizer_attendees(event_id: int) -> Response:
         limit=query.limit,
     )
     page = AttendeePage(
-        items=[
-            AttendeeOut(
-                ticket_id=row.ticket_id,
-                buyer_name=row.buyer_name,
-                buyer_email=row.buyer_email,
-                holder_name=row.holder_name,
-                reference=row.reference,
-                tier=row.tier,
-                seat=row.seat,
-                status=row.status,
-                checked_in_at=row.checked_in_at,
-            )
-            for row in rows
-        ],
+        items=[AttendeeOut.model_validate(row, from_attributes=True) for row in rows],
         next_cursor=str(after) if after is not None else None,
     )
     return etagged_json(page)
